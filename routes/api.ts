@@ -1,0 +1,48 @@
+/** The panel's API: notes on one issue, behind the guard. */
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Allowlist } from '../src/allowlist/allowlist';
+import { issueResource, JIRA_ID } from '../src/allowlist/resource';
+import { NOTE_MAX_LENGTH, type Notes } from '../src/notes/notes';
+import type { Logger } from '../src/logger';
+import { sendError } from './errors';
+import { grantOf, requirePageToken } from './guard';
+
+const newNote = z.object({ text: z.string().trim().min(1).max(NOTE_MAX_LENGTH) }).strict();
+
+export function apiRoutes(allowlist: Allowlist, notes: Notes, log: Logger): Router {
+  const router = Router();
+  const guardIssue = requirePageToken(allowlist, (req) =>
+    JIRA_ID.test(req.params.issueId) ? issueResource(req.params.issueId, null).resource : null,
+  );
+
+  router.get('/api/issues/:issueId/notes', guardIssue, async (req, res) => {
+    const { claims } = grantOf(res);
+    try {
+      const list = await notes.list(claims.aud, req.params.issueId);
+      res.json({ notes: list.map(({ id, accountId, text, createdAt }) => ({ id, accountId, text, createdAt })) });
+    } catch (error) {
+      // Only the store can fail here; guarantee 4: answer 503, never a partial 200.
+      log.error({ err: error }, 'notes store failed');
+      sendError(res, 'store_unavailable');
+    }
+  });
+
+  router.post('/api/issues/:issueId/notes', guardIssue, async (req, res) => {
+    const body = newNote.safeParse(req.body);
+    if (!body.success) {
+      return sendError(res, 'bad_request', `A note is {"text": "..."} with 1 to ${NOTE_MAX_LENGTH} characters.`);
+    }
+    const { claims } = grantOf(res);
+    try {
+      const note = await notes.add(claims.aud, req.params.issueId, claims.sub, body.data.text);
+      res.status(201).json({ note: { id: note.id, accountId: note.accountId, text: note.text, createdAt: note.createdAt } });
+    } catch (error) {
+      // Only the store can fail here; guarantee 4: answer 503, never a partial 200.
+      log.error({ err: error }, 'notes store failed');
+      sendError(res, 'store_unavailable');
+    }
+  });
+
+  return router;
+}

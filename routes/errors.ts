@@ -1,0 +1,67 @@
+/** The one place where a failure code becomes an HTTP answer: status, JSON body, WWW-Authenticate. */
+import type { Response } from 'express';
+import type { DenyCode } from '../src/allowlist/result';
+
+export type ErrorCode = DenyCode | 'not_found' | 'payload_too_large' | 'internal_error';
+
+const STATUS: Record<ErrorCode, number> = {
+  token_missing: 401,
+  token_malformed: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  token_idle: 401,
+  tenant_unknown: 401,
+  resource_mismatch: 403,
+  tenant_inactive: 403,
+  forbidden: 403,
+  bad_request: 400,
+  not_found: 404,
+  payload_too_large: 413,
+  store_unavailable: 503,
+  internal_error: 500,
+};
+
+const MESSAGE: Record<ErrorCode, string> = {
+  token_missing: 'No page token: send Authorization: Bearer <token>.',
+  token_malformed: 'The page token is not a well-formed JWT.',
+  token_invalid: 'The page token failed verification.',
+  token_expired: 'The page token has expired; reload the page.',
+  token_revoked: 'Access to this page has been revoked.',
+  token_idle: 'The page token was idle too long; reload the page.',
+  tenant_unknown: 'The page token names a site that is not installed.',
+  resource_mismatch: 'The page token was issued for another resource.',
+  tenant_inactive: 'The app is disabled or uninstalled on this site.',
+  forbidden: 'Access is not allowed.',
+  bad_request: 'The request is not valid.',
+  not_found: 'Nothing here.',
+  payload_too_large: 'The request body is too large.',
+  store_unavailable: 'The session store is unavailable; try again shortly.',
+  internal_error: 'Something went wrong on our side.',
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+export function messageOf(code: ErrorCode): string {
+  return MESSAGE[code];
+}
+
+/** Answers `{"error": {"code", "message"}}`; 401s carry an RFC 6750 challenge. */
+export function sendError(res: Response, code: ErrorCode, message: string = MESSAGE[code]): void {
+  const status = STATUS[code];
+  if (status === 401) {
+    // RFC 6750 3.1: a request without credentials gets a challenge but no error code.
+    res.set(
+      'WWW-Authenticate',
+      code === 'token_missing'
+        ? 'Bearer realm="PanelGuard"'
+        : `Bearer realm="PanelGuard", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`,
+    );
+  } else if (code === 'resource_mismatch') {
+    res.set('WWW-Authenticate', `Bearer realm="PanelGuard", error="insufficient_scope", error_description="${message}"`);
+  }
+  if (status === 503) res.set('Retry-After', '5');
+  res.status(status).json({ error: { code, message } });
+}

@@ -1,0 +1,76 @@
+/**
+ * Webhooks the descriptor declares. ACE checks each one's Connect JWT and qsh; the
+ * answer is sent only once the revocation is durable and every node has dropped it.
+ */
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { issueResource, JIRA_ID, projectResource } from '../src/allowlist/resource';
+import type { RemovalOutcome, Removals } from '../src/allowlist/removals';
+import type { AddOn } from '../src/connect/addon';
+import type { Logger } from '../src/logger';
+import { sendError } from './errors';
+
+const timestamp = z.number().int().nonnegative();
+const accountId = z.string().min(1).max(128);
+
+const userEvent = z.object({
+  timestamp,
+  user: z.object({ accountId, active: z.boolean().optional() }).passthrough(),
+});
+const issueDeleted = z.object({
+  timestamp,
+  issue: z.object({ id: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(JIRA_ID)) }).passthrough(),
+});
+const projectDeleted = z.object({
+  timestamp,
+  project: z.object({ id: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(JIRA_ID)) }).passthrough(),
+});
+
+type Handler<T> = (clientKey: string, event: T) => Promise<RemovalOutcome | null>;
+
+function clientKeyOf(req: Request): string {
+  return (req as Request & { context: { clientKey: string } }).context.clientKey;
+}
+
+export function webhookRoutes(addon: AddOn, removals: Removals, log: Logger): Router {
+  const router = Router();
+
+  function on<S extends z.ZodTypeAny>(path: string, event: string, schema: S, handle: Handler<z.infer<S>>): void {
+    router.post(path, addon.authenticate(), async (req: Request, res: Response) => {
+      const parsed = schema.safeParse(req.body);
+      if (!parsed.success) return sendError(res, 'bad_request', `Not a ${event} payload: ${parsed.error.issues[0]?.path.join('.')} is missing or invalid.`);
+      try {
+        const outcome = await handle(clientKeyOf(req), parsed.data);
+        res.status(200).json(outcome ?? { applied: false, revoked: 0 });
+      } catch (error) {
+        // The host retries a failed webhook; until then the store, not this answer, is the truth.
+        log.error({ err: error, event }, 'webhook failed');
+        sendError(res, 'store_unavailable');
+      }
+    });
+  }
+
+  const cause = (event: string, reason: string) => ({ actor: `webhook:${event}`, reason });
+
+  on('/webhooks/user-deleted', 'user_deleted', userEvent, (clientKey, e) =>
+    removals.removeUser(clientKey, e.user.accountId, e.timestamp, cause('user_deleted', 'user_removed')),
+  );
+  on('/webhooks/user-updated', 'user_updated', userEvent, async (clientKey, e) => {
+    if (e.user.active === false) {
+      return removals.removeUser(clientKey, e.user.accountId, e.timestamp, cause('user_updated', 'user_deactivated'));
+    }
+    if (e.user.active === true) return removals.restoreUser(clientKey, e.user.accountId, e.timestamp);
+    return null;
+  });
+  on('/webhooks/user-created', 'user_created', userEvent, (clientKey, e) =>
+    removals.restoreUser(clientKey, e.user.accountId, e.timestamp),
+  );
+  on('/webhooks/issue-deleted', 'jira:issue_deleted', issueDeleted, (clientKey, e) =>
+    removals.removeResource(clientKey, issueResource(e.issue.id, null).resource, e.timestamp, cause('jira:issue_deleted', 'issue_deleted')),
+  );
+  on('/webhooks/project-deleted', 'project_deleted', projectDeleted, (clientKey, e) =>
+    removals.removeResource(clientKey, projectResource(e.project.id).resource, e.timestamp, cause('project_deleted', 'project_deleted')),
+  );
+
+  return router;
+}

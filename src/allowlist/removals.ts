@@ -1,0 +1,77 @@
+/**
+ * Removals from the host: users removed or restored, issues and projects
+ * deleted. Each writes a tombstone first, then revokes, so that a page token
+ * minted concurrently is dead either way. Events are ordered by the host's
+ * timestamp; one older than what a subject has already seen changes nothing.
+ */
+import type { Allowlist, RevokeCause } from './allowlist';
+import type { Clock, EpochMs, Store, Tombstone, TombstoneKind } from './types';
+
+export interface RemovalDeps {
+  store: Store;
+  clock: Clock;
+  allowlist: Allowlist;
+}
+
+export type RemovalOutcome =
+  | { applied: true; revoked: number }
+  /** The event is older than (or as old as) the last one applied to this subject. */
+  | { applied: false; revoked: 0 };
+
+export interface Removals {
+  removeUser(clientKey: string, accountId: string, eventAt: EpochMs, cause: RevokeCause): Promise<RemovalOutcome>;
+  restoreUser(clientKey: string, accountId: string, eventAt: EpochMs): Promise<RemovalOutcome>;
+  removeResource(clientKey: string, resource: string, eventAt: EpochMs, cause: RevokeCause): Promise<RemovalOutcome>;
+}
+
+const IGNORED: RemovalOutcome = { applied: false, revoked: 0 };
+
+export function createRemovals(deps: RemovalDeps): Removals {
+  const { store, clock, allowlist } = deps;
+
+  async function remove(
+    clientKey: string,
+    kind: TombstoneKind,
+    subject: string,
+    eventAt: EpochMs,
+    cause: RevokeCause,
+  ): Promise<RemovalOutcome> {
+    const existing = await store.getTombstone(clientKey, kind, subject);
+    if (existing !== null && eventAt <= existing.lastEventAt) return IGNORED;
+    await store.putTombstone({
+      clientKey,
+      kind,
+      subject,
+      removedAt: clock.now(),
+      removedEventAt: eventAt,
+      liftedAt: null,
+      lastEventAt: eventAt,
+    });
+    const scope =
+      kind === 'user' ? { kind, clientKey, accountId: subject } : { kind, clientKey, resource: subject };
+    return { applied: true, revoked: await allowlist.revoke(scope, cause) };
+  }
+
+  return {
+    removeUser: (clientKey, accountId, eventAt, cause) => remove(clientKey, 'user', accountId, eventAt, cause),
+    removeResource: (clientKey, resource, eventAt, cause) => remove(clientKey, 'resource', resource, eventAt, cause),
+
+    // Lifting keeps the removal times: entries and Connect JWTs from before the removal stay dead.
+    async restoreUser(clientKey, accountId, eventAt) {
+      const existing = await store.getTombstone(clientKey, 'user', accountId);
+      if (existing !== null && eventAt <= existing.lastEventAt) return IGNORED;
+      // Recorded even when the user was never removed, so that a late, older removal is ignored.
+      const lifted: Tombstone = {
+        clientKey,
+        kind: 'user',
+        subject: accountId,
+        removedAt: existing?.removedAt ?? 0,
+        removedEventAt: existing?.removedEventAt ?? 0,
+        liftedAt: clock.now(),
+        lastEventAt: eventAt,
+      };
+      await store.putTombstone(lifted);
+      return { applied: true, revoked: 0 };
+    },
+  };
+}

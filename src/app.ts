@@ -1,0 +1,131 @@
+/** The composition root: the one place that picks implementations and builds the app from configuration. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { apiRoutes } from '../routes/api';
+import { sendError } from '../routes/errors';
+import { healthRoutes } from '../routes/health';
+import { lifecycleRoutes } from '../routes/lifecycle';
+import { panelRoutes } from '../routes/panels';
+import { webhookRoutes } from '../routes/webhooks';
+import { loadViews, PUBLIC_DIR } from '../views/views';
+import { createAllowlist, type Allowlist } from './allowlist/allowlist';
+import { storeAuditLog, type AuditLog } from './allowlist/audit';
+import { systemClock } from './allowlist/clock';
+import { createRemovals, type Removals } from './allowlist/removals';
+import { createTenantLifecycle, type TenantLifecycle } from './allowlist/tenants';
+import type { Clock, Store } from './allowlist/types';
+import { MemoryBus } from './bus/memory-bus';
+import type { Bus } from './bus/types';
+import { NodeEntryCache } from './cache/entry-cache';
+import { Generations } from './cache/generations';
+import type { Config } from './config';
+import { createAddon, type AddOn } from './connect/addon';
+import { createLogger, type Logger } from './logger';
+import { createNotes } from './notes/notes';
+import { PROJECT_ROOT } from './paths';
+import { openSequelizeStore } from './store/sequelize-store';
+import { createPageTokenCodec } from './tokens/page-token';
+
+export interface AppOverrides {
+  clock?: Clock;
+  store?: Store;
+  logger?: Logger;
+}
+
+export interface RunningApp {
+  /** Where the host reaches the app (the descriptor's baseUrl). */
+  baseUrl: string;
+  port: number;
+  addon: AddOn;
+  allowlist: Allowlist;
+  removals: Removals;
+  tenants: TenantLifecycle;
+  store: Store;
+  audit: AuditLog;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<RunningApp> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  // ACE reads the install-key server from the environment at request time, not from its options.
+  if (config.connectKeysCdnUrl !== null) process.env.CONNECT_KEYS_CDN_URL = config.connectKeysCdnUrl;
+
+  const store = overrides.store ?? (await openSequelizeStore(config.databaseUrl));
+  const server = http.createServer();
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const baseUrl = config.appBaseUrl ?? `http://localhost:${port}`;
+
+  const aceApp = express();
+  const addon = createAddon({ aceApp, baseUrl, production: config.nodeEnv === 'production', store, logger, projectRoot: PROJECT_ROOT });
+
+  const bus: Bus = new MemoryBus();
+  const cache = new NodeEntryCache({ ttlSeconds: config.cacheTtlSeconds, maxEntries: config.cacheMaxEntries });
+  const audit = storeAuditLog(store, (error) => logger.error({ err: error }, 'audit write failed'));
+  const allowlist = createAllowlist({
+    store,
+    cache,
+    generations: new Generations(),
+    bus,
+    clock,
+    tokens: createPageTokenCodec({ secret: config.pageTokenSecret, appKey: addon.key, clock }),
+    audit,
+    ttlSeconds: config.pageTokenTtlSeconds,
+  });
+  const unsubscribe = bus.subscribe((message) => allowlist.forget(message.scope));
+  const removals = createRemovals({ store, clock, allowlist });
+  const tenants = createTenantLifecycle({ store, clock, allowlist });
+  const notes = createNotes(store, clock);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '100kb' }));
+  app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
+  app.use(healthRoutes(store));
+  app.use(lifecycleRoutes(addon, tenants, logger));
+  app.use(webhookRoutes(addon, removals, logger));
+  app.use(panelRoutes(addon, allowlist, loadViews()));
+  app.use(apiRoutes(allowlist, notes, logger));
+  // ACE serves the descriptor; it also registers webhook routes, which PanelGuard's own above shadow.
+  app.use(aceApp);
+  app.use((_req: Request, res: Response) => sendError(res, 'not_found'));
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const type = (error as { type?: unknown }).type;
+    if (type === 'entity.parse.failed') return sendError(res, 'bad_request', 'The body is not valid JSON.');
+    if (type === 'entity.too.large') return sendError(res, 'payload_too_large');
+    logger.error({ err: error }, 'request failed');
+    if (!res.headersSent) sendError(res, 'internal_error');
+  });
+  server.on('request', app);
+
+  return {
+    baseUrl,
+    port,
+    addon,
+    allowlist,
+    removals,
+    tenants,
+    store,
+    audit,
+    logger,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      unsubscribe();
+      cache.close();
+      await bus.close();
+      await audit.drain();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Generation counters: how a node forgets every cached entry a revocation
+ * touches without scanning its cache. One global counter ticks on every
+ * invalidation; each user, resource and tenant remembers the tick of its last
+ * one. A cached value stamped before that tick is stale.
+ */
+import type { RevokeScope } from '../allowlist/types';
+
+/** The keys an entry's cached state depends on, computed once when it is cached. */
+export interface DependencyKeys {
+  tenant: string;
+  user: string;
+  resource: string;
+  parent: string | null;
+}
+
+export function tenantKey(clientKey: string): string {
+  return `t\u0000${clientKey}`;
+}
+
+export function userKey(clientKey: string, accountId: string): string {
+  return `u\u0000${clientKey}\u0000${accountId}`;
+}
+
+export function resourceKey(clientKey: string, resource: string): string {
+  return `r\u0000${clientKey}\u0000${resource}`;
+}
+
+export function dependencyKeys(entry: { clientKey: string; accountId: string; resource: string; parent: string | null }): DependencyKeys {
+  return {
+    tenant: tenantKey(entry.clientKey),
+    user: userKey(entry.clientKey, entry.accountId),
+    resource: resourceKey(entry.clientKey, entry.resource),
+    parent: entry.parent === null ? null : resourceKey(entry.clientKey, entry.parent),
+  };
+}
+
+export class Generations {
+  private tick = 0;
+  private flushedAt = 0;
+  private readonly lastChange = new Map<string, number>();
+
+  /** Take a stamp before reading the store, so a revocation that lands during the read makes the result stale. */
+  stamp(): number {
+    return this.tick;
+  }
+
+  isCurrent(stamp: number, keys: DependencyKeys): boolean {
+    if (stamp < this.flushedAt) return false;
+    if ((this.lastChange.get(keys.tenant) ?? 0) > stamp) return false;
+    if ((this.lastChange.get(keys.user) ?? 0) > stamp) return false;
+    if ((this.lastChange.get(keys.resource) ?? 0) > stamp) return false;
+    return keys.parent === null || (this.lastChange.get(keys.parent) ?? 0) <= stamp;
+  }
+
+  /** Marks everything in scope stale. Token scope is handled by deleting the one cache key. */
+  invalidate(scope: RevokeScope): void {
+    this.tick += 1;
+    switch (scope.kind) {
+      case 'token':
+        return;
+      case 'user':
+        this.lastChange.set(userKey(scope.clientKey, scope.accountId), this.tick);
+        return;
+      case 'resource':
+        // Entries whose parent is the resource depend on the same key through `parent`.
+        this.lastChange.set(resourceKey(scope.clientKey, scope.resource), this.tick);
+        return;
+      case 'tenant':
+        this.lastChange.set(tenantKey(scope.clientKey), this.tick);
+        return;
+    }
+  }
+
+  /** Everything cached so far is stale (after a bus outage, say). */
+  invalidateAll(): void {
+    this.tick += 1;
+    this.flushedAt = this.tick;
+    this.lastChange.clear();
+  }
+}

@@ -1,0 +1,122 @@
+/** Configuration: read the environment once, validate every value, and say clearly what is wrong. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { randomSecret } from './tokens/random';
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  /** Where the host reaches the app; null means "http://localhost:<bound port>" (development and tests only). */
+  appBaseUrl: string | null;
+  databaseUrl: string;
+  bus: 'memory';
+  pageTokenSecret: string;
+  pageTokenTtlSeconds: number;
+  /** Seconds a node trusts a cached entry state at most. */
+  cacheTtlSeconds: number;
+  cacheMaxEntries: number;
+  /** ACE's install-key server (it reads CONNECT_KEYS_CDN_URL itself; validated here). */
+  connectKeysCdnUrl: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where development keeps its SQLite file and generated secret. */
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const MIN_SECRET_LENGTH = 32;
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const httpUrl = z
+  .string()
+  .url('must be a URL such as https://panelguard.example.com')
+  .refine((value) => /^https?:\/\//.test(value), 'must start with http:// or https://')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: integer(0, 65535).default('3000'),
+  APP_BASE_URL: httpUrl.optional(),
+  DATABASE_URL: z
+    .string()
+    .refine((value) => /^sqlite:/.test(value) || /^postgres(ql)?:\/\//.test(value), 'must be sqlite:<file>, sqlite::memory: or postgres://...')
+    .optional(),
+  BUS: z
+    .enum(['memory', 'postgres', 'redis'])
+    .default('memory')
+    .refine((value) => value === 'memory', 'postgres and redis buses come with cluster mode; this version runs one node with BUS=memory'),
+  PAGE_TOKEN_SECRET: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
+  PAGE_TOKEN_TTL_SECONDS: integer(60, 3600).default('600'),
+  CACHE_TTL_SECONDS: integer(1, 300).default('30'),
+  CACHE_MAX_ENTRIES: integer(100, 10_000_000).default('100000'),
+  CONNECT_KEYS_CDN_URL: httpUrl.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('data'),
+  AC_OPTS: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || !/no-auth|no-token-verfication/.test(value), 'must not switch off authentication'),
+});
+
+/** Reads and validates the environment; throws ConfigError listing one line per mistake. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+  const parsed = environmentSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
+  }
+  const values = parsed.data;
+  const production = values.NODE_ENV === 'production';
+  const problems: string[] = [];
+  if (production && values.APP_BASE_URL === undefined) problems.push('APP_BASE_URL is required in production');
+  if (production && values.PAGE_TOKEN_SECRET === undefined) problems.push('PAGE_TOKEN_SECRET is required in production');
+  if (production && values.DATABASE_URL === undefined) problems.push('DATABASE_URL is required in production');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(cwd, values.DATA_DIR);
+  return {
+    nodeEnv: values.NODE_ENV,
+    port: values.PORT,
+    appBaseUrl: values.APP_BASE_URL ?? null,
+    databaseUrl: values.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'panelguard.sqlite')}`,
+    bus: 'memory',
+    pageTokenSecret: values.PAGE_TOKEN_SECRET ?? developmentSecret(dataDir),
+    pageTokenTtlSeconds: values.PAGE_TOKEN_TTL_SECONDS,
+    cacheTtlSeconds: values.CACHE_TTL_SECONDS,
+    cacheMaxEntries: values.CACHE_MAX_ENTRIES,
+    connectKeysCdnUrl: values.CONNECT_KEYS_CDN_URL ?? null,
+    logLevel: values.LOG_LEVEL,
+    dataDir,
+  };
+}
+
+/** An empty variable is a mistake more often than a value; treat it as unset. */
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') out[key] = value;
+  return out;
+}
+
+/** Development keeps one generated secret under data/, so tokens survive restarts without setup. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'page-token-secret');
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length >= MIN_SECRET_LENGTH) return secret;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomSecret(32);
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

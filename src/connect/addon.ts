@@ -1,0 +1,64 @@
+/** ACE, wired to PanelGuard's store and logger: descriptor, signed installs, Connect JWTs with qsh. */
+import path from 'node:path';
+import ace from 'atlassian-connect-express';
+import type express from 'express';
+import jwt from 'jsonwebtoken';
+import type { Store } from '../allowlist/types';
+import type { Logger } from '../logger';
+import { aceLogger } from './ace-logger';
+import { AceSettingsAdapter } from './ace-store';
+
+export type AddOn = ace.AddOn;
+
+export interface AddonOptions {
+  /** An express app used only by ACE (descriptor route); PanelGuard's own routes are mounted before it. */
+  aceApp: express.Application;
+  baseUrl: string;
+  production: boolean;
+  store: Store;
+  logger: Logger;
+  projectRoot: string;
+}
+
+interface StoreRegistry {
+  store: { register(name: string, factory: () => AceSettingsAdapter): void };
+}
+
+let adapters = 0;
+
+export function createAddon(options: AddonOptions): AddOn {
+  // ACE's store registry is global; a name per app keeps two apps in one process (tests) apart.
+  const adapterName = `panelguard-${++adapters}`;
+  const settings = new AceSettingsAdapter(options.store);
+  (ace as unknown as StoreRegistry).store.register(adapterName, () => settings);
+
+  const mode = options.production ? 'production' : 'development';
+  options.aceApp.set('env', mode);
+  const modeConfig = {
+    localBaseUrl: options.baseUrl,
+    store: { adapter: adapterName },
+    // PanelGuard declares its own /installed route so it can record the tenant; see routes/lifecycle.ts.
+    setupInstallRoute: false,
+    watch: false,
+    validateDescriptor: false,
+    product: 'jira',
+  };
+  const config = { development: modeConfig, production: modeConfig } as unknown as ace.Options['config'];
+  return ace(options.aceApp, { config }, aceLogger(options.logger) as unknown as Console, {
+    descriptorFilename: path.join(options.projectRoot, 'atlassian-connect.json'),
+    configFileName: path.join(options.projectRoot, 'config.json'),
+  });
+}
+
+/**
+ * The `iat` (ms) of the Connect JWT that authenticated this request. Call only after ACE
+ * verified the token; it reads the same places ACE does.
+ */
+export function connectIssuedAt(req: express.Request): number | null {
+  const fromQuery = typeof req.query.jwt === 'string' ? req.query.jwt : null;
+  const header = req.get('authorization');
+  const token = fromQuery ?? (header !== undefined && header.startsWith('JWT ') ? header.slice(4) : null);
+  if (token === null) return null;
+  const payload = jwt.decode(token, { json: true });
+  return payload !== null && typeof payload.iat === 'number' ? payload.iat * 1000 : null;
+}

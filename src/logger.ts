@@ -1,0 +1,36 @@
+/** Structured logging with pino; tokens, secrets and shared secrets are redacted before anything is written. */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'sharedSecret',
+  '*.sharedSecret',
+  'token',
+  '*.token',
+  'jwt',
+  '*.jwt',
+  'secret',
+  '*.secret',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { app: 'panelguard' } };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}
+
+// JWTs (three base64url parts) and `sharedSecret: '...'` as they appear inside free text.
+const JWT_IN_TEXT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+const SECRET_IN_TEXT = /(sharedSecret['"]?\s*[:=]\s*)(['"]?)[^'",\s}]+\2/g;
+const JWT_PARAM_IN_TEXT = /([?&]jwt=)[^&\s"']+/g;
+
+/** Scrubs free text that a library wrote itself (ACE logs whole install payloads and URLs). */
+export function scrubText(text: string): string {
+  return text
+    .replace(SECRET_IN_TEXT, '$1[redacted]')
+    .replace(JWT_PARAM_IN_TEXT, '$1[redacted]')
+    .replace(JWT_IN_TEXT, '[redacted-jwt]');
+}

@@ -1,0 +1,21 @@
+/** The app's own data behind the guard: notes on an issue, per tenant. */
+import type { Clock, Note, Store } from '../allowlist/types';
+import { randomId } from '../tokens/random';
+
+export const NOTE_MAX_LENGTH = 10_000;
+
+export interface Notes {
+  list(clientKey: string, issueId: string): Promise<Note[]>;
+  add(clientKey: string, issueId: string, accountId: string, text: string): Promise<Note>;
+}
+
+export function createNotes(store: Pick<Store, 'listNotes' | 'addNote'>, clock: Clock): Notes {
+  return {
+    list: (clientKey, issueId) => store.listNotes(clientKey, issueId),
+    async add(clientKey, issueId, accountId, text) {
+      const note: Note = { id: randomId(), clientKey, issueId, accountId, text, createdAt: clock.now() };
+      await store.addNote(note);
+      return note;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/** Page tokens: signing and verifying the JWT that a rendered page carries, with per-tenant keys. */
+import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { Clock, EpochMs } from '../allowlist/types';
+import { fail, ok, type Result } from '../allowlist/result';
+import { randomTokenId } from './random';
+
+/** The only algorithm a page token may use; anything else is refused before the signature is checked. */
+export const PAGE_TOKEN_ALGORITHM = 'HS256';
+
+export interface PageTokenClaims {
+  /** the app key */
+  iss: string;
+  /** the tenant's clientKey */
+  aud: string;
+  /** the user's accountId */
+  sub: string;
+  /** 128-bit random id; stored only as a hash */
+  jti: string;
+  /** the resource the token is bound to */
+  res: string;
+  iat: number;
+  exp: number;
+}
+
+export type TokenFailure = 'token_malformed' | 'token_invalid' | 'token_expired';
+
+export interface IssuedPageToken {
+  token: string;
+  claims: PageTokenClaims;
+  issuedAt: EpochMs;
+  expiresAt: EpochMs;
+}
+
+export interface PageTokenCodec {
+  issue(input: { clientKey: string; accountId: string; resource: string; ttlSeconds: number }): IssuedPageToken;
+  verify(token: string): Result<PageTokenClaims, TokenFailure>;
+}
+
+export interface PageTokenOptions {
+  /** The app's own secret (PAGE_TOKEN_SECRET); never a tenant's sharedSecret. */
+  secret: string;
+  appKey: string;
+  clock: Clock;
+}
+
+const KEY_SALT = 'panelguard/page-token/v1';
+
+/** Derives one HMAC key per tenant, so a leaked key (or a bug keyed on the wrong tenant) reaches one tenant only. */
+function deriveTenantKey(secret: string, clientKey: string): KeyObject {
+  const bytes = hkdfSync('sha256', secret, KEY_SALT, clientKey, 32);
+  return createSecretKey(Buffer.from(bytes));
+}
+
+function isClaims(value: unknown): value is PageTokenClaims {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Record<string, unknown>;
+  return (
+    typeof c.iss === 'string' &&
+    typeof c.aud === 'string' &&
+    typeof c.sub === 'string' &&
+    typeof c.jti === 'string' &&
+    typeof c.res === 'string' &&
+    typeof c.iat === 'number' &&
+    typeof c.exp === 'number'
+  );
+}
+
+export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec {
+  // KeyObjects, not strings: jsonwebtoken verifies far faster with them, and the hot path reuses one per tenant.
+  const keys = new Map<string, KeyObject>();
+  const keyFor = (clientKey: string): KeyObject => {
+    let key = keys.get(clientKey);
+    if (key === undefined) {
+      key = deriveTenantKey(options.secret, clientKey);
+      keys.set(clientKey, key);
+    }
+    return key;
+  };
+
+  return {
+    issue({ clientKey, accountId, resource, ttlSeconds }) {
+      const now = options.clock.now();
+      const iat = Math.floor(now / 1000);
+      const claims: PageTokenClaims = {
+        iss: options.appKey,
+        aud: clientKey,
+        sub: accountId,
+        jti: randomTokenId(),
+        res: resource,
+        iat,
+        exp: iat + ttlSeconds,
+      };
+      const token = jwt.sign(claims, keyFor(clientKey), { algorithm: PAGE_TOKEN_ALGORITHM, noTimestamp: true });
+      return { token, claims, issuedAt: now, expiresAt: claims.exp * 1000 };
+    },
+
+    verify(token) {
+      const decoded = jwt.decode(token, { complete: true });
+      if (decoded === null || typeof decoded.payload !== 'object') return fail('token_malformed');
+      if (decoded.header.alg !== PAGE_TOKEN_ALGORITHM) return fail('token_invalid');
+      const aud = decoded.payload.aud;
+      if (typeof aud !== 'string' || aud.length === 0) return fail('token_invalid');
+      let payload: unknown;
+      try {
+        payload = jwt.verify(token, keyFor(aud), {
+          algorithms: [PAGE_TOKEN_ALGORITHM],
+          audience: aud,
+          issuer: options.appKey,
+          clockTimestamp: Math.floor(options.clock.now() / 1000),
+        });
+      } catch (error) {
+        return fail(error instanceof jwt.TokenExpiredError ? 'token_expired' : 'token_invalid');
+      }
+      return isClaims(payload) ? ok(payload) : fail('token_invalid');
+    },
+  };
+}

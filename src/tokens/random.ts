@@ -1,0 +1,15 @@
+/** The one source of randomness for ids and secrets. */
+import { randomBytes } from 'node:crypto';
+
+/** 128 bits, base64url: the page token id (`jti`). */
+export function randomTokenId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export function randomId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+export function randomSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
