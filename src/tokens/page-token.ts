@@ -91,7 +91,7 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
         iat,
         exp: iat + ttlSeconds,
       };
-      const token = jwt.sign(claims, keyFor(clientKey), { algorithm: PAGE_TOKEN_ALGORITHM, noTimestamp: true });
+      const token = jwt.sign(claims, keyFor(clientKey), { algorithm: PAGE_TOKEN_ALGORITHM });
       return { token, claims, issuedAt: now, expiresAt: claims.exp * 1000 };
     },
 

@@ -1,0 +1,9 @@
+/** The ordered list of schema migrations, written out by hand so the same list runs under tsx and from dist/. */
+import type { QueryInterface } from 'sequelize';
+import type { RunnableMigration } from 'umzug';
+import * as initial from './0001-initial';
+
+// Append only: a name, once shipped, is recorded in every database that ran it.
+export const migrations: RunnableMigration<QueryInterface>[] = [
+  { name: '0001-initial', up: initial.up, down: initial.down },
+];

@@ -1,0 +1,428 @@
+/** The durable `Store`: SQL over sequelize, on a SQLite file by default and PostgreSQL for clusters. */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { QueryTypes, Sequelize, UniqueConstraintError } from 'sequelize';
+import { SequelizeStorage, Umzug } from 'umzug';
+import type {
+  AllowlistEntry,
+  AuditKind,
+  AuditRecord,
+  EntryState,
+  EpochMs,
+  Note,
+  RevokeScope,
+  Store,
+  Tenant,
+  TenantStatus,
+  Tombstone,
+  TombstoneKind,
+} from '../allowlist/types';
+import { DuplicateKeyError, StoreClosedError } from './errors';
+import { migrations } from './migrations';
+import { decodeSettingValue, encodeSettingValue } from './setting-value';
+
+export interface SequelizeStoreOptions {
+  /** Print every SQL statement (never its bound values). */
+  logging?: boolean;
+}
+
+/**
+ * Opens `sqlite:<path>`, `sqlite::memory:` or a `postgres://` URL, brings the
+ * schema up to date and returns the store.
+ */
+export async function openSequelizeStore(url: string, options: SequelizeStoreOptions = {}): Promise<SequelizeStore> {
+  const logging = options.logging ? (sql: string) => console.log(sql) : false;
+  const storage = sqliteStorage(url);
+  let sequelize: Sequelize;
+  if (storage !== null) {
+    if (storage !== ':memory:') mkdirSync(path.dirname(storage), { recursive: true });
+    sequelize = new Sequelize({ dialect: 'sqlite', storage, logging });
+  } else if (/^postgres(ql)?:\/\//.test(url)) {
+    sequelize = new Sequelize(url, { logging });
+  } else {
+    // The URL is not echoed: it may carry a password.
+    throw new Error('DATABASE_URL must start with sqlite: or postgres://');
+  }
+  try {
+    if (storage !== null) await tuneSqlite(sequelize, storage === ':memory:');
+    await migrate(sequelize, options.logging === true);
+  } catch (err) {
+    await sequelize.close();
+    throw err;
+  }
+  return new SequelizeStore(sequelize);
+}
+
+/** The file path (absolute) or `:memory:` named by a `sqlite:` URL; null for any other URL. */
+function sqliteStorage(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  // `sqlite:///abs/file.db` is the common spelling of an absolute path; `sqlite:data/file.db` a relative one.
+  const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');
+  if (rest === ':memory:') return rest;
+  if (rest === '') throw new Error('a sqlite: URL needs a file path or :memory:');
+  return path.resolve(rest);
+}
+
+async function tuneSqlite(sequelize: Sequelize, inMemory: boolean): Promise<void> {
+  // WAL lets readers carry on while a revocation writes; it is meaningless (and refused) for :memory:.
+  if (!inMemory) await sequelize.query('PRAGMA journal_mode=WAL', { type: QueryTypes.SELECT });
+  // Another process on the same file waits for its lock instead of failing at once.
+  await sequelize.query('PRAGMA busy_timeout=5000', { type: QueryTypes.SELECT });
+}
+
+async function migrate(sequelize: Sequelize, logging: boolean): Promise<void> {
+  const umzug = new Umzug({
+    migrations,
+    context: sequelize.getQueryInterface(),
+    storage: new SequelizeStorage({ sequelize, modelName: 'SchemaMigration', tableName: 'schema_migrations' }),
+    logger: logging ? console : undefined,
+  });
+  await umzug.up();
+}
+
+/** BIGINT arrives as a number from SQLite and as a string from PostgreSQL. */
+type DbInteger = number | string;
+
+interface EntryRow {
+  id_hash: string;
+  client_key: string;
+  account_id: string;
+  resource: string;
+  parent: string | null;
+  created_at: DbInteger;
+  expires_at: DbInteger;
+  last_seen_at: DbInteger;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: DbInteger | null;
+  revoke_reason: string | null;
+}
+
+interface EntryStateRow extends EntryRow {
+  tenant_status: string | null;
+  newest_removal_at: DbInteger | null;
+}
+
+interface TombstoneRow {
+  client_key: string;
+  kind: string;
+  subject: string;
+  removed_at: DbInteger;
+  removed_event_at: DbInteger;
+  lifted_at: DbInteger | null;
+  last_event_at: DbInteger;
+}
+
+interface TenantRow {
+  client_key: string;
+  base_url: string;
+  status: string;
+  updated_at: DbInteger;
+}
+
+interface ValueRow {
+  value: string;
+}
+
+interface NoteRow {
+  id: string;
+  client_key: string;
+  issue_id: string;
+  account_id: string;
+  text: string;
+  created_at: DbInteger;
+}
+
+interface AuditRow {
+  at: DbInteger;
+  kind: string;
+  client_key: string | null;
+  account_id: string | null;
+  actor: string | null;
+  reason: string | null;
+  resource: string | null;
+  count: DbInteger | null;
+}
+
+// The check's one read on a cache miss: entry, tenant status and newest applicable removal in a single round trip.
+// Plain SQL with bound parameters, valid as written on SQLite and PostgreSQL; the tombstones primary key serves the subquery.
+const LOAD_ENTRY_STATE_SQL = `
+SELECT e.id_hash, e.client_key, e.account_id, e.resource, e.parent, e.created_at, e.expires_at,
+       e.last_seen_at, e.ip, e.user_agent, e.revoked_at, e.revoke_reason,
+       t.status AS tenant_status,
+       (SELECT MAX(s.removed_at) FROM tombstones s
+         WHERE s.client_key = e.client_key
+           AND ((s.kind = 'user' AND s.subject = e.account_id)
+             OR (s.kind = 'resource' AND (s.subject = e.resource OR s.subject = e.parent)))) AS newest_removal_at
+  FROM allowlist_entries e
+  LEFT JOIN tenants t ON t.client_key = e.client_key
+ WHERE e.id_hash = $idHash`;
+
+const INSERT_ENTRY_SQL = `
+INSERT INTO allowlist_entries
+  (id_hash, client_key, account_id, resource, parent, created_at, expires_at, last_seen_at, ip, user_agent, revoked_at, revoke_reason)
+VALUES ($idHash, $clientKey, $accountId, $resource, $parent, $createdAt, $expiresAt, $lastSeenAt, $ip, $userAgent, $revokedAt, $revokeReason)`;
+
+// ON CONFLICT ... DO UPDATE is understood by SQLite (3.24+) and PostgreSQL (9.5+) alike.
+const PUT_TOMBSTONE_SQL = `
+INSERT INTO tombstones (client_key, kind, subject, removed_at, removed_event_at, lifted_at, last_event_at)
+VALUES ($clientKey, $kind, $subject, $removedAt, $removedEventAt, $liftedAt, $lastEventAt)
+ON CONFLICT (client_key, kind, subject) DO UPDATE SET
+  removed_at = excluded.removed_at, removed_event_at = excluded.removed_event_at,
+  lifted_at = excluded.lifted_at, last_event_at = excluded.last_event_at`;
+
+const PUT_TENANT_SQL = `
+INSERT INTO tenants (client_key, base_url, status, updated_at)
+VALUES ($clientKey, $baseUrl, $status, $updatedAt)
+ON CONFLICT (client_key) DO UPDATE SET
+  base_url = excluded.base_url, status = excluded.status, updated_at = excluded.updated_at`;
+
+const SET_SETTING_SQL = `
+INSERT INTO settings (client_key, key, value) VALUES ($clientKey, $key, $value)
+ON CONFLICT (client_key, key) DO UPDATE SET value = excluded.value`;
+
+const REVOKE_SQL = 'UPDATE allowlist_entries SET revoked_at = $at, revoke_reason = $reason WHERE revoked_at IS NULL AND ';
+
+const REVOKE_SCOPE_SQL: { [K in RevokeScope['kind']]: string } = {
+  token: 'id_hash = $idHash',
+  user: 'client_key = $clientKey AND account_id = $accountId',
+  resource: 'client_key = $clientKey AND (resource = $resource OR parent = $resource)',
+  tenant: 'client_key = $clientKey',
+};
+
+type BindValue = string | number | null;
+
+function scopeBind(scope: RevokeScope): Record<string, BindValue> {
+  switch (scope.kind) {
+    case 'token':
+      return { idHash: scope.idHash };
+    case 'user':
+      return { clientKey: scope.clientKey, accountId: scope.accountId };
+    case 'resource':
+      return { clientKey: scope.clientKey, resource: scope.resource };
+    case 'tenant':
+      return { clientKey: scope.clientKey };
+  }
+}
+
+export class SequelizeStore implements Store {
+  private closed = false;
+
+  constructor(private readonly sequelize: Sequelize) {}
+
+  async insertEntry(entry: AllowlistEntry): Promise<void> {
+    await this.insert(INSERT_ENTRY_SQL, { ...entry }, 'allowlist entry');
+  }
+
+  async loadEntryState(idHash: string): Promise<EntryState | null> {
+    const [row] = await this.select<EntryStateRow>(LOAD_ENTRY_STATE_SQL, { idHash });
+    if (!row) return null;
+    return {
+      entry: toEntry(row),
+      tenantStatus: row.tenant_status === null ? null : toTenantStatus(row.tenant_status),
+      newestRemovalAt: toNullableNumber(row.newest_removal_at),
+    };
+  }
+
+  async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number> {
+    return this.db().query(REVOKE_SQL + REVOKE_SCOPE_SQL[scope.kind], {
+      bind: { ...scopeBind(scope), at, reason },
+      type: QueryTypes.BULKUPDATE,
+    });
+  }
+
+  async getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null> {
+    const [row] = await this.select<TombstoneRow>(
+      `SELECT client_key, kind, subject, removed_at, removed_event_at, lifted_at, last_event_at
+         FROM tombstones WHERE client_key = $clientKey AND kind = $kind AND subject = $subject`,
+      { clientKey, kind, subject },
+    );
+    if (!row) return null;
+    return {
+      clientKey: row.client_key,
+      kind: toTombstoneKind(row.kind),
+      subject: row.subject,
+      removedAt: toNumber(row.removed_at),
+      removedEventAt: toNumber(row.removed_event_at),
+      liftedAt: toNullableNumber(row.lifted_at),
+      lastEventAt: toNumber(row.last_event_at),
+    };
+  }
+
+  async putTombstone(tombstone: Tombstone): Promise<void> {
+    await this.insert(PUT_TOMBSTONE_SQL, { ...tombstone }, 'tombstone');
+  }
+
+  async getTenant(clientKey: string): Promise<Tenant | null> {
+    const [row] = await this.select<TenantRow>(
+      'SELECT client_key, base_url, status, updated_at FROM tenants WHERE client_key = $clientKey',
+      { clientKey },
+    );
+    if (!row) return null;
+    return {
+      clientKey: row.client_key,
+      baseUrl: row.base_url,
+      status: toTenantStatus(row.status),
+      updatedAt: toNumber(row.updated_at),
+    };
+  }
+
+  async putTenant(tenant: Tenant): Promise<void> {
+    await this.insert(PUT_TENANT_SQL, { ...tenant }, 'tenant');
+  }
+
+  async getSetting(clientKey: string, key: string): Promise<unknown | null> {
+    const [row] = await this.select<ValueRow>(
+      'SELECT value FROM settings WHERE client_key = $clientKey AND key = $key',
+      { clientKey, key },
+    );
+    return row ? decodeSettingValue(row.value) : null;
+  }
+
+  async setSetting(clientKey: string, key: string, value: unknown): Promise<void> {
+    await this.insert(SET_SETTING_SQL, { clientKey, key, value: encodeSettingValue(value) }, 'setting');
+  }
+
+  async deleteSetting(clientKey: string, key: string): Promise<void> {
+    await this.db().query('DELETE FROM settings WHERE client_key = $clientKey AND key = $key', {
+      bind: { clientKey, key },
+      type: QueryTypes.BULKDELETE,
+    });
+  }
+
+  async listSettings(key: string): Promise<unknown[]> {
+    const rows = await this.select<ValueRow>('SELECT value FROM settings WHERE key = $key ORDER BY client_key', { key });
+    return rows.map((row) => decodeSettingValue(row.value));
+  }
+
+  async listNotes(clientKey: string, issueId: string): Promise<Note[]> {
+    const rows = await this.select<NoteRow>(
+      `SELECT id, client_key, issue_id, account_id, text, created_at FROM notes
+        WHERE client_key = $clientKey AND issue_id = $issueId ORDER BY created_at, id`,
+      { clientKey, issueId },
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      clientKey: row.client_key,
+      issueId: row.issue_id,
+      accountId: row.account_id,
+      text: row.text,
+      createdAt: toNumber(row.created_at),
+    }));
+  }
+
+  async addNote(note: Note): Promise<void> {
+    await this.insert(
+      `INSERT INTO notes (id, client_key, issue_id, account_id, text, created_at)
+       VALUES ($id, $clientKey, $issueId, $accountId, $text, $createdAt)`,
+      { ...note },
+      'note',
+    );
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    await this.insert(
+      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count)
+       VALUES ($at, $kind, $clientKey, $accountId, $actor, $reason, $resource, $count)`,
+      { ...record },
+      'audit record',
+    );
+  }
+
+  async listAudit(clientKey: string, limit: number): Promise<AuditRecord[]> {
+    if (!Number.isInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
+    // id breaks ties between records of the same millisecond: the later append comes first.
+    const rows = await this.select<AuditRow>(
+      `SELECT at, kind, client_key, account_id, actor, reason, resource, count FROM audit_log
+        WHERE client_key = $clientKey ORDER BY at DESC, id DESC LIMIT $limit`,
+      { clientKey, limit },
+    );
+    return rows.map((row) => ({
+      at: toNumber(row.at),
+      kind: toAuditKind(row.kind),
+      clientKey: row.client_key,
+      accountId: row.account_id,
+      actor: row.actor,
+      reason: row.reason,
+      resource: row.resource,
+      count: toNullableNumber(row.count),
+    }));
+  }
+
+  async ping(): Promise<void> {
+    await this.select<{ one: DbInteger }>('SELECT 1 AS one', {});
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sequelize.close();
+  }
+
+  // SQLite's driver would quietly reopen the file on the next query; a closed store must refuse instead.
+  private db(): Sequelize {
+    if (this.closed) throw new StoreClosedError();
+    return this.sequelize;
+  }
+
+  private async select<Row extends object>(sql: string, bind: Record<string, BindValue>): Promise<Row[]> {
+    return this.db().query<Row>(sql, { bind, type: QueryTypes.SELECT });
+  }
+
+  private async insert(sql: string, bind: Record<string, BindValue>, what: string): Promise<void> {
+    try {
+      await this.db().query(sql, { bind, type: QueryTypes.INSERT });
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) throw new DuplicateKeyError(what);
+      throw err;
+    }
+  }
+}
+
+function toEntry(row: EntryRow): AllowlistEntry {
+  return {
+    idHash: row.id_hash,
+    clientKey: row.client_key,
+    accountId: row.account_id,
+    resource: row.resource,
+    parent: row.parent,
+    createdAt: toNumber(row.created_at),
+    expiresAt: toNumber(row.expires_at),
+    lastSeenAt: toNumber(row.last_seen_at),
+    ip: row.ip,
+    userAgent: row.user_agent,
+    revokedAt: toNullableNumber(row.revoked_at),
+    revokeReason: row.revoke_reason,
+  };
+}
+
+function toNumber(value: DbInteger): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+function toNullableNumber(value: DbInteger | null): number | null {
+  return value === null ? null : toNumber(value);
+}
+
+const TENANT_STATUSES: readonly TenantStatus[] = ['enabled', 'disabled', 'uninstalled'];
+const TOMBSTONE_KINDS: readonly TombstoneKind[] = ['user', 'resource'];
+const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle'];
+
+// Rows are text to the database; these turn them back into the core's unions, refusing anything a bug may have written.
+function oneOf<T extends string>(allowed: readonly T[], value: string, what: string): T {
+  const found = allowed.find((candidate) => candidate === value);
+  if (found === undefined) throw new Error(`unknown ${what} in store: ${value}`);
+  return found;
+}
+
+function toTenantStatus(value: string): TenantStatus {
+  return oneOf(TENANT_STATUSES, value, 'tenant status');
+}
+
+function toTombstoneKind(value: string): TombstoneKind {
+  return oneOf(TOMBSTONE_KINDS, value, 'tombstone kind');
+}
+
+function toAuditKind(value: string): AuditKind {
+  return oneOf(AUDIT_KINDS, value, 'audit kind');
+}

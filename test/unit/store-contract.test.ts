@@ -1,0 +1,652 @@
+/** The behaviour every `Store` promises, run against each implementation, plus what only a SQLite file adds. */
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AllowlistEntry, AuditRecord, Note, Store, Tenant, Tombstone } from '../../src/allowlist/types';
+import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
+import { MemoryStore } from '../../src/store/memory-store';
+import { openSequelizeStore } from '../../src/store/sequelize-store';
+
+const T0 = 1_700_000_000_000;
+const MINUTE = 60_000;
+const TENANT = 'tenant-a';
+const OTHER_TENANT = 'tenant-b';
+const ISSUE = 'jira:issue:10001';
+const PROJECT = 'jira:project:10000';
+
+/** A realistic id hash: PostgreSQL pads CHAR(64), so anything shorter would not round-trip there. */
+function idHash(label: string): string {
+  return createHash('sha256').update(label).digest('hex');
+}
+
+function anEntry(label: string, fields: Partial<AllowlistEntry> = {}): AllowlistEntry {
+  return {
+    idHash: idHash(label),
+    clientKey: TENANT,
+    accountId: 'user-1',
+    resource: ISSUE,
+    parent: PROJECT,
+    createdAt: T0,
+    expiresAt: T0 + 15 * MINUTE,
+    lastSeenAt: T0,
+    ip: '203.0.113.7',
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64)',
+    revokedAt: null,
+    revokeReason: null,
+    ...fields,
+  };
+}
+
+function aTombstone(fields: Partial<Tombstone> = {}): Tombstone {
+  return {
+    clientKey: TENANT,
+    kind: 'user',
+    subject: 'user-1',
+    removedAt: T0 + MINUTE,
+    removedEventAt: T0 + MINUTE - 500,
+    liftedAt: null,
+    lastEventAt: T0 + MINUTE - 500,
+    ...fields,
+  };
+}
+
+function aTenant(fields: Partial<Tenant> = {}): Tenant {
+  return { clientKey: TENANT, baseUrl: 'https://acme.atlassian.net', status: 'enabled', updatedAt: T0, ...fields };
+}
+
+function aNote(id: string, fields: Partial<Note> = {}): Note {
+  return { id, clientKey: TENANT, issueId: '10001', accountId: 'user-1', text: `note ${id}`, createdAt: T0, ...fields };
+}
+
+function anAuditRecord(fields: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    at: T0,
+    kind: 'revoke',
+    clientKey: TENANT,
+    accountId: 'user-1',
+    actor: 'webhook:user_deleted',
+    reason: 'user_deleted',
+    resource: null,
+    count: 2,
+    ...fields,
+  };
+}
+
+/** The error a promise rejects with; fails the test if it resolves. */
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected the call to reject, but it resolved');
+    },
+    (err: unknown) => err,
+  );
+}
+
+function describeStoreContract(name: string, makeStore: () => Promise<Store>): void {
+  describe(`${name} keeps the Store contract`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    async function revokedAtOf(label: string): Promise<number | null> {
+      const state = await store.loadEntryState(idHash(label));
+      if (!state) throw new Error(`entry ${label} is missing`);
+      return state.entry.revokedAt;
+    }
+
+    describe('allowlist entries', () => {
+      it('reads back an inserted entry field for field', async () => {
+        const entry = anEntry('t1');
+        await store.insertEntry(entry);
+        const state = await store.loadEntryState(entry.idHash);
+        expect(state?.entry).to.deep.equal(entry);
+      });
+
+      it('keeps a missing parent, IP and user agent as null', async () => {
+        const entry = anEntry('t1', { resource: 'app:admin', parent: null, ip: null, userAgent: null });
+        await store.insertEntry(entry);
+        expect((await store.loadEntryState(entry.idHash))?.entry).to.deep.equal(entry);
+      });
+
+      it('answers null for an id hash it has never seen', async () => {
+        expect(await store.loadEntryState(idHash('never-minted'))).to.equal(null);
+      });
+
+      it('refuses a second entry with the same id hash', async () => {
+        await store.insertEntry(anEntry('t1'));
+        const err = await rejectionOf(store.insertEntry(anEntry('t1', { accountId: 'user-2' })));
+        expect(err).to.be.instanceOf(DuplicateKeyError);
+        expect((await store.loadEntryState(idHash('t1')))?.entry.accountId).to.equal('user-1');
+      });
+
+      it('is not changed when the caller mutates the object it inserted', async () => {
+        const entry = anEntry('t1');
+        await store.insertEntry(entry);
+        entry.revokedAt = T0;
+        expect(await revokedAtOf('t1')).to.equal(null);
+      });
+
+      it('is not changed when the caller mutates an entry it read', async () => {
+        await store.insertEntry(anEntry('t1'));
+        const state = await store.loadEntryState(idHash('t1'));
+        if (state) state.entry.revokedAt = T0;
+        expect(await revokedAtOf('t1')).to.equal(null);
+      });
+    });
+
+    describe('entry state: tenant status', () => {
+      it('reports no tenant status when the tenant has no record', async () => {
+        await store.insertEntry(anEntry('t1'));
+        expect((await store.loadEntryState(idHash('t1')))?.tenantStatus).to.equal(null);
+      });
+
+      it("reports the tenant's current status", async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.putTenant(aTenant({ status: 'enabled' }));
+        expect((await store.loadEntryState(idHash('t1')))?.tenantStatus).to.equal('enabled');
+        await store.putTenant(aTenant({ status: 'uninstalled', updatedAt: T0 + MINUTE }));
+        expect((await store.loadEntryState(idHash('t1')))?.tenantStatus).to.equal('uninstalled');
+      });
+
+      it("reports its own tenant's status, not another tenant's", async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.putTenant(aTenant({ status: 'disabled' }));
+        await store.putTenant(aTenant({ clientKey: OTHER_TENANT, status: 'enabled' }));
+        expect((await store.loadEntryState(idHash('t1')))?.tenantStatus).to.equal('disabled');
+      });
+    });
+
+    describe('entry state: newest removal', () => {
+      async function newestRemovalOf(label: string): Promise<number | null | undefined> {
+        return (await store.loadEntryState(idHash(label)))?.newestRemovalAt;
+      }
+
+      beforeEach(async () => {
+        await store.insertEntry(anEntry('t1'));
+      });
+
+      it('reports no removal when no tombstone applies', async () => {
+        expect(await newestRemovalOf('t1')).to.equal(null);
+      });
+
+      it("reports the removal of the entry's user", async () => {
+        await store.putTombstone(aTombstone({ kind: 'user', subject: 'user-1', removedAt: T0 + 5 }));
+        expect(await newestRemovalOf('t1')).to.equal(T0 + 5);
+      });
+
+      it("reports the removal of the entry's own resource", async () => {
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: ISSUE, removedAt: T0 + 6 }));
+        expect(await newestRemovalOf('t1')).to.equal(T0 + 6);
+      });
+
+      it("reports the removal of the entry's parent project", async () => {
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: PROJECT, removedAt: T0 + 7 }));
+        expect(await newestRemovalOf('t1')).to.equal(T0 + 7);
+      });
+
+      it('reports the newest of several applicable removals', async () => {
+        await store.putTombstone(aTombstone({ kind: 'user', subject: 'user-1', removedAt: T0 + 3 }));
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: PROJECT, removedAt: T0 + 9 }));
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: ISSUE, removedAt: T0 + 4 }));
+        expect(await newestRemovalOf('t1')).to.equal(T0 + 9);
+      });
+
+      it('still counts a tombstone that has been lifted', async () => {
+        await store.putTombstone(aTombstone({ removedAt: T0 + 5, liftedAt: T0 + 10 * MINUTE }));
+        expect(await newestRemovalOf('t1')).to.equal(T0 + 5);
+      });
+
+      it("ignores another tenant's tombstones for the same user, resource and parent", async () => {
+        await store.putTombstone(aTombstone({ clientKey: OTHER_TENANT, kind: 'user', subject: 'user-1' }));
+        await store.putTombstone(aTombstone({ clientKey: OTHER_TENANT, kind: 'resource', subject: ISSUE }));
+        await store.putTombstone(aTombstone({ clientKey: OTHER_TENANT, kind: 'resource', subject: PROJECT }));
+        expect(await newestRemovalOf('t1')).to.equal(null);
+      });
+
+      it('ignores tombstones of other users and other resources', async () => {
+        await store.putTombstone(aTombstone({ kind: 'user', subject: 'user-2' }));
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: 'jira:issue:10002' }));
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: 'jira:project:20000' }));
+        expect(await newestRemovalOf('t1')).to.equal(null);
+      });
+
+      it('matches a tombstone only under its own kind', async () => {
+        await store.putTombstone(aTombstone({ kind: 'user', subject: ISSUE }));
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: 'user-1' }));
+        expect(await newestRemovalOf('t1')).to.equal(null);
+      });
+
+      it('lets only its own resource remove an entry that has no parent', async () => {
+        await store.insertEntry(anEntry('admin', { resource: 'app:admin', parent: null }));
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: PROJECT }));
+        expect(await newestRemovalOf('admin')).to.equal(null);
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: 'app:admin', removedAt: T0 + 8 }));
+        expect(await newestRemovalOf('admin')).to.equal(T0 + 8);
+      });
+    });
+
+    describe('revoking entries', () => {
+      it('revokes one entry by its id hash, recording when and why', async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.insertEntry(anEntry('t2'));
+        const count = await store.revokeEntries({ kind: 'token', idHash: idHash('t1') }, T0 + MINUTE, 'user_ended');
+        expect(count).to.equal(1);
+        const state = await store.loadEntryState(idHash('t1'));
+        expect(state?.entry.revokedAt).to.equal(T0 + MINUTE);
+        expect(state?.entry.revokeReason).to.equal('user_ended');
+        expect(await revokedAtOf('t2')).to.equal(null);
+      });
+
+      it("revokes every live entry of the user in the tenant and no one else's", async () => {
+        await store.insertEntry(anEntry('mine-1'));
+        await store.insertEntry(anEntry('mine-2', { resource: 'app:self', parent: null }));
+        await store.insertEntry(anEntry('someone-else', { accountId: 'user-2' }));
+        await store.insertEntry(anEntry('same-user-other-tenant', { clientKey: OTHER_TENANT }));
+        const count = await store.revokeEntries({ kind: 'user', clientKey: TENANT, accountId: 'user-1' }, T0 + 1, 'user_deleted');
+        expect(count).to.equal(2);
+        expect(await revokedAtOf('mine-1')).to.equal(T0 + 1);
+        expect(await revokedAtOf('mine-2')).to.equal(T0 + 1);
+        expect(await revokedAtOf('someone-else')).to.equal(null);
+        expect(await revokedAtOf('same-user-other-tenant')).to.equal(null);
+      });
+
+      it('revokes every entry for the deleted issue itself', async () => {
+        await store.insertEntry(anEntry('issue-user-1'));
+        await store.insertEntry(anEntry('issue-user-2', { accountId: 'user-2' }));
+        await store.insertEntry(anEntry('sibling-issue', { resource: 'jira:issue:10002' }));
+        const count = await store.revokeEntries({ kind: 'resource', clientKey: TENANT, resource: ISSUE }, T0 + 1, 'issue_deleted');
+        expect(count).to.equal(2);
+        expect(await revokedAtOf('issue-user-1')).to.equal(T0 + 1);
+        expect(await revokedAtOf('issue-user-2')).to.equal(T0 + 1);
+        expect(await revokedAtOf('sibling-issue')).to.equal(null);
+      });
+
+      it('revokes every entry whose parent is the deleted project', async () => {
+        await store.insertEntry(anEntry('issue-a', { resource: 'jira:issue:10001' }));
+        await store.insertEntry(anEntry('issue-b', { resource: 'jira:issue:10002' }));
+        await store.insertEntry(anEntry('project-page', { resource: PROJECT, parent: null }));
+        await store.insertEntry(anEntry('other-project', { resource: 'jira:issue:20001', parent: 'jira:project:20000' }));
+        await store.insertEntry(anEntry('admin', { resource: 'app:admin', parent: null }));
+        const count = await store.revokeEntries({ kind: 'resource', clientKey: TENANT, resource: PROJECT }, T0 + 1, 'project_deleted');
+        expect(count).to.equal(3);
+        expect(await revokedAtOf('issue-a')).to.equal(T0 + 1);
+        expect(await revokedAtOf('issue-b')).to.equal(T0 + 1);
+        expect(await revokedAtOf('project-page')).to.equal(T0 + 1);
+        expect(await revokedAtOf('other-project')).to.equal(null);
+        expect(await revokedAtOf('admin')).to.equal(null);
+      });
+
+      it("does not revoke another tenant's entries for a resource of the same name", async () => {
+        await store.insertEntry(anEntry('theirs', { clientKey: OTHER_TENANT }));
+        const count = await store.revokeEntries({ kind: 'resource', clientKey: TENANT, resource: PROJECT }, T0 + 1, 'project_deleted');
+        expect(count).to.equal(0);
+        expect(await revokedAtOf('theirs')).to.equal(null);
+      });
+
+      it('revokes every entry of the tenant and none of another tenant', async () => {
+        await store.insertEntry(anEntry('a-1'));
+        await store.insertEntry(anEntry('a-2', { accountId: 'user-2', resource: 'app:admin', parent: null }));
+        await store.insertEntry(anEntry('b-1', { clientKey: OTHER_TENANT }));
+        const count = await store.revokeEntries({ kind: 'tenant', clientKey: TENANT }, T0 + 1, 'uninstalled');
+        expect(count).to.equal(2);
+        expect(await revokedAtOf('a-1')).to.equal(T0 + 1);
+        expect(await revokedAtOf('a-2')).to.equal(T0 + 1);
+        expect(await revokedAtOf('b-1')).to.equal(null);
+      });
+
+      it('leaves entries already revoked untouched, keeping their first time and reason, and does not count them', async () => {
+        await store.insertEntry(anEntry('early', { revokedAt: T0 + 1, revokeReason: 'user_ended' }));
+        await store.insertEntry(anEntry('live'));
+        const count = await store.revokeEntries({ kind: 'user', clientKey: TENANT, accountId: 'user-1' }, T0 + 2, 'user_deleted');
+        expect(count).to.equal(1);
+        const early = await store.loadEntryState(idHash('early'));
+        expect(early?.entry.revokedAt).to.equal(T0 + 1);
+        expect(early?.entry.revokeReason).to.equal('user_ended');
+      });
+
+      it('counts nothing when the same revocation is repeated', async () => {
+        await store.insertEntry(anEntry('t1'));
+        expect(await store.revokeEntries({ kind: 'token', idHash: idHash('t1') }, T0 + 1, 'admin')).to.equal(1);
+        expect(await store.revokeEntries({ kind: 'token', idHash: idHash('t1') }, T0 + 2, 'admin')).to.equal(0);
+        expect(await revokedAtOf('t1')).to.equal(T0 + 1);
+      });
+
+      it('counts nothing when no entry is in scope', async () => {
+        expect(await store.revokeEntries({ kind: 'token', idHash: idHash('never-minted') }, T0, 'admin')).to.equal(0);
+        expect(await store.revokeEntries({ kind: 'tenant', clientKey: 'nobody' }, T0, 'uninstalled')).to.equal(0);
+      });
+    });
+
+    describe('tombstones', () => {
+      it('answers null for a subject that was never removed', async () => {
+        expect(await store.getTombstone(TENANT, 'user', 'user-1')).to.equal(null);
+      });
+
+      it('reads back a stored tombstone field for field', async () => {
+        const tombstone = aTombstone();
+        await store.putTombstone(tombstone);
+        expect(await store.getTombstone(TENANT, 'user', 'user-1')).to.deep.equal(tombstone);
+      });
+
+      it('replaces the tombstone of the same tenant, kind and subject', async () => {
+        await store.putTombstone(aTombstone());
+        const lifted = aTombstone({ liftedAt: T0 + 2 * MINUTE, lastEventAt: T0 + 2 * MINUTE - 100 });
+        await store.putTombstone(lifted);
+        expect(await store.getTombstone(TENANT, 'user', 'user-1')).to.deep.equal(lifted);
+      });
+
+      it('keeps tombstones of different kinds and tenants apart', async () => {
+        const user = aTombstone({ kind: 'user', subject: 'x', removedAt: T0 + 1 });
+        const resource = aTombstone({ kind: 'resource', subject: 'x', removedAt: T0 + 2 });
+        const otherTenant = aTombstone({ clientKey: OTHER_TENANT, kind: 'user', subject: 'x', removedAt: T0 + 3 });
+        await store.putTombstone(user);
+        await store.putTombstone(resource);
+        await store.putTombstone(otherTenant);
+        expect(await store.getTombstone(TENANT, 'user', 'x')).to.deep.equal(user);
+        expect(await store.getTombstone(TENANT, 'resource', 'x')).to.deep.equal(resource);
+        expect(await store.getTombstone(OTHER_TENANT, 'user', 'x')).to.deep.equal(otherTenant);
+        expect(await store.getTombstone(OTHER_TENANT, 'resource', 'x')).to.equal(null);
+      });
+    });
+
+    describe('tenants', () => {
+      it('answers null for a tenant that never installed', async () => {
+        expect(await store.getTenant('nobody')).to.equal(null);
+      });
+
+      it('reads back a stored tenant', async () => {
+        await store.putTenant(aTenant());
+        expect(await store.getTenant(TENANT)).to.deep.equal(aTenant());
+      });
+
+      it("replaces the tenant's record", async () => {
+        await store.putTenant(aTenant());
+        const moved = aTenant({ baseUrl: 'https://acme-new.atlassian.net', status: 'disabled', updatedAt: T0 + MINUTE });
+        await store.putTenant(moved);
+        expect(await store.getTenant(TENANT)).to.deep.equal(moved);
+      });
+
+      it('is not changed when the caller mutates a tenant it read', async () => {
+        await store.putTenant(aTenant());
+        const tenant = await store.getTenant(TENANT);
+        if (tenant) tenant.status = 'uninstalled';
+        expect((await store.getTenant(TENANT))?.status).to.equal('enabled');
+      });
+    });
+
+    describe('settings', () => {
+      const clientInfo = {
+        clientKey: TENANT,
+        sharedSecret: 'not-a-real-secret',
+        baseUrl: 'https://acme.atlassian.net',
+        eventType: 'installed',
+        nested: { list: [1, 'two', true, null], flag: false },
+      };
+
+      it('round-trips a JSON value', async () => {
+        await store.setSetting(TENANT, 'clientInfo', clientInfo);
+        expect(await store.getSetting(TENANT, 'clientInfo')).to.deep.equal(clientInfo);
+      });
+
+      it('round-trips plain strings and numbers', async () => {
+        await store.setSetting(TENANT, 'greeting', 'hello');
+        await store.setSetting(TENANT, 'limit', 42);
+        expect(await store.getSetting(TENANT, 'greeting')).to.equal('hello');
+        expect(await store.getSetting(TENANT, 'limit')).to.equal(42);
+      });
+
+      it('answers null for a setting never set', async () => {
+        expect(await store.getSetting(TENANT, 'clientInfo')).to.equal(null);
+      });
+
+      it('replaces the value when set again', async () => {
+        await store.setSetting(TENANT, 'clientInfo', clientInfo);
+        await store.setSetting(TENANT, 'clientInfo', { ...clientInfo, sharedSecret: 'rotated' });
+        expect(await store.getSetting(TENANT, 'clientInfo')).to.deep.equal({ ...clientInfo, sharedSecret: 'rotated' });
+      });
+
+      it("deletes one tenant's setting and leaves the others", async () => {
+        await store.setSetting(TENANT, 'clientInfo', clientInfo);
+        await store.setSetting(TENANT, 'other', 1);
+        await store.setSetting(OTHER_TENANT, 'clientInfo', { clientKey: OTHER_TENANT });
+        await store.deleteSetting(TENANT, 'clientInfo');
+        expect(await store.getSetting(TENANT, 'clientInfo')).to.equal(null);
+        expect(await store.getSetting(TENANT, 'other')).to.equal(1);
+        expect(await store.getSetting(OTHER_TENANT, 'clientInfo')).to.deep.equal({ clientKey: OTHER_TENANT });
+      });
+
+      it('deletes a setting that does not exist without complaint', async () => {
+        await store.deleteSetting(TENANT, 'never-set');
+      });
+
+      it("lists every tenant's value for a key, and only for that key", async () => {
+        await store.setSetting(TENANT, 'clientInfo', { clientKey: TENANT });
+        await store.setSetting(OTHER_TENANT, 'clientInfo', { clientKey: OTHER_TENANT });
+        await store.setSetting(TENANT, 'policy', { idleSeconds: 600 });
+        const values = await store.listSettings('clientInfo');
+        expect(values).to.have.deep.members([{ clientKey: TENANT }, { clientKey: OTHER_TENANT }]);
+        expect(values).to.have.length(2);
+        expect(await store.listSettings('nothing')).to.deep.equal([]);
+      });
+
+      it('hands back a copy: changing a value read does not change the stored one', async () => {
+        await store.setSetting(TENANT, 'clientInfo', clientInfo);
+        const read = await store.getSetting(TENANT, 'clientInfo');
+        if (typeof read === 'object' && read !== null) Object.assign(read, { sharedSecret: 'tampered' });
+        expect(await store.getSetting(TENANT, 'clientInfo')).to.deep.equal(clientInfo);
+      });
+
+      it('refuses a value that JSON cannot represent', async () => {
+        const err = await rejectionOf(store.setSetting(TENANT, 'broken', undefined));
+        expect(err).to.be.instanceOf(TypeError);
+      });
+    });
+
+    describe('notes', () => {
+      it("lists the notes of one tenant's issue, oldest first", async () => {
+        await store.addNote(aNote('n2', { createdAt: T0 + 2 }));
+        await store.addNote(aNote('n1', { createdAt: T0 + 1 }));
+        await store.addNote(aNote('n3', { createdAt: T0 + 3, accountId: 'user-2' }));
+        expect(await store.listNotes(TENANT, '10001')).to.deep.equal([
+          aNote('n1', { createdAt: T0 + 1 }),
+          aNote('n2', { createdAt: T0 + 2 }),
+          aNote('n3', { createdAt: T0 + 3, accountId: 'user-2' }),
+        ]);
+      });
+
+      it("keeps other issues' and other tenants' notes out", async () => {
+        await store.addNote(aNote('mine'));
+        await store.addNote(aNote('other-issue', { issueId: '10002' }));
+        await store.addNote(aNote('other-tenant', { clientKey: OTHER_TENANT }));
+        const notes = await store.listNotes(TENANT, '10001');
+        expect(notes.map((note) => note.id)).to.deep.equal(['mine']);
+      });
+
+      it('answers an empty list for an issue without notes', async () => {
+        expect(await store.listNotes(TENANT, '99999')).to.deep.equal([]);
+      });
+
+      it('refuses a second note with the same id', async () => {
+        await store.addNote(aNote('n1'));
+        expect(await rejectionOf(store.addNote(aNote('n1', { text: 'again' })))).to.be.instanceOf(DuplicateKeyError);
+      });
+    });
+
+    describe('audit log', () => {
+      it("lists a tenant's records newest first", async () => {
+        await store.appendAudit(anAuditRecord({ at: T0 + 1, kind: 'mint' }));
+        await store.appendAudit(anAuditRecord({ at: T0 + 3, kind: 'revoke' }));
+        await store.appendAudit(anAuditRecord({ at: T0 + 2, kind: 'deny' }));
+        const records = await store.listAudit(TENANT, 10);
+        expect(records.map((record) => record.at)).to.deep.equal([T0 + 3, T0 + 2, T0 + 1]);
+      });
+
+      it('returns at most limit records, the newest ones', async () => {
+        for (let i = 1; i <= 5; i += 1) await store.appendAudit(anAuditRecord({ at: T0 + i }));
+        const records = await store.listAudit(TENANT, 2);
+        expect(records.map((record) => record.at)).to.deep.equal([T0 + 5, T0 + 4]);
+      });
+
+      it('lists records of the same millisecond last appended first', async () => {
+        await store.appendAudit(anAuditRecord({ reason: 'first' }));
+        await store.appendAudit(anAuditRecord({ reason: 'second' }));
+        const records = await store.listAudit(TENANT, 10);
+        expect(records.map((record) => record.reason)).to.deep.equal(['second', 'first']);
+      });
+
+      it("keeps other tenants' records out", async () => {
+        await store.appendAudit(anAuditRecord({ clientKey: OTHER_TENANT }));
+        await store.appendAudit(anAuditRecord({ clientKey: null, kind: 'lifecycle' }));
+        expect(await store.listAudit(TENANT, 10)).to.deep.equal([]);
+      });
+
+      it('reads back every field, nulls included', async () => {
+        const revoke = anAuditRecord();
+        const deny: AuditRecord = {
+          at: T0 + 1,
+          kind: 'deny',
+          clientKey: TENANT,
+          accountId: null,
+          actor: null,
+          reason: 'token_revoked',
+          resource: ISSUE,
+          count: null,
+        };
+        await store.appendAudit(revoke);
+        await store.appendAudit(deny);
+        expect(await store.listAudit(TENANT, 10)).to.deep.equal([deny, revoke]);
+      });
+    });
+
+    describe('availability', () => {
+      it('answers a ping while open', async () => {
+        await store.ping();
+      });
+
+      it('rejects every call once closed', async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.close();
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['insertEntry', () => store.insertEntry(anEntry('t2'))],
+          ['loadEntryState', () => store.loadEntryState(idHash('t1'))],
+          ['revokeEntries', () => store.revokeEntries({ kind: 'tenant', clientKey: TENANT }, T0, 'uninstalled')],
+          ['getTombstone', () => store.getTombstone(TENANT, 'user', 'user-1')],
+          ['putTombstone', () => store.putTombstone(aTombstone())],
+          ['getTenant', () => store.getTenant(TENANT)],
+          ['putTenant', () => store.putTenant(aTenant())],
+          ['getSetting', () => store.getSetting(TENANT, 'clientInfo')],
+          ['setSetting', () => store.setSetting(TENANT, 'clientInfo', {})],
+          ['deleteSetting', () => store.deleteSetting(TENANT, 'clientInfo')],
+          ['listSettings', () => store.listSettings('clientInfo')],
+          ['listNotes', () => store.listNotes(TENANT, '10001')],
+          ['addNote', () => store.addNote(aNote('n1'))],
+          ['appendAudit', () => store.appendAudit(anAuditRecord())],
+          ['listAudit', () => store.listAudit(TENANT, 10)],
+          ['ping', () => store.ping()],
+        ];
+        for (const [method, call] of calls) {
+          const err = await rejectionOf(call());
+          expect(err, method).to.be.instanceOf(StoreClosedError);
+        }
+      });
+
+      it('may be closed twice', async () => {
+        await store.close();
+        await store.close();
+      });
+    });
+  });
+}
+
+describeStoreContract('MemoryStore', async () => new MemoryStore());
+
+describeStoreContract('SequelizeStore on sqlite::memory:', () => openSequelizeStore('sqlite::memory:'));
+
+describe('SequelizeStore on a SQLite file', () => {
+  let dir: string;
+  let files = 0;
+
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'panelguard-store-'));
+  });
+
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Each store gets a fresh file in a directory that does not exist yet, so every run also proves the directory is made.
+  function freshUrl(): string {
+    files += 1;
+    return `sqlite:${path.join(dir, `run-${files}`, 'panelguard.db')}`;
+  }
+
+  describeStoreContract('each fresh file', () => openSequelizeStore(freshUrl()));
+
+  it('keeps its data when the file is closed and opened again', async () => {
+    const url = freshUrl();
+    const first = await openSequelizeStore(url);
+    await first.insertEntry(anEntry('t1'));
+    await first.insertEntry(anEntry('t2'));
+    await first.revokeEntries({ kind: 'token', idHash: idHash('t2') }, T0 + 1, 'user_ended');
+    await first.putTenant(aTenant());
+    await first.putTombstone(aTombstone({ kind: 'resource', subject: PROJECT }));
+    await first.setSetting(TENANT, 'clientInfo', { clientKey: TENANT });
+    await first.addNote(aNote('n1'));
+    await first.appendAudit(anAuditRecord());
+    await first.close();
+
+    const second = await openSequelizeStore(url);
+    try {
+      expect(await second.loadEntryState(idHash('t1'))).to.deep.equal({
+        entry: anEntry('t1'),
+        tenantStatus: 'enabled',
+        newestRemovalAt: T0 + MINUTE,
+      });
+      expect((await second.loadEntryState(idHash('t2')))?.entry.revokedAt).to.equal(T0 + 1);
+      expect(await second.getSetting(TENANT, 'clientInfo')).to.deep.equal({ clientKey: TENANT });
+      expect(await second.listNotes(TENANT, '10001')).to.deep.equal([aNote('n1')]);
+      expect(await second.listAudit(TENANT, 10)).to.deep.equal([anAuditRecord()]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('accepts a relative path, resolved against the working directory', async () => {
+    const relative = path.relative(process.cwd(), path.join(dir, 'relative', 'panelguard.db'));
+    const store = await openSequelizeStore(`sqlite:${relative}`);
+    await store.ping();
+    await store.close();
+    expect(existsSync(path.join(dir, 'relative', 'panelguard.db'))).to.equal(true);
+  });
+
+  it('journals in WAL mode, so readers do not wait for a revocation to finish', async () => {
+    const url = freshUrl();
+    const store = await openSequelizeStore(url);
+    try {
+      await store.insertEntry(anEntry('t1'));
+      expect(existsSync(`${url.slice('sqlite:'.length)}-wal`)).to.equal(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('openSequelizeStore', () => {
+  it('refuses a URL that is neither sqlite: nor postgres://, without echoing it', async () => {
+    const err = await rejectionOf(openSequelizeStore('mysql://user:secret@localhost/db'));
+    expect(err).to.be.instanceOf(Error);
+    expect(String(err)).not.to.contain('secret');
+  });
+
+  it('refuses a sqlite: URL without a path', async () => {
+    expect(await rejectionOf(openSequelizeStore('sqlite:'))).to.be.instanceOf(Error);
+  });
+});
