@@ -1,8 +1,12 @@
-/** The host's lifecycle callbacks, verified by ACE's signed-install (RS256) check. */
-import { Router, type Request, type Response } from 'express';
+/**
+ * The host's lifecycle callbacks. With the signed-install migration, installed and
+ * uninstalled come signed RS256 (ACE fetches the key from the install-key server);
+ * enabled and disabled stay signed HS256 with the tenant's shared secret.
+ */
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { TenantLifecycle } from '../src/allowlist/tenants';
-import type { AddOn } from '../src/connect/addon';
+import { connectContext, type AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/logger';
 import { sendError } from './errors';
 
@@ -40,11 +44,14 @@ export function lifecycleRoutes(addon: AddOn, tenants: TenantLifecycle, log: Log
     }
   });
 
-  function on(event: 'uninstalled' | 'enabled' | 'disabled'): void {
-    router.post(`/${event}`, addon.authenticateInstall(), async (req: Request, res: Response) => {
+  function on(event: 'uninstalled' | 'enabled' | 'disabled', authenticate: RequestHandler): void {
+    router.post(`/${event}`, authenticate, async (req: Request, res: Response) => {
       const body = lifecyclePayload.safeParse(req.body);
       if (!body.success) return sendError(res, 'bad_request', `Not an ${event} payload.`);
       if (wrongApp(res, body.data.key)) return;
+      if (body.data.clientKey !== connectContext(req).clientKey) {
+        return sendError(res, 'forbidden', 'The payload names another site than the one that signed it.');
+      }
       try {
         const revoked = await tenants[event](body.data.clientKey, body.data.baseUrl);
         log.info({ clientKey: body.data.clientKey, event, revoked }, 'tenant lifecycle');
@@ -55,9 +62,9 @@ export function lifecycleRoutes(addon: AddOn, tenants: TenantLifecycle, log: Log
       }
     });
   }
-  on('uninstalled');
-  on('enabled');
-  on('disabled');
+  on('uninstalled', addon.authenticateInstall());
+  on('enabled', addon.authenticate());
+  on('disabled', addon.authenticate());
 
   return router;
 }

@@ -1,9 +1,9 @@
 /** Pages the host renders in iframes: each load is a Connect JWT in, a fresh page token out. */
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Allowlist } from '../src/allowlist/allowlist';
 import { issueResource, JIRA_ID } from '../src/allowlist/resource';
-import { connectIssuedAt, type AddOn } from '../src/connect/addon';
+import { connectContext, connectIssuedAt, type AddOn } from '../src/connect/addon';
 import type { Views } from '../views/views';
 import { messageOf, statusOf } from './errors';
 
@@ -12,17 +12,6 @@ const issuePanelQuery = z.object({
   issueKey: z.string().regex(/^[A-Z][A-Z0-9_]{0,254}-[0-9]{1,18}$/),
   projectId: z.string().regex(JIRA_ID),
 });
-
-/** ACE puts the verified tenant and user on the request. */
-interface ConnectContext {
-  clientKey: string;
-  userAccountId?: string;
-  hostBaseUrl?: string;
-}
-
-function contextOf(req: Request): ConnectContext {
-  return (req as Request & { context: ConnectContext }).context;
-}
 
 /** Only the tenant's own site may frame the page; nothing it loads may leak its URL (which holds the Connect JWT). */
 function framedBy(res: Response, hostBaseUrl: string | undefined): void {
@@ -38,7 +27,7 @@ export function panelRoutes(addon: AddOn, allowlist: Allowlist, views: Views): R
   const router = Router();
 
   router.get('/panels/issue-notes', addon.authenticate(), async (req, res, next) => {
-    const context = contextOf(req);
+    const context = connectContext(req);
     framedBy(res, context.hostBaseUrl);
     const query = issuePanelQuery.safeParse(req.query);
     const accountId = context.userAccountId;

@@ -6,7 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { issueResource, JIRA_ID, projectResource } from '../src/allowlist/resource';
 import type { RemovalOutcome, Removals } from '../src/allowlist/removals';
-import type { AddOn } from '../src/connect/addon';
+import { connectContext, type AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/logger';
 import { sendError } from './errors';
 
@@ -28,10 +28,6 @@ const projectDeleted = z.object({
 
 type Handler<T> = (clientKey: string, event: T) => Promise<RemovalOutcome | null>;
 
-function clientKeyOf(req: Request): string {
-  return (req as Request & { context: { clientKey: string } }).context.clientKey;
-}
-
 export function webhookRoutes(addon: AddOn, removals: Removals, log: Logger): Router {
   const router = Router();
 
@@ -40,7 +36,7 @@ export function webhookRoutes(addon: AddOn, removals: Removals, log: Logger): Ro
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) return sendError(res, 'bad_request', `Not a ${event} payload: ${parsed.error.issues[0]?.path.join('.')} is missing or invalid.`);
       try {
-        const outcome = await handle(clientKeyOf(req), parsed.data);
+        const outcome = await handle(connectContext(req).clientKey, parsed.data);
         res.status(200).json(outcome ?? { applied: false, revoked: 0 });
       } catch (error) {
         // The host retries a failed webhook; until then the store, not this answer, is the truth.

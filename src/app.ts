@@ -1,9 +1,10 @@
 /** The composition root: the one place that picks implementations and builds the app from configuration. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { apiRoutes } from '../routes/api';
-import { sendError } from '../routes/errors';
+import { descriptorRoutes } from '../routes/descriptor';
+import { errorHandler, notFound } from '../routes/error-handler';
 import { healthRoutes } from '../routes/health';
 import { lifecycleRoutes } from '../routes/lifecycle';
 import { panelRoutes } from '../routes/panels';
@@ -66,6 +67,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const port = (server.address() as AddressInfo).port;
   const baseUrl = config.appBaseUrl ?? `http://localhost:${port}`;
 
+  // ACE registers its own routes (descriptor, webhooks that answer before work is done) on this app,
+  // which is never mounted: every route PanelGuard answers is declared below, in routes/.
   const aceApp = express();
   const addon = createAddon({ aceApp, baseUrl, production: config.nodeEnv === 'production', store, logger, projectRoot: PROJECT_ROOT });
 
@@ -87,25 +90,19 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const tenants = createTenantLifecycle({ store, clock, allowlist });
   const notes = createNotes(store, clock);
 
+  const views = loadViews();
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '100kb' }));
   app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   app.use(healthRoutes(store));
+  app.use(descriptorRoutes(addon));
   app.use(lifecycleRoutes(addon, tenants, logger));
   app.use(webhookRoutes(addon, removals, logger));
-  app.use(panelRoutes(addon, allowlist, loadViews()));
+  app.use(panelRoutes(addon, allowlist, views));
   app.use(apiRoutes(allowlist, notes, logger));
-  // ACE serves the descriptor; it also registers webhook routes, which PanelGuard's own above shadow.
-  app.use(aceApp);
-  app.use((_req: Request, res: Response) => sendError(res, 'not_found'));
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const type = (error as { type?: unknown }).type;
-    if (type === 'entity.parse.failed') return sendError(res, 'bad_request', 'The body is not valid JSON.');
-    if (type === 'entity.too.large') return sendError(res, 'payload_too_large');
-    logger.error({ err: error }, 'request failed');
-    if (!res.headersSent) sendError(res, 'internal_error');
-  });
+  app.use(notFound);
+  app.use(errorHandler(logger, views));
   server.on('request', app);
 
   return {

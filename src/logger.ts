@@ -22,8 +22,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 
-// JWTs (three base64url parts) and `sharedSecret: '...'` as they appear inside free text.
-const JWT_IN_TEXT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+// JWTs (and their signing input: header and payload without the signature) and `sharedSecret: '...'` inside free text.
+const JWT_IN_TEXT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*)?/g;
 const SECRET_IN_TEXT = /(sharedSecret['"]?\s*[:=]\s*)(['"]?)[^'",\s}]+\2/g;
 const JWT_PARAM_IN_TEXT = /([?&]jwt=)[^&\s"']+/g;
 

@@ -11,7 +11,7 @@ import { AceSettingsAdapter } from './ace-store';
 export type AddOn = ace.AddOn;
 
 export interface AddonOptions {
-  /** An express app used only by ACE (descriptor route); PanelGuard's own routes are mounted before it. */
+  /** An express app ACE may register its routes on; it is never mounted. */
   aceApp: express.Application;
   baseUrl: string;
   production: boolean;
@@ -42,6 +42,8 @@ export function createAddon(options: AddonOptions): AddOn {
     watch: false,
     validateDescriptor: false,
     product: 'jira',
+    // Failures go to PanelGuard's error handler, which answers in the API's JSON error format.
+    expressErrorHandling: true,
   };
   const config = { development: modeConfig, production: modeConfig } as unknown as ace.Options['config'];
   return ace(options.aceApp, { config }, aceLogger(options.logger) as unknown as Console, {
@@ -61,4 +63,15 @@ export function connectIssuedAt(req: express.Request): number | null {
   if (token === null) return null;
   const payload = jwt.decode(token, { json: true });
   return payload !== null && typeof payload.iat === 'number' ? payload.iat * 1000 : null;
+}
+
+/** What ACE's `authenticate()` and `authenticateInstall()` put on a request they verified. */
+export interface ConnectContext {
+  clientKey: string;
+  userAccountId?: string;
+  hostBaseUrl?: string;
+}
+
+export function connectContext(req: express.Request): ConnectContext {
+  return (req as express.Request & { context: ConnectContext }).context;
 }

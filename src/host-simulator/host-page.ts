@@ -1,0 +1,215 @@
+/** The pages the simulated Jira shows a browser: the issue view that embeds the app's panel, app pages, and admin actions on users. */
+import express, { type Request, type Response as ExpressResponse, type Router } from 'express';
+import Handlebars from 'handlebars';
+import { issueViewPanels, findModule, type AppDescriptor } from './descriptor';
+import type { SimulatedUser, UserDirectory } from './directory';
+import { HostSimulatorError } from './errors';
+import { projectKeyOf, type IssueContext, type IssueRegistry } from './issues';
+
+/** What the pages need from the simulator. */
+export interface HostPageHost {
+  readonly baseUrl: string;
+  readonly directory: UserDirectory;
+  readonly issues: IssueRegistry;
+  /** The app's descriptor while it is installed and enabled; Jira shows no modules of other apps. */
+  enabledDescriptor(): AppDescriptor | undefined;
+  panelUrl(moduleKey: string, ctx: IssueContext, accountId: string): string;
+  pageUrl(moduleKey: string, accountId: string): string;
+  removeUser(accountId: string): Promise<Response | null>;
+  deactivateUser(accountId: string): Promise<Response | null>;
+  reactivateUser(accountId: string): Promise<Response | null>;
+}
+
+type UserAction = 'remove' | 'deactivate' | 'reactivate';
+
+const USER_ACTIONS: Readonly<Record<UserAction, { event: string; label: string }>> = {
+  remove: { event: 'user_deleted', label: 'removed' },
+  deactivate: { event: 'user_updated', label: 'deactivated' },
+  reactivate: { event: 'user_updated', label: 'reactivated' },
+};
+
+function isUserAction(value: string): value is UserAction {
+  return Object.prototype.hasOwnProperty.call(USER_ACTIONS, value);
+}
+
+/** The sandbox Jira puts on Connect iframes. */
+const IFRAME_SANDBOX =
+  'allow-downloads allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox allow-scripts allow-same-origin allow-top-navigation-by-user-activation allow-storage-access-by-user-activation';
+
+const STYLE = `
+body { font-family: -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #172b4d; }
+header { background: #0052cc; color: #fff; padding: 8px 16px; display: flex; justify-content: space-between; }
+main { display: flex; gap: 24px; padding: 16px; }
+#issue-main { flex: 2; } #issue-context { flex: 1; min-width: 320px; }
+iframe { width: 100%; min-height: 360px; border: 1px solid #dfe1e6; border-radius: 3px; }
+#site-admin { border-top: 1px solid #dfe1e6; margin-top: 16px; padding-top: 8px; }
+form.admin-action { display: inline; }
+`;
+
+const ADMIN_SCRIPT = `
+document.querySelectorAll('form.admin-action').forEach(function (form) {
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var status = document.getElementById('admin-status');
+    status.dataset.state = 'pending';
+    status.textContent = 'Working...';
+    fetch(form.action, { method: 'POST', headers: { Accept: 'application/json' } })
+      .then(function (res) { return res.json().then(function (body) { return { ok: res.ok, body: body }; }); })
+      .then(function (r) { status.dataset.state = r.ok ? 'done' : 'failed'; status.textContent = r.body.message; })
+      .catch(function () { status.dataset.state = 'failed'; status.textContent = 'Request failed'; });
+  });
+});
+`;
+
+const page = Handlebars.compile<{ title: string; style: string; user?: SimulatedUser; body: string; script?: string }>(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{{title}} - Jira (host simulator)</title><style>{{{style}}}</style></head>
+<body>
+<header><span id="site-name">Jira (host simulator)</span>{{#if user}}<span id="current-user" data-account-id="{{user.accountId}}">{{user.displayName}}</span>{{/if}}</header>
+{{{body}}}
+{{#if script}}<script>{{{script}}}</script>{{/if}}
+</body>
+</html>`);
+
+interface PanelView {
+  id: string;
+  key: string;
+  src: string;
+}
+
+const issueView = Handlebars.compile<{
+  issue: IssueContext;
+  projectKey: string;
+  user: SimulatedUser;
+  adminActions: string;
+  panels: PanelView[];
+  noPanelReason?: string;
+  sandbox: string;
+}>(`<main id="issue-view" data-issue-id="{{issue.issueId}}" data-issue-key="{{issue.issueKey}}" data-project-id="{{issue.projectId}}">
+  <section id="issue-main">
+    <p id="issue-project">{{projectKey}}</p>
+    <h1 id="issue-key">{{issue.issueKey}}</h1>
+    <section id="site-admin" data-account-id="{{user.accountId}}">
+      <h2>Site administration</h2>
+      <form class="admin-action" method="post" action="{{adminActions}}/remove"><button id="remove-user" type="submit">Remove user</button></form>
+      <form class="admin-action" method="post" action="{{adminActions}}/deactivate"><button id="deactivate-user" type="submit">Deactivate user</button></form>
+      <form class="admin-action" method="post" action="{{adminActions}}/reactivate"><button id="reactivate-user" type="submit">Reactivate user</button></form>
+      <output id="admin-status" data-state="idle"></output>
+    </section>
+  </section>
+  <aside id="issue-context">
+    {{#each panels}}<iframe id="{{id}}" data-module-key="{{key}}" src="{{src}}" title="{{key}}" sandbox="{{../sandbox}}"></iframe>
+    {{else}}<p id="no-panel">{{noPanelReason}}</p>{{/each}}
+  </aside>
+</main>`);
+
+const appPage = Handlebars.compile<{ moduleKey: string; src: string; sandbox: string }>(
+  `<main id="app-page"><iframe id="page" data-module-key="{{moduleKey}}" src="{{src}}" title="{{moduleKey}}" sandbox="{{sandbox}}"></iframe></main>`,
+);
+
+const message = Handlebars.compile<{ id: string; text: string }>(`<main><p id="{{id}}">{{text}}</p></main>`);
+
+const index = Handlebars.compile<{ users: SimulatedUser[]; issues: Array<IssueContext & { links: Array<{ accountId: string; href: string }> }> }>(
+  `<main id="site-index"><section><h1>Users</h1><ul id="users">{{#each users}}<li data-account-id="{{accountId}}">{{displayName}} ({{accountId}}){{#if siteAdmin}} site admin{{/if}}{{#unless active}} inactive{{/unless}}</li>{{/each}}</ul></section>
+<section><h1>Issues</h1><ul id="issues">{{#each issues}}<li>{{issueKey}}: {{#each links}}<a href="{{href}}">as {{accountId}}</a> {{/each}}</li>{{/each}}</ul></section></main>`,
+);
+
+function sendPage(res: ExpressResponse, status: number, title: string, body: string, user?: SimulatedUser, script?: string): void {
+  res.status(status).type('html').send(page({ title, style: STYLE, user, body, script }));
+}
+
+function sendMessage(res: ExpressResponse, status: number, id: string, text: string): void {
+  sendPage(res, status, text, message({ id, text }));
+}
+
+/** The viewing user, as Jira's session would name them; `?as=` stands in for the login. */
+function viewer(host: HostPageHost, req: Request, res: ExpressResponse): SimulatedUser | undefined {
+  const accountId = typeof req.query.as === 'string' ? req.query.as : '';
+  const user = accountId === '' ? undefined : host.directory.get(accountId);
+  if (user === undefined) {
+    sendMessage(res, 401, 'not-logged-in', 'You are not logged in.');
+    return undefined;
+  }
+  if (!user.active) {
+    sendMessage(res, 403, 'account-inactive', 'Your account is not active on this site.');
+    return undefined;
+  }
+  return user;
+}
+
+export function hostPagesRouter(host: HostPageHost): Router {
+  const router = express.Router();
+
+  router.get('/', (_req, res) => {
+    const users = host.directory.list();
+    const issues = host.issues.list().map((issue) => ({
+      ...issue,
+      links: users
+        .filter((user) => user.active)
+        .map((user) => ({ accountId: user.accountId, href: `/browse/${encodeURIComponent(issue.issueKey)}?as=${encodeURIComponent(user.accountId)}` })),
+    }));
+    sendPage(res, 200, 'Site', index({ users, issues }));
+  });
+
+  router.get('/browse/:issueKey', (req, res) => {
+    const issue = host.issues.get(req.params.issueKey);
+    if (issue === undefined) return sendMessage(res, 404, 'issue-not-found', 'The issue does not exist or you do not have permission to see it.');
+    const user = viewer(host, req, res);
+    if (user === undefined) return;
+    const descriptor = host.enabledDescriptor();
+    const modules = descriptor === undefined ? [] : issueViewPanels(descriptor);
+    const panels = modules.map((module, i) => ({
+      id: i === 0 ? 'panel' : `panel-${module.key}`,
+      key: module.key,
+      src: host.panelUrl(module.key, issue, user.accountId),
+    }));
+    const noPanelReason = descriptor === undefined ? 'The app is not installed or not enabled.' : 'The app has no issue panel.';
+    const adminActions = `/admin/users/${encodeURIComponent(user.accountId)}`;
+    const body = issueView({ issue, projectKey: projectKeyOf(issue), user, adminActions, panels, noPanelReason, sandbox: IFRAME_SANDBOX });
+    sendPage(res, 200, `[${issue.issueKey}]`, body, user, ADMIN_SCRIPT);
+  });
+
+  // where Jira serves generalPages and adminPages
+  router.get('/plugins/servlet/ac/:appKey/:moduleKey', (req, res) => {
+    const user = viewer(host, req, res);
+    if (user === undefined) return;
+    const descriptor = host.enabledDescriptor();
+    const module = descriptor?.key === req.params.appKey ? findModule(descriptor, req.params.moduleKey) : undefined;
+    if (module === undefined || (module.kind !== 'generalPages' && module.kind !== 'adminPages')) {
+      return sendMessage(res, 404, 'page-not-found', 'The page does not exist.');
+    }
+    if (module.kind === 'adminPages' && !user.siteAdmin) return sendMessage(res, 403, 'forbidden', 'Only site admins can see this page.');
+    sendPage(res, 200, module.key, appPage({ moduleKey: module.key, src: host.pageUrl(module.key, user.accountId), sandbox: IFRAME_SANDBOX }), user);
+  });
+
+  router.post('/admin/users/:accountId/:action', async (req, res) => {
+    const { accountId, action } = req.params;
+    if (!isUserAction(action)) return sendMessage(res, 404, 'action-not-found', 'No such action.');
+    const wantsJson = req.accepts(['html', 'json']) === 'json';
+    try {
+      const delivered =
+        action === 'remove'
+          ? await host.removeUser(accountId)
+          : action === 'deactivate'
+            ? await host.deactivateUser(accountId)
+            : await host.reactivateUser(accountId);
+      const user = host.directory.get(accountId);
+      const { event, label } = USER_ACTIONS[action];
+      const outcome = delivered === null ? `${event} not sent (no webhook or app not enabled)` : `${event} answered ${delivered.status}`;
+      if (!wantsJson) {
+        const back = req.get('referer');
+        res.redirect(303, back !== undefined && back.startsWith(host.baseUrl) ? back : '/');
+        return;
+      }
+      res.json({ accountId, active: user?.active ?? false, event, appStatus: delivered?.status ?? null, message: `${accountId} ${label}; ${outcome}` });
+    } catch (error) {
+      if (error instanceof HostSimulatorError && error.code === 'user_unknown') {
+        res.status(404).json({ accountId, message: `no user ${accountId}` });
+        return;
+      }
+      res.status(502).json({ accountId, message: 'the webhook could not be delivered' });
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,48 @@
+/** The site's issues: the context Jira passes to issue modules, and the issues the host page can show. */
+
+export interface IssueContext {
+  issueId: string;
+  issueKey: string;
+  projectId: string;
+  projectKey?: string;
+}
+
+/** `PG-12` belongs to project `PG`. */
+export function projectKeyOf(ctx: IssueContext): string {
+  return ctx.projectKey ?? ctx.issueKey.replace(/-\d+$/, '');
+}
+
+/** The context variables Jira substitutes into an issue module's URL. */
+export function issueContextValues(ctx: IssueContext): Record<string, string> {
+  return {
+    'issue.id': ctx.issueId,
+    'issue.key': ctx.issueKey,
+    'project.id': ctx.projectId,
+    'project.key': projectKeyOf(ctx),
+  };
+}
+
+export class IssueRegistry {
+  private readonly byKey = new Map<string, IssueContext>();
+
+  put(ctx: IssueContext): void {
+    this.byKey.set(ctx.issueKey, { ...ctx });
+  }
+
+  get(issueKey: string): IssueContext | undefined {
+    const ctx = this.byKey.get(issueKey);
+    return ctx === undefined ? undefined : { ...ctx };
+  }
+
+  remove(issueKey: string): void {
+    this.byKey.delete(issueKey);
+  }
+
+  removeProject(projectId: string): void {
+    for (const [key, ctx] of this.byKey) if (ctx.projectId === projectId) this.byKey.delete(key);
+  }
+
+  list(): IssueContext[] {
+    return [...this.byKey.values()].map((ctx) => ({ ...ctx }));
+  }
+}

@@ -1,0 +1,239 @@
+/** The slice of Jira's REST API and Atlassian's OAuth 2.0 token endpoint that the app calls, authenticated as Jira does. */
+import express, { type Request, type Response, type Router } from 'express';
+import { SymmetricAlgorithm, decodeSymmetric } from 'atlassian-jwt';
+import { z } from 'zod';
+import { verifyAppToken } from './connect-jwt';
+import type { AppDescriptor } from './descriptor';
+import type { UserDirectory } from './directory';
+import { newSecret } from './random';
+
+/** What the REST routes need to know about the site and the installed app. */
+export interface RestApiHost {
+  readonly baseUrl: string;
+  readonly authorizationServerUrl: string;
+  readonly directory: UserDirectory;
+  /** Epoch milliseconds. */
+  now(): number;
+  /** The installed app, or undefined when none is; `enabled` false while disabled or uninstalled. */
+  installedApp(): InstalledApp | undefined;
+}
+
+export interface InstalledApp {
+  descriptor: AppDescriptor;
+  sharedSecret: string;
+  oauthClientId: string;
+  enabled: boolean;
+}
+
+/** Who a request runs as: the app's own add-on user, a user the app acts as, or nobody. */
+type Caller = { kind: 'app'; app: InstalledApp } | { kind: 'user'; accountId: string } | { kind: 'anonymous' };
+type Authenticated = { ok: true; caller: Caller } | { ok: false; status: number; message: string };
+
+interface AccessToken {
+  accountId: string;
+  expiresAt: number;
+}
+
+interface PermissionDefinition {
+  id: string;
+  key: string;
+  name: string;
+  type: 'GLOBAL' | 'PROJECT';
+  description: string;
+}
+
+const PERMISSIONS: Readonly<Record<string, PermissionDefinition>> = {
+  ADMINISTER: {
+    id: '0',
+    key: 'ADMINISTER',
+    name: 'Administer Jira',
+    type: 'GLOBAL',
+    description:
+      'Create and administer projects, issue types, fields, workflows, and schemes for all projects. Users with this permission can perform most administration tasks, except: managing users, importing data, and editing system email settings.',
+  },
+  BROWSE_PROJECTS: {
+    id: '10',
+    key: 'BROWSE_PROJECTS',
+    name: 'Browse Projects',
+    type: 'PROJECT',
+    description: 'Ability to browse projects and the issues within them.',
+  },
+};
+
+/** Scopes that include READ: Connect scopes are cumulative. */
+const READ_OR_ABOVE = ['READ', 'WRITE', 'DELETE', 'PROJECT_ADMIN', 'ADMIN'];
+const ACCESS_TOKEN_TTL_SECONDS = 900;
+const CLAIM_PREFIX = 'urn:atlassian:connect';
+
+const bulkCheckSchema = z.object({
+  accountId: z.string().min(1).optional(),
+  globalPermissions: z.array(z.string().nullable()).optional(),
+  projectPermissions: z
+    .array(
+      z.object({
+        permissions: z.array(z.string()),
+        projects: z.array(z.number()).optional(),
+        issues: z.array(z.number()).optional(),
+      }),
+    )
+    .optional(),
+});
+
+const grantSchema = z.object({ grant_type: z.literal('urn:ietf:params:oauth:grant-type:jwt-bearer'), assertion: z.string().min(1) });
+
+const assertionSchema = z.object({
+  iss: z.string(),
+  sub: z.string(),
+  tnt: z.string(),
+  aud: z.union([z.string(), z.array(z.string())]),
+  exp: z.number(),
+});
+
+function jiraError(res: Response, status: number, message: string): void {
+  res.status(status).json({ errorMessages: [message], errors: {} });
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function hasScope(descriptor: AppDescriptor, accepted: readonly string[]): boolean {
+  return (descriptor.scopes ?? []).some((scope) => accepted.includes(scope.toUpperCase()));
+}
+
+export function restApiRouter(host: RestApiHost): Router {
+  const accessTokens = new Map<string, AccessToken>();
+  const router = express.Router();
+
+  function authenticate(req: Request): Authenticated {
+    const header = req.get('authorization') ?? '';
+    if (header === '') return { ok: true, caller: { kind: 'anonymous' } };
+    if (header.startsWith('JWT ')) {
+      const app = host.installedApp();
+      if (app === undefined || !app.enabled) return { ok: false, status: 401, message: 'The app is not installed or not enabled.' };
+      const check = verifyAppToken(header.slice(4), {
+        sharedSecret: app.sharedSecret,
+        appKey: app.descriptor.key,
+        method: req.method,
+        url: `${host.baseUrl}${req.originalUrl}`,
+        hostBaseUrl: host.baseUrl,
+        now: Math.floor(host.now() / 1000),
+      });
+      if (!check.ok) return { ok: false, status: 401, message: `JWT rejected: ${check.code}` };
+      return { ok: true, caller: { kind: 'app', app } };
+    }
+    if (header.startsWith('Bearer ')) {
+      const token = accessTokens.get(header.slice(7));
+      if (token === undefined || host.now() >= token.expiresAt) return { ok: false, status: 401, message: 'Invalid or expired access token.' };
+      if (host.directory.get(token.accountId)?.active !== true) return { ok: false, status: 401, message: 'The user is not active.' };
+      return { ok: true, caller: { kind: 'user', accountId: token.accountId } };
+    }
+    return { ok: false, status: 401, message: 'Unsupported authorization scheme.' };
+  }
+
+  /** Whether `subject` holds `permission`: inactive users hold nothing, the add-on user is an admin only with ADMIN scope. */
+  function holds(subject: Caller, permission: string): boolean {
+    switch (subject.kind) {
+      case 'anonymous':
+        return false;
+      case 'app':
+        return permission === 'ADMINISTER' ? hasScope(subject.app.descriptor, ['ADMIN']) : true;
+      case 'user': {
+        const user = host.directory.get(subject.accountId);
+        if (user === undefined || !user.active) return false;
+        return permission === 'ADMINISTER' ? user.siteAdmin : true;
+      }
+    }
+  }
+
+  /** Apps need at least READ scope for these resources, as on Jira Cloud. */
+  function scopeDenied(caller: Caller, res: Response): boolean {
+    if (caller.kind === 'app' && !hasScope(caller.app.descriptor, READ_OR_ABOVE)) {
+      jiraError(res, 403, 'The app does not have the READ scope.');
+      return true;
+    }
+    return false;
+  }
+
+  const myPermissions = (req: Request, res: Response): void => {
+    const auth = authenticate(req);
+    if (!auth.ok) return jiraError(res, auth.status, auth.message);
+    if (scopeDenied(auth.caller, res)) return;
+    const requested = typeof req.query.permissions === 'string' ? req.query.permissions : '';
+    const keys = requested.split(',').map((key) => key.trim()).filter((key) => key !== '');
+    if (keys.length === 0) return jiraError(res, 400, "The 'permissions' query parameter is required.");
+    const unknown = keys.find((key) => PERMISSIONS[key] === undefined);
+    if (unknown !== undefined) return jiraError(res, 400, `Unrecognized permission: ${unknown}`);
+    const permissions: Record<string, PermissionDefinition & { havePermission: boolean }> = {};
+    for (const key of keys) permissions[key] = { ...PERMISSIONS[key], havePermission: holds(auth.caller, key) };
+    res.json({ permissions });
+  };
+
+  const bulkPermissions = (req: Request, res: Response): void => {
+    const auth = authenticate(req);
+    if (!auth.ok) return jiraError(res, auth.status, auth.message);
+    if (scopeDenied(auth.caller, res)) return;
+    const body = bulkCheckSchema.safeParse(req.body);
+    if (!body.success) return jiraError(res, 400, 'Invalid request payload.');
+    let subject: Caller = auth.caller;
+    if (body.data.accountId !== undefined) {
+      // apps may ask about anyone from their server; users only when they are admins
+      const maySeeOthers = auth.caller.kind === 'app' || (auth.caller.kind === 'user' && holds(auth.caller, 'ADMINISTER'));
+      if (auth.caller.kind === 'anonymous') return jiraError(res, 401, 'You are not authenticated.');
+      if (!maySeeOthers && !(auth.caller.kind === 'user' && auth.caller.accountId === body.data.accountId)) {
+        return jiraError(res, 403, 'You do not have permission to check other users.');
+      }
+      if (host.directory.get(body.data.accountId) === undefined) return jiraError(res, 404, 'The user was not found.');
+      subject = { kind: 'user', accountId: body.data.accountId };
+    }
+    const globalPermissions = (body.data.globalPermissions ?? [])
+      .filter((key): key is string => key !== null && PERMISSIONS[key]?.type === 'GLOBAL')
+      .filter((key) => holds(subject, key));
+    const projectPermissions = (body.data.projectPermissions ?? []).flatMap((entry) =>
+      entry.permissions
+        .filter((key) => PERMISSIONS[key]?.type === 'PROJECT' && holds(subject, key))
+        .map((permission) => ({ permission, projects: entry.projects ?? [], issues: entry.issues ?? [] })),
+    );
+    res.json({ globalPermissions, projectPermissions });
+  };
+
+  // Atlassian's authorization server: the JWT bearer grant behind ACE's asUserByAccountId
+  const tokenGrant = (req: Request, res: Response): void => {
+    const refuse = (description: string): void => {
+      res.status(400).json({ error: 'invalid_grant', error_description: description });
+    };
+    const app = host.installedApp();
+    const grant = grantSchema.safeParse(req.body);
+    if (!grant.success) return refuse('Unsupported grant.');
+    if (app === undefined || !app.enabled) return refuse('Unknown client.');
+    if (!hasScope(app.descriptor, ['ACT_AS_USER'])) {
+      res.status(401).json({ error: 'unauthorized_client', error_description: 'The app does not have the ACT_AS_USER scope.' });
+      return;
+    }
+    let decoded: unknown;
+    try {
+      decoded = decodeSymmetric(grant.data.assertion, app.sharedSecret, SymmetricAlgorithm.HS256);
+    } catch {
+      return refuse('Invalid assertion signature.');
+    }
+    const claims = assertionSchema.safeParse(decoded);
+    if (!claims.success) return refuse('Malformed assertion.');
+    const audience = Array.isArray(claims.data.aud) ? claims.data.aud[0] : claims.data.aud;
+    if (claims.data.iss !== `${CLAIM_PREFIX}:clientid:${app.oauthClientId}`) return refuse('Unknown client.');
+    if (trimSlash(claims.data.tnt) !== trimSlash(host.baseUrl)) return refuse('Unknown tenant.');
+    if (audience === undefined || trimSlash(audience) !== trimSlash(host.authorizationServerUrl)) return refuse('Wrong audience.');
+    if (Math.floor(host.now() / 1000) >= claims.data.exp) return refuse('Assertion expired.');
+    const subjectPrefix = `${CLAIM_PREFIX}:useraccountid:`;
+    if (!claims.data.sub.startsWith(subjectPrefix)) return refuse('Unsupported subject.');
+    const accountId = claims.data.sub.slice(subjectPrefix.length);
+    if (host.directory.get(accountId)?.active !== true) return refuse('The user is not active.');
+    const accessToken = newSecret();
+    accessTokens.set(accessToken, { accountId, expiresAt: host.now() + ACCESS_TOKEN_TTL_SECONDS * 1000 });
+    res.json({ access_token: accessToken, expires_in: ACCESS_TOKEN_TTL_SECONDS, token_type: 'Bearer' });
+  };
+
+  router.get(['/rest/api/3/mypermissions', '/rest/api/2/mypermissions'], myPermissions);
+  router.post(['/rest/api/3/permissions/check', '/rest/api/2/permissions/check'], express.json(), bulkPermissions);
+  router.post('/oauth2/token', express.urlencoded({ extended: false }), express.json(), tokenGrant);
+  return router;
+}

@@ -1,0 +1,110 @@
+/** Test harness: the real app on a SQLite file and the host simulator, talking over real HTTP. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { startApp, type RunningApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
+import { createLogger } from '../../src/logger';
+
+export const ISSUE: IssueContext = { issueId: '10001', issueKey: 'DEMO-1', projectId: '10000', projectKey: 'DEMO' };
+export const OTHER_ISSUE: IssueContext = { issueId: '10002', issueKey: 'DEMO-2', projectId: '10000', projectKey: 'DEMO' };
+export const OTHER_PROJECT_ISSUE: IssueContext = { issueId: '20001', issueKey: 'OPS-1', projectId: '20000', projectKey: 'OPS' };
+export const ALICE = '557058:alice';
+export const BOB = '557058:bob';
+
+/** Everything the app logged, to prove no secret or token reached it. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.lines.push(chunk.toString());
+    done();
+  }
+  text(): string {
+    return this.lines.join('');
+  }
+}
+
+export interface Stack {
+  sim: HostSimulator;
+  app: RunningApp;
+  logs: LogCapture;
+  dataDir: string;
+  /** Loads the issue panel as the host would and returns its status and page token. */
+  loadPanel(accountId: string, ctx?: IssueContext): Promise<{ status: number; html: string; token: string | null }>;
+  api(token: string | null, method: 'GET' | 'POST', issueId: string, body?: unknown): Promise<{ status: number; body: ApiBody; headers: Headers }>;
+  restartApp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ApiBody {
+  error?: { code: string; message: string };
+  notes?: { id: string; accountId: string; text: string; createdAt: number }[];
+  note?: { id: string; text: string };
+}
+
+export function pageTokenOf(html: string): string | null {
+  return /<meta name="page-token" content="([^"]+)">/.exec(html)?.[1] ?? null;
+}
+
+/** Starts simulator and app on fresh ports and a fresh SQLite file, and installs the app. */
+export async function startStack(options: { install?: boolean } = {}): Promise<Stack> {
+  const sim = await startHostSimulator({
+    users: [
+      { accountId: ALICE, displayName: 'Alice', active: true, siteAdmin: false },
+      { accountId: BOB, displayName: 'Bob', active: true, siteAdmin: false },
+    ],
+  });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'panelguard-test-'));
+  const logs = new LogCapture();
+  let port = 0;
+  const boot = async (): Promise<RunningApp> => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      CONNECT_KEYS_CDN_URL: sim.keysUrl,
+      LOG_LEVEL: 'info',
+    });
+    const app = await startApp(config, { logger: createLogger('info', logs) });
+    port = app.port;
+    return app;
+  };
+  const stack: Stack = {
+    sim,
+    app: await boot(),
+    logs,
+    dataDir,
+    async loadPanel(accountId, ctx = ISSUE) {
+      const response = await fetch(sim.panelUrl('issue-notes', ctx, accountId));
+      const html = await response.text();
+      return { status: response.status, html, token: pageTokenOf(html) };
+    },
+    async api(token, method, issueId, body) {
+      const headers: Record<string, string> = {};
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${stack.app.baseUrl}/api/issues/${issueId}/notes`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as ApiBody, headers: response.headers };
+    },
+    async restartApp() {
+      await stack.app.close();
+      stack.app = await boot();
+    },
+    async stop() {
+      await stack.app.close();
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  if (options.install !== false) {
+    const installed = await sim.install(stack.app.baseUrl);
+    if (installed.status !== 204) throw new Error(`install failed: ${installed.status} ${await installed.text()}`);
+  }
+  return stack;
+}
