@@ -74,7 +74,13 @@ const environmentSchema = z.object({
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
   const parsed = environmentSchema.safeParse(stripEmpty(env));
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
+    // One line per variable: its first problem is the one to fix.
+    const byVariable = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      if (!byVariable.has(name)) byVariable.set(name, `${name} ${issue.message}`);
+    }
+    throw new ConfigError([...byVariable.values()]);
   }
   const values = parsed.data;
   const production = values.NODE_ENV === 'production';

@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config';
+import { PROJECT_ROOT } from '../../src/paths';
+
+function problemsOf(env: NodeJS.ProcessEnv, cwd: string): string[] {
+  try {
+    loadConfig(env, cwd);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'panelguard-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs with no variables at all on a SQLite file under data/', () => {
+    const config = loadConfig({}, dir);
+    expect(config).to.include({ nodeEnv: 'development', port: 3000, bus: 'memory', pageTokenTtlSeconds: 600, appBaseUrl: null });
+    expect(config.databaseUrl).to.equal(`sqlite:${path.join(dir, 'data', 'panelguard.sqlite')}`);
+  });
+
+  it('generates a development page-token secret once and keeps it under data/', () => {
+    const first = loadConfig({}, dir).pageTokenSecret;
+    expect(first.length).to.be.at.least(32);
+    expect(readFileSync(path.join(dir, 'data', 'page-token-secret'), 'utf8').trim()).to.equal(first);
+    expect(loadConfig({}, dir).pageTokenSecret).to.equal(first);
+  });
+
+  it('names each value production requires', () => {
+    expect(problemsOf({ NODE_ENV: 'production' }, dir)).to.deep.equal([
+      'APP_BASE_URL is required in production',
+      'PAGE_TOKEN_SECRET is required in production',
+      'DATABASE_URL is required in production',
+    ]);
+  });
+
+  it('names each malformed value in one line', () => {
+    const problems = problemsOf(
+      { PORT: 'abc', APP_BASE_URL: 'not a url', PAGE_TOKEN_TTL_SECONDS: '7200', DATABASE_URL: 'mysql://x', PAGE_TOKEN_SECRET: 'short' },
+      dir,
+    );
+    expect(problems).to.have.length(5);
+    expect(problems.find((p) => p.startsWith('PORT '))).to.equal('PORT must be a whole number');
+    expect(problems.find((p) => p.startsWith('PAGE_TOKEN_TTL_SECONDS '))).to.equal('PAGE_TOKEN_TTL_SECONDS must be at most 3600');
+    expect(problems.some((p) => p.startsWith('APP_BASE_URL '))).to.equal(true);
+    expect(problems.some((p) => p.startsWith('DATABASE_URL '))).to.equal(true);
+    expect(problems.find((p) => p.startsWith('PAGE_TOKEN_SECRET '))).to.include('at least 32');
+  });
+
+  it('refuses a page-token lifetime under a minute', () => {
+    expect(problemsOf({ PAGE_TOKEN_TTL_SECONDS: '10' }, dir)).to.deep.equal(['PAGE_TOKEN_TTL_SECONDS must be at least 60']);
+  });
+
+  it('refuses to switch off ACE authentication through AC_OPTS', () => {
+    expect(problemsOf({ AC_OPTS: 'no-auth' }, dir)).to.deep.equal(['AC_OPTS must not switch off authentication']);
+  });
+
+  it('says plainly that cluster buses are not in this version', () => {
+    expect(problemsOf({ BUS: 'redis' }, dir)[0]).to.match(/^BUS .*BUS=memory/);
+    expect(problemsOf({ BUS: 'kafka' }, dir)[0]).to.match(/^BUS /);
+  });
+
+  it('stops the process with one line naming the mistake', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, PORT: 'abc', DATA_DIR: dir },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).to.equal(1);
+    expect(result.stderr.trim()).to.equal('panelguard: configuration error: PORT must be a whole number');
+  });
+});
