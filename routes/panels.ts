@@ -46,8 +46,12 @@ export function panelRoutes(addon: AddOn, allowlist: Allowlist, views: Views): R
         userAgent: req.get('user-agent') ?? null,
       });
       if (!minted.ok) {
-        const code = minted.code === 'forbidden' ? 'token_revoked' : minted.code;
-        res.status(statusOf(minted.code)).type('html').send(views.denied({ title: 'Access revoked', message: messageOf(code) }));
+        // A removed user or deleted resource: the page says so in the words the panel script uses.
+        const revoked = minted.code === 'forbidden';
+        const page = revoked
+          ? { title: 'Access revoked', message: messageOf('token_revoked') }
+          : { title: 'Unavailable', message: messageOf(minted.code) };
+        res.status(statusOf(minted.code)).type('html').send(views.denied(page));
         return;
       }
       res.type('html').send(

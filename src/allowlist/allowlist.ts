@@ -59,12 +59,15 @@ export interface Allowlist {
 export function createAllowlist(deps: AllowlistDeps): Allowlist {
   const { store, cache, generations, clock, tokens, audit } = deps;
 
+  // Only denials of a token that verified are audited: unsigned garbage names nobody, and writing a row
+  // for each would let anyone fill the audit log.
   const deny = (code: DenyCode, claims: PageTokenClaims | null, resource: string): Result<Grant> => {
+    if (claims === null) return fail(code);
     audit.record({
       at: clock.now(),
       kind: 'deny',
-      clientKey: claims?.aud ?? null,
-      accountId: claims?.sub ?? null,
+      clientKey: claims.aud,
+      accountId: claims.sub,
       actor: null,
       reason: code,
       resource,

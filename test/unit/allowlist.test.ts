@@ -193,6 +193,14 @@ describe('allowlist', () => {
       const [latest] = await w.store.listAudit(SITE, 10);
       expect(latest).to.include({ kind: 'deny', reason: 'resource_mismatch', accountId: ALICE, resource: OTHER_ISSUE.resource });
     });
+    it('writes no audit row for a token that does not verify, so garbage cannot flood the log', async () => {
+      const w = await world();
+      await codeOf(w, null);
+      await codeOf(w, 'not-a-jwt');
+      await codeOf(w, jwt.sign({ aud: SITE, sub: ALICE }, 'some-other-secret-some-other-secret', { algorithm: 'HS256' }));
+      await w.audit.drain();
+      expect((await w.store.listAudit(SITE, 10)).filter((r) => r.kind === 'deny')).to.deep.equal([]);
+    });
   });
 
   describe('revocation', () => {
