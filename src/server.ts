@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await startApp(config);
+  process.on('unhandledRejection', (reason) => app.logger.error({ err: reason }, 'unhandled rejection'));
   app.logger.info({ baseUrl: app.baseUrl, port: app.port, database: config.databaseUrl.split(':')[0] }, 'PanelGuard is serving');
   let stopping = false;
   const stop = (signal: string) => {

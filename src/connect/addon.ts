@@ -46,10 +46,17 @@ export function createAddon(options: AddonOptions): AddOn {
     expressErrorHandling: true,
   };
   const config = { development: modeConfig, production: modeConfig } as unknown as ace.Options['config'];
-  return ace(options.aceApp, { config }, aceLogger(options.logger) as unknown as Console, {
+  const before = new Set(process.listeners('unhandledRejection'));
+  const addon = ace(options.aceApp, { config }, aceLogger(options.logger) as unknown as Console, {
     descriptorFilename: path.join(options.projectRoot, 'atlassian-connect.json'),
     configFileName: path.join(options.projectRoot, 'config.json'),
   });
+  // ACE adds a process-wide unhandledRejection logger per instance and never removes it; the
+  // server installs one of its own (src/server.ts), so ACE's would only pile up.
+  for (const listener of process.listeners('unhandledRejection')) {
+    if (!before.has(listener)) process.off('unhandledRejection', listener);
+  }
+  return addon;
 }
 
 /**

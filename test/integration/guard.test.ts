@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
+import { ManualClock } from '../../src/allowlist/clock';
 import { ALICE, BOB, ISSUE, OTHER_ISSUE, OTHER_PROJECT_ISSUE, startStack, type Stack } from './harness';
 
 async function tokenFor(stack: Stack, accountId: string, ctx = ISSUE): Promise<string> {
@@ -114,6 +115,21 @@ describe('HTTP: install, panel and guard', function () {
         expect(response.status, name).to.equal(401);
         expect(response.body.error?.code, name).to.equal('token_invalid');
         expect(response.headers.get('www-authenticate'), name).to.include('error="invalid_token"');
+      }
+    });
+
+    it('answers token_expired once the page token outlives its lifetime', async () => {
+      const clock = new ManualClock(Date.now());
+      const timed = await startStack({ clock });
+      try {
+        const token = await tokenFor(timed, ALICE);
+        expect((await timed.api(token, 'GET', ISSUE.issueId)).status).to.equal(200);
+        clock.advance(601_000);
+        const response = await timed.api(token, 'GET', ISSUE.issueId);
+        expect(response.status).to.equal(401);
+        expect(response.body.error?.code).to.equal('token_expired');
+      } finally {
+        await timed.stop();
       }
     });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import type { Clock } from '../../src/allowlist/types';
 import { startApp, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
@@ -49,7 +50,7 @@ export function pageTokenOf(html: string): string | null {
 }
 
 /** Starts simulator and app on fresh ports and a fresh SQLite file, and installs the app. */
-export async function startStack(options: { install?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: { install?: boolean; clock?: Clock } = {}): Promise<Stack> {
   const sim = await startHostSimulator({
     users: [
       { accountId: ALICE, displayName: 'Alice', active: true, siteAdmin: false },
@@ -67,7 +68,7 @@ export async function startStack(options: { install?: boolean } = {}): Promise<S
       CONNECT_KEYS_CDN_URL: sim.keysUrl,
       LOG_LEVEL: 'info',
     });
-    const app = await startApp(config, { logger: createLogger('info', logs) });
+    const app = await startApp(config, { logger: createLogger('info', logs), clock: options.clock });
     port = app.port;
     return app;
   };
