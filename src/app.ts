@@ -57,13 +57,18 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const store = overrides.store ?? (await openSequelizeStore(config.databaseUrl));
   const server = http.createServer();
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const baseUrl = config.appBaseUrl ?? `http://localhost:${port}`;
 

@@ -1,0 +1,150 @@
+/** The local demo: a simulated Jira site with three users, PanelGuard installed on it, and a short guide to revoking a user live. */
+import { Writable } from 'node:stream';
+import { startApp, type RunningApp } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { startHostSimulator, type HostSimulator, type IssueContext, type NewUser } from './host-simulator';
+import { createLogger } from './logger';
+
+/** One site across runs, so the demo's notes and tenant carry over instead of piling up. */
+const DEMO_CLIENT_KEY = 'panelguard-demo-site';
+
+const USERS: NewUser[] = [
+  { accountId: '557058:alice', displayName: 'Alice', siteAdmin: true },
+  { accountId: '557058:bob', displayName: 'Bob' },
+  { accountId: '557058:carol', displayName: 'Carol' },
+];
+
+const ISSUES: IssueContext[] = [
+  { issueId: '10001', issueKey: 'DEMO-1', projectId: '10000', projectKey: 'DEMO' },
+  { issueId: '10002', issueKey: 'DEMO-2', projectId: '10000', projectKey: 'DEMO' },
+];
+
+/** A port the demo could not listen on, named by the variable that chooses it. */
+class PortInUse extends Error {
+  constructor(readonly variable: string, readonly port: string) {
+    super(`port ${port} is already in use; stop whatever holds it, or choose another with ${variable}=<port>`);
+  }
+}
+
+function isAddressInUse(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
+}
+
+function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string): Config {
+  return loadConfig({
+    ...env,
+    // the demo is a development setup whatever the shell says, with data apart from `npm start`'s
+    NODE_ENV: 'development',
+    PORT: env.PORT || '3000',
+    DATA_DIR: env.DATA_DIR || 'data/demo',
+    LOG_LEVEL: env.LOG_LEVEL || 'info',
+    CONNECT_KEYS_CDN_URL: keysUrl,
+  });
+}
+
+/** Turns the app's JSON log lines into one short line each, so they read beside the guide. */
+function compactLog(): Writable {
+  const ROUTINE = new Set(['level', 'time', 'pid', 'hostname', 'app', 'msg']);
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          const record = JSON.parse(line) as Record<string, unknown>;
+          const fields = Object.entries(record)
+            .filter(([key]) => !ROUTINE.has(key))
+            .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+          const time = new Date(typeof record.time === 'number' ? record.time : Date.now()).toTimeString().slice(0, 8);
+          process.stdout.write(`  [app ${time}] ${String(record.msg ?? '')} ${fields.join(' ')}\n`);
+        } catch {
+          process.stdout.write(`  [app] ${line}\n`);
+        }
+      }
+      done();
+    },
+  });
+}
+
+function guide(sim: HostSimulator, app: RunningApp, config: Config): string {
+  const issue = ISSUES[0];
+  const width = Math.max(...USERS.map((user) => label(user).length));
+  const links = USERS.map((user) => `    ${label(user).padEnd(width)}  ${sim.hostPageUrl(user.accountId, issue)}`);
+  return [
+    '',
+    'PanelGuard demo is running.',
+    '',
+    `  Simulated Jira  ${sim.baseUrl}/   (users and issues)`,
+    `  PanelGuard      ${app.baseUrl}   (data in ${config.dataDir})`,
+    '',
+    `Open ${issue.issueKey} as each user (one browser tab each):`,
+    ...links,
+    '',
+    'See a removed user lose access in a page that is already open:',
+    '  1. In Bob\'s tab, add a note in the PanelGuard panel on the right.',
+    '  2. In Bob\'s tab, click "Remove user" (or "Deactivate user"): Jira tells the app at once.',
+    '  3. Still in Bob\'s tab, click Refresh in the panel: it says "Access revoked" and the notes are gone.',
+    '     Carol\'s and Alice\'s panels keep working.',
+    '  4. "Reactivate user" lets Bob back in with a fresh page (reload the tab); the old page stays revoked.',
+    '',
+    'Stop with Ctrl-C (closes the app and the simulator).',
+    '',
+  ].join('\n');
+}
+
+function label(user: NewUser): string {
+  return `${user.displayName ?? user.accountId}${user.siteAdmin ? ' (site admin)' : ''}`;
+}
+
+async function main(): Promise<void> {
+  const simPort = process.env.SIM_PORT || '3100';
+  const sim = await startHostSimulator({ port: Number(simPort), users: USERS, clientKey: DEMO_CLIENT_KEY }).catch((error: unknown) => {
+    throw isAddressInUse(error) ? new PortInUse('SIM_PORT', simPort) : error;
+  });
+  let app: RunningApp;
+  let config: Config;
+  try {
+    config = demoConfig(process.env, sim.keysUrl);
+    app = await startApp(config, { logger: createLogger(config.logLevel, compactLog()) }).catch((error: unknown) => {
+      throw isAddressInUse(error) ? new PortInUse('PORT', String(config.port)) : error;
+    });
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stdout.write('\nForced stop.\n');
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the app and the simulator...\n`);
+    Promise.all([app.close(), sim.close()]).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`demo: could not stop cleanly: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  const installed = await sim.install(app.baseUrl);
+  if (installed.status !== 204) {
+    await Promise.all([app.close(), sim.close()]);
+    throw new Error(`the simulated Jira could not install the app: ${installed.status} ${await installed.text()}`);
+  }
+  for (const issue of ISSUES) sim.issues.put(issue);
+  process.stdout.write(guide(sim, app, config));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) process.stderr.write(`demo: configuration error: ${problem}\n`);
+  } else {
+    process.stderr.write(`demo: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});
