@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { startHostSimulator, type HostSimulator, type IssueContext, type NewUser } from './host-simulator';
 import { createLogger } from './logger';
 
-/** One site across runs, so the demo's notes and tenant carry over instead of piling up. */
+/** A stable site name, so the demo's URLs and logs read the same on every run. */
 const DEMO_CLIENT_KEY = 'panelguard-demo-site';
 
 const USERS: NewUser[] = [
@@ -37,6 +37,9 @@ function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string): Config {
     NODE_ENV: 'development',
     PORT: env.PORT || '3000',
     DATA_DIR: env.DATA_DIR || 'data/demo',
+    // The simulator forgets its users and issues when it stops; an in-memory store forgets with it,
+    // so a user removed in one run is not still tombstoned in the next.
+    DATABASE_URL: env.DATABASE_URL || 'sqlite::memory:',
     LOG_LEVEL: env.LOG_LEVEL || 'info',
     CONNECT_KEYS_CDN_URL: keysUrl,
   });
@@ -74,7 +77,7 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config): string {
     'PanelGuard demo is running.',
     '',
     `  Simulated Jira  ${sim.baseUrl}/   (users and issues)`,
-    `  PanelGuard      ${app.baseUrl}   (data in ${config.dataDir})`,
+    `  PanelGuard      ${app.baseUrl}   (store: ${config.databaseUrl === 'sqlite::memory:' ? 'in memory, fresh each run' : config.databaseUrl.split(':')[0]})`,
     '',
     `Open ${issue.issueKey} as each user (one browser tab each):`,
     ...links,
