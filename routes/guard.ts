@@ -15,6 +15,8 @@ export function grantOf(res: Response): Grant {
 
 export function requirePageToken(allowlist: Allowlist, resourceOf: ResourceOf): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
+    // Answers behind the guard belong to one user at one moment; no cache may keep them.
+    res.set('Cache-Control', 'no-store');
     const resource = resourceOf(req);
     if (resource === null) return sendError(res, 'bad_request', 'The URL does not name a valid resource.');
     const header = req.headers.authorization;

@@ -85,6 +85,7 @@ describe('HTTP: install, panel and guard', function () {
       expect(listed.status).to.equal(200);
       expect(listed.body.notes?.map((n) => n.text)).to.deep.equal(['first note']);
       expect(listed.body.notes?.[0].accountId).to.equal(ALICE);
+      expect(listed.headers.get('cache-control')).to.equal('no-store');
     });
 
     it('answers token_missing with an RFC 6750 challenge', async () => {
