@@ -2,7 +2,8 @@
  * Removals from the host: users removed or restored, issues and projects
  * deleted. Each writes a tombstone first, then revokes, so that a page token
  * minted concurrently is dead either way. Events are ordered by the host's
- * timestamp; one older than what a subject has already seen changes nothing.
+ * timestamp; one no newer than what a subject has already seen changes nothing,
+ * and the store decides that atomically, so concurrent events settle on the newest.
  */
 import type { Allowlist, RevokeCause } from './allowlist';
 import type { Clock, EpochMs, Store, Tombstone, TombstoneKind } from './types';
@@ -36,9 +37,7 @@ export function createRemovals(deps: RemovalDeps): Removals {
     eventAt: EpochMs,
     cause: RevokeCause,
   ): Promise<RemovalOutcome> {
-    const existing = await store.getTombstone(clientKey, kind, subject);
-    if (existing !== null && eventAt <= existing.lastEventAt) return IGNORED;
-    await store.putTombstone({
+    const written = await store.putTombstone({
       clientKey,
       kind,
       subject,
@@ -47,6 +46,7 @@ export function createRemovals(deps: RemovalDeps): Removals {
       liftedAt: null,
       lastEventAt: eventAt,
     });
+    if (!written) return IGNORED;
     const scope =
       kind === 'user' ? { kind, clientKey, accountId: subject } : { kind, clientKey, resource: subject };
     return { applied: true, revoked: await allowlist.revoke(scope, cause) };
@@ -70,8 +70,8 @@ export function createRemovals(deps: RemovalDeps): Removals {
         liftedAt: clock.now(),
         lastEventAt: eventAt,
       };
-      await store.putTombstone(lifted);
-      return { applied: true, revoked: 0 };
+      // A newer event for the user may land between the read and this write; then it wins.
+      return (await store.putTombstone(lifted)) ? { applied: true, revoked: 0 } : IGNORED;
     },
   };
 }

@@ -121,8 +121,12 @@ export interface Store {
   revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number>;
 
   getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null>;
-  /** Inserts or replaces the tombstone for (clientKey, kind, subject). */
-  putTombstone(tombstone: Tombstone): Promise<void>;
+  /**
+   * Inserts the tombstone for (clientKey, kind, subject), or replaces the stored one only when
+   * that one has seen an older event (`lastEventAt`), in one atomic step so that concurrent
+   * events for one subject settle on the newest. Resolves true when it wrote.
+   */
+  putTombstone(tombstone: Tombstone): Promise<boolean>;
 
   getTenant(clientKey: string): Promise<Tenant | null>;
   /** Inserts or replaces the tenant's record. */

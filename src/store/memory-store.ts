@@ -95,9 +95,13 @@ export class MemoryStore implements Store {
     return tombstone ? { ...tombstone } : null;
   }
 
-  async putTombstone(tombstone: Tombstone): Promise<void> {
+  async putTombstone(tombstone: Tombstone): Promise<boolean> {
     this.assertOpen();
-    this.tombstones.set(tombstoneKey(tombstone.clientKey, tombstone.kind, tombstone.subject), { ...tombstone });
+    const key = tombstoneKey(tombstone.clientKey, tombstone.kind, tombstone.subject);
+    const stored = this.tombstones.get(key);
+    if (stored !== undefined && stored.lastEventAt >= tombstone.lastEventAt) return false;
+    this.tombstones.set(key, { ...tombstone });
+    return true;
   }
 
   async getTenant(clientKey: string): Promise<Tenant | null> {

@@ -164,12 +164,16 @@ INSERT INTO allowlist_entries
 VALUES ($idHash, $clientKey, $accountId, $resource, $parent, $createdAt, $expiresAt, $lastSeenAt, $ip, $userAgent, $revokedAt, $revokeReason)`;
 
 // ON CONFLICT ... DO UPDATE is understood by SQLite (3.24+) and PostgreSQL (9.5+) alike.
-const PUT_TOMBSTONE_SQL = `
+// The leading comment is load-bearing: sequelize's SQLite dialect runs anything starting with
+// "INSERT INTO" without returning rows, and this statement's RETURNING rows are its answer.
+const PUT_TOMBSTONE_SQL = `/* conditional upsert */
 INSERT INTO tombstones (client_key, kind, subject, removed_at, removed_event_at, lifted_at, last_event_at)
 VALUES ($clientKey, $kind, $subject, $removedAt, $removedEventAt, $liftedAt, $lastEventAt)
 ON CONFLICT (client_key, kind, subject) DO UPDATE SET
   removed_at = excluded.removed_at, removed_event_at = excluded.removed_event_at,
-  lifted_at = excluded.lifted_at, last_event_at = excluded.last_event_at`;
+  lifted_at = excluded.lifted_at, last_event_at = excluded.last_event_at
+WHERE tombstones.last_event_at < excluded.last_event_at
+RETURNING client_key`;
 
 const PUT_TENANT_SQL = `
 INSERT INTO tenants (client_key, base_url, status, updated_at)
@@ -249,8 +253,10 @@ export class SequelizeStore implements Store {
     };
   }
 
-  async putTombstone(tombstone: Tombstone): Promise<void> {
-    await this.insert(PUT_TOMBSTONE_SQL, { ...tombstone }, 'tombstone');
+  async putTombstone(tombstone: Tombstone): Promise<boolean> {
+    // RETURNING yields the row only when it was inserted or the newer event replaced it.
+    const written = await this.select<{ client_key: string }>(PUT_TOMBSTONE_SQL, { ...tombstone });
+    return written.length > 0;
   }
 
   async getTenant(clientKey: string): Promise<Tenant | null> {

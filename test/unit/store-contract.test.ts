@@ -336,11 +336,25 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
         expect(await store.getTombstone(TENANT, 'user', 'user-1')).to.deep.equal(tombstone);
       });
 
-      it('replaces the tombstone of the same tenant, kind and subject', async () => {
-        await store.putTombstone(aTombstone());
+      it('replaces the tombstone of the same tenant, kind and subject with one from a newer event', async () => {
+        expect(await store.putTombstone(aTombstone())).to.equal(true);
         const lifted = aTombstone({ liftedAt: T0 + 2 * MINUTE, lastEventAt: T0 + 2 * MINUTE - 100 });
-        await store.putTombstone(lifted);
+        expect(await store.putTombstone(lifted)).to.equal(true);
         expect(await store.getTombstone(TENANT, 'user', 'user-1')).to.deep.equal(lifted);
+      });
+
+      it('keeps the stored tombstone against one from an older or the same event, and says so', async () => {
+        const newer = aTombstone({ liftedAt: T0 + 2 * MINUTE, lastEventAt: T0 + 2 * MINUTE });
+        await store.putTombstone(newer);
+        expect(await store.putTombstone(aTombstone({ lastEventAt: T0 + MINUTE }))).to.equal(false);
+        expect(await store.putTombstone(aTombstone({ lastEventAt: T0 + 2 * MINUTE }))).to.equal(false);
+        expect(await store.getTombstone(TENANT, 'user', 'user-1')).to.deep.equal(newer);
+      });
+
+      it('settles concurrent writes for one subject on the newest event', async () => {
+        const events = [5, 1, 9, 3, 7].map((n) => aTombstone({ removedAt: T0 + n, lastEventAt: T0 + n * MINUTE }));
+        await Promise.all(events.map((t) => store.putTombstone(t)));
+        expect((await store.getTombstone(TENANT, 'user', 'user-1'))?.lastEventAt).to.equal(T0 + 9 * MINUTE);
       });
 
       it('keeps tombstones of different kinds and tenants apart', async () => {
