@@ -148,8 +148,10 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       const loaded = await loadState(hashTokenId(claims.jti));
       if (!loaded.ok) return deny(loaded.code, claims, resource);
       const state = loaded.value;
+      // A validly signed token without an entry was never minted here, or its entry is gone: revoked.
+      if (state === null) return deny('token_revoked', claims, resource);
       const code = judge(state, claims, resource, clock.now());
-      if (code !== null || state === null) return deny(code ?? 'token_revoked', claims, resource);
+      if (code !== null) return deny(code, claims, resource);
       return ok({ claims, entry: state.entry });
     },
 
@@ -176,8 +178,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
 }
 
 /** Guarantee 1: the entry exists, is not revoked, outlived no removal, its tenant is active and it covers the resource. */
-function judge(state: EntryState | null, claims: PageTokenClaims, resource: string, now: EpochMs): DenyCode | null {
-  if (state === null) return 'token_revoked';
+function judge(state: EntryState, claims: PageTokenClaims, resource: string, now: EpochMs): DenyCode | null {
   const { entry } = state;
   if (entry.clientKey !== claims.aud || entry.accountId !== claims.sub || entry.resource !== claims.res) return 'token_invalid';
   if (entry.revokedAt !== null) return 'token_revoked';
