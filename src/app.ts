@@ -92,7 +92,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const unsubscribe = bus.subscribe((message) => allowlist.forget(message.scope));
   const removals = createRemovals({ store, clock, allowlist });
-  const tenants = createTenantLifecycle({ store, clock, allowlist });
+  const tenants = createTenantLifecycle({ store, clock, allowlist, audit });
   const notes = createNotes(store, clock);
 
   const views = loadViews();

@@ -16,9 +16,6 @@ export function projectResource(projectId: string): ResourceRef {
   return { resource: `jira:project:${projectId}`, parent: null };
 }
 
-export const ADMIN_RESOURCE: ResourceRef = { resource: 'app:admin', parent: null };
-export const SELF_RESOURCE: ResourceRef = { resource: 'app:self', parent: null };
-
 /** A token serves exactly the resource it was minted for; nothing is inherited. */
 export function covers(entryResource: string, requested: string): boolean {
   return entryResource === requested;

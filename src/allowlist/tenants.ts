@@ -1,11 +1,13 @@
 /** Tenant lifecycle: installed, enabled, disabled, uninstalled, and what each does to page tokens. */
 import type { Allowlist } from './allowlist';
+import type { AuditLog } from './audit';
 import type { Clock, Store, TenantStatus } from './types';
 
 export interface TenantDeps {
   store: Store;
   clock: Clock;
   allowlist: Allowlist;
+  audit: AuditLog;
 }
 
 export interface TenantLifecycle {
@@ -18,14 +20,17 @@ export interface TenantLifecycle {
 }
 
 export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
-  const { store, clock, allowlist } = deps;
+  const { store, clock, allowlist, audit } = deps;
 
-  const setStatus = (clientKey: string, baseUrl: string, status: TenantStatus) =>
-    store.putTenant({ clientKey, baseUrl, status, updatedAt: clock.now() });
+  async function setStatus(clientKey: string, baseUrl: string, status: TenantStatus, actor: string): Promise<void> {
+    const at = clock.now();
+    await store.putTenant({ clientKey, baseUrl, status, updatedAt: at });
+    audit.record({ at, kind: 'lifecycle', clientKey, accountId: null, actor, reason: status, resource: null, count: null });
+  }
 
   // Status first, then revoke: a token minted in between is refused by its tenant status.
   async function deactivate(clientKey: string, baseUrl: string, status: TenantStatus): Promise<number> {
-    await setStatus(clientKey, baseUrl, status);
+    await setStatus(clientKey, baseUrl, status, `lifecycle:${status}`);
     return allowlist.revoke({ kind: 'tenant', clientKey }, { actor: `lifecycle:${status}`, reason: `tenant_${status}` });
   }
 
@@ -35,7 +40,7 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
       // A token minted while the tenant was being deactivated may have escaped that revocation; it must not come back.
       await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: `tenant_${tenant.status}` });
     }
-    await setStatus(clientKey, baseUrl, 'enabled');
+    await setStatus(clientKey, baseUrl, 'enabled', actor);
   }
 
   return {

@@ -159,10 +159,14 @@ describe('HTTP: install, panel and guard', function () {
 
     it('answers 503 store_unavailable when the store cannot be read', async () => {
       const token = await tokenFor(stack, ALICE);
+      expect((await fetch(`${stack.app.baseUrl}/readyz`)).status).to.equal(200);
       await stack.app.store.close();
       const response = await stack.api(token, 'GET', ISSUE.issueId);
       expect(response.status).to.equal(503);
       expect(response.body.error?.code).to.equal('store_unavailable');
+      const ready = await fetch(`${stack.app.baseUrl}/readyz`);
+      expect(ready.status).to.equal(503);
+      expect(await ready.json()).to.include({ store: 'unavailable' });
     });
 
     it('keeps tokens across a restart and keeps revoked ones revoked', async () => {

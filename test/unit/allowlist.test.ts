@@ -49,7 +49,7 @@ async function world(store: MemoryStore = new MemoryStore()): Promise<World> {
     ttlSeconds: 600,
   });
   bus.subscribe((message) => allowlist.forget(message.scope));
-  const tenants = createTenantLifecycle({ store, clock, allowlist });
+  const tenants = createTenantLifecycle({ store, clock, allowlist, audit });
   await tenants.installed(SITE, 'https://a.example.net');
   await tenants.installed(OTHER_SITE, 'https://b.example.net');
   return {
@@ -307,6 +307,37 @@ describe('allowlist', () => {
       expect(await codeOf(w, token)).to.equal('token_revoked');
       const fresh = await w.mint();
       expect(await codeOf(w, fresh.token)).to.equal('ok');
+    });
+
+    it('records each tenant lifecycle change in the audit log', async () => {
+      const w = await world();
+      await w.tenants.disabled(SITE, 'https://a.example.net');
+      await w.audit.drain();
+      const lifecycle = (await w.store.listAudit(SITE, 10)).filter((r) => r.kind === 'lifecycle');
+      expect(lifecycle.map((r) => [r.actor, r.reason])).to.deep.equal([
+        ['lifecycle:disabled', 'disabled'],
+        ['lifecycle:installed', 'enabled'],
+      ]);
+    });
+
+    it('keeps checking correctly when the cache is full, reading the store instead', async () => {
+      const w = await world();
+      const tiny = createAllowlist({
+        store: w.store,
+        cache: new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1 }),
+        generations: new Generations(),
+        bus: new MemoryBus(),
+        clock: w.clock,
+        tokens: createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock: w.clock }),
+        audit: w.audit,
+        ttlSeconds: 600,
+      });
+      const first = await w.mint(ALICE);
+      const second = await w.mint(BOB);
+      expect((await tiny.check(first.token, ISSUE.resource)).ok).to.equal(true);
+      expect((await tiny.check(second.token, ISSUE.resource)).ok).to.equal(true);
+      await tiny.revoke({ kind: 'user', clientKey: SITE, accountId: BOB }, { actor: 'test', reason: 'user_removed' });
+      expect(await tiny.check(second.token, ISSUE.resource)).to.deep.equal({ ok: false, code: 'token_revoked' });
     });
 
     it('records who revoked, why and how many', async () => {
