@@ -10,16 +10,16 @@ import { lifecycleRoutes } from '../routes/lifecycle';
 import { panelRoutes } from '../routes/panels';
 import { webhookRoutes } from '../routes/webhooks';
 import { loadViews, PUBLIC_DIR } from '../views/views';
-import { createAllowlist, type Allowlist } from './allowlist/allowlist';
+import type { Allowlist } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
+import { createCore } from './allowlist/core';
+import type { Removals } from './allowlist/removals';
+import type { TenantLifecycle } from './allowlist/tenants';
 import { systemClock } from './allowlist/clock';
-import { createRemovals, type Removals } from './allowlist/removals';
-import { createTenantLifecycle, type TenantLifecycle } from './allowlist/tenants';
 import type { Clock, Store } from './allowlist/types';
 import { MemoryBus } from './bus/memory-bus';
 import type { Bus } from './bus/types';
 import { NodeEntryCache } from './cache/entry-cache';
-import { Generations } from './cache/generations';
 import type { Config } from './config';
 import { createAddon, type AddOn } from './connect/addon';
 import { createLogger, type Logger } from './logger';
@@ -80,19 +80,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const bus: Bus = new MemoryBus();
   const cache = new NodeEntryCache({ ttlSeconds: config.cacheTtlSeconds, maxEntries: config.cacheMaxEntries });
   const audit = storeAuditLog(store, (error) => logger.error({ err: error }, 'audit write failed'));
-  const allowlist = createAllowlist({
+  const { allowlist, removals, tenants, detach } = createCore({
     store,
     cache,
-    generations: new Generations(),
     bus,
     clock,
     tokens: createPageTokenCodec({ secret: config.pageTokenSecret, appKey: addon.key, clock }),
     audit,
     ttlSeconds: config.pageTokenTtlSeconds,
   });
-  const unsubscribe = bus.subscribe((message) => allowlist.forget(message.scope));
-  const removals = createRemovals({ store, clock, allowlist });
-  const tenants = createTenantLifecycle({ store, clock, allowlist, audit });
   const notes = createNotes(store, clock);
 
   const views = loadViews();
@@ -123,7 +119,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      unsubscribe();
+      detach();
       cache.close();
       await bus.close();
       await audit.drain();

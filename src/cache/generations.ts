@@ -14,15 +14,15 @@ export interface DependencyKeys {
   parent: string | null;
 }
 
-export function tenantKey(clientKey: string): string {
+function tenantKey(clientKey: string): string {
   return `t\u0000${clientKey}`;
 }
 
-export function userKey(clientKey: string, accountId: string): string {
+function userKey(clientKey: string, accountId: string): string {
   return `u\u0000${clientKey}\u0000${accountId}`;
 }
 
-export function resourceKey(clientKey: string, resource: string): string {
+function resourceKey(clientKey: string, resource: string): string {
   return `r\u0000${clientKey}\u0000${resource}`;
 }
 

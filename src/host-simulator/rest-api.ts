@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { verifyAppToken } from './connect-jwt';
 import type { AppDescriptor } from './descriptor';
 import type { UserDirectory } from './directory';
-import { newSecret } from './random';
+import { randomSecret } from '../tokens/random';
 
 /** What the REST routes need to know about the site and the installed app. */
 export interface RestApiHost {
@@ -227,7 +227,7 @@ export function restApiRouter(host: RestApiHost): Router {
     if (!claims.data.sub.startsWith(subjectPrefix)) return refuse('Unsupported subject.');
     const accountId = claims.data.sub.slice(subjectPrefix.length);
     if (host.directory.get(accountId)?.active !== true) return refuse('The user is not active.');
-    const accessToken = newSecret();
+    const accessToken = randomSecret();
     accessTokens.set(accessToken, { accountId, expiresAt: host.now() + ACCESS_TOKEN_TTL_SECONDS * 1000 });
     res.json({ access_token: accessToken, expires_in: ACCESS_TOKEN_TTL_SECONDS, token_type: 'Bearer' });
   };

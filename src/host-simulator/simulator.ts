@@ -18,7 +18,7 @@ import { HostSimulatorError } from './errors';
 import { hostPagesRouter, type HostPageHost } from './host-page';
 import { IssueRegistry, issueContextValues, projectKeyOf, type IssueContext } from './issues';
 import { generateSigningKey, keyServerRouter, type SigningKey } from './keys';
-import { newSecret, newUuid } from './random';
+import { randomSecret, randomUuid } from '../tokens/random';
 import { restApiRouter, type InstalledApp, type RestApiHost } from './rest-api';
 
 export interface HostSimulatorOptions {
@@ -97,9 +97,9 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     this.baseUrl = trimSlash(baseUrl);
     this.keysUrl = `${this.baseUrl}${KEYS_PATH}`;
     this.authorizationServerUrl = this.baseUrl;
-    this.clientKey = options.clientKey ?? newUuid();
-    this.oauthClientId = newSecret(24);
-    this.cloudId = newUuid();
+    this.clientKey = options.clientKey ?? randomUuid();
+    this.oauthClientId = randomSecret(24);
+    this.cloudId = randomUuid();
     this.clock = options.now ?? Date.now;
     for (const user of options.users ?? []) this.directory.add(user);
   }
@@ -126,7 +126,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
    */
   async install(appBaseUrl: string): Promise<Response> {
     const descriptor = await this.fetchDescriptor(appBaseUrl);
-    const sharedSecret = newSecret();
+    const sharedSecret = randomSecret();
     const response = await this.postLifecycle(descriptor, 'installed', this.lifecyclePayload(descriptor, 'installed', sharedSecret), 'asymmetric');
     if (!response.ok) return response;
     this.installation = { descriptor, sharedSecret, state: 'enabled' };
@@ -165,10 +165,10 @@ export class HostSimulator implements HostPageHost, RestApiHost {
   async forgedInstall(appBaseUrl: string, opts: { forgery?: Forgery } = {}): Promise<Response> {
     const descriptor = await this.fetchDescriptor(appBaseUrl);
     const forgery = opts.forgery ?? 'foreign-key';
-    this.foreignKey ??= generateSigningKey(newUuid());
+    this.foreignKey ??= generateSigningKey(randomUuid());
     const kid = forgery === 'foreign-key' ? this.signingKey.kid : this.foreignKey.kid;
     const key: SigningKey = { ...this.foreignKey, kid };
-    return this.postLifecycle(descriptor, 'installed', this.lifecyclePayload(descriptor, 'installed', newSecret()), 'asymmetric', key);
+    return this.postLifecycle(descriptor, 'installed', this.lifecyclePayload(descriptor, 'installed', randomSecret()), 'asymmetric', key);
   }
 
   // ---- Connect JWTs and module URLs ----------------------------------------
@@ -450,7 +450,7 @@ export async function startHostSimulator(opts: HostSimulatorOptions = {}): Promi
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  const signingKey = generateSigningKey(opts.signingKeyId ?? newUuid());
+  const signingKey = generateSigningKey(opts.signingKeyId ?? randomUuid());
   const simulator = new HostSimulator(server, `http://${urlHost}:${port}`, signingKey, opts);
   app.use(KEYS_PATH, keyServerRouter([signingKey]));
   app.use(restApiRouter(simulator));

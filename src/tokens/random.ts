@@ -1,5 +1,5 @@
 /** The one source of randomness for ids and secrets. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 /** 128 bits, base64url: the page token id (`jti`). */
 export function randomTokenId(): string {
@@ -12,4 +12,8 @@ export function randomId(): string {
 
 export function randomSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
+}
+
+export function randomUuid(): string {
+  return randomUUID();
 }

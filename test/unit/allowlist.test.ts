@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { createAllowlist, type Allowlist, type MintedToken } from '../../src/allowlist/allowlist';
+import type { Allowlist, MintedToken } from '../../src/allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
 import { ManualClock } from '../../src/allowlist/clock';
-import { createRemovals, type Removals } from '../../src/allowlist/removals';
+import { createCore } from '../../src/allowlist/core';
+import type { Removals } from '../../src/allowlist/removals';
 import { issueResource, projectResource, type ResourceRef } from '../../src/allowlist/resource';
-import { createTenantLifecycle, type TenantLifecycle } from '../../src/allowlist/tenants';
+import type { TenantLifecycle } from '../../src/allowlist/tenants';
 import type { Store } from '../../src/allowlist/types';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
-import { Generations } from '../../src/cache/generations';
 import { MemoryStore } from '../../src/store/memory-store';
 import { hashTokenId } from '../../src/tokens/hash';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
@@ -38,18 +38,8 @@ async function world(store: MemoryStore = new MemoryStore()): Promise<World> {
   const bus = new MemoryBus();
   const cache = new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1000 });
   const audit = storeAuditLog(store, () => undefined);
-  const allowlist = createAllowlist({
-    store,
-    cache,
-    generations: new Generations(),
-    bus,
-    clock,
-    tokens: createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock }),
-    audit,
-    ttlSeconds: 600,
-  });
-  bus.subscribe((message) => allowlist.forget(message.scope));
-  const tenants = createTenantLifecycle({ store, clock, allowlist, audit });
+  const tokens = createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock });
+  const { allowlist, removals, tenants } = createCore({ store, cache, bus, clock, tokens, audit, ttlSeconds: 600 });
   await tenants.installed(SITE, 'https://a.example.net');
   await tenants.installed(OTHER_SITE, 'https://b.example.net');
   return {
@@ -59,7 +49,7 @@ async function world(store: MemoryStore = new MemoryStore()): Promise<World> {
     tenants,
     audit,
     cache,
-    removals: createRemovals({ store, clock, allowlist }),
+    removals,
     async mint(accountId = ALICE, target = ISSUE, clientKey = SITE) {
       const minted = await allowlist.mint({
         clientKey,
@@ -322,10 +312,9 @@ describe('allowlist', () => {
 
     it('keeps checking correctly when the cache is full, reading the store instead', async () => {
       const w = await world();
-      const tiny = createAllowlist({
+      const { allowlist: tiny } = createCore({
         store: w.store,
         cache: new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1 }),
-        generations: new Generations(),
         bus: new MemoryBus(),
         clock: w.clock,
         tokens: createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock: w.clock }),
