@@ -93,6 +93,12 @@ export interface Note {
 
 export type AuditKind = 'mint' | 'deny' | 'revoke' | 'lifecycle';
 
+/** How many live nodes had applied a revocation when its call returned, out of how many were expected to. */
+export interface Confirmation {
+  confirmed: number;
+  expected: number;
+}
+
 export interface AuditRecord {
   at: EpochMs;
   kind: AuditKind;
@@ -106,6 +112,8 @@ export interface AuditRecord {
   resource: string | null;
   /** How many entries a revocation ended. */
   count: number | null;
+  /** For revocations: how many nodes confirmed before the call returned. */
+  confirmation: Confirmation | null;
 }
 
 /**
@@ -119,6 +127,11 @@ export interface Store {
   loadEntryState(idHash: string): Promise<EntryState | null>;
   /** Marks every live (not yet revoked) entry in scope revoked; returns how many changed. */
   revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number>;
+  /**
+   * Deletes at most `limit` entries that expired before `before` (revoked or not); returns how
+   * many it deleted. Callers loop in batches so that no single statement holds the table long.
+   */
+  sweepExpired(before: EpochMs, limit: number): Promise<number>;
 
   getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null>;
   /**

@@ -36,13 +36,19 @@ function inScope(entry: AllowlistEntry, scope: RevokeScope): boolean {
   }
 }
 
+// An audit record is flat but for its confirmation, which is copied too so that callers never share it either.
+function copyAudit(record: AuditRecord): AuditRecord {
+  return { ...record, confirmation: record.confirmation === null ? null : { ...record.confirmation } };
+}
+
 function byCreatedAtThenId(a: Note, b: Note): number {
   if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 export class MemoryStore implements Store {
-  // Every record is flat, so a spread on the way in and out is a full copy: callers never share state with the store.
+  // Records are flat (audit records aside: see copyAudit), so a spread on the way in and out is a full copy,
+  // and callers never share state with the store.
   private readonly entries = new Map<string, AllowlistEntry>();
   private readonly tombstones = new Map<string, Tombstone>();
   private readonly tenants = new Map<string, Tenant>();
@@ -87,6 +93,18 @@ export class MemoryStore implements Store {
       changed += 1;
     }
     return changed;
+  }
+
+  async sweepExpired(before: EpochMs, limit: number): Promise<number> {
+    this.assertOpen();
+    assertBatchLimit(limit);
+    // Oldest first, as the SQL store deletes them.
+    const expired = [...this.entries.values()]
+      .filter((entry) => entry.expiresAt < before)
+      .sort((a, b) => a.expiresAt - b.expiresAt)
+      .slice(0, limit);
+    for (const entry of expired) this.entries.delete(entry.idHash);
+    return expired.length;
   }
 
   async getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null> {
@@ -155,7 +173,7 @@ export class MemoryStore implements Store {
 
   async appendAudit(record: AuditRecord): Promise<void> {
     this.assertOpen();
-    this.audit.push({ ...record });
+    this.audit.push(copyAudit(record));
   }
 
   async listAudit(clientKey: string, limit: number): Promise<AuditRecord[]> {
@@ -167,7 +185,7 @@ export class MemoryStore implements Store {
       .reverse()
       .sort((a, b) => b.at - a.at)
       .slice(0, limit)
-      .map((record) => ({ ...record }));
+      .map(copyAudit);
   }
 
   async ping(): Promise<void> {
@@ -185,4 +203,8 @@ export class MemoryStore implements Store {
 
 function assertLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
+}
+
+function assertBatchLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit <= 0) throw new RangeError('limit must be a positive integer');
 }

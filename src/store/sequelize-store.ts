@@ -1,12 +1,14 @@
 /** The durable `Store`: SQL over sequelize, on a SQLite file by default and PostgreSQL for clusters. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { QueryTypes, Sequelize, UniqueConstraintError } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import type {
   AllowlistEntry,
   AuditKind,
   AuditRecord,
+  Confirmation,
   EntryState,
   EpochMs,
   Note,
@@ -38,14 +40,20 @@ export async function openSequelizeStore(url: string, options: SequelizeStoreOpt
     if (storage !== ':memory:') mkdirSync(path.dirname(storage), { recursive: true });
     sequelize = new Sequelize({ dialect: 'sqlite', storage, logging });
   } else if (/^postgres(ql)?:\/\//.test(url)) {
-    sequelize = new Sequelize(url, { logging });
+    // The driver is handed over rather than left to sequelize's require(), so a bundler or a pruned install cannot lose it.
+    // Five connections per node: a cluster's nodes share one server's connection limit.
+    sequelize = new Sequelize(url, { dialect: 'postgres', dialectModule: pg, logging, pool: { max: 5 } });
   } else {
     // The URL is not echoed: it may carry a password.
     throw new Error('DATABASE_URL must start with sqlite: or postgres://');
   }
   try {
-    if (storage !== null) await tuneSqlite(sequelize, storage === ':memory:');
-    await migrate(sequelize, options.logging === true);
+    if (storage !== null) {
+      await tuneSqlite(sequelize, storage === ':memory:');
+      await migrate(sequelize, options.logging === true);
+    } else {
+      await withMigrationLock(url, () => migrate(sequelize, options.logging === true));
+    }
   } catch (err) {
     await sequelize.close();
     throw err;
@@ -78,6 +86,29 @@ async function migrate(sequelize: Sequelize, logging: boolean): Promise<void> {
     logger: logging ? console : undefined,
   });
   await umzug.up();
+}
+
+// Any bigint works as long as nothing else locks it; this one is "PanelGrd" in ASCII. A string, because it exceeds 2^53.
+const MIGRATION_LOCK_KEY = '5792031977662542436';
+
+/**
+ * Runs `apply` under a PostgreSQL advisory lock, so that nodes starting together migrate one after another:
+ * the first applies the migrations, the others wait and then find them recorded.
+ */
+async function withMigrationLock(url: string, apply: () => Promise<void>): Promise<void> {
+  // A dedicated connection, because the lock belongs to a session and sequelize's pool may hand out a different one per query.
+  const client = new pg.Client({ connectionString: url });
+  // A connection lost while migrating would otherwise be an unhandled 'error' event; the unlock then rejects instead.
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await apply();
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+  } finally {
+    // Ending the session releases the lock too, which is what frees it when a migration failed.
+    await client.end();
+  }
 }
 
 /** BIGINT arrives as a number from SQLite and as a string from PostgreSQL. */
@@ -142,6 +173,8 @@ interface AuditRow {
   reason: string | null;
   resource: string | null;
   count: DbInteger | null;
+  confirmed: DbInteger | null;
+  expected: DbInteger | null;
 }
 
 // The check's one read on a cache miss: entry, tenant status and newest applicable removal in a single round trip.
@@ -185,6 +218,12 @@ const SET_SETTING_SQL = `
 INSERT INTO settings (client_key, key, value) VALUES ($clientKey, $key, $value)
 ON CONFLICT (client_key, key) DO UPDATE SET value = excluded.value`;
 
+// Neither PostgreSQL nor a stock SQLite accepts DELETE ... LIMIT, so the batch is bounded in a subquery.
+// Oldest first, so that a sweep that falls behind catches up in expiry order; the expires_at index serves both.
+const SWEEP_EXPIRED_SQL = `
+DELETE FROM allowlist_entries WHERE id_hash IN (
+  SELECT id_hash FROM allowlist_entries WHERE expires_at < $before ORDER BY expires_at LIMIT $limit)`;
+
 const REVOKE_SQL = 'UPDATE allowlist_entries SET revoked_at = $at, revoke_reason = $reason WHERE revoked_at IS NULL AND ';
 
 const REVOKE_SCOPE_SQL: { [K in RevokeScope['kind']]: string } = {
@@ -209,10 +248,16 @@ function scopeBind(scope: RevokeScope): Record<string, BindValue> {
   }
 }
 
+export type SequelizeDialect = 'sqlite' | 'postgres';
+
 export class SequelizeStore implements Store {
+  /** Which database the store runs on; only PostgreSQL can `notify`. */
+  readonly dialect: SequelizeDialect;
   private closed = false;
 
-  constructor(private readonly sequelize: Sequelize) {}
+  constructor(private readonly sequelize: Sequelize) {
+    this.dialect = sequelize.getDialect() === 'postgres' ? 'postgres' : 'sqlite';
+  }
 
   async insertEntry(entry: AllowlistEntry): Promise<void> {
     await this.insert(INSERT_ENTRY_SQL, { ...entry }, 'allowlist entry');
@@ -233,6 +278,11 @@ export class SequelizeStore implements Store {
       bind: { ...scopeBind(scope), at, reason },
       type: QueryTypes.BULKUPDATE,
     });
+  }
+
+  async sweepExpired(before: EpochMs, limit: number): Promise<number> {
+    assertBatchLimit(limit);
+    return this.db().query(SWEEP_EXPIRED_SQL, { bind: { before, limit }, type: QueryTypes.BULKDELETE });
   }
 
   async getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null> {
@@ -328,9 +378,20 @@ export class SequelizeStore implements Store {
 
   async appendAudit(record: AuditRecord): Promise<void> {
     await this.insert(
-      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count)
-       VALUES ($at, $kind, $clientKey, $accountId, $actor, $reason, $resource, $count)`,
-      { ...record },
+      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected)
+       VALUES ($at, $kind, $clientKey, $accountId, $actor, $reason, $resource, $count, $confirmed, $expected)`,
+      {
+        at: record.at,
+        kind: record.kind,
+        clientKey: record.clientKey,
+        accountId: record.accountId,
+        actor: record.actor,
+        reason: record.reason,
+        resource: record.resource,
+        count: record.count,
+        confirmed: record.confirmation?.confirmed ?? null,
+        expected: record.confirmation?.expected ?? null,
+      },
       'audit record',
     );
   }
@@ -339,7 +400,7 @@ export class SequelizeStore implements Store {
     if (!Number.isInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
     // id breaks ties between records of the same millisecond: the later append comes first.
     const rows = await this.select<AuditRow>(
-      `SELECT at, kind, client_key, account_id, actor, reason, resource, count FROM audit_log
+      `SELECT at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected FROM audit_log
         WHERE client_key = $clientKey ORDER BY at DESC, id DESC LIMIT $limit`,
       { clientKey, limit },
     );
@@ -352,11 +413,22 @@ export class SequelizeStore implements Store {
       reason: row.reason,
       resource: row.resource,
       count: toNullableNumber(row.count),
+      confirmation: toConfirmation(row.confirmed, row.expected),
     }));
   }
 
   async ping(): Promise<void> {
     await this.select<{ one: DbInteger }>('SELECT 1 AS one', {});
+  }
+
+  /**
+   * Sends a PostgreSQL NOTIFY through the store's own pool, for the postgres bus to publish with. Every session
+   * LISTENing on `channel` in this database receives it; PostgreSQL refuses payloads of 8000 bytes or more.
+   */
+  async notify(channel: string, payload: string): Promise<void> {
+    const db = this.db();
+    if (this.dialect !== 'postgres') throw new Error('notify needs PostgreSQL');
+    await db.query('SELECT pg_notify($channel, $payload)', { bind: { channel, payload }, type: QueryTypes.SELECT });
   }
 
   async close(): Promise<void> {
@@ -400,6 +472,17 @@ function toEntry(row: EntryRow): AllowlistEntry {
     revokedAt: toNullableNumber(row.revoked_at),
     revokeReason: row.revoke_reason,
   };
+}
+
+function assertBatchLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit <= 0) throw new RangeError('limit must be a positive integer');
+}
+
+// The two columns are written together; one without the other can only be a bug, refused like an unknown kind.
+function toConfirmation(confirmed: DbInteger | null, expected: DbInteger | null): Confirmation | null {
+  if (confirmed === null && expected === null) return null;
+  if (confirmed === null || expected === null) throw new Error('audit record in store has half a confirmation');
+  return { confirmed: toNumber(confirmed), expected: toNumber(expected) };
 }
 
 function toNumber(value: DbInteger): number {

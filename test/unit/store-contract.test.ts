@@ -1,13 +1,18 @@
-/** The behaviour every `Store` promises, run against each implementation, plus what only a SQLite file adds. */
+/** The behaviour every `Store` promises, run against each implementation, plus what only a SQLite file or PostgreSQL adds. */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { Sequelize } from 'sequelize';
+import { SequelizeStorage, Umzug } from 'umzug';
 import type { AllowlistEntry, AuditRecord, Note, Store, Tenant, Tombstone } from '../../src/allowlist/types';
 import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
 import { MemoryStore } from '../../src/store/memory-store';
+import { migrations } from '../../src/store/migrations';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
+import { createTestDatabase, servicesOrSkip, type TestDatabase } from '../support/services';
 
 const T0 = 1_700_000_000_000;
 const MINUTE = 60_000;
@@ -70,8 +75,29 @@ function anAuditRecord(fields: Partial<AuditRecord> = {}): AuditRecord {
     reason: 'user_deleted',
     resource: null,
     count: 2,
+    confirmation: null,
     ...fields,
   };
+}
+
+/**
+ * Takes a database only as far as the first migration and writes an audit record there, as a node from
+ * before confirmations did; closes `sequelize`.
+ */
+async function writeAuditBeforeConfirmations(sequelize: Sequelize): Promise<void> {
+  try {
+    const storage = new SequelizeStorage({ sequelize, modelName: 'SchemaMigration', tableName: 'schema_migrations' });
+    await new Umzug({ migrations: migrations.slice(0, 1), context: sequelize.getQueryInterface(), storage, logger: undefined }).up();
+    // The first schema has no columns for a confirmation.
+    const { confirmation, ...columns } = anAuditRecord();
+    await sequelize.query(
+      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count)
+       VALUES ($at, $kind, $clientKey, $accountId, $actor, $reason, $resource, $count)`,
+      { bind: columns },
+    );
+  } finally {
+    await sequelize.close();
+  }
 }
 
 /** The error a promise rejects with; fails the test if it resolves. */
@@ -533,10 +559,72 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
           reason: 'token_revoked',
           resource: ISSUE,
           count: null,
+          confirmation: null,
         };
         await store.appendAudit(revoke);
         await store.appendAudit(deny);
         expect(await store.listAudit(TENANT, 10)).to.deep.equal([deny, revoke]);
+      });
+
+      it("reads back a revocation's confirmation, and null where there is none", async () => {
+        const confirmed = anAuditRecord({ at: T0 + 1, confirmation: { confirmed: 2, expected: 3 } });
+        const unconfirmed = anAuditRecord({ at: T0, confirmation: null });
+        await store.appendAudit(unconfirmed);
+        await store.appendAudit(confirmed);
+        expect(await store.listAudit(TENANT, 10)).to.deep.equal([confirmed, unconfirmed]);
+      });
+
+      it('is not changed when the caller mutates a confirmation it appended or read', async () => {
+        const record = anAuditRecord({ confirmation: { confirmed: 2, expected: 3 } });
+        await store.appendAudit(record);
+        if (record.confirmation) record.confirmation.confirmed = 0;
+        const [read] = await store.listAudit(TENANT, 1);
+        if (read?.confirmation) read.confirmation.expected = 0;
+        expect((await store.listAudit(TENANT, 1))[0]?.confirmation).to.deep.equal({ confirmed: 2, expected: 3 });
+      });
+    });
+
+    describe('sweeping expired entries', () => {
+      it('deletes the entries that expired before the cutoff and leaves the others loadable', async () => {
+        const live = [anEntry('expires-at-cutoff', { expiresAt: T0 }), anEntry('live', { expiresAt: T0 + MINUTE })];
+        await store.insertEntry(anEntry('expired-long-ago', { expiresAt: T0 - 2 * MINUTE }));
+        await store.insertEntry(anEntry('expired-just-now', { expiresAt: T0 - 1 }));
+        for (const entry of live) await store.insertEntry(entry);
+        expect(await store.sweepExpired(T0, 100)).to.equal(2);
+        expect(await store.loadEntryState(idHash('expired-long-ago'))).to.equal(null);
+        expect(await store.loadEntryState(idHash('expired-just-now'))).to.equal(null);
+        for (const entry of live) expect((await store.loadEntryState(entry.idHash))?.entry).to.deep.equal(entry);
+      });
+
+      it('deletes expired entries whether or not they were revoked, and keeps revoked ones that have not expired', async () => {
+        await store.insertEntry(anEntry('revoked-expired', { expiresAt: T0 - 1, revokedAt: T0 - 2, revokeReason: 'user_deleted' }));
+        await store.insertEntry(anEntry('revoked-live', { expiresAt: T0 + 1, revokedAt: T0 - 2, revokeReason: 'user_deleted' }));
+        expect(await store.sweepExpired(T0, 100)).to.equal(1);
+        expect(await store.loadEntryState(idHash('revoked-expired'))).to.equal(null);
+        expect(await revokedAtOf('revoked-live')).to.equal(T0 - 2);
+      });
+
+      it('deletes at most limit entries per call, oldest first, until none is left', async () => {
+        for (let i = 1; i <= 5; i += 1) await store.insertEntry(anEntry(`expired-${i}`, { expiresAt: T0 - i * MINUTE }));
+        expect(await store.sweepExpired(T0, 2)).to.equal(2);
+        expect(await store.loadEntryState(idHash('expired-5'))).to.equal(null);
+        expect(await store.loadEntryState(idHash('expired-4'))).to.equal(null);
+        expect(await store.loadEntryState(idHash('expired-3'))).not.to.equal(null);
+        expect(await store.sweepExpired(T0, 2)).to.equal(2);
+        expect(await store.sweepExpired(T0, 2)).to.equal(1);
+        expect(await store.sweepExpired(T0, 2)).to.equal(0);
+      });
+
+      it('counts nothing when nothing has expired', async () => {
+        await store.insertEntry(anEntry('live', { expiresAt: T0 + MINUTE }));
+        expect(await store.sweepExpired(T0, 100)).to.equal(0);
+        expect(await store.loadEntryState(idHash('live'))).not.to.equal(null);
+      });
+
+      it('refuses a limit that is not a positive integer', async () => {
+        for (const limit of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          expect(await rejectionOf(store.sweepExpired(T0, limit)), String(limit)).to.be.instanceOf(RangeError);
+        }
       });
     });
 
@@ -552,6 +640,7 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
           ['insertEntry', () => store.insertEntry(anEntry('t2'))],
           ['loadEntryState', () => store.loadEntryState(idHash('t1'))],
           ['revokeEntries', () => store.revokeEntries({ kind: 'tenant', clientKey: TENANT }, T0, 'uninstalled')],
+          ['sweepExpired', () => store.sweepExpired(T0, 100)],
           ['getTombstone', () => store.getTombstone(TENANT, 'user', 'user-1')],
           ['putTombstone', () => store.putTombstone(aTombstone())],
           ['getTenant', () => store.getTenant(TENANT)],
@@ -641,6 +730,17 @@ describe('SequelizeStore on a SQLite file', () => {
     expect(existsSync(path.join(dir, 'relative', 'panelguard.db'))).to.equal(true);
   });
 
+  it('upgrades a file from before confirmations, reading its old audit records as unconfirmed', async () => {
+    const file = path.join(dir, 'before-confirmations.db');
+    await writeAuditBeforeConfirmations(new Sequelize({ dialect: 'sqlite', storage: file, logging: false }));
+    const store = await openSequelizeStore(`sqlite:${file}`);
+    try {
+      expect(await store.listAudit(TENANT, 10)).to.deep.equal([anAuditRecord({ confirmation: null })]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('journals in WAL mode, so readers do not wait for a revocation to finish', async () => {
     const url = freshUrl();
     const store = await openSequelizeStore(url);
@@ -662,5 +762,109 @@ describe('openSequelizeStore', () => {
 
   it('refuses a sqlite: URL without a path', async () => {
     expect(await rejectionOf(openSequelizeStore('sqlite:'))).to.be.instanceOf(Error);
+  });
+
+  it('opens a SQLite store that says so and refuses to notify, which needs PostgreSQL', async () => {
+    const store = await openSequelizeStore('sqlite::memory:');
+    try {
+      expect(store.dialect).to.equal('sqlite');
+      const err = await rejectionOf(store.notify('panelguard', 'hello'));
+      expect(err).to.be.instanceOf(Error);
+      expect(String(err)).to.contain('PostgreSQL');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log'];
+
+/** Runs one statement on its own connection to `url`. */
+async function queryOnce<Row extends pg.QueryResultRow>(url: string, sql: string): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<Row>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('SequelizeStore on PostgreSQL', () => {
+  let database: TestDatabase | undefined;
+
+  before(async function () {
+    await servicesOrSkip(this, 'postgres');
+    database = await createTestDatabase();
+  });
+
+  after(async () => {
+    await database?.drop();
+  });
+
+  function databaseUrl(): string {
+    if (database === undefined) throw new Error('the test database was not created');
+    return database.url;
+  }
+
+  // One database for the whole contract, emptied after each open, so every test starts as on a fresh file.
+  describeStoreContract('one database, emptied before each test', async () => {
+    const store = await openSequelizeStore(databaseUrl());
+    await queryOnce(databaseUrl(), `TRUNCATE ${TABLES.join(', ')}`);
+    return store;
+  });
+
+  it('lets several nodes open one fresh database at once, and migrates it once', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const opened = await Promise.allSettled([1, 2, 3].map(() => openSequelizeStore(fresh.url)));
+      for (const result of opened) if (result.status === 'fulfilled') await result.value.close();
+      const failures = opened.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+      expect(failures).to.deep.equal([]);
+      const recorded = await queryOnce<{ name: string }>(fresh.url, 'SELECT name FROM schema_migrations ORDER BY name');
+      expect(recorded.map((row) => row.name)).to.deep.equal(migrations.map((migration) => migration.name));
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('upgrades a database from before confirmations, reading its old audit records as unconfirmed', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      await writeAuditBeforeConfirmations(new Sequelize(fresh.url, { dialect: 'postgres', dialectModule: pg, logging: false }));
+      const store = await openSequelizeStore(fresh.url);
+      try {
+        expect(await store.listAudit(TENANT, 10)).to.deep.equal([anAuditRecord({ confirmation: null })]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('says it runs on PostgreSQL', async () => {
+    const store = await openSequelizeStore(databaseUrl());
+    try {
+      expect(store.dialect).to.equal('postgres');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('delivers a notification to a listener on the same database', async () => {
+    const listener = new pg.Client({ connectionString: databaseUrl() });
+    await listener.connect();
+    const store = await openSequelizeStore(databaseUrl());
+    try {
+      await listener.query('LISTEN panelguard_test');
+      const received = new Promise<pg.Notification>((resolve) => listener.once('notification', resolve));
+      await store.notify('panelguard_test', 'revoked 42');
+      const notification = await received;
+      expect([notification.channel, notification.payload]).to.deep.equal(['panelguard_test', 'revoked 42']);
+    } finally {
+      await store.close();
+      await listener.end();
+    }
   });
 });

@@ -2,8 +2,10 @@
 import type { QueryInterface } from 'sequelize';
 import type { RunnableMigration } from 'umzug';
 import * as initial from './0001-initial';
+import * as auditConfirmation from './0002-audit-confirmation';
 
 // Append only: a name, once shipped, is recorded in every database that ran it.
 export const migrations: RunnableMigration<QueryInterface>[] = [
   { name: '0001-initial', up: initial.up, down: initial.down },
+  { name: '0002-audit-confirmation', up: auditConfirmation.up, down: auditConfirmation.down },
 ];
