@@ -5,9 +5,11 @@
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
+import type { Revocation } from '../src/allowlist/allowlist';
 import type { TenantLifecycle } from '../src/allowlist/tenants';
 import { connectContext, type AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/logger';
+import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
 
 const lifecyclePayload = z
@@ -17,6 +19,8 @@ const lifecyclePayload = z
     baseUrl: z.string().url(),
   })
   .passthrough();
+
+type LifecycleEvent = 'uninstalled' | 'enabled' | 'disabled';
 
 const installPayload = lifecyclePayload.extend({ sharedSecret: z.string().min(32) });
 
@@ -44,7 +48,16 @@ export function lifecycleRoutes(addon: AddOn, tenants: TenantLifecycle, log: Log
     }
   });
 
-  function on(event: 'uninstalled' | 'enabled' | 'disabled', authenticate: RequestHandler): void {
+  // Enabling revokes nothing new to report; disabling and uninstalling answer with their confirmations.
+  async function apply(event: LifecycleEvent, clientKey: string, baseUrl: string): Promise<Revocation | null> {
+    if (event === 'enabled') {
+      await tenants.enabled(clientKey, baseUrl);
+      return null;
+    }
+    return tenants[event](clientKey, baseUrl);
+  }
+
+  function on(event: LifecycleEvent, authenticate: RequestHandler): void {
     router.post(`/${event}`, authenticate, async (req: Request, res: Response) => {
       const body = lifecyclePayload.safeParse(req.body);
       if (!body.success) return sendError(res, 'bad_request', `Not an ${event} payload.`);
@@ -53,8 +66,9 @@ export function lifecycleRoutes(addon: AddOn, tenants: TenantLifecycle, log: Log
         return sendError(res, 'forbidden', 'The payload names another site than the one that signed it.');
       }
       try {
-        const revoked = await tenants[event](body.data.clientKey, body.data.baseUrl);
-        log.info({ clientKey: body.data.clientKey, event, revoked }, 'tenant lifecycle');
+        const revocation = await apply(event, body.data.clientKey, body.data.baseUrl);
+        log.info({ clientKey: body.data.clientKey, event, revoked: revocation?.count ?? 0, confirmation: revocation?.confirmation }, 'tenant lifecycle');
+        sendConfirmation(res, revocation?.confirmation ?? null);
         res.status(204).end();
       } catch (error) {
         log.error({ err: error, event }, 'lifecycle failed');

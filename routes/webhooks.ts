@@ -1,6 +1,7 @@
 /**
  * Webhooks the descriptor declares. ACE checks each one's Connect JWT and qsh; the
- * answer is sent only once the revocation is durable and every node has dropped it.
+ * answer is sent only once the revocation is durable and every live node has confirmed
+ * it dropped the revoked tokens (or the confirmation bound passed: the header says which).
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -8,6 +9,7 @@ import { issueResource, JIRA_ID, projectResource } from '../src/allowlist/resour
 import type { RemovalOutcome, Removals } from '../src/allowlist/removals';
 import { connectContext, type AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/logger';
+import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
 
 const timestamp = z.number().int().nonnegative();
@@ -26,6 +28,8 @@ const projectDeleted = z.object({
   project: z.object({ id: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(JIRA_ID)) }).passthrough(),
 });
 
+const NOT_APPLIED: RemovalOutcome = { applied: false, revoked: 0, confirmation: null };
+
 type Handler<T> = (clientKey: string, event: T) => Promise<RemovalOutcome | null>;
 
 export function webhookRoutes(addon: AddOn, removals: Removals, log: Logger): Router {
@@ -36,8 +40,9 @@ export function webhookRoutes(addon: AddOn, removals: Removals, log: Logger): Ro
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) return sendError(res, 'bad_request', `Not a ${event} payload: ${parsed.error.issues[0]?.path.join('.')} is missing or invalid.`);
       try {
-        const outcome = await handle(connectContext(req).clientKey, parsed.data);
-        res.status(200).json(outcome ?? { applied: false, revoked: 0 });
+        const outcome = (await handle(connectContext(req).clientKey, parsed.data)) ?? NOT_APPLIED;
+        sendConfirmation(res, outcome.confirmation);
+        res.status(200).json(outcome);
       } catch (error) {
         // The host retries a failed webhook; until then the store, not this answer, is the truth.
         log.error({ err: error, event }, 'webhook failed');

@@ -17,7 +17,11 @@ import type { Removals } from './allowlist/removals';
 import type { TenantLifecycle } from './allowlist/tenants';
 import { systemClock } from './allowlist/clock';
 import type { Clock, Store } from './allowlist/types';
+import { createSweeper } from './allowlist/sweeper';
+import { ClusterBus } from './bus/cluster-bus';
 import { MemoryBus } from './bus/memory-bus';
+import { PostgresTransport } from './bus/postgres-transport';
+import { RedisTransport } from './bus/redis-transport';
 import type { Bus } from './bus/types';
 import { NodeEntryCache } from './cache/entry-cache';
 import type { Config } from './config';
@@ -25,8 +29,10 @@ import { createAddon, type AddOn } from './connect/addon';
 import { createLogger, type Logger } from './logger';
 import { createNotes } from './notes/notes';
 import { PROJECT_ROOT } from './paths';
-import { openSequelizeStore } from './store/sequelize-store';
+import { createMetrics } from './metrics';
+import { openSequelizeStore, SequelizeStore } from './store/sequelize-store';
 import { createPageTokenCodec } from './tokens/page-token';
+import { randomId } from './tokens/random';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -43,6 +49,7 @@ export interface RunningApp {
   removals: Removals;
   tenants: TenantLifecycle;
   store: Store;
+  bus: Bus;
   audit: AuditLog;
   logger: Logger;
   close(): Promise<void>;
@@ -77,7 +84,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const aceApp = express();
   const addon = createAddon({ aceApp, baseUrl, production: config.nodeEnv === 'production', store, logger, projectRoot: PROJECT_ROOT });
 
-  const bus: Bus = new MemoryBus();
+  const bus = openBus(config, store, clock, logger);
+  const metrics = createMetrics(bus);
   const cache = new NodeEntryCache({ ttlSeconds: config.cacheTtlSeconds, maxEntries: config.cacheMaxEntries });
   const audit = storeAuditLog(store, (error) => logger.error({ err: error }, 'audit write failed'));
   const { allowlist, removals, tenants, detach } = createCore({
@@ -88,6 +96,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     tokens: createPageTokenCodec({ secret: config.pageTokenSecret, appKey: addon.key, clock }),
     audit,
     ttlSeconds: config.pageTokenTtlSeconds,
+    observer: metrics.observer,
+  });
+  const sweeper = createSweeper({ store, clock });
+  const sweepTimer = scheduleSweeps(config.sweepIntervalSeconds, async () => {
+    try {
+      metrics.sweptEntries.inc(await sweeper.sweep());
+    } catch (error) {
+      logger.warn({ err: error }, 'expiry sweep failed; the next one retries');
+    }
   });
   const notes = createNotes(store, clock);
 
@@ -96,7 +113,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   app.disable('x-powered-by');
   app.use(express.json({ limit: '100kb' }));
   app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
-  app.use(healthRoutes(store));
+  app.use(healthRoutes({ store, bus, nodeName: config.nodeName, registry: metrics.registry }));
   app.use(descriptorRoutes(addon));
   app.use(lifecycleRoutes(addon, tenants, logger));
   app.use(webhookRoutes(addon, removals, logger));
@@ -114,9 +131,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     removals,
     tenants,
     store,
+    bus,
     audit,
     logger,
     async close() {
+      if (sweepTimer !== null) clearInterval(sweepTimer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       detach();
@@ -126,4 +145,54 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       await store.close();
     },
   };
+}
+
+/** The bus named by BUS: in-process for one node, or a cluster bus over PostgreSQL LISTEN/NOTIFY or Redis pub/sub. */
+function openBus(config: Config, store: Store, clock: Clock, logger: Logger): Bus {
+  if (config.bus === 'memory') return new MemoryBus();
+  const log = logger.child({ bus: config.bus });
+  // A client retries every second while the server is away: report the first failure of an outage, not each retry.
+  let outageReported = false;
+  const onError = (error: unknown) => {
+    if (outageReported) return;
+    outageReported = true;
+    log.warn({ err: error }, 'bus connection failed; retrying');
+  };
+  let transport;
+  if (config.bus === 'redis') {
+    // Config validation guarantees the URL; its password, if any, is never logged.
+    transport = new RedisTransport({ url: config.redisUrl ?? '', channel: config.busChannel, onError });
+  } else {
+    if (!(store instanceof SequelizeStore) || store.dialect !== 'postgres') throw new Error('BUS=postgres needs the PostgreSQL store');
+    transport = new PostgresTransport({
+      connectionString: config.databaseUrl,
+      channel: config.busChannel,
+      notify: (channel, payload) => store.notify(channel, payload),
+      onError,
+    });
+  }
+  const bus = new ClusterBus(transport, {
+    nodeId: `${config.nodeName}/${randomId()}`,
+    clock,
+    confirmMs: config.revocationConfirmMs,
+    heartbeatMs: config.heartbeatMs,
+    onError: (error, what) => log.warn({ err: error }, what),
+  });
+  bus.onConnectionChange((connected) => {
+    if (connected) {
+      outageReported = false;
+      log.info('bus connected: cache flushed and trusted again');
+    } else {
+      log.warn('bus lost: serving every check from the store');
+    }
+  });
+  bus.start();
+  return bus;
+}
+
+function scheduleSweeps(intervalSeconds: number, sweep: () => Promise<void>): NodeJS.Timeout | null {
+  if (intervalSeconds === 0) return null;
+  const timer = setInterval(() => void sweep(), intervalSeconds * 1000);
+  timer.unref();
+  return timer;
 }

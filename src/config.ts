@@ -1,5 +1,6 @@
 /** Configuration: read the environment once, validate every value, and say clearly what is wrong. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { randomSecret } from './tokens/random';
@@ -10,7 +11,20 @@ export interface Config {
   /** Where the host reaches the app; null means "http://localhost:<bound port>" (development and tests only). */
   appBaseUrl: string | null;
   databaseUrl: string;
-  bus: 'memory';
+  /** How nodes tell each other about revocations: `memory` for one node, `postgres` or `redis` for a cluster. */
+  bus: 'memory' | 'postgres' | 'redis';
+  /** Required with BUS=redis. */
+  redisUrl: string | null;
+  /** The channel every node of one deployment shares (a LISTEN channel or a Redis pub/sub channel). */
+  busChannel: string;
+  /** How long a revocation waits for every live node to confirm, at most. */
+  revocationConfirmMs: number;
+  /** How often a node announces itself; a node silent for three is counted gone. */
+  heartbeatMs: number;
+  /** This node's name on the bus and in /readyz. */
+  nodeName: string;
+  /** How often expired entries are swept; 0 turns the sweep off. */
+  sweepIntervalSeconds: number;
   pageTokenSecret: string;
   pageTokenTtlSeconds: number;
   /** Seconds a node trusts a cached entry state at most. */
@@ -53,10 +67,22 @@ const environmentSchema = z.object({
     .string()
     .refine((value) => /^sqlite:/.test(value) || /^postgres(ql)?:\/\//.test(value), 'must be sqlite:<file>, sqlite::memory: or postgres://...')
     .optional(),
-  BUS: z
-    .enum(['memory', 'postgres', 'redis'])
-    .default('memory')
-    .refine((value) => value === 'memory', 'postgres and redis buses come with cluster mode; this version runs one node with BUS=memory'),
+  BUS: z.enum(['memory', 'postgres', 'redis'], { message: 'must be memory, postgres or redis' }).default('memory'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/[^\s]+$/, 'must be a URL such as redis://127.0.0.1:6379')
+    .optional(),
+  BUS_CHANNEL: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _ (at most 63), starting with a letter or _')
+    .default('panelguard_invalidations'),
+  REVOCATION_CONFIRM_MS: integer(0, 10_000).default('500'),
+  HEARTBEAT_MS: integer(50, 60_000).default('1000'),
+  NODE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ : -')
+    .optional(),
+  SWEEP_INTERVAL_SECONDS: integer(0, 86_400).default('300'),
   PAGE_TOKEN_SECRET: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   PAGE_TOKEN_TTL_SECONDS: integer(60, 3600).default('600'),
   CACHE_TTL_SECONDS: integer(1, 300).default('30'),
@@ -88,6 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (production && values.APP_BASE_URL === undefined) problems.push('APP_BASE_URL is required in production');
   if (production && values.PAGE_TOKEN_SECRET === undefined) problems.push('PAGE_TOKEN_SECRET is required in production');
   if (production && values.DATABASE_URL === undefined) problems.push('DATABASE_URL is required in production');
+  if (values.BUS === 'redis' && values.REDIS_URL === undefined) problems.push('REDIS_URL is required with BUS=redis');
+  if (values.BUS === 'postgres' && !/^postgres(ql)?:\/\//.test(values.DATABASE_URL ?? '')) {
+    problems.push('BUS=postgres needs DATABASE_URL to be a postgres:// URL (LISTEN/NOTIFY runs on the store)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(cwd, values.DATA_DIR);
@@ -96,7 +126,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     port: values.PORT,
     appBaseUrl: values.APP_BASE_URL ?? null,
     databaseUrl: values.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'panelguard.sqlite')}`,
-    bus: 'memory',
+    bus: values.BUS,
+    redisUrl: values.REDIS_URL ?? null,
+    busChannel: values.BUS_CHANNEL,
+    revocationConfirmMs: values.REVOCATION_CONFIRM_MS,
+    heartbeatMs: values.HEARTBEAT_MS,
+    nodeName: values.NODE_NAME ?? `${hostname()}:${process.pid}`,
+    sweepIntervalSeconds: values.SWEEP_INTERVAL_SECONDS,
     pageTokenSecret: values.PAGE_TOKEN_SECRET ?? developmentSecret(dataDir),
     pageTokenTtlSeconds: values.PAGE_TOKEN_TTL_SECONDS,
     cacheTtlSeconds: values.CACHE_TTL_SECONDS,

@@ -7,7 +7,16 @@ import type { PageTokenClaims, PageTokenCodec } from '../tokens/page-token';
 import type { AuditLog } from './audit';
 import { covers, type ResourceRef } from './resource';
 import { fail, ok, type DenyCode, type Result } from './result';
-import type { AllowlistEntry, Clock, EntryState, EpochMs, RevokeScope, Store } from './types';
+import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, RevokeScope, Store } from './types';
+
+/** How a check found its entry state: in the cache, in the store after a miss, or in the store because the cache is not trusted. */
+export type CacheLookup = 'hit' | 'miss' | 'bypass';
+
+/** What the allowlist reports as it works, for metrics; the core knows nothing of how they are kept. */
+export interface AllowlistObserver {
+  cacheLookup(outcome: CacheLookup): void;
+  revoked(cause: RevokeCause, revocation: Revocation): void;
+}
 
 export interface AllowlistDeps {
   store: Store;
@@ -19,6 +28,7 @@ export interface AllowlistDeps {
   audit: AuditLog;
   /** Lifetime of a page token. */
   ttlSeconds: number;
+  observer?: AllowlistObserver;
 }
 
 export interface MintRequest {
@@ -48,16 +58,25 @@ export interface RevokeCause {
   reason: string;
 }
 
+export interface Revocation {
+  /** Entries the revocation ended. */
+  count: number;
+  /** Nodes that had dropped their cached state when the call returned, out of the live nodes. */
+  confirmation: Confirmation;
+}
+
 export interface Allowlist {
   mint(request: MintRequest): Promise<Result<MintedToken>>;
   check(token: string | null, resource: string): Promise<Result<Grant>>;
-  revoke(scope: RevokeScope, cause: RevokeCause): Promise<number>;
+  /** Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed. */
+  revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation>;
   /** Applies an invalidation announced on the bus to this node's cache. */
   forget(scope: RevokeScope): void;
 }
 
 export function createAllowlist(deps: AllowlistDeps): Allowlist {
   const { store, cache, generations, clock, tokens, audit } = deps;
+  const observe: AllowlistObserver = deps.observer ?? { cacheLookup: () => undefined, revoked: () => undefined };
 
   // Only denials of a token that verified are audited: unsigned garbage names nobody, and writing a row
   // for each would let anyone fill the audit log.
@@ -72,14 +91,23 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       reason: code,
       resource,
       count: null,
+      confirmation: null,
     });
     return fail(code);
   };
 
   // A cache hit costs a map lookup and four counter comparisons; a miss reads the store once.
+  // While the bus is down the cache is bypassed: every check reads the store.
   async function loadState(idHash: string): Promise<Result<EntryState | null>> {
-    const cached = cache.get(idHash);
-    if (cached !== undefined && generations.isCurrent(cached.stamp, cached.keys)) return ok(cached.state);
+    const trusted = generations.isTrusted();
+    if (trusted) {
+      const cached = cache.get(idHash);
+      if (cached !== undefined && generations.isCurrent(cached.stamp, cached.keys)) {
+        observe.cacheLookup('hit');
+        return ok(cached.state);
+      }
+    }
+    observe.cacheLookup(trusted ? 'miss' : 'bypass');
     const stamp = generations.stamp();
     let state: EntryState | null;
     try {
@@ -87,7 +115,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     } catch {
       return fail('store_unavailable');
     }
-    if (state !== null) cache.set(idHash, { state, stamp, keys: dependencyKeys(state.entry) });
+    if (state !== null && trusted) cache.set(idHash, { state, stamp, keys: dependencyKeys(state.entry) });
     return ok(state);
   }
 
@@ -136,6 +164,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
         reason: null,
         resource: entry.resource,
         count: 1,
+        confirmation: null,
       });
       return ok({ token: issued.token, entry });
     },
@@ -158,8 +187,8 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     async revoke(scope, cause) {
       const at = clock.now();
       const count = await store.revokeEntries(scope, at, cause.reason);
-      // Durable first, then every node forgets; the memory bus applies it here before resolving.
-      await deps.bus.publish({ scope });
+      // Durable first, then every node forgets; this node forgets before publish resolves.
+      const confirmation = await deps.bus.publish({ scope });
       audit.record({
         at,
         kind: 'revoke',
@@ -169,8 +198,11 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
         reason: cause.reason,
         resource: scope.kind === 'resource' ? scope.resource : null,
         count,
+        confirmation,
       });
-      return count;
+      const revocation = { count, confirmation };
+      observe.revoked(cause, revocation);
+      return revocation;
     },
 
     forget,

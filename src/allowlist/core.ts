@@ -1,9 +1,12 @@
-/** Assembles the core from its parts: one allowlist that forgets what the bus announces, and the events that drive it. */
+/**
+ * Assembles the core from its parts: one allowlist that forgets what the bus announces,
+ * and stops trusting its cache while the bus is down, and the events that drive it.
+ */
 import type { Bus } from '../bus/types';
 import type { EntryCache } from '../cache/entry-cache';
 import { Generations } from '../cache/generations';
 import type { PageTokenCodec } from '../tokens/page-token';
-import { createAllowlist, type Allowlist } from './allowlist';
+import { createAllowlist, type Allowlist, type AllowlistObserver } from './allowlist';
 import type { AuditLog } from './audit';
 import { createRemovals, type Removals } from './removals';
 import { createTenantLifecycle, type TenantLifecycle } from './tenants';
@@ -17,6 +20,7 @@ export interface CoreDeps {
   tokens: PageTokenCodec;
   audit: AuditLog;
   ttlSeconds: number;
+  observer?: AllowlistObserver;
 }
 
 export interface Core {
@@ -28,13 +32,21 @@ export interface Core {
 }
 
 export function createCore(deps: CoreDeps): Core {
-  const allowlist = createAllowlist({ ...deps, generations: new Generations() });
-  const detach = deps.bus.subscribe((message) => allowlist.forget(message.scope));
+  const generations = new Generations();
+  const allowlist = createAllowlist({ ...deps, generations });
+  const unsubscribe = deps.bus.subscribe((message) => allowlist.forget(message.scope));
+  // Guarantee 5: invalidations may be missed while the bus is down, so nothing cached is trusted until it is back and flushed.
+  const follow = (connected: boolean) => (connected ? generations.resume() : generations.suspend());
+  follow(deps.bus.isConnected());
+  const unfollow = deps.bus.onConnectionChange(follow);
   const { store, clock, audit } = deps;
   return {
     allowlist,
     removals: createRemovals({ store, clock, allowlist }),
     tenants: createTenantLifecycle({ store, clock, allowlist, audit }),
-    detach,
+    detach() {
+      unsubscribe();
+      unfollow();
+    },
   };
 }

@@ -6,7 +6,7 @@
  * and the store decides that atomically, so concurrent events settle on the newest.
  */
 import type { Allowlist, RevokeCause } from './allowlist';
-import type { Clock, EpochMs, Store, Tombstone, TombstoneKind } from './types';
+import type { Clock, Confirmation, EpochMs, Store, Tombstone, TombstoneKind } from './types';
 
 export interface RemovalDeps {
   store: Store;
@@ -15,9 +15,10 @@ export interface RemovalDeps {
 }
 
 export type RemovalOutcome =
-  | { applied: true; revoked: number }
+  /** `confirmation` is null when nothing had to be revoked (a user restored). */
+  | { applied: true; revoked: number; confirmation: Confirmation | null }
   /** The event is older than (or as old as) the last one applied to this subject. */
-  | { applied: false; revoked: 0 };
+  | { applied: false; revoked: 0; confirmation: null };
 
 export interface Removals {
   removeUser(clientKey: string, accountId: string, eventAt: EpochMs, cause: RevokeCause): Promise<RemovalOutcome>;
@@ -25,7 +26,7 @@ export interface Removals {
   removeResource(clientKey: string, resource: string, eventAt: EpochMs, cause: RevokeCause): Promise<RemovalOutcome>;
 }
 
-const IGNORED: RemovalOutcome = { applied: false, revoked: 0 };
+const IGNORED: RemovalOutcome = { applied: false, revoked: 0, confirmation: null };
 
 export function createRemovals(deps: RemovalDeps): Removals {
   const { store, clock, allowlist } = deps;
@@ -49,7 +50,8 @@ export function createRemovals(deps: RemovalDeps): Removals {
     if (!written) return IGNORED;
     const scope =
       kind === 'user' ? { kind, clientKey, accountId: subject } : { kind, clientKey, resource: subject };
-    return { applied: true, revoked: await allowlist.revoke(scope, cause) };
+    const revocation = await allowlist.revoke(scope, cause);
+    return { applied: true, revoked: revocation.count, confirmation: revocation.confirmation };
   }
 
   return {
@@ -71,7 +73,7 @@ export function createRemovals(deps: RemovalDeps): Removals {
         lastEventAt: eventAt,
       };
       // A newer event for the user may land between the read and this write; then it wins.
-      return (await store.putTombstone(lifted)) ? { applied: true, revoked: 0 } : IGNORED;
+      return (await store.putTombstone(lifted)) ? { applied: true, revoked: 0, confirmation: null } : IGNORED;
     },
   };
 }

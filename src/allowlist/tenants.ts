@@ -1,5 +1,5 @@
 /** Tenant lifecycle: installed, enabled, disabled, uninstalled, and what each does to page tokens. */
-import type { Allowlist } from './allowlist';
+import type { Allowlist, Revocation } from './allowlist';
 import type { AuditLog } from './audit';
 import type { Clock, Store, TenantStatus } from './types';
 
@@ -13,10 +13,9 @@ export interface TenantDeps {
 export interface TenantLifecycle {
   installed(clientKey: string, baseUrl: string): Promise<void>;
   enabled(clientKey: string, baseUrl: string): Promise<void>;
-  /** Returns how many page tokens were revoked. */
-  disabled(clientKey: string, baseUrl: string): Promise<number>;
-  /** Returns how many page tokens were revoked. */
-  uninstalled(clientKey: string, baseUrl: string): Promise<number>;
+  /** Revokes every page token of the tenant; says how many, and how many nodes confirmed. */
+  disabled(clientKey: string, baseUrl: string): Promise<Revocation>;
+  uninstalled(clientKey: string, baseUrl: string): Promise<Revocation>;
 }
 
 export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
@@ -25,11 +24,11 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
   async function setStatus(clientKey: string, baseUrl: string, status: TenantStatus, actor: string): Promise<void> {
     const at = clock.now();
     await store.putTenant({ clientKey, baseUrl, status, updatedAt: at });
-    audit.record({ at, kind: 'lifecycle', clientKey, accountId: null, actor, reason: status, resource: null, count: null });
+    audit.record({ at, kind: 'lifecycle', clientKey, accountId: null, actor, reason: status, resource: null, count: null, confirmation: null });
   }
 
   // Status first, then revoke: a token minted in between is refused by its tenant status.
-  async function deactivate(clientKey: string, baseUrl: string, status: TenantStatus): Promise<number> {
+  async function deactivate(clientKey: string, baseUrl: string, status: TenantStatus): Promise<Revocation> {
     await setStatus(clientKey, baseUrl, status, `lifecycle:${status}`);
     return allowlist.revoke({ kind: 'tenant', clientKey }, { actor: `lifecycle:${status}`, reason: `tenant_${status}` });
   }

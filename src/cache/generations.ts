@@ -38,7 +38,13 @@ export function dependencyKeys(entry: { clientKey: string; accountId: string; re
 export class Generations {
   private tick = 0;
   private flushedAt = 0;
+  private trusted = true;
   private readonly lastChange = new Map<string, number>();
+
+  /** False while the node may be missing invalidations (its bus is down): nothing cached is current then. */
+  isTrusted(): boolean {
+    return this.trusted;
+  }
 
   /** Take a stamp before reading the store, so a revocation that lands during the read makes the result stale. */
   stamp(): number {
@@ -46,7 +52,7 @@ export class Generations {
   }
 
   isCurrent(stamp: number, keys: DependencyKeys): boolean {
-    if (stamp < this.flushedAt) return false;
+    if (!this.trusted || stamp < this.flushedAt) return false;
     if ((this.lastChange.get(keys.tenant) ?? 0) > stamp) return false;
     if ((this.lastChange.get(keys.user) ?? 0) > stamp) return false;
     if ((this.lastChange.get(keys.resource) ?? 0) > stamp) return false;
@@ -72,10 +78,22 @@ export class Generations {
     }
   }
 
-  /** Everything cached so far is stale (after a bus outage, say). */
+  /** Everything cached so far is stale. */
   invalidateAll(): void {
     this.tick += 1;
     this.flushedAt = this.tick;
     this.lastChange.clear();
+  }
+
+  /** The bus is lost: stop trusting anything cached until it is back. */
+  suspend(): void {
+    this.trusted = false;
+    this.invalidateAll();
+  }
+
+  /** The bus is back: whatever was cached before, or read while it was down, is stale; trust what is read from now on. */
+  resume(): void {
+    this.invalidateAll();
+    this.trusted = true;
   }
 }

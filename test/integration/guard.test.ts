@@ -159,7 +159,9 @@ describe('HTTP: install, panel and guard', function () {
 
     it('answers 503 store_unavailable when the store cannot be read', async () => {
       const token = await tokenFor(stack, ALICE);
-      expect((await fetch(`${stack.app.baseUrl}/readyz`)).status).to.equal(200);
+      const before = await fetch(`${stack.app.baseUrl}/readyz`);
+      expect(before.status).to.equal(200);
+      expect(await before.json()).to.include({ status: 'ready', store: 'ok', bus: 'ok', cache: 'trusted', nodes: 1 });
       await stack.app.store.close();
       const response = await stack.api(token, 'GET', ISSUE.issueId);
       expect(response.status).to.equal(503);
@@ -186,6 +188,8 @@ describe('HTTP: install, panel and guard', function () {
       expect((await stack.api(alice, 'GET', ISSUE.issueId)).status).to.equal(200);
       const webhook = await stack.sim.removeUser(ALICE);
       expect(webhook?.status).to.equal(200);
+      // One node: it confirms itself before answering.
+      expect(webhook?.headers.get('revocation-confirmed')).to.equal('1/1');
       const refused = await stack.api(alice, 'GET', ISSUE.issueId);
       expect(refused.status).to.equal(401);
       expect(refused.body.error?.code).to.equal('token_revoked');
@@ -210,9 +214,9 @@ describe('HTTP: install, panel and guard', function () {
       const removedAt = Date.now();
       await stack.sim.removeUser(ALICE, { timestamp: removedAt });
       const late = await stack.sim.sendWebhook('user_updated', { timestamp: removedAt - 60_000, user: { accountId: ALICE, active: true } });
-      expect(await late.json()).to.deep.equal({ applied: false, revoked: 0 });
+      expect(await late.json()).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
       const repeated = await stack.sim.sendWebhook('user_deleted', { timestamp: removedAt, user: { accountId: ALICE } });
-      expect(await repeated.json()).to.deep.equal({ applied: false, revoked: 0 });
+      expect(await repeated.json()).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
       stack.sim.directory.setActive(ALICE, true);
       const panel = await stack.loadPanel(ALICE);
       expect(panel.status).to.equal(403);

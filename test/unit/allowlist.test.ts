@@ -200,7 +200,7 @@ describe('allowlist', () => {
       const bob = await w.mint(BOB);
       expect(await codeOf(w, alice.token)).to.equal('ok');
       const outcome = await w.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'test', reason: 'user_removed' });
-      expect(outcome).to.deep.equal({ applied: true, revoked: 1 });
+      expect(outcome).to.deep.equal({ applied: true, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
       expect(await codeOf(w, alice.token)).to.equal('token_revoked');
       expect(await codeOf(w, bob.token)).to.equal('ok');
     });
@@ -219,7 +219,7 @@ describe('allowlist', () => {
       w.clock.advance(1000);
       await w.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'test', reason: 'user_removed' });
       w.clock.advance(1000);
-      expect(await w.removals.restoreUser(SITE, ALICE, w.clock.now())).to.deep.equal({ applied: true, revoked: 0 });
+      expect(await w.removals.restoreUser(SITE, ALICE, w.clock.now())).to.deep.equal({ applied: true, revoked: 0, confirmation: null });
       const stale = await w.allowlist.mint({ clientKey: SITE, accountId: ALICE, target: ISSUE, connectIssuedAt: pageRenderedAt, ip: null, userAgent: null });
       expect(stale).to.deep.equal({ ok: false, code: 'forbidden' });
       const fresh = await w.mint(ALICE);
@@ -231,7 +231,7 @@ describe('allowlist', () => {
       const w = await world();
       const removedAt = w.clock.now();
       await w.removals.removeUser(SITE, ALICE, removedAt, { actor: 'test', reason: 'user_removed' });
-      expect(await w.removals.restoreUser(SITE, ALICE, removedAt - 5000)).to.deep.equal({ applied: false, revoked: 0 });
+      expect(await w.removals.restoreUser(SITE, ALICE, removedAt - 5000)).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
       const result = await w.allowlist.mint({ clientKey: SITE, accountId: ALICE, target: ISSUE, connectIssuedAt: w.clock.now() + 10_000, ip: null, userAgent: null });
       expect(result.ok).to.equal(false);
     });
@@ -243,8 +243,8 @@ describe('allowlist', () => {
       await w.removals.restoreUser(SITE, ALICE, t0 + 2000);
       w.clock.advance(5000);
       const fresh = await w.mint(ALICE);
-      expect(await w.removals.removeUser(SITE, ALICE, t0 + 1000, { actor: 'test', reason: 'user_removed' })).to.deep.equal({ applied: false, revoked: 0 });
-      expect(await w.removals.removeUser(SITE, ALICE, t0, { actor: 'test', reason: 'user_removed' })).to.deep.equal({ applied: false, revoked: 0 });
+      expect(await w.removals.removeUser(SITE, ALICE, t0 + 1000, { actor: 'test', reason: 'user_removed' })).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
+      expect(await w.removals.removeUser(SITE, ALICE, t0, { actor: 'test', reason: 'user_removed' })).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
       expect(await codeOf(w, fresh.token)).to.equal('ok');
     });
 
@@ -274,7 +274,7 @@ describe('allowlist', () => {
       const b = await w.mint(BOB, OTHER_ISSUE);
       const elsewhere = await w.mint(BOB, issueResource('20001', '20000'));
       const outcome = await w.removals.removeResource(SITE, projectResource('10000').resource, w.clock.now(), { actor: 'test', reason: 'project_deleted' });
-      expect(outcome).to.deep.equal({ applied: true, revoked: 2 });
+      expect(outcome).to.deep.equal({ applied: true, revoked: 2, confirmation: { confirmed: 1, expected: 1 } });
       expect(await codeOf(w, a.token)).to.equal('token_revoked');
       expect(await codeOf(w, b.token, OTHER_ISSUE.resource)).to.equal('token_revoked');
       expect(await codeOf(w, elsewhere.token, 'jira:issue:20001')).to.equal('ok');
@@ -284,7 +284,7 @@ describe('allowlist', () => {
       const w = await world();
       const mine = await w.mint(ALICE, ISSUE, SITE);
       const theirs = await w.mint(ALICE, ISSUE, OTHER_SITE);
-      expect(await w.tenants.uninstalled(SITE, 'https://a.example.net')).to.equal(1);
+      expect((await w.tenants.uninstalled(SITE, 'https://a.example.net')).count).to.equal(1);
       expect(await codeOf(w, mine.token)).to.equal('token_revoked');
       expect(await codeOf(w, theirs.token)).to.equal('ok');
     });
@@ -336,7 +336,9 @@ describe('allowlist', () => {
       await w.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'webhook:user_deleted', reason: 'user_removed' });
       await w.audit.drain();
       const records = await w.store.listAudit(SITE, 10);
-      expect(records.find((r) => r.kind === 'revoke')).to.include({ actor: 'webhook:user_deleted', reason: 'user_removed', accountId: ALICE, count: 2 });
+      const revoke = records.find((r) => r.kind === 'revoke');
+      expect(revoke).to.include({ actor: 'webhook:user_deleted', reason: 'user_removed', accountId: ALICE, count: 2 });
+      expect(revoke?.confirmation).to.deep.equal({ confirmed: 1, expected: 1 });
     });
   });
 });

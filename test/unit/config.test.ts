@@ -65,9 +65,33 @@ describe('configuration', () => {
     expect(problemsOf({ AC_OPTS: 'no-auth' }, dir)).to.deep.equal(['AC_OPTS must not switch off authentication']);
   });
 
-  it('says plainly that cluster buses are not in this version', () => {
-    expect(problemsOf({ BUS: 'redis' }, dir)[0]).to.match(/^BUS .*BUS=memory/);
-    expect(problemsOf({ BUS: 'kafka' }, dir)[0]).to.match(/^BUS /);
+  it('names the buses it knows when given another', () => {
+    expect(problemsOf({ BUS: 'kafka' }, dir)).to.deep.equal(['BUS must be memory, postgres or redis']);
+  });
+
+  it('requires REDIS_URL with the redis bus', () => {
+    expect(problemsOf({ BUS: 'redis' }, dir)).to.deep.equal(['REDIS_URL is required with BUS=redis']);
+    expect(loadConfig({ BUS: 'redis', REDIS_URL: 'redis://127.0.0.1:6379' }, dir)).to.include({ bus: 'redis', redisUrl: 'redis://127.0.0.1:6379' });
+  });
+
+  it('requires a PostgreSQL store with the postgres bus', () => {
+    expect(problemsOf({ BUS: 'postgres' }, dir)).to.deep.equal([
+      'BUS=postgres needs DATABASE_URL to be a postgres:// URL (LISTEN/NOTIFY runs on the store)',
+    ]);
+    expect(loadConfig({ BUS: 'postgres', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, dir).bus).to.equal('postgres');
+  });
+
+  it('validates the cluster settings', () => {
+    const problems = problemsOf(
+      { REDIS_URL: 'http://x', BUS_CHANNEL: 'Bad Channel', REVOCATION_CONFIRM_MS: '60000', HEARTBEAT_MS: '10', NODE_NAME: 'a b' },
+      dir,
+    );
+    expect(problems.map((p) => p.split(' ')[0])).to.deep.equal(['REDIS_URL', 'BUS_CHANNEL', 'REVOCATION_CONFIRM_MS', 'HEARTBEAT_MS', 'NODE_NAME']);
+    expect(problems[2]).to.equal('REVOCATION_CONFIRM_MS must be at most 10000');
+  });
+
+  it('waits half a second for confirmations and heartbeats every second by default', () => {
+    expect(loadConfig({}, dir)).to.include({ revocationConfirmMs: 500, heartbeatMs: 1000, busChannel: 'panelguard_invalidations', sweepIntervalSeconds: 300 });
   });
 
   it('stops the process with one line naming the mistake', () => {
