@@ -1,0 +1,124 @@
+/**
+ * Test harness for clusters: three real node processes on a fresh PostgreSQL database,
+ * one bus (postgres or redis), a round-robin balancer as the app's baseUrl, and the host
+ * simulator installing through it.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { startBalancer, type Balancer } from '../../src/cluster/balancer';
+import { NodeProcess } from '../../src/cluster/node-process';
+import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
+import { createTestDatabase, redisUrl } from '../support/services';
+import { ALICE, BOB, ISSUE, pageTokenOf, type ApiBody } from './harness';
+
+export type BusKind = 'postgres' | 'redis';
+
+export interface ClusterOptions {
+  bus: BusKind;
+  size?: number;
+  /** Per-node overrides, e.g. a DATABASE_URL or REDIS_URL through a proxy the test can cut. */
+  nodeEnv?: (index: number, defaults: Record<string, string>) => Record<string, string>;
+}
+
+export interface ClusterStack {
+  sim: HostSimulator;
+  balancer: Balancer;
+  nodes: NodeProcess[];
+  databaseUrl: string;
+  /** Renders the issue panel on one node, as the host would through the balancer, and returns the page token. */
+  mintOn(node: NodeProcess, accountId: string, ctx?: IssueContext): Promise<string>;
+  /** Calls the guarded notes API on one node directly. */
+  api(node: NodeProcess, token: string, ctx?: IssueContext): Promise<{ status: number; body: ApiBody }>;
+  /** Routes the host's next calls (webhooks, lifecycle) to one node; null goes back to round robin. */
+  via(node: NodeProcess | null): void;
+  /** Waits until every running node hears the bus and counts `count` live nodes. */
+  waitForMembership(count?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export async function startCluster(options: ClusterOptions): Promise<ClusterStack> {
+  const size = options.size ?? 3;
+  const database = await createTestDatabase();
+  const sim = await startHostSimulator({
+    users: [
+      { accountId: ALICE, displayName: 'Alice', active: true, siteAdmin: false },
+      { accountId: BOB, displayName: 'Bob', active: true, siteAdmin: false },
+    ],
+  });
+  const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const balancer = await startBalancer(0, ports.map((port) => `http://127.0.0.1:${port}`));
+  const shared: Record<string, string> = {
+    NODE_ENV: 'test',
+    APP_BASE_URL: balancer.url,
+    DATABASE_URL: database.url,
+    BUS: options.bus,
+    // A channel of this run's own: nothing else on the machine's Redis or PostgreSQL hears it.
+    BUS_CHANNEL: `panelguard_test_${randomBytes(6).toString('hex')}`,
+    PAGE_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    CONNECT_KEYS_CDN_URL: sim.keysUrl,
+    LOG_LEVEL: 'warn',
+    SWEEP_INTERVAL_SECONDS: '0',
+    ...(options.bus === 'redis' ? { REDIS_URL: redisUrl } : {}),
+  };
+  const nodes = ports.map(
+    (port, index) =>
+      new NodeProcess({ name: `node-${index + 1}`, port, env: options.nodeEnv?.(index, { ...shared }) ?? shared }),
+  );
+
+  const stack: ClusterStack = {
+    sim,
+    balancer,
+    nodes,
+    databaseUrl: database.url,
+    async mintOn(node, accountId, ctx = ISSUE) {
+      const panel = new URL(sim.panelUrl('issue-notes', ctx, accountId));
+      const response = await fetch(`${node.url}${panel.pathname}${panel.search}`);
+      const html = await response.text();
+      const token = pageTokenOf(html);
+      if (response.status !== 200 || token === null) throw new Error(`no page token from ${node.name}: ${response.status} ${html.slice(0, 200)}`);
+      return token;
+    },
+    async api(node, token, ctx = ISSUE) {
+      const response = await fetch(`${node.url}/api/issues/${ctx.issueId}/notes`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, body: (await response.json()) as ApiBody };
+    },
+    via(node) {
+      balancer.pin(node === null ? null : node.url);
+    },
+    async waitForMembership(count = size) {
+      await Promise.all(
+        nodes.filter((node) => node.running()).map((node) => node.waitFor((ready) => ready?.bus === 'ok' && ready.nodes === count)),
+      );
+    },
+    async close() {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await balancer.close();
+      await sim.close();
+      await database.drop();
+    },
+  };
+
+  try {
+    // One node first: it runs the migrations while the others would wait on its lock anyway.
+    await nodes[0]!.start();
+    await Promise.all(nodes.slice(1).map((node) => node.start()));
+    await stack.waitForMembership();
+    const installed = await sim.install(balancer.url);
+    if (installed.status !== 204) throw new Error(`install failed: ${installed.status} ${await installed.text()}`);
+  } catch (error) {
+    await stack.close().catch(() => undefined);
+    throw error;
+  }
+  return stack;
+}

@@ -1,0 +1,85 @@
+/**
+ * Guarantee 2 across processes: three real nodes on the machine's PostgreSQL, for each bus.
+ * A revocation sent to one node is refused by every node on the very next call after the
+ * revoking answer, which says all three confirmed.
+ */
+import { expect } from 'chai';
+import type { NodeProcess } from '../../src/cluster/node-process';
+import { servicesOrSkip } from '../support/services';
+import { startCluster, type BusKind, type ClusterStack } from './cluster-harness';
+import { ALICE, BOB, ISSUE, OTHER_ISSUE } from './harness';
+
+for (const bus of ['postgres', 'redis'] as BusKind[]) {
+  describe(`a cluster of three nodes on the ${bus} bus`, function () {
+    this.timeout(60_000);
+    let cluster: ClusterStack;
+    let node1: NodeProcess;
+    let node2: NodeProcess;
+    let node3: NodeProcess;
+
+    before(async function () {
+      await servicesOrSkip(this, ...(bus === 'redis' ? (['postgres', 'redis'] as const) : (['postgres'] as const)));
+      cluster = await startCluster({ bus });
+      [node1, node2, node3] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
+    });
+    after(async () => {
+      await cluster?.close();
+    });
+    afterEach(() => cluster?.via(null));
+
+    /** Every node answers the token with `status`; called first to fill each node's cache. */
+    async function statusesOn(token: string, ctx = ISSUE): Promise<number[]> {
+      return Promise.all(cluster.nodes.map(async (node) => (await cluster.api(node, token, ctx)).status));
+    }
+
+    it('knows all three nodes on every node', async () => {
+      for (const node of cluster.nodes) expect(await node.readiness()).to.include({ status: 'ready', bus: 'ok', cache: 'trusted', nodes: 3 });
+    });
+
+    it('serves on nodes 2 and 3 the tokens minted on node 1', async () => {
+      const token = await cluster.mintOn(node1, BOB);
+      expect(await statusesOn(token)).to.deep.equal([200, 200, 200]);
+    });
+
+    it('refuses a deleted user on all three nodes on the very next call after the webhook to node 2 returns 3/3', async () => {
+      const token = await cluster.mintOn(node1, ALICE);
+      const bob = await cluster.mintOn(node3, BOB);
+      expect(await statusesOn(token)).to.deep.equal([200, 200, 200]);
+      cluster.via(node2);
+      const webhook = await cluster.sim.removeUser(ALICE);
+      expect(webhook?.status).to.equal(200);
+      expect(webhook?.headers.get('revocation-confirmed')).to.equal('3/3');
+      expect(await webhook?.json()).to.deep.include({ applied: true, revoked: 1 });
+      for (const node of cluster.nodes) {
+        const refused = await cluster.api(node, token);
+        expect(refused.status, node.name).to.equal(401);
+        expect(refused.body.error?.code, node.name).to.equal('token_revoked');
+      }
+      expect(await statusesOn(bob)).to.deep.equal([200, 200, 200]);
+    });
+
+    it('refuses the tokens of a deleted issue on all three nodes once the webhook to node 3 returns 3/3', async () => {
+      const token = await cluster.mintOn(node2, BOB, OTHER_ISSUE);
+      expect(await statusesOn(token, OTHER_ISSUE)).to.deep.equal([200, 200, 200]);
+      cluster.via(node3);
+      const webhook = await cluster.sim.deleteIssue(OTHER_ISSUE);
+      expect(webhook?.status).to.equal(200);
+      expect(webhook?.headers.get('revocation-confirmed')).to.equal('3/3');
+      expect(await statusesOn(token, OTHER_ISSUE)).to.deep.equal([401, 401, 401]);
+    });
+
+    it('refuses every token of the site on all three nodes once the uninstall sent to node 1 returns 3/3', async () => {
+      const token = await cluster.mintOn(node3, BOB);
+      expect(await statusesOn(token)).to.deep.equal([200, 200, 200]);
+      cluster.via(node1);
+      const uninstalled = await cluster.sim.uninstall();
+      expect(uninstalled?.status).to.equal(204);
+      expect(uninstalled?.headers.get('revocation-confirmed')).to.equal('3/3');
+      for (const node of cluster.nodes) {
+        const refused = await cluster.api(node, token);
+        expect(refused.status, node.name).to.equal(401);
+        expect(refused.body.error?.code, node.name).to.equal('token_revoked');
+      }
+    });
+  });
+}
