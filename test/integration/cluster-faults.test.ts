@@ -122,3 +122,49 @@ describe('a cluster on the redis bus when links fail', function () {
     expect(refused.body.error?.code).to.equal('token_revoked');
   });
 });
+
+describe('a cluster on the postgres bus when a node loses PostgreSQL', function () {
+  this.timeout(90_000);
+  let cluster: ClusterStack;
+  let node1: NodeProcess;
+  let node2: NodeProcess;
+  /** Between node 1 and PostgreSQL: its store and its bus at once. */
+  let link: TcpProxy;
+
+  before(async function () {
+    await servicesOrSkip(this, 'postgres');
+    const postgres = new URL(postgresAdminUrl);
+    link = await startTcpProxy(postgres.hostname, Number(postgres.port || 5432));
+    cluster = await startCluster({
+      bus: 'postgres',
+      nodeEnv: (index, env) => (index === 0 ? { ...env, DATABASE_URL: through(env.DATABASE_URL!, link.port) } : env),
+    });
+    [node1, node2] = cluster.nodes as [NodeProcess, NodeProcess];
+  });
+  after(async () => {
+    await cluster?.close();
+    await link?.close();
+  });
+
+  it('answers 503 rather than from its cache while cut, then refuses what was revoked meanwhile and listens again', async () => {
+    const alice = await cluster.mintOn(node2, ALICE);
+    const bob = await cluster.mintOn(node2, BOB);
+    for (const node of cluster.nodes) expect((await cluster.api(node, alice)).status, node.name).to.equal(200);
+
+    await link.cut();
+    expect(await node1.waitFor((ready) => ready?.bus === 'down')).to.include({ status: 'unavailable', store: 'unavailable', cache: 'bypassed' });
+    expect((await cluster.api(node1, alice)).body.error?.code).to.equal('store_unavailable');
+    cluster.via(node2);
+    const webhook = await cluster.sim.removeUser(ALICE);
+    expect(webhook?.status).to.equal(200);
+    expect(webhook?.headers.get('revocation-confirmed')).to.equal('2/3');
+
+    await link.restore();
+    expect(await node1.waitFor((ready) => ready?.bus === 'ok' && ready.store === 'ok')).to.include({ status: 'ready', cache: 'trusted' });
+    expect((await cluster.api(node1, alice)).body.error?.code).to.equal('token_revoked');
+    const hits = await metric(node1, CACHE_HITS);
+    expect((await cluster.api(node1, bob)).status).to.equal(200);
+    expect((await cluster.api(node1, bob)).status).to.equal(200);
+    expect(await metric(node1, CACHE_HITS)).to.equal(hits + 1);
+  });
+});

@@ -4,7 +4,9 @@
  * revoking answer, which says all three confirmed.
  */
 import { expect } from 'chai';
+import type { AuditRecord } from '../../src/allowlist/types';
 import type { NodeProcess } from '../../src/cluster/node-process';
+import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { servicesOrSkip } from '../support/services';
 import { startCluster, type BusKind, type ClusterStack } from './cluster-harness';
 import { ALICE, BOB, ISSUE, OTHER_ISSUE } from './harness';
@@ -26,6 +28,21 @@ for (const bus of ['postgres', 'redis'] as BusKind[]) {
       await cluster?.close();
     });
     afterEach(() => cluster?.via(null));
+
+    /** The audit's newest revocation of the user, read from the shared store (audit writes land just after the answer). */
+    async function auditedRevocation(clientKey: string, accountId: string): Promise<AuditRecord | undefined> {
+      const store = await openSequelizeStore(cluster.databaseUrl);
+      try {
+        for (let attempt = 0; attempt < 40; attempt += 1) {
+          const found = (await store.listAudit(clientKey, 50)).find((r) => r.kind === 'revoke' && r.accountId === accountId);
+          if (found !== undefined) return found;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return undefined;
+      } finally {
+        await store.close();
+      }
+    }
 
     /** Every node answers the token with `status`; called first to fill each node's cache. */
     async function statusesOn(token: string, ctx = ISSUE): Promise<number[]> {
@@ -50,6 +67,8 @@ for (const bus of ['postgres', 'redis'] as BusKind[]) {
       expect(webhook?.status).to.equal(200);
       expect(webhook?.headers.get('revocation-confirmed')).to.equal('3/3');
       expect(await webhook?.json()).to.deep.include({ applied: true, revoked: 1 });
+      const audited = await auditedRevocation(cluster.sim.clientKey, ALICE);
+      expect(audited).to.deep.include({ actor: 'webhook:user_deleted', count: 1, confirmation: { confirmed: 3, expected: 3 } });
       for (const node of cluster.nodes) {
         const refused = await cluster.api(node, token);
         expect(refused.status, node.name).to.equal(401);

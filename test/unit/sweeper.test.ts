@@ -1,0 +1,71 @@
+/** The expiry sweep: what it deletes, in what batches, and that it never runs twice at once on a node. */
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { ManualClock } from '../../src/allowlist/clock';
+import { createSweeper, SWEEP_GRACE_MS } from '../../src/allowlist/sweeper';
+import type { AllowlistEntry } from '../../src/allowlist/types';
+import { MemoryStore } from '../../src/store/memory-store';
+
+const NOW = Date.UTC(2026, 10, 23, 12);
+
+function entry(label: string, expiresAt: number): AllowlistEntry {
+  return {
+    idHash: createHash('sha256').update(label).digest('hex'),
+    clientKey: 'site-a',
+    accountId: 'alice',
+    resource: 'jira:issue:10001',
+    parent: 'jira:project:10000',
+    createdAt: expiresAt - 600_000,
+    expiresAt,
+    lastSeenAt: expiresAt - 600_000,
+    ip: null,
+    userAgent: null,
+    revokedAt: null,
+    revokeReason: null,
+  };
+}
+
+describe('expiry sweep', () => {
+  let store: MemoryStore;
+  let clock: ManualClock;
+
+  beforeEach(async () => {
+    store = new MemoryStore();
+    clock = new ManualClock(NOW);
+    for (let i = 0; i < 5; i += 1) await store.insertEntry(entry(`old-${i}`, NOW - SWEEP_GRACE_MS - 1 - i));
+    await store.insertEntry(entry('recently-expired', NOW - SWEEP_GRACE_MS + 1));
+    await store.insertEntry(entry('live', NOW + 60_000));
+  });
+
+  it('deletes every entry expired over an hour ago, in batches with a pause between them', async () => {
+    let pauses = 0;
+    const sweeper = createSweeper({ store, clock, batchSize: 2, pause: async () => void (pauses += 1) });
+    expect(await sweeper.sweep()).to.equal(5);
+    // Batches of 2, 2 and 1: the short last batch ends the sweep without another pause.
+    expect(pauses).to.equal(2);
+    expect(await store.loadEntryState(entry('recently-expired', 0).idHash)).to.not.equal(null);
+    expect(await store.loadEntryState(entry('live', 0).idHash)).to.not.equal(null);
+    expect(await store.loadEntryState(entry('old-0', 0).idHash)).to.equal(null);
+  });
+
+  it('finds nothing more to do on a second sweep', async () => {
+    const sweeper = createSweeper({ store, clock, batchSize: 100 });
+    await sweeper.sweep();
+    expect(await sweeper.sweep()).to.equal(0);
+  });
+
+  it('lets a sweep asked for while one runs join it instead of starting another', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let batches = 0;
+    const counting = { sweepExpired: (before: number, limit: number) => ((batches += 1), store.sweepExpired(before, limit)) };
+    const sweeper = createSweeper({ store: counting, clock, batchSize: 2, pause: () => held });
+    const first = sweeper.sweep();
+    const second = sweeper.sweep();
+    release();
+    expect(await Promise.all([first, second])).to.deep.equal([5, 5]);
+    expect(batches).to.equal(3);
+  });
+});
