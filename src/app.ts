@@ -22,6 +22,7 @@ import { ClusterBus } from './bus/cluster-bus';
 import { MemoryBus } from './bus/memory-bus';
 import { PostgresTransport } from './bus/postgres-transport';
 import { RedisTransport } from './bus/redis-transport';
+import type { Transport } from './bus/transport';
 import type { Bus } from './bus/types';
 import { NodeEntryCache } from './cache/entry-cache';
 import type { Config } from './config';
@@ -151,17 +152,19 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
 function openBus(config: Config, store: Store, clock: Clock, logger: Logger): Bus {
   if (config.bus === 'memory') return new MemoryBus();
   const log = logger.child({ bus: config.bus });
-  // A client retries every second while the server is away: report the first failure of an outage, not each retry.
-  let outageReported = false;
-  const onError = (error: unknown) => {
-    if (outageReported) return;
-    outageReported = true;
-    log.warn({ err: error }, 'bus connection failed; retrying');
+  // While the server is away, clients retry and heartbeats fail every second: report each kind of
+  // failure once per change of connection, not once per attempt.
+  const reported = new Set<string>();
+  const report = (error: unknown, what: string) => {
+    if (reported.has(what)) return;
+    reported.add(what);
+    log.warn({ err: error }, what);
   };
-  let transport;
+  const onError = (error: unknown) => report(error, 'bus connection failed; retrying');
+  let transport: Transport;
   if (config.bus === 'redis') {
-    // Config validation guarantees the URL; its password, if any, is never logged.
-    transport = new RedisTransport({ url: config.redisUrl ?? '', channel: config.busChannel, onError });
+    if (config.redisUrl === null) throw new Error('BUS=redis needs REDIS_URL');
+    transport = new RedisTransport({ url: config.redisUrl, channel: config.busChannel, onError });
   } else {
     if (!(store instanceof SequelizeStore) || store.dialect !== 'postgres') throw new Error('BUS=postgres needs the PostgreSQL store');
     transport = new PostgresTransport({
@@ -176,11 +179,11 @@ function openBus(config: Config, store: Store, clock: Clock, logger: Logger): Bu
     clock,
     confirmMs: config.revocationConfirmMs,
     heartbeatMs: config.heartbeatMs,
-    onError: (error, what) => log.warn({ err: error }, what),
+    onError: report,
   });
   bus.onConnectionChange((connected) => {
+    reported.clear();
     if (connected) {
-      outageReported = false;
       log.info('bus connected: cache flushed and trusted again');
     } else {
       log.warn('bus lost: serving every check from the store');
