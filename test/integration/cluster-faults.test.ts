@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { postgresAdminUrl, redisUrl, servicesOrSkip } from '../support/services';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
-import { startCluster, type ClusterStack } from './cluster-harness';
+import { metric, startCluster, type ClusterStack } from './cluster-harness';
 import { ALICE, BOB, ISSUE } from './harness';
 
 /** The same URL, reaching its server through a relay on `port`. */
@@ -18,14 +18,9 @@ function through(url: string, port: number): string {
   return relayed.toString();
 }
 
-async function metric(node: NodeProcess, line: string): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  const found = text.split('\n').find((candidate) => candidate.startsWith(`${line} `));
-  return found === undefined ? 0 : Number(found.slice(line.length + 1));
-}
-
 const CACHE_HITS = 'panelguard_entry_cache_lookups_total{outcome="hit"}';
 const BYPASSES = 'panelguard_entry_cache_lookups_total{outcome="bypass"}';
+const UNCONFIRMED = 'panelguard_revocations_unconfirmed_total';
 
 describe('a cluster on the redis bus when links fail', function () {
   this.timeout(90_000);
@@ -85,11 +80,14 @@ describe('a cluster on the redis bus when links fail', function () {
 
     await redisLink.cut();
     expect(await node1.waitFor((ready) => ready?.bus === 'down')).to.include({ status: 'degraded', cache: 'bypassed', store: 'ok' });
+    expect(await metric(node1, 'panelguard_bus_connected')).to.equal(0);
+    const unconfirmed = await metric(node2, UNCONFIRMED);
     cluster.via(node2);
     const webhook = await cluster.sim.removeUser(ALICE);
     expect(webhook?.status).to.equal(200);
     // Node 1 is still counted live (its heartbeats stopped less than three beats ago) and cannot confirm.
     expect(webhook?.headers.get('revocation-confirmed')).to.equal('2/3');
+    expect(await metric(node2, UNCONFIRMED)).to.equal(unconfirmed + 1);
     const bypassed = await metric(node1, BYPASSES);
     const refused = await cluster.api(node1, alice);
     expect(refused.status).to.equal(401);

@@ -47,6 +47,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** One sample from a node's /metrics, by its name and labels as printed (0 when absent). */
+export async function metric(node: NodeProcess, sample: string): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const found = text.split('\n').find((line) => line.startsWith(`${sample} `));
+  return found === undefined ? 0 : Number(found.slice(sample.length + 1));
+}
+
 export async function startCluster(options: ClusterOptions): Promise<ClusterStack> {
   const size = options.size ?? 3;
   const database = await createTestDatabase();

@@ -8,7 +8,7 @@ import type { AuditRecord } from '../../src/allowlist/types';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { servicesOrSkip } from '../support/services';
-import { startCluster, type BusKind, type ClusterStack } from './cluster-harness';
+import { metric, startCluster, type BusKind, type ClusterStack } from './cluster-harness';
 import { ALICE, BOB, ISSUE, OTHER_ISSUE } from './harness';
 
 for (const bus of ['postgres', 'redis'] as BusKind[]) {
@@ -50,7 +50,11 @@ for (const bus of ['postgres', 'redis'] as BusKind[]) {
     }
 
     it('knows all three nodes on every node', async () => {
-      for (const node of cluster.nodes) expect(await node.readiness()).to.include({ status: 'ready', bus: 'ok', cache: 'trusted', nodes: 3 });
+      for (const node of cluster.nodes) {
+        expect(await node.readiness()).to.include({ status: 'ready', bus: 'ok', cache: 'trusted', nodes: 3 });
+        expect(await metric(node, 'panelguard_cluster_nodes'), node.name).to.equal(3);
+        expect(await metric(node, 'panelguard_bus_connected'), node.name).to.equal(1);
+      }
     });
 
     it('serves on nodes 2 and 3 the tokens minted on node 1', async () => {
