@@ -5,7 +5,6 @@
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { Revocation } from '../src/allowlist/allowlist';
 import type { TenantLifecycle } from '../src/allowlist/tenants';
 import { connectContext, type AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/logger';
@@ -39,23 +38,15 @@ export function lifecycleRoutes(addon: AddOn, tenants: TenantLifecycle, log: Log
     if (wrongApp(res, body.data.key)) return;
     try {
       await addon.settings.saveInstallation(req.body, body.data.clientKey);
-      await tenants.installed(body.data.clientKey, body.data.baseUrl);
+      const revocation = await tenants.installed(body.data.clientKey, body.data.baseUrl);
       log.info({ clientKey: body.data.clientKey, baseUrl: body.data.baseUrl }, 'tenant installed');
+      sendConfirmation(res, revocation?.confirmation ?? null);
       res.status(204).end();
     } catch (error) {
       log.error({ err: error }, 'install failed');
       sendError(res, 'store_unavailable');
     }
   });
-
-  // Enabling revokes nothing new to report; disabling and uninstalling answer with their confirmations.
-  async function apply(event: LifecycleEvent, clientKey: string, baseUrl: string): Promise<Revocation | null> {
-    if (event === 'enabled') {
-      await tenants.enabled(clientKey, baseUrl);
-      return null;
-    }
-    return tenants[event](clientKey, baseUrl);
-  }
 
   function on(event: LifecycleEvent, authenticate: RequestHandler): void {
     router.post(`/${event}`, authenticate, async (req: Request, res: Response) => {
@@ -66,7 +57,7 @@ export function lifecycleRoutes(addon: AddOn, tenants: TenantLifecycle, log: Log
         return sendError(res, 'forbidden', 'The payload names another site than the one that signed it.');
       }
       try {
-        const revocation = await apply(event, body.data.clientKey, body.data.baseUrl);
+        const revocation = await tenants[event](body.data.clientKey, body.data.baseUrl);
         log.info({ clientKey: body.data.clientKey, event, revoked: revocation?.count ?? 0, confirmation: revocation?.confirmation }, 'tenant lifecycle');
         sendConfirmation(res, revocation?.confirmation ?? null);
         res.status(204).end();

@@ -35,6 +35,9 @@ import { openSequelizeStore, SequelizeStore } from './store/sequelize-store';
 import { createPageTokenCodec } from './tokens/page-token';
 import { randomId } from './tokens/random';
 
+/** How long a stopping node lets requests in flight finish. */
+const DRAIN_MS = 5_000;
+
 export interface AppOverrides {
   clock?: Clock;
   store?: Store;
@@ -137,8 +140,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     logger,
     async close() {
       if (sweepTimer !== null) clearInterval(sweepTimer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Stop accepting, let requests in flight finish (a revocation mid-broadcast, say), then cut what lingers.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+      await closed;
+      clearTimeout(cut);
       detach();
       cache.close();
       await bus.close();

@@ -14,11 +14,16 @@ export interface RemovalDeps {
   allowlist: Allowlist;
 }
 
-export type RemovalOutcome =
-  /** `confirmation` is null when nothing had to be revoked (a user restored). */
-  | { applied: true; revoked: number; confirmation: Confirmation | null }
-  /** The event is older than (or as old as) the last one applied to this subject. */
-  | { applied: false; revoked: 0; confirmation: null };
+/**
+ * `applied` says whether the event changed what the store knows: false for an event older than (or as old
+ * as) the last one applied to its subject. `confirmation` is set whenever a revocation was announced to the
+ * nodes: for a removal, and for the retry of the very removal that stands.
+ */
+export interface RemovalOutcome {
+  applied: boolean;
+  revoked: number;
+  confirmation: Confirmation | null;
+}
 
 export interface Removals {
   removeUser(clientKey: string, accountId: string, eventAt: EpochMs, cause: RevokeCause): Promise<RemovalOutcome>;
@@ -47,9 +52,16 @@ export function createRemovals(deps: RemovalDeps): Removals {
       liftedAt: null,
       lastEventAt: eventAt,
     });
-    if (!written) return IGNORED;
     const scope =
       kind === 'user' ? { kind, clientKey, accountId: subject } : { kind, clientKey, resource: subject };
+    if (!written) {
+      // The host retries a webhook it got no answer to. If a node stopped between the tombstone and the
+      // broadcast, the retry of that same event must finish the job: revoke and announce again (idempotent).
+      const stored = await store.getTombstone(clientKey, kind, subject);
+      if (stored === null || stored.liftedAt !== null || stored.lastEventAt !== eventAt) return IGNORED;
+      const again = await allowlist.revoke(scope, cause);
+      return { applied: false, revoked: again.count, confirmation: again.confirmation };
+    }
     const revocation = await allowlist.revoke(scope, cause);
     return { applied: true, revoked: revocation.count, confirmation: revocation.confirmation };
   }

@@ -11,8 +11,9 @@ export interface TenantDeps {
 }
 
 export interface TenantLifecycle {
-  installed(clientKey: string, baseUrl: string): Promise<void>;
-  enabled(clientKey: string, baseUrl: string): Promise<void>;
+  /** Enables the tenant; when it was inactive, first revokes any token that escaped its deactivation (null otherwise). */
+  installed(clientKey: string, baseUrl: string): Promise<Revocation | null>;
+  enabled(clientKey: string, baseUrl: string): Promise<Revocation | null>;
   /** Revokes every page token of the tenant; says how many, and how many nodes confirmed. */
   disabled(clientKey: string, baseUrl: string): Promise<Revocation>;
   uninstalled(clientKey: string, baseUrl: string): Promise<Revocation>;
@@ -33,13 +34,15 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
     return allowlist.revoke({ kind: 'tenant', clientKey }, { actor: `lifecycle:${status}`, reason: `tenant_${status}` });
   }
 
-  async function activate(clientKey: string, baseUrl: string, actor: string): Promise<void> {
+  async function activate(clientKey: string, baseUrl: string, actor: string): Promise<Revocation | null> {
     const tenant = await store.getTenant(clientKey);
+    let revocation: Revocation | null = null;
     if (tenant !== null && tenant.status !== 'enabled') {
       // A token minted while the tenant was being deactivated may have escaped that revocation; it must not come back.
-      await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: `tenant_${tenant.status}` });
+      revocation = await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: `tenant_${tenant.status}` });
     }
     await setStatus(clientKey, baseUrl, 'enabled', actor);
+    return revocation;
   }
 
   return {

@@ -143,7 +143,9 @@ export class ClusterBus implements Bus {
   /** One heartbeat: announce this node, forget silent peers, and notice a connection that stopped carrying messages. */
   tick(): void {
     const now = this.options.clock.now();
-    for (const [node, heardAt] of this.peers) if (now - heardAt > this.expiryMs) this.peers.delete(node);
+    // Silence means a peer is gone only while this node can hear: a node cut off keeps counting the
+    // peers it knew, so that its revocations report them unconfirmed rather than 1/1.
+    if (this.connected) for (const [node, heardAt] of this.peers) if (now - heardAt > this.expiryMs) this.peers.delete(node);
     if (this.transportUp && now - this.ownHeartbeatAt > this.expiryMs) this.setConnected(false);
     if (this.transportUp) this.sendQuietly({ type: 'heartbeat', node: this.nodeId });
   }
@@ -161,13 +163,15 @@ export class ClusterBus implements Bus {
       }
     }
     for (const pending of this.pending.values()) pending.done();
+    // Closing is not losing the bus: nobody is told the cache went untrusted.
+    this.connectionListeners.clear();
     await this.transport.close();
     this.setConnected(false);
     this.handlers.clear();
-    this.connectionListeners.clear();
   }
 
   private livePeers(): string[] {
+    if (!this.connected) return [...this.peers.keys()];
     const now = this.options.clock.now();
     const live: string[] = [];
     for (const [node, heardAt] of this.peers) if (now - heardAt <= this.expiryMs) live.push(node);
@@ -235,6 +239,11 @@ export class ClusterBus implements Bus {
   private setConnected(connected: boolean): void {
     if (this.connected === connected) return;
     this.connected = connected;
+    // Back on the bus: the peers known before get three heartbeats from now to be heard again.
+    if (connected) {
+      const now = this.options.clock.now();
+      for (const node of this.peers.keys()) this.peers.set(node, now);
+    }
     for (const listener of this.connectionListeners) listener(connected);
   }
 

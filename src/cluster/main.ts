@@ -294,7 +294,6 @@ function guide(settings: Settings, sim: HostSimulator, balancer: Balancer, nodes
   const { server, database } = whereIsPostgres(settings.databaseUrl);
   const bus = settings.bus === 'redis' ? `redis pub/sub at ${whereIsRedis(settings.redisUrl)}` : 'postgres LISTEN/NOTIFY on the store';
   const [first, second] = [nodes[0]!, nodes[1]!];
-  const secondPort = settings.nodePorts[1]!;
   return [
     '',
     `PanelGuard cluster is running: ${NODE_COUNT} nodes ready and the app installed in ${readySeconds.toFixed(1)} s.`,
@@ -316,7 +315,7 @@ function guide(settings: Settings, sim: HostSimulator, balancer: Balancer, nodes
     '  3. Click Refresh in Bob\'s panel: "Access revoked", whichever node serves it. Carol and Alice keep working.',
     `  4. See what a node knows:  curl -s ${first.url.replace('127.0.0.1', 'localhost')}/readyz   (status, bus, cache, nodes)`,
     `     and what it counted:    curl -s ${first.url.replace('127.0.0.1', 'localhost')}/metrics | grep -E '^panelguard_(bus|cluster|entry_cache|revocations|swept)'`,
-    `  5. Crash ${second.name}:  kill -9 $(lsof -t -iTCP:${secondPort} -sTCP:LISTEN)`,
+    `  5. Crash ${second.name}:  kill -9 ${second.pid ?? '<its pid>'}`,
     '     Within three heartbeats (3 s) the others count nodes: 2 and stop waiting for it on revocations.',
     '     This balancer has no health check, so one request in three now answers 502 until you restart the cluster.',
     '',

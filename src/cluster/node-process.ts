@@ -34,6 +34,11 @@ export class NodeProcess {
     return this.options.name;
   }
 
+  /** The process id while it runs; null otherwise. */
+  get pid(): number | null {
+    return this.running() ? (this.child?.pid ?? null) : null;
+  }
+
   /** The node's own address, bypassing any load balancer. */
   get url(): string {
     return `http://127.0.0.1:${this.options.port}`;

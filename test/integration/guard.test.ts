@@ -210,13 +210,17 @@ describe('HTTP: install, panel and guard', function () {
       expect((await stack.api(old, 'GET', ISSUE.issueId)).body.error?.code).to.equal('token_revoked');
     });
 
-    it('ignores a late webhook older than the state it would change, and a repeated one', async () => {
+    it('ignores a late webhook older than the state it would change, and lets a repeated one only announce again', async () => {
       const removedAt = Date.now();
       await stack.sim.removeUser(ALICE, { timestamp: removedAt });
       const late = await stack.sim.sendWebhook('user_updated', { timestamp: removedAt - 60_000, user: { accountId: ALICE, active: true } });
       expect(await late.json()).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
+      // A retry of the removal that stands changes nothing, but announces it again in case the first broadcast was cut short.
       const repeated = await stack.sim.sendWebhook('user_deleted', { timestamp: removedAt, user: { accountId: ALICE } });
-      expect(await repeated.json()).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
+      expect(repeated.headers.get('revocation-confirmed')).to.equal('1/1');
+      expect(await repeated.json()).to.deep.equal({ applied: false, revoked: 0, confirmation: { confirmed: 1, expected: 1 } });
+      const older = await stack.sim.sendWebhook('user_deleted', { timestamp: removedAt - 1, user: { accountId: ALICE } });
+      expect(await older.json()).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
       stack.sim.directory.setActive(ALICE, true);
       const panel = await stack.loadPanel(ALICE);
       expect(panel.status).to.equal(403);

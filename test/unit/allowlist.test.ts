@@ -248,6 +248,18 @@ describe('allowlist', () => {
       expect(await codeOf(w, fresh.token)).to.equal('ok');
     });
 
+    it('finishes a removal cut short when the host retries the same event: revokes and announces again', async () => {
+      const w = await world();
+      const { token } = await w.mint(ALICE);
+      expect(await codeOf(w, token)).to.equal('ok');
+      // A node stopped right after writing the tombstone: nothing was revoked or announced.
+      const eventAt = w.clock.now();
+      await w.store.putTombstone({ clientKey: SITE, kind: 'user', subject: ALICE, removedAt: eventAt, removedEventAt: eventAt, liftedAt: null, lastEventAt: eventAt });
+      const retried = await w.removals.removeUser(SITE, ALICE, eventAt, { actor: 'test', reason: 'user_removed' });
+      expect(retried).to.deep.equal({ applied: false, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
+      expect(await codeOf(w, token)).to.equal('token_revoked');
+    });
+
     it('kills an entry minted concurrently with a removal even if it escaped the revoking update', async () => {
       const w = await world();
       const { token, entry } = await w.mint(ALICE);

@@ -192,6 +192,32 @@ describe('cluster bus', () => {
     expect(one!.applied).to.have.length(1);
   });
 
+  it('keeps counting the peers it knew while cut off, so that its revocations stay unconfirmed rather than 1/1', async () => {
+    const [one] = await cluster(3);
+    one!.link.cut();
+    for (let i = 0; i < 10; i += 1) {
+      clock.advance(HEARTBEAT_MS);
+      one!.bus.tick();
+    }
+    expect(one!.bus.liveNodes()).to.equal(3);
+    expect(await one!.bus.publish({ scope: USER_SCOPE })).to.deep.equal({ confirmed: 1, expected: 3 });
+  });
+
+  it('gives the peers it knew three heartbeats to be heard again after it reconnects, then forgets the silent ones', async () => {
+    const [one, , three] = await cluster(3);
+    one!.link.cut();
+    three!.link.state = 'deaf';
+    clock.advance(10 * HEARTBEAT_MS);
+    one!.link.restore();
+    await hub.settle();
+    expect(one!.bus.liveNodes()).to.equal(3);
+    for (let i = 0; i < 4; i += 1) {
+      clock.advance(HEARTBEAT_MS);
+      await heartbeat();
+    }
+    expect(one!.bus.liveNodes()).to.equal(2);
+  });
+
   it('resends what it could not send once its connection is back, and is connected again only when its heartbeat returns', async () => {
     const [one, two] = await cluster(3);
     one!.link.cut();
