@@ -2,33 +2,18 @@
 import { Writable } from 'node:stream';
 import { startApp, type RunningApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { startHostSimulator, type HostSimulator, type IssueContext, type NewUser } from './host-simulator';
+import { startHostSimulator, type HostSimulator } from './host-simulator';
+import { DEMO_ISSUES, DEMO_USERS, hostPageLinks } from './host-simulator/demo-site';
 import { createLogger } from './logger';
+import { compactLogLine } from './log-lines';
+import { isAddressInUse, PortInUse } from './port-in-use';
 
 /** A stable site name, so the demo's URLs and logs read the same on every run. */
 const DEMO_CLIENT_KEY = 'panelguard-demo-site';
 
-const USERS: NewUser[] = [
-  { accountId: '557058:alice', displayName: 'Alice', siteAdmin: true },
-  { accountId: '557058:bob', displayName: 'Bob' },
-  { accountId: '557058:carol', displayName: 'Carol' },
-];
 
-const ISSUES: IssueContext[] = [
-  { issueId: '10001', issueKey: 'DEMO-1', projectId: '10000', projectKey: 'DEMO' },
-  { issueId: '10002', issueKey: 'DEMO-2', projectId: '10000', projectKey: 'DEMO' },
-];
 
-/** A port the demo could not listen on, named by the variable that chooses it. */
-class PortInUse extends Error {
-  constructor(readonly variable: string, readonly port: string) {
-    super(`port ${port} is already in use; stop whatever holds it, or choose another with ${variable}=<port>`);
-  }
-}
 
-function isAddressInUse(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
-}
 
 function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string): Config {
   return loadConfig({
@@ -45,33 +30,19 @@ function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string): Config {
   });
 }
 
-/** Turns the app's JSON log lines into one short line each, so they read beside the guide. */
+/** The app's log, one short line per record, beside the guide. */
 function compactLog(): Writable {
-  const ROUTINE = new Set(['level', 'time', 'pid', 'hostname', 'app', 'msg']);
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (line.trim() === '') continue;
-        try {
-          const record = JSON.parse(line) as Record<string, unknown>;
-          const fields = Object.entries(record)
-            .filter(([key]) => !ROUTINE.has(key))
-            .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-          const time = new Date(typeof record.time === 'number' ? record.time : Date.now()).toTimeString().slice(0, 8);
-          process.stdout.write(`  [app ${time}] ${String(record.msg ?? '')} ${fields.join(' ')}\n`);
-        } catch {
-          process.stdout.write(`  [app] ${line}\n`);
-        }
-      }
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') process.stdout.write(compactLogLine('app', line));
       done();
     },
   });
 }
 
 function guide(sim: HostSimulator, app: RunningApp, config: Config): string {
-  const issue = ISSUES[0];
-  const width = Math.max(...USERS.map((user) => label(user).length));
-  const links = USERS.map((user) => `    ${label(user).padEnd(width)}  ${sim.hostPageUrl(user.accountId, issue)}`);
+  const issue = DEMO_ISSUES[0];
+  const links = hostPageLinks(sim, issue);
   return [
     '',
     'PanelGuard demo is running.',
@@ -94,13 +65,10 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config): string {
   ].join('\n');
 }
 
-function label(user: NewUser): string {
-  return `${user.displayName ?? user.accountId}${user.siteAdmin ? ' (site admin)' : ''}`;
-}
 
 async function main(): Promise<void> {
   const simPort = process.env.SIM_PORT || '3100';
-  const sim = await startHostSimulator({ port: Number(simPort), users: USERS, clientKey: DEMO_CLIENT_KEY }).catch((error: unknown) => {
+  const sim = await startHostSimulator({ port: Number(simPort), users: DEMO_USERS, clientKey: DEMO_CLIENT_KEY }).catch((error: unknown) => {
     throw isAddressInUse(error) ? new PortInUse('SIM_PORT', simPort) : error;
   });
   let app: RunningApp;
@@ -139,7 +107,7 @@ async function main(): Promise<void> {
     await Promise.all([app.close(), sim.close()]);
     throw new Error(`the simulated Jira could not install the app: ${installed.status} ${await installed.text()}`);
   }
-  for (const issue of ISSUES) sim.issues.put(issue);
+  for (const issue of DEMO_ISSUES) sim.issues.put(issue);
   process.stdout.write(guide(sim, app, config));
 }
 

@@ -5,7 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startHostSimulator, type HostSimulator, type IssueContext, type NewUser } from '../host-simulator';
+import { startHostSimulator, type HostSimulator } from '../host-simulator';
+import { DEMO_ISSUES, DEMO_USERS, hostPageLinks } from '../host-simulator/demo-site';
+import { compactLogLine } from '../log-lines';
+import { isAddressInUse, PortInUse } from '../port-in-use';
 import { randomSecret } from '../tokens/random';
 import { startBalancer, type Balancer } from './balancer';
 import { NodeProcess } from './node-process';
@@ -18,16 +21,7 @@ const NODE_COUNT = 3;
 const NODE_READY_MS = 20_000;
 const PROBE_TIMEOUT_MS = 2_000;
 
-const USERS: NewUser[] = [
-  { accountId: '557058:alice', displayName: 'Alice', siteAdmin: true },
-  { accountId: '557058:bob', displayName: 'Bob' },
-  { accountId: '557058:carol', displayName: 'Carol' },
-];
 
-const ISSUES: IssueContext[] = [
-  { issueId: '10001', issueKey: 'DEMO-1', projectId: '10000', projectKey: 'DEMO' },
-  { issueId: '10002', issueKey: 'DEMO-2', projectId: '10000', projectKey: 'DEMO' },
-];
 
 /** PanelGuard's own tables, emptied at start; schema_migrations stays, so nodes find the schema current. */
 const PANELGUARD_TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log'];
@@ -61,12 +55,6 @@ Environment:
                          passed to every node when set
 `;
 
-/** A port the cluster could not listen on, named by the variable that chooses it. */
-class PortInUse extends Error {
-  constructor(readonly variable: string, readonly port: number) {
-    super(`port ${port} is already in use; stop whatever holds it, or choose another with ${variable}=<port>`);
-  }
-}
 
 /** A service the cluster needs that did not answer, with how to start it. */
 class ServiceDown extends Error {}
@@ -74,9 +62,6 @@ class ServiceDown extends Error {}
 /** A mistake in the command line or the environment, with the usage to fix it. */
 class UsageError extends Error {}
 
-function isAddressInUse(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
-}
 
 // Node's AggregateError for a refused connection (one per address tried) has an empty message but a code.
 function describeError(error: unknown): string {
@@ -248,22 +233,9 @@ async function ensurePortFree(port: number, variable: string): Promise<void> {
   await once(server, 'close');
 }
 
-const ROUTINE = new Set(['level', 'time', 'pid', 'hostname', 'app', 'msg']);
-const LEVELS: Record<number, string> = { 40: 'WARN ', 50: 'ERROR ', 60: 'FATAL ' };
-
-/** One short line per JSON log line of a node, prefixed with its name, so the nodes read side by side with the guide. */
+/** A node's log line, prefixed with its name, so the nodes read side by side with the guide. */
 function printNodeLog(name: string, line: string): void {
-  try {
-    const record = JSON.parse(line) as Record<string, unknown>;
-    const fields = Object.entries(record)
-      .filter(([key]) => !ROUTINE.has(key))
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-    const time = new Date(typeof record.time === 'number' ? record.time : Date.now()).toTimeString().slice(0, 8);
-    const level = typeof record.level === 'number' ? (LEVELS[record.level] ?? '') : '';
-    process.stdout.write(`  [${name} ${time}] ${level}${String(record.msg ?? '')} ${fields.join(' ')}\n`);
-  } catch {
-    process.stdout.write(`  [${name}] ${line}\n`);
-  }
+  process.stdout.write(compactLogLine(name, line));
 }
 
 function nodeEnvironment(settings: Settings, sim: HostSimulator, balancer: Balancer, env: NodeJS.ProcessEnv): Record<string, string> {
@@ -283,14 +255,10 @@ function nodeEnvironment(settings: Settings, sim: HostSimulator, balancer: Balan
   };
 }
 
-function label(user: NewUser): string {
-  return `${user.displayName ?? user.accountId}${user.siteAdmin ? ' (site admin)' : ''}`;
-}
 
 function guide(settings: Settings, sim: HostSimulator, balancer: Balancer, nodes: NodeProcess[], readySeconds: number): string {
-  const issue = ISSUES[0]!;
-  const width = Math.max(...USERS.map((user) => label(user).length));
-  const links = USERS.map((user) => `    ${label(user).padEnd(width)}  ${sim.hostPageUrl(user.accountId, issue)}`);
+  const issue = DEMO_ISSUES[0]!;
+  const links = hostPageLinks(sim, issue);
   const { server, database } = whereIsPostgres(settings.databaseUrl);
   const bus = settings.bus === 'redis' ? `redis pub/sub at ${whereIsRedis(settings.redisUrl)}` : 'postgres LISTEN/NOTIFY on the store';
   const [first, second] = [nodes[0]!, nodes[1]!];
@@ -371,7 +339,7 @@ async function main(): Promise<void> {
   if (settings.bus === 'redis') await probeRedis(settings.redisUrl);
   for (const port of settings.nodePorts) await ensurePortFree(port, 'CLUSTER_PORT_BASE');
 
-  const sim = await startHostSimulator({ port: settings.simPort, users: USERS, clientKey: CLUSTER_CLIENT_KEY }).catch((error: unknown) => {
+  const sim = await startHostSimulator({ port: settings.simPort, users: DEMO_USERS, clientKey: CLUSTER_CLIENT_KEY }).catch((error: unknown) => {
     throw isAddressInUse(error) ? new PortInUse('SIM_PORT', settings.simPort) : error;
   });
   started.push({ name: 'the simulator', stop: () => sim.close() });
@@ -403,7 +371,7 @@ async function main(): Promise<void> {
 
   const installed = await sim.install(balancer.url);
   if (installed.status !== 204) throw new Error(`the simulated Jira could not install the app: ${installed.status} ${await installed.text()}`);
-  for (const issue of ISSUES) sim.issues.put(issue);
+  for (const issue of DEMO_ISSUES) sim.issues.put(issue);
   process.stdout.write(guide(settings, sim, balancer, nodes, (performance.now() - startedAt) / 1000));
 }
 

@@ -4,11 +4,10 @@
  * simulator installing through it.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { startBalancer, type Balancer } from '../../src/cluster/balancer';
 import { NodeProcess } from '../../src/cluster/node-process';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
+import { freePort } from '../support/ports';
 import { createTestDatabase, redisUrl } from '../support/services';
 import { ALICE, BOB, ISSUE, pageTokenOf, type ApiBody } from './harness';
 
@@ -37,15 +36,6 @@ export interface ClusterStack {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** One sample from a node's /metrics, by its name and labels as printed (0 when absent). */
 export async function metric(node: NodeProcess, sample: string): Promise<number> {

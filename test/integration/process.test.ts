@@ -1,23 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { expect } from 'chai';
 import { startHostSimulator, type HostSimulator } from '../../src/host-simulator';
 import { PROJECT_ROOT } from '../../src/paths';
+import { freePort } from '../support/ports';
 import { ALICE, BOB, ISSUE, pageTokenOf } from './harness';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Polls /healthz a bounded number of times: the process is ready when it answers. */
 async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<void> {

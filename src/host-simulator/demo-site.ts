@@ -1,0 +1,22 @@
+/** The demo site's people and issues, shared by `npm run demo` and `npm run cluster`, and how the guides list them. */
+import type { NewUser } from './directory';
+import type { IssueContext } from './issues';
+import type { HostSimulator } from './simulator';
+
+export const DEMO_USERS: NewUser[] = [
+  { accountId: '557058:alice', displayName: 'Alice', siteAdmin: true },
+  { accountId: '557058:bob', displayName: 'Bob' },
+  { accountId: '557058:carol', displayName: 'Carol' },
+];
+
+export const DEMO_ISSUES: IssueContext[] = [
+  { issueId: '10001', issueKey: 'DEMO-1', projectId: '10000', projectKey: 'DEMO' },
+  { issueId: '10002', issueKey: 'DEMO-2', projectId: '10000', projectKey: 'DEMO' },
+];
+
+/** One line per demo user: their name and the host page that shows them `issue`. */
+export function hostPageLinks(sim: HostSimulator, issue: IssueContext): string[] {
+  const label = (user: NewUser) => `${user.displayName ?? user.accountId}${user.siteAdmin ? ' (site admin)' : ''}`;
+  const width = Math.max(...DEMO_USERS.map((user) => label(user).length));
+  return DEMO_USERS.map((user) => `    ${label(user).padEnd(width)}  ${sim.hostPageUrl(user.accountId, issue)}`);
+}
