@@ -1,17 +1,25 @@
 /** A `Store` held in plain Maps: for unit tests and a single process that needs no database. */
 import type {
   AllowlistEntry,
+  AuditPage,
+  AuditQuery,
   AuditRecord,
+  EntryPage,
+  EntryQuery,
   EntryState,
   EpochMs,
+  LastSeen,
   Note,
+  Policy,
   RevokeScope,
   Store,
+  StoredAuditRecord,
   Tenant,
   Tombstone,
   TombstoneKind,
 } from '../allowlist/types';
 import { DuplicateKeyError, StoreClosedError } from './errors';
+import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
 import { decodeSettingValue, encodeSettingValue } from './setting-value';
 
 // JSON arrays as keys: unambiguous whatever characters a clientKey or subject holds.
@@ -27,8 +35,10 @@ function inScope(entry: AllowlistEntry, scope: RevokeScope): boolean {
   switch (scope.kind) {
     case 'token':
       return entry.idHash === scope.idHash;
+    case 'session':
+      return entry.idHash === scope.idHash && entry.clientKey === scope.clientKey && entry.accountId === scope.accountId;
     case 'user':
-      return entry.clientKey === scope.clientKey && entry.accountId === scope.accountId;
+      return entry.clientKey === scope.clientKey && entry.accountId === scope.accountId && entry.idHash !== scope.except;
     case 'resource':
       return entry.clientKey === scope.clientKey && (entry.resource === scope.resource || entry.parent === scope.resource);
     case 'tenant':
@@ -36,9 +46,35 @@ function inScope(entry: AllowlistEntry, scope: RevokeScope): boolean {
   }
 }
 
+function isLive(entry: AllowlistEntry, now: EpochMs): boolean {
+  return entry.revokedAt === null && entry.expiresAt > now;
+}
+
+// Code-unit order, which is byte order for the hex id hashes, as the SQL store sorts them.
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The listing order: created_at, then id_hash, both descending. */
+function newestFirst(a: Pick<AllowlistEntry, 'createdAt' | 'idHash'>, b: Pick<AllowlistEntry, 'createdAt' | 'idHash'>): number {
+  if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
+  return compareText(b.idHash, a.idHash);
+}
+
 // An audit record is flat but for its confirmation, which is copied too so that callers never share it either.
-function copyAudit(record: AuditRecord): AuditRecord {
+function copyAudit(record: StoredAuditRecord): StoredAuditRecord {
   return { ...record, confirmation: record.confirmation === null ? null : { ...record.confirmation } };
+}
+
+function matchesAuditQuery(record: StoredAuditRecord, query: AuditQuery): boolean {
+  return (
+    record.clientKey === query.clientKey &&
+    (query.kind === undefined || record.kind === query.kind) &&
+    (query.accountId === undefined || record.accountId === query.accountId) &&
+    (query.since === undefined || record.at >= query.since) &&
+    (query.until === undefined || record.at < query.until) &&
+    (query.before === undefined || record.id < query.before)
+  );
 }
 
 function byCreatedAtThenId(a: Note, b: Note): number {
@@ -54,7 +90,10 @@ export class MemoryStore implements Store {
   private readonly tenants = new Map<string, Tenant>();
   private readonly settings = new Map<string, { clientKey: string; key: string; json: string }>();
   private readonly notes = new Map<string, Note>();
-  private readonly audit: AuditRecord[] = [];
+  private readonly policies = new Map<string, { policy: Policy; updatedAt: EpochMs }>();
+  /** In append order, so in id order. */
+  private audit: StoredAuditRecord[] = [];
+  private lastAuditId = 0;
   private closed = false;
 
   async insertEntry(entry: AllowlistEntry): Promise<void> {
@@ -76,9 +115,11 @@ export class MemoryStore implements Store {
     for (const tombstone of removals) {
       if (tombstone && (newestRemovalAt === null || tombstone.removedAt > newestRemovalAt)) newestRemovalAt = tombstone.removedAt;
     }
+    const policy = this.policies.get(entry.clientKey)?.policy;
     return {
       entry: { ...entry },
       tenantStatus: this.tenants.get(entry.clientKey)?.status ?? null,
+      policy: policy ? { ...policy } : null,
       newestRemovalAt,
     };
   }
@@ -120,6 +161,62 @@ export class MemoryStore implements Store {
     if (stored !== undefined && stored.lastEventAt >= tombstone.lastEventAt) return false;
     this.tombstones.set(key, { ...tombstone });
     return true;
+  }
+
+  async touchEntries(seen: LastSeen[]): Promise<void> {
+    this.assertOpen();
+    for (const { idHash, lastSeenAt } of seen) {
+      const entry = this.entries.get(idHash);
+      if (entry && entry.lastSeenAt < lastSeenAt) entry.lastSeenAt = lastSeenAt;
+    }
+  }
+
+  async listEntries(query: EntryQuery): Promise<EntryPage> {
+    this.assertOpen();
+    assertPageLimit(query.limit);
+    const after = query.after === undefined ? null : decodeEntryCursor(query.after);
+    const matching = [...this.entries.values()]
+      .filter(
+        (entry) =>
+          entry.clientKey === query.clientKey &&
+          isLive(entry, query.now) &&
+          (query.accountId === undefined || entry.accountId === query.accountId) &&
+          (query.resource === undefined || entry.resource === query.resource) &&
+          (after === null || newestFirst(after, entry) < 0),
+      )
+      .sort(newestFirst);
+    const entries = matching.slice(0, query.limit).map((entry) => ({ ...entry }));
+    const last = entries[entries.length - 1];
+    return { entries, next: matching.length > query.limit && last ? encodeEntryCursor(last) : null };
+  }
+
+  async countLiveEntries(now: EpochMs, clientKey?: string): Promise<number> {
+    this.assertOpen();
+    let count = 0;
+    for (const entry of this.entries.values()) {
+      if (isLive(entry, now) && (clientKey === undefined || entry.clientKey === clientKey)) count += 1;
+    }
+    return count;
+  }
+
+  async isKnownUser(clientKey: string, accountId: string): Promise<boolean> {
+    this.assertOpen();
+    if (this.tombstones.has(tombstoneKey(clientKey, 'user', accountId))) return true;
+    for (const entry of this.entries.values()) {
+      if (entry.clientKey === clientKey && entry.accountId === accountId) return true;
+    }
+    return false;
+  }
+
+  async getPolicy(clientKey: string): Promise<Policy | null> {
+    this.assertOpen();
+    const stored = this.policies.get(clientKey);
+    return stored ? { ...stored.policy } : null;
+  }
+
+  async putPolicy(clientKey: string, policy: Policy, at: EpochMs): Promise<void> {
+    this.assertOpen();
+    this.policies.set(clientKey, { policy: { ...policy }, updatedAt: at });
   }
 
   async getTenant(clientKey: string): Promise<Tenant | null> {
@@ -173,19 +270,35 @@ export class MemoryStore implements Store {
 
   async appendAudit(record: AuditRecord): Promise<void> {
     this.assertOpen();
-    this.audit.push(copyAudit(record));
+    this.lastAuditId += 1;
+    this.audit.push(copyAudit({ ...record, id: this.lastAuditId }));
   }
 
-  async listAudit(clientKey: string, limit: number): Promise<AuditRecord[]> {
+  async listAudit(query: AuditQuery): Promise<AuditPage> {
     this.assertOpen();
-    assertLimit(limit);
-    // Reversed before a stable sort, so records with the same time come out last-appended first, as the SQL store's id order does.
-    return this.audit
-      .filter((record) => record.clientKey === clientKey)
-      .reverse()
-      .sort((a, b) => b.at - a.at)
-      .slice(0, limit)
-      .map(copyAudit);
+    assertPageLimit(query.limit);
+    // Newest first is append order reversed; one record past the limit tells whether another page exists.
+    const matching: StoredAuditRecord[] = [];
+    for (let i = this.audit.length - 1; i >= 0 && matching.length <= query.limit; i -= 1) {
+      if (matchesAuditQuery(this.audit[i], query)) matching.push(this.audit[i]);
+    }
+    const records = matching.slice(0, query.limit).map(copyAudit);
+    const last = records[records.length - 1];
+    return { records, nextBefore: matching.length > query.limit && last ? last.id : null };
+  }
+
+  async deleteAuditBefore(before: EpochMs, limit: number): Promise<number> {
+    this.assertOpen();
+    assertBatchLimit(limit);
+    // Oldest first, ties in append order, as the SQL store deletes them.
+    const doomed = new Set(
+      this.audit
+        .filter((record) => record.at < before)
+        .sort((a, b) => a.at - b.at || a.id - b.id)
+        .slice(0, limit),
+    );
+    this.audit = this.audit.filter((record) => !doomed.has(record));
+    return doomed.size;
   }
 
   async ping(): Promise<void> {
@@ -199,10 +312,6 @@ export class MemoryStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
   }
-}
-
-function assertLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
 }
 
 function assertBatchLimit(limit: number): void {

@@ -7,13 +7,20 @@ import { SequelizeStorage, Umzug } from 'umzug';
 import type {
   AllowlistEntry,
   AuditKind,
+  AuditPage,
+  AuditQuery,
   AuditRecord,
   Confirmation,
+  EntryPage,
+  EntryQuery,
   EntryState,
   EpochMs,
+  LastSeen,
   Note,
+  Policy,
   RevokeScope,
   Store,
+  StoredAuditRecord,
   Tenant,
   TenantStatus,
   Tombstone,
@@ -21,6 +28,7 @@ import type {
 } from '../allowlist/types';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { migrations } from './migrations';
+import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
 import { decodeSettingValue, encodeSettingValue } from './setting-value';
 
 export interface SequelizeStoreOptions {
@@ -129,9 +137,21 @@ interface EntryRow {
   revoke_reason: string | null;
 }
 
+interface PolicyRow {
+  idle_timeout_seconds: DbInteger;
+  absolute_lifetime_seconds: DbInteger;
+}
+
 interface EntryStateRow extends EntryRow {
   tenant_status: string | null;
+  /** Both null when the tenant has no policy row (the LEFT JOIN found none). */
+  idle_timeout_seconds: DbInteger | null;
+  absolute_lifetime_seconds: DbInteger | null;
   newest_removal_at: DbInteger | null;
+}
+
+interface CountRow {
+  count: DbInteger;
 }
 
 interface TombstoneRow {
@@ -165,6 +185,7 @@ interface NoteRow {
 }
 
 interface AuditRow {
+  id: DbInteger;
   at: DbInteger;
   kind: string;
   client_key: string | null;
@@ -177,18 +198,23 @@ interface AuditRow {
   expected: DbInteger | null;
 }
 
-// The check's one read on a cache miss: entry, tenant status and newest applicable removal in a single round trip.
+const ENTRY_COLUMNS = `id_hash, client_key, account_id, resource, parent, created_at, expires_at,
+       last_seen_at, ip, user_agent, revoked_at, revoke_reason`;
+
+// The check's one read on a cache miss: entry, tenant status, policy and newest applicable removal in a single round trip.
 // Plain SQL with bound parameters, valid as written on SQLite and PostgreSQL; the tombstones primary key serves the subquery.
 const LOAD_ENTRY_STATE_SQL = `
 SELECT e.id_hash, e.client_key, e.account_id, e.resource, e.parent, e.created_at, e.expires_at,
        e.last_seen_at, e.ip, e.user_agent, e.revoked_at, e.revoke_reason,
        t.status AS tenant_status,
+       p.idle_timeout_seconds, p.absolute_lifetime_seconds,
        (SELECT MAX(s.removed_at) FROM tombstones s
          WHERE s.client_key = e.client_key
            AND ((s.kind = 'user' AND s.subject = e.account_id)
              OR (s.kind = 'resource' AND (s.subject = e.resource OR s.subject = e.parent)))) AS newest_removal_at
   FROM allowlist_entries e
   LEFT JOIN tenants t ON t.client_key = e.client_key
+  LEFT JOIN policies p ON p.client_key = e.client_key
  WHERE e.id_hash = $idHash`;
 
 const INSERT_ENTRY_SQL = `
@@ -214,6 +240,14 @@ VALUES ($clientKey, $baseUrl, $status, $updatedAt)
 ON CONFLICT (client_key) DO UPDATE SET
   base_url = excluded.base_url, status = excluded.status, updated_at = excluded.updated_at`;
 
+const PUT_POLICY_SQL = `
+INSERT INTO policies (client_key, idle_timeout_seconds, absolute_lifetime_seconds, updated_at)
+VALUES ($clientKey, $idleTimeoutSeconds, $absoluteLifetimeSeconds, $updatedAt)
+ON CONFLICT (client_key) DO UPDATE SET
+  idle_timeout_seconds = excluded.idle_timeout_seconds,
+  absolute_lifetime_seconds = excluded.absolute_lifetime_seconds,
+  updated_at = excluded.updated_at`;
+
 const SET_SETTING_SQL = `
 INSERT INTO settings (client_key, key, value) VALUES ($clientKey, $key, $value)
 ON CONFLICT (client_key, key) DO UPDATE SET value = excluded.value`;
@@ -224,28 +258,73 @@ const SWEEP_EXPIRED_SQL = `
 DELETE FROM allowlist_entries WHERE id_hash IN (
   SELECT id_hash FROM allowlist_entries WHERE expires_at < $before ORDER BY expires_at LIMIT $limit)`;
 
-const REVOKE_SQL = 'UPDATE allowlist_entries SET revoked_at = $at, revoke_reason = $reason WHERE revoked_at IS NULL AND ';
+// Same order (oldest first) and same index (at) as the expiry sweep, for the same reasons; id settles ties as appended.
+const DELETE_AUDIT_BEFORE_SQL = `
+DELETE FROM audit_log WHERE id IN (
+  SELECT id FROM audit_log WHERE at < $before ORDER BY at, id LIMIT $limit)`;
 
-const REVOKE_SCOPE_SQL: { [K in RevokeScope['kind']]: string } = {
-  token: 'id_hash = $idHash',
-  user: 'client_key = $clientKey AND account_id = $accountId',
-  resource: 'client_key = $clientKey AND (resource = $resource OR parent = $resource)',
-  tenant: 'client_key = $clientKey',
-};
+const REVOKE_SQL = 'UPDATE allowlist_entries SET revoked_at = $at, revoke_reason = $reason WHERE revoked_at IS NULL AND ';
 
 type BindValue = string | number | null;
 
-function scopeBind(scope: RevokeScope): Record<string, BindValue> {
+/** The WHERE condition of a revocation and the values it binds (SQLite refuses a bound name its statement lacks). */
+function revokeScope(scope: RevokeScope): { sql: string; bind: Record<string, BindValue> } {
   switch (scope.kind) {
     case 'token':
-      return { idHash: scope.idHash };
-    case 'user':
-      return { clientKey: scope.clientKey, accountId: scope.accountId };
+      return { sql: 'id_hash = $idHash', bind: { idHash: scope.idHash } };
+    case 'session':
+      return {
+        sql: 'id_hash = $idHash AND client_key = $clientKey AND account_id = $accountId',
+        bind: { idHash: scope.idHash, clientKey: scope.clientKey, accountId: scope.accountId },
+      };
+    case 'user': {
+      const sql = 'client_key = $clientKey AND account_id = $accountId';
+      const bind = { clientKey: scope.clientKey, accountId: scope.accountId };
+      if (scope.except === undefined) return { sql, bind };
+      return { sql: `${sql} AND id_hash <> $except`, bind: { ...bind, except: scope.except } };
+    }
     case 'resource':
-      return { clientKey: scope.clientKey, resource: scope.resource };
+      return {
+        sql: 'client_key = $clientKey AND (resource = $resource OR parent = $resource)',
+        bind: { clientKey: scope.clientKey, resource: scope.resource },
+      };
     case 'tenant':
-      return { clientKey: scope.clientKey };
+      return { sql: 'client_key = $clientKey', bind: { clientKey: scope.clientKey } };
   }
+}
+
+/** Ids per touch statement: two bound values each, well inside SQLite's and PostgreSQL's parameter limits. */
+const TOUCH_BATCH = 500;
+
+/**
+ * One UPDATE raising every listed entry's last_seen_at to its own time, never lowering it. CASE rather than a
+ * VALUES join, which SQLite only took up in 3.33; the casts tell PostgreSQL what type the untyped parameters are.
+ */
+function touchStatement(batch: LastSeen[]): { sql: string; bind: Record<string, BindValue> } {
+  const bind: Record<string, BindValue> = {};
+  const ids: string[] = [];
+  const whens: string[] = [];
+  batch.forEach(({ idHash, lastSeenAt }, i) => {
+    bind[`id${i}`] = idHash;
+    bind[`at${i}`] = lastSeenAt;
+    ids.push(`$id${i}`);
+    whens.push(`WHEN $id${i} THEN CAST($at${i} AS BIGINT)`);
+  });
+  const seenAt = `CASE id_hash ${whens.join(' ')} END`;
+  return {
+    sql: `UPDATE allowlist_entries SET last_seen_at = ${seenAt} WHERE id_hash IN (${ids.join(', ')}) AND last_seen_at < ${seenAt}`,
+    bind,
+  };
+}
+
+/** The newest time per id: CASE takes the first match, so a batch may not name one id twice. */
+function newestPerEntry(seen: LastSeen[]): LastSeen[] {
+  const newest = new Map<string, EpochMs>();
+  for (const { idHash, lastSeenAt } of seen) {
+    const known = newest.get(idHash);
+    if (known === undefined || lastSeenAt > known) newest.set(idHash, lastSeenAt);
+  }
+  return [...newest].map(([idHash, lastSeenAt]) => ({ idHash, lastSeenAt }));
 }
 
 export type SequelizeDialect = 'sqlite' | 'postgres';
@@ -266,18 +345,18 @@ export class SequelizeStore implements Store {
   async loadEntryState(idHash: string): Promise<EntryState | null> {
     const [row] = await this.select<EntryStateRow>(LOAD_ENTRY_STATE_SQL, { idHash });
     if (!row) return null;
+    const { idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime } = row;
     return {
       entry: toEntry(row),
       tenantStatus: row.tenant_status === null ? null : toTenantStatus(row.tenant_status),
+      policy: idle === null || lifetime === null ? null : toPolicy({ idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime }),
       newestRemovalAt: toNullableNumber(row.newest_removal_at),
     };
   }
 
   async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number> {
-    return this.db().query(REVOKE_SQL + REVOKE_SCOPE_SQL[scope.kind], {
-      bind: { ...scopeBind(scope), at, reason },
-      type: QueryTypes.BULKUPDATE,
-    });
+    const { sql, bind } = revokeScope(scope);
+    return this.db().query(REVOKE_SQL + sql, { bind: { ...bind, at, reason }, type: QueryTypes.BULKUPDATE });
   }
 
   async sweepExpired(before: EpochMs, limit: number): Promise<number> {
@@ -307,6 +386,88 @@ export class SequelizeStore implements Store {
     // RETURNING yields the row only when it was inserted or the newer event replaced it.
     const written = await this.select<{ client_key: string }>(PUT_TOMBSTONE_SQL, { ...tombstone });
     return written.length > 0;
+  }
+
+  async touchEntries(seen: LastSeen[]): Promise<void> {
+    const db = this.db();
+    const newest = newestPerEntry(seen);
+    // Each statement stands alone: raising a time is idempotent, so a batch cut short is finished by the next touch.
+    for (let start = 0; start < newest.length; start += TOUCH_BATCH) {
+      const { sql, bind } = touchStatement(newest.slice(start, start + TOUCH_BATCH));
+      await db.query(sql, { bind, type: QueryTypes.BULKUPDATE });
+    }
+  }
+
+  async listEntries(query: EntryQuery): Promise<EntryPage> {
+    assertPageLimit(query.limit);
+    const after = query.after === undefined ? null : decodeEntryCursor(query.after);
+    const conditions = ['client_key = $clientKey', 'revoked_at IS NULL', 'expires_at > $now'];
+    // One past the limit tells whether another page exists.
+    const bind: Record<string, BindValue> = { clientKey: query.clientKey, now: query.now, limit: query.limit + 1 };
+    if (query.accountId !== undefined) {
+      conditions.push('account_id = $accountId');
+      bind.accountId = query.accountId;
+    }
+    if (query.resource !== undefined) {
+      conditions.push('resource = $resource');
+      bind.resource = query.resource;
+    }
+    if (after !== null) {
+      // The leading `<=` bounds the index range, so a deep page starts where the last one ended instead of filtering its way there.
+      conditions.push('created_at <= $afterCreatedAt AND (created_at < $afterCreatedAt OR id_hash < $afterIdHash)');
+      bind.afterCreatedAt = after.createdAt;
+      bind.afterIdHash = after.idHash;
+    }
+    const rows = await this.select<EntryRow>(
+      `SELECT ${ENTRY_COLUMNS} FROM allowlist_entries
+        WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id_hash DESC LIMIT $limit`,
+      bind,
+    );
+    const entries = rows.slice(0, query.limit).map(toEntry);
+    const last = entries[entries.length - 1];
+    return { entries, next: rows.length > query.limit && last ? encodeEntryCursor(last) : null };
+  }
+
+  async countLiveEntries(now: EpochMs, clientKey?: string): Promise<number> {
+    const live = 'SELECT COUNT(*) AS count FROM allowlist_entries WHERE revoked_at IS NULL AND expires_at > $now';
+    const [row] =
+      clientKey === undefined
+        ? await this.select<CountRow>(live, { now })
+        : await this.select<CountRow>(`${live} AND client_key = $clientKey`, { now, clientKey });
+    return row ? toNumber(row.count) : 0;
+  }
+
+  async isKnownUser(clientKey: string, accountId: string): Promise<boolean> {
+    // The first row found answers; the entries index (client_key, account_id) and the tombstones primary key serve the two halves.
+    const rows = await this.select<{ known: DbInteger }>(
+      `SELECT 1 AS known FROM allowlist_entries WHERE client_key = $clientKey AND account_id = $accountId
+       UNION ALL
+       SELECT 1 AS known FROM tombstones WHERE client_key = $clientKey AND kind = 'user' AND subject = $accountId
+       LIMIT 1`,
+      { clientKey, accountId },
+    );
+    return rows.length > 0;
+  }
+
+  async getPolicy(clientKey: string): Promise<Policy | null> {
+    const [row] = await this.select<PolicyRow>(
+      'SELECT idle_timeout_seconds, absolute_lifetime_seconds FROM policies WHERE client_key = $clientKey',
+      { clientKey },
+    );
+    return row ? toPolicy(row) : null;
+  }
+
+  async putPolicy(clientKey: string, policy: Policy, at: EpochMs): Promise<void> {
+    await this.insert(
+      PUT_POLICY_SQL,
+      {
+        clientKey,
+        idleTimeoutSeconds: policy.idleTimeoutSeconds,
+        absoluteLifetimeSeconds: policy.absoluteLifetimeSeconds,
+        updatedAt: at,
+      },
+      'policy',
+    );
   }
 
   async getTenant(clientKey: string): Promise<Tenant | null> {
@@ -396,25 +557,38 @@ export class SequelizeStore implements Store {
     );
   }
 
-  async listAudit(clientKey: string, limit: number): Promise<AuditRecord[]> {
-    if (!Number.isInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
-    // id breaks ties between records of the same millisecond: the later append comes first.
+  async listAudit(query: AuditQuery): Promise<AuditPage> {
+    assertPageLimit(query.limit);
+    const conditions = ['client_key = $clientKey'];
+    // One past the limit tells whether another page exists.
+    const bind: Record<string, BindValue> = { clientKey: query.clientKey, limit: query.limit + 1 };
+    const filters: Array<[keyof AuditQuery, string]> = [
+      ['kind', 'kind = $kind'],
+      ['accountId', 'account_id = $accountId'],
+      ['since', 'at >= $since'],
+      ['until', 'at < $until'],
+      ['before', 'id < $before'],
+    ];
+    for (const [name, condition] of filters) {
+      const value = query[name];
+      if (value === undefined) continue;
+      conditions.push(condition);
+      bind[name] = value;
+    }
+    // Ids grow with appends (SQLite's INTEGER PRIMARY KEY, PostgreSQL's BIGSERIAL), so id order is newest first.
     const rows = await this.select<AuditRow>(
-      `SELECT at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected FROM audit_log
-        WHERE client_key = $clientKey ORDER BY at DESC, id DESC LIMIT $limit`,
-      { clientKey, limit },
+      `SELECT id, at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected FROM audit_log
+        WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT $limit`,
+      bind,
     );
-    return rows.map((row) => ({
-      at: toNumber(row.at),
-      kind: toAuditKind(row.kind),
-      clientKey: row.client_key,
-      accountId: row.account_id,
-      actor: row.actor,
-      reason: row.reason,
-      resource: row.resource,
-      count: toNullableNumber(row.count),
-      confirmation: toConfirmation(row.confirmed, row.expected),
-    }));
+    const records = rows.slice(0, query.limit).map(toStoredAudit);
+    const last = records[records.length - 1];
+    return { records, nextBefore: rows.length > query.limit && last ? last.id : null };
+  }
+
+  async deleteAuditBefore(before: EpochMs, limit: number): Promise<number> {
+    assertBatchLimit(limit);
+    return this.db().query(DELETE_AUDIT_BEFORE_SQL, { bind: { before, limit }, type: QueryTypes.BULKDELETE });
   }
 
   async ping(): Promise<void> {
@@ -474,6 +648,28 @@ function toEntry(row: EntryRow): AllowlistEntry {
   };
 }
 
+function toStoredAudit(row: AuditRow): StoredAuditRecord {
+  return {
+    id: toNumber(row.id),
+    at: toNumber(row.at),
+    kind: toAuditKind(row.kind),
+    clientKey: row.client_key,
+    accountId: row.account_id,
+    actor: row.actor,
+    reason: row.reason,
+    resource: row.resource,
+    count: toNullableNumber(row.count),
+    confirmation: toConfirmation(row.confirmed, row.expected),
+  };
+}
+
+function toPolicy(row: PolicyRow): Policy {
+  return {
+    idleTimeoutSeconds: toNumber(row.idle_timeout_seconds),
+    absoluteLifetimeSeconds: toNumber(row.absolute_lifetime_seconds),
+  };
+}
+
 function assertBatchLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit <= 0) throw new RangeError('limit must be a positive integer');
 }
@@ -495,7 +691,7 @@ function toNullableNumber(value: DbInteger | null): number | null {
 
 const TENANT_STATUSES: readonly TenantStatus[] = ['enabled', 'disabled', 'uninstalled'];
 const TOMBSTONE_KINDS: readonly TombstoneKind[] = ['user', 'resource'];
-const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle'];
+const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy'];
 
 // Rows are text to the database; these turn them back into the core's unions, refusing anything a bug may have written.
 function oneOf<T extends string>(allowed: readonly T[], value: string, what: string): T {

@@ -7,7 +7,18 @@ import path from 'node:path';
 import pg from 'pg';
 import { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
-import type { AllowlistEntry, AuditRecord, Note, Store, Tenant, Tombstone } from '../../src/allowlist/types';
+import type {
+  AllowlistEntry,
+  AuditQuery,
+  AuditRecord,
+  EntryQuery,
+  Note,
+  Policy,
+  StoredAuditRecord,
+  Store,
+  Tenant,
+  Tombstone,
+} from '../../src/allowlist/types';
 import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
 import { MemoryStore } from '../../src/store/memory-store';
 import { migrations } from '../../src/store/migrations';
@@ -65,6 +76,10 @@ function aNote(id: string, fields: Partial<Note> = {}): Note {
   return { id, clientKey: TENANT, issueId: '10001', accountId: 'user-1', text: `note ${id}`, createdAt: T0, ...fields };
 }
 
+function aPolicy(fields: Partial<Policy> = {}): Policy {
+  return { idleTimeoutSeconds: 30 * 60, absoluteLifetimeSeconds: 8 * 60 * 60, ...fields };
+}
+
 function anAuditRecord(fields: Partial<AuditRecord> = {}): AuditRecord {
   return {
     at: T0,
@@ -98,6 +113,11 @@ async function writeAuditBeforeConfirmations(sequelize: Sequelize): Promise<void
   } finally {
     await sequelize.close();
   }
+}
+
+/** Audit records as appended, without the ids the store gave them (which differ between stores and runs). */
+function withoutIds(records: StoredAuditRecord[]): AuditRecord[] {
+  return records.map(({ id, ...record }) => record);
 }
 
 /** The error a promise rejects with; fails the test if it resolves. */
@@ -187,6 +207,22 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
         await store.putTenant(aTenant({ status: 'disabled' }));
         await store.putTenant(aTenant({ clientKey: OTHER_TENANT, status: 'enabled' }));
         expect((await store.loadEntryState(idHash('t1')))?.tenantStatus).to.equal('disabled');
+      });
+    });
+
+    describe('entry state: policy', () => {
+      it('carries no policy while the tenant has none', async () => {
+        await store.insertEntry(anEntry('t1'));
+        expect((await store.loadEntryState(idHash('t1')))?.policy).to.equal(null);
+      });
+
+      it("carries the tenant's current policy, not another tenant's", async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.putPolicy(OTHER_TENANT, aPolicy({ idleTimeoutSeconds: 60 }), T0);
+        await store.putPolicy(TENANT, aPolicy(), T0);
+        expect((await store.loadEntryState(idHash('t1')))?.policy).to.deep.equal(aPolicy());
+        await store.putPolicy(TENANT, aPolicy({ absoluteLifetimeSeconds: 3600 }), T0 + MINUTE);
+        expect((await store.loadEntryState(idHash('t1')))?.policy).to.deep.equal(aPolicy({ absoluteLifetimeSeconds: 3600 }));
       });
     });
 
@@ -328,6 +364,42 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
         expect(await revokedAtOf('b-1')).to.equal(null);
       });
 
+      it("ends one session of the user and none of the user's others", async () => {
+        await store.insertEntry(anEntry('this-one'));
+        await store.insertEntry(anEntry('another'));
+        const scope = { kind: 'session', clientKey: TENANT, accountId: 'user-1', idHash: idHash('this-one') } as const;
+        expect(await store.revokeEntries(scope, T0 + 1, 'user_ended')).to.equal(1);
+        expect(await revokedAtOf('this-one')).to.equal(T0 + 1);
+        expect(await revokedAtOf('another')).to.equal(null);
+      });
+
+      it("does not end another user's session named by its id hash", async () => {
+        await store.insertEntry(anEntry('theirs', { accountId: 'user-2' }));
+        const scope = { kind: 'session', clientKey: TENANT, accountId: 'user-1', idHash: idHash('theirs') } as const;
+        expect(await store.revokeEntries(scope, T0 + 1, 'user_ended')).to.equal(0);
+        expect(await revokedAtOf('theirs')).to.equal(null);
+      });
+
+      it("does not end a session of the same user id in another tenant", async () => {
+        await store.insertEntry(anEntry('other-tenant', { clientKey: OTHER_TENANT }));
+        const scope = { kind: 'session', clientKey: TENANT, accountId: 'user-1', idHash: idHash('other-tenant') } as const;
+        expect(await store.revokeEntries(scope, T0 + 1, 'user_ended')).to.equal(0);
+        expect(await revokedAtOf('other-tenant')).to.equal(null);
+      });
+
+      it('ends every other session of the user and keeps exactly the one excepted', async () => {
+        await store.insertEntry(anEntry('kept'));
+        await store.insertEntry(anEntry('other-1'));
+        await store.insertEntry(anEntry('other-2', { resource: 'app:self', parent: null }));
+        await store.insertEntry(anEntry('someone-else', { accountId: 'user-2' }));
+        const scope = { kind: 'user', clientKey: TENANT, accountId: 'user-1', except: idHash('kept') } as const;
+        expect(await store.revokeEntries(scope, T0 + 1, 'user_ended_others')).to.equal(2);
+        expect(await revokedAtOf('kept')).to.equal(null);
+        expect(await revokedAtOf('other-1')).to.equal(T0 + 1);
+        expect(await revokedAtOf('other-2')).to.equal(T0 + 1);
+        expect(await revokedAtOf('someone-else')).to.equal(null);
+      });
+
       it('leaves entries already revoked untouched, keeping their first time and reason, and does not count them', async () => {
         await store.insertEntry(anEntry('early', { revokedAt: T0 + 1, revokeReason: 'user_ended' }));
         await store.insertEntry(anEntry('live'));
@@ -348,6 +420,226 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
       it('counts nothing when no entry is in scope', async () => {
         expect(await store.revokeEntries({ kind: 'token', idHash: idHash('never-minted') }, T0, 'admin')).to.equal(0);
         expect(await store.revokeEntries({ kind: 'tenant', clientKey: 'nobody' }, T0, 'uninstalled')).to.equal(0);
+      });
+    });
+
+    describe('touching entries', () => {
+      async function lastSeenOf(label: string): Promise<number | undefined> {
+        return (await store.loadEntryState(idHash(label)))?.entry.lastSeenAt;
+      }
+
+      it("raises each entry's last seen time and changes nothing else", async () => {
+        await store.insertEntry(anEntry('a'));
+        await store.insertEntry(anEntry('b'));
+        await store.touchEntries([
+          { idHash: idHash('a'), lastSeenAt: T0 + MINUTE },
+          { idHash: idHash('b'), lastSeenAt: T0 + 2 * MINUTE },
+        ]);
+        expect((await store.loadEntryState(idHash('a')))?.entry).to.deep.equal(anEntry('a', { lastSeenAt: T0 + MINUTE }));
+        expect(await lastSeenOf('b')).to.equal(T0 + 2 * MINUTE);
+      });
+
+      it('never lowers a last seen time', async () => {
+        await store.insertEntry(anEntry('recent', { lastSeenAt: T0 + 5 * MINUTE }));
+        await store.touchEntries([{ idHash: idHash('recent'), lastSeenAt: T0 + MINUTE }]);
+        expect(await lastSeenOf('recent')).to.equal(T0 + 5 * MINUTE);
+      });
+
+      it('takes the newest time when a batch names an entry twice', async () => {
+        await store.insertEntry(anEntry('twice'));
+        await store.touchEntries([
+          { idHash: idHash('twice'), lastSeenAt: T0 + 3 * MINUTE },
+          { idHash: idHash('twice'), lastSeenAt: T0 + MINUTE },
+        ]);
+        expect(await lastSeenOf('twice')).to.equal(T0 + 3 * MINUTE);
+      });
+
+      it('ignores id hashes it does not know, and an empty batch', async () => {
+        await store.insertEntry(anEntry('known'));
+        await store.touchEntries([
+          { idHash: idHash('swept-meanwhile'), lastSeenAt: T0 + MINUTE },
+          { idHash: idHash('known'), lastSeenAt: T0 + MINUTE },
+        ]);
+        await store.touchEntries([]);
+        expect(await lastSeenOf('known')).to.equal(T0 + MINUTE);
+        expect(await store.loadEntryState(idHash('swept-meanwhile'))).to.equal(null);
+      });
+
+      it('touches every entry of a batch larger than one statement takes (over 500)', async () => {
+        const labels = Array.from({ length: 501 }, (_, i) => `bulk-${i}`);
+        for (const label of labels) await store.insertEntry(anEntry(label));
+        await store.touchEntries(labels.map((label, i) => ({ idHash: idHash(label), lastSeenAt: T0 + i + 1 })));
+        for (const i of [0, 499, 500]) expect(await lastSeenOf(`bulk-${i}`), `bulk-${i}`).to.equal(T0 + i + 1);
+      });
+    });
+
+    describe('listing entries', () => {
+      const NOW = T0 + MINUTE;
+
+      function aQuery(fields: Partial<EntryQuery> = {}): EntryQuery {
+        return { clientKey: TENANT, now: NOW, limit: 100, ...fields };
+      }
+
+      async function listedIds(fields: Partial<EntryQuery> = {}): Promise<string[]> {
+        return (await store.listEntries(aQuery(fields))).entries.map((entry) => entry.idHash);
+      }
+
+      it("lists the tenant's live entries newest first, field for field", async () => {
+        const entries = [anEntry('old', { createdAt: T0 - 2 }), anEntry('new', { createdAt: T0 }), anEntry('mid', { createdAt: T0 - 1 })];
+        for (const entry of entries) await store.insertEntry(entry);
+        const page = await store.listEntries(aQuery());
+        expect(page.entries).to.deep.equal([entries[1], entries[2], entries[0]]);
+        expect(page.next).to.equal(null);
+      });
+
+      it("leaves out revoked and expired entries, an entry expiring right now, and other tenants' entries", async () => {
+        await store.insertEntry(anEntry('live'));
+        await store.insertEntry(anEntry('revoked', { revokedAt: T0, revokeReason: 'user_ended' }));
+        await store.insertEntry(anEntry('expired', { expiresAt: NOW - 1 }));
+        await store.insertEntry(anEntry('expiring-now', { expiresAt: NOW }));
+        await store.insertEntry(anEntry('other-tenant', { clientKey: OTHER_TENANT }));
+        expect(await listedIds()).to.deep.equal([idHash('live')]);
+      });
+
+      it('filters by user, by resource, and by both', async () => {
+        await store.insertEntry(anEntry('u1-issue'));
+        await store.insertEntry(anEntry('u1-admin', { resource: 'app:admin', parent: null, createdAt: T0 - 1 }));
+        await store.insertEntry(anEntry('u2-issue', { accountId: 'user-2', createdAt: T0 - 2 }));
+        expect(await listedIds({ accountId: 'user-1' })).to.deep.equal([idHash('u1-issue'), idHash('u1-admin')]);
+        expect(await listedIds({ resource: ISSUE })).to.deep.equal([idHash('u1-issue'), idHash('u2-issue')]);
+        expect(await listedIds({ accountId: 'user-2', resource: ISSUE })).to.deep.equal([idHash('u2-issue')]);
+        expect(await listedIds({ accountId: 'user-2', resource: 'app:admin' })).to.deep.equal([]);
+      });
+
+      it('orders entries created in the same millisecond by id hash, descending', async () => {
+        const labels = ['s1', 's2', 's3', 's4'];
+        for (const label of labels) await store.insertEntry(anEntry(label));
+        const expected = labels.map(idHash).sort().reverse();
+        expect(await listedIds()).to.deep.equal(expected);
+      });
+
+      it('pages through five entries two at a time: 2, 2, then 1 and no next cursor', async () => {
+        // Three share a millisecond, so a page boundary falls between entries that only the id hash orders.
+        const createdAts = [T0 - 3, T0 - 2, T0 - 2, T0 - 2, T0 - 1];
+        for (const [i, createdAt] of createdAts.entries()) await store.insertEntry(anEntry(`p${i}`, { createdAt }));
+        const pages: string[][] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.listEntries(aQuery({ limit: 2, after }));
+          pages.push(page.entries.map((entry) => entry.idHash));
+          if (page.next === null) break;
+          after = page.next;
+        }
+        expect(pages.map((page) => page.length)).to.deep.equal([2, 2, 1]);
+        expect(pages.flat()).to.deep.equal(await listedIds());
+      });
+
+      it('gives no next cursor when the entries exactly fill the page', async () => {
+        await store.insertEntry(anEntry('a'));
+        await store.insertEntry(anEntry('b'));
+        const page = await store.listEntries(aQuery({ limit: 2 }));
+        expect(page.entries).to.have.length(2);
+        expect(page.next).to.equal(null);
+      });
+
+      it('keeps paging from a cursor whose entry was revoked since', async () => {
+        for (let i = 0; i < 3; i += 1) await store.insertEntry(anEntry(`e${i}`, { createdAt: T0 - i }));
+        const first = await store.listEntries(aQuery({ limit: 1 }));
+        await store.revokeEntries({ kind: 'token', idHash: idHash('e0') }, T0, 'user_ended');
+        expect(await listedIds({ after: first.next ?? undefined })).to.deep.equal([idHash('e1'), idHash('e2')]);
+      });
+
+      it('refuses a cursor it did not hand out, or one changed in any way', async () => {
+        await store.insertEntry(anEntry('a'));
+        await store.insertEntry(anEntry('b'));
+        const cursor = (await store.listEntries(aQuery({ limit: 1 }))).next;
+        if (cursor === null) throw new Error('expected a next cursor');
+        const encode = (text: string) => Buffer.from(text).toString('base64url');
+        const forged = ['', 'not a cursor!', encode('no-colon'), encode(`-1:${idHash('a')}`), encode(`1.5:${idHash('a')}`), encode(`${T0}:abc`)];
+        // Node's base64 decoder skips stray characters and tolerates a cut, so these would decode to something.
+        const changed = [`${cursor}=`, `${cursor}!`, cursor.slice(0, -1), cursor.slice(0, -4)];
+        for (const after of [...forged, ...changed]) {
+          expect(await rejectionOf(store.listEntries(aQuery({ after }))), after).to.be.instanceOf(RangeError);
+        }
+      });
+
+      it('refuses a limit that is not a positive integer', async () => {
+        for (const limit of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          expect(await rejectionOf(store.listEntries(aQuery({ limit }))), String(limit)).to.be.instanceOf(RangeError);
+        }
+      });
+    });
+
+    describe('counting live entries', () => {
+      beforeEach(async () => {
+        await store.insertEntry(anEntry('a-1'));
+        await store.insertEntry(anEntry('a-2', { accountId: 'user-2' }));
+        await store.insertEntry(anEntry('a-revoked', { revokedAt: T0, revokeReason: 'user_ended' }));
+        await store.insertEntry(anEntry('a-expired', { expiresAt: T0 }));
+        await store.insertEntry(anEntry('b-1', { clientKey: OTHER_TENANT }));
+      });
+
+      it("counts one tenant's live entries", async () => {
+        expect(await store.countLiveEntries(T0, TENANT)).to.equal(2);
+        expect(await store.countLiveEntries(T0, OTHER_TENANT)).to.equal(1);
+        expect(await store.countLiveEntries(T0, 'nobody')).to.equal(0);
+      });
+
+      it('counts live entries over every tenant', async () => {
+        expect(await store.countLiveEntries(T0)).to.equal(3);
+      });
+
+      it('stops counting an entry once now reaches its expiry', async () => {
+        expect(await store.countLiveEntries(T0 + 15 * MINUTE)).to.equal(0);
+      });
+    });
+
+    describe('known users', () => {
+      it('knows a user who has only an entry, even a revoked and expired one', async () => {
+        await store.insertEntry(anEntry('dead', { expiresAt: T0 - 1, revokedAt: T0 - 2, revokeReason: 'user_ended' }));
+        expect(await store.isKnownUser(TENANT, 'user-1')).to.equal(true);
+      });
+
+      it('knows a user who has only a tombstone, even a lifted one', async () => {
+        await store.putTombstone(aTombstone({ subject: 'user-9', liftedAt: T0 + 2 * MINUTE, lastEventAt: T0 + 2 * MINUTE }));
+        expect(await store.isKnownUser(TENANT, 'user-9')).to.equal(true);
+      });
+
+      it('does not know a user seen only in another tenant, or only as a resource name, or never', async () => {
+        await store.insertEntry(anEntry('elsewhere', { clientKey: OTHER_TENANT, accountId: 'user-3' }));
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: 'user-4' }));
+        expect(await store.isKnownUser(TENANT, 'user-3')).to.equal(false);
+        expect(await store.isKnownUser(TENANT, 'user-4')).to.equal(false);
+        expect(await store.isKnownUser(TENANT, 'user-5')).to.equal(false);
+      });
+    });
+
+    describe('policies', () => {
+      it('answers null for a tenant that never set one', async () => {
+        expect(await store.getPolicy(TENANT)).to.equal(null);
+      });
+
+      it('reads back a stored policy, and the newer one when set again', async () => {
+        await store.putPolicy(TENANT, aPolicy(), T0);
+        expect(await store.getPolicy(TENANT)).to.deep.equal(aPolicy());
+        const stricter = aPolicy({ idleTimeoutSeconds: 300, absoluteLifetimeSeconds: 3600 });
+        await store.putPolicy(TENANT, stricter, T0 + MINUTE);
+        expect(await store.getPolicy(TENANT)).to.deep.equal(stricter);
+      });
+
+      it("keeps tenants' policies apart", async () => {
+        await store.putPolicy(OTHER_TENANT, aPolicy({ idleTimeoutSeconds: 60 }), T0);
+        expect(await store.getPolicy(TENANT)).to.equal(null);
+        expect(await store.getPolicy(OTHER_TENANT)).to.deep.equal(aPolicy({ idleTimeoutSeconds: 60 }));
+      });
+
+      it('is not changed when the caller mutates a policy it stored or read', async () => {
+        const policy = aPolicy();
+        await store.putPolicy(TENANT, policy, T0);
+        policy.idleTimeoutSeconds = 1;
+        const read = await store.getPolicy(TENANT);
+        if (read) read.absoluteLifetimeSeconds = 1;
+        expect(await store.getPolicy(TENANT)).to.deep.equal(aPolicy());
       });
     });
 
@@ -521,31 +813,40 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
     });
 
     describe('audit log', () => {
-      it("lists a tenant's records newest first", async () => {
+      async function listed(fields: Partial<AuditQuery> = {}): Promise<AuditRecord[]> {
+        return withoutIds((await store.listAudit({ clientKey: TENANT, limit: 100, ...fields })).records);
+      }
+
+      it("lists a tenant's records last appended first", async () => {
         await store.appendAudit(anAuditRecord({ at: T0 + 1, kind: 'mint' }));
-        await store.appendAudit(anAuditRecord({ at: T0 + 3, kind: 'revoke' }));
         await store.appendAudit(anAuditRecord({ at: T0 + 2, kind: 'deny' }));
-        const records = await store.listAudit(TENANT, 10);
-        expect(records.map((record) => record.at)).to.deep.equal([T0 + 3, T0 + 2, T0 + 1]);
+        await store.appendAudit(anAuditRecord({ at: T0 + 3, kind: 'revoke' }));
+        expect((await listed()).map((record) => record.kind)).to.deep.equal(['revoke', 'deny', 'mint']);
+      });
+
+      it('orders by append, even a record that carries an earlier time (another node, another clock)', async () => {
+        await store.appendAudit(anAuditRecord({ at: T0 + 3, reason: 'first' }));
+        await store.appendAudit(anAuditRecord({ at: T0 + 1, reason: 'second' }));
+        expect((await listed()).map((record) => record.reason)).to.deep.equal(['second', 'first']);
+      });
+
+      it('gives every record an id that grows with each append', async () => {
+        for (let i = 0; i < 3; i += 1) await store.appendAudit(anAuditRecord({ clientKey: i === 1 ? OTHER_TENANT : TENANT }));
+        const ids = (await store.listAudit({ clientKey: TENANT, limit: 10 })).records.map((record) => record.id);
+        expect(ids).to.have.length(2);
+        expect(ids[0]).to.be.greaterThan(ids[1]);
+        for (const id of ids) expect(Number.isSafeInteger(id), String(id)).to.equal(true);
       });
 
       it('returns at most limit records, the newest ones', async () => {
         for (let i = 1; i <= 5; i += 1) await store.appendAudit(anAuditRecord({ at: T0 + i }));
-        const records = await store.listAudit(TENANT, 2);
-        expect(records.map((record) => record.at)).to.deep.equal([T0 + 5, T0 + 4]);
+        expect((await listed({ limit: 2 })).map((record) => record.at)).to.deep.equal([T0 + 5, T0 + 4]);
       });
 
-      it('lists records of the same millisecond last appended first', async () => {
-        await store.appendAudit(anAuditRecord({ reason: 'first' }));
-        await store.appendAudit(anAuditRecord({ reason: 'second' }));
-        const records = await store.listAudit(TENANT, 10);
-        expect(records.map((record) => record.reason)).to.deep.equal(['second', 'first']);
-      });
-
-      it("keeps other tenants' records out", async () => {
+      it("keeps other tenants' records and tenantless ones out", async () => {
         await store.appendAudit(anAuditRecord({ clientKey: OTHER_TENANT }));
         await store.appendAudit(anAuditRecord({ clientKey: null, kind: 'lifecycle' }));
-        expect(await store.listAudit(TENANT, 10)).to.deep.equal([]);
+        expect(await listed()).to.deep.equal([]);
       });
 
       it('reads back every field, nulls included', async () => {
@@ -563,7 +864,13 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
         };
         await store.appendAudit(revoke);
         await store.appendAudit(deny);
-        expect(await store.listAudit(TENANT, 10)).to.deep.equal([deny, revoke]);
+        expect(await listed()).to.deep.equal([deny, revoke]);
+      });
+
+      it('reads back a policy change', async () => {
+        const change = anAuditRecord({ kind: 'policy', actor: 'user:admin-1', accountId: null, reason: 'policy_set', count: null });
+        await store.appendAudit(change);
+        expect(await listed()).to.deep.equal([change]);
       });
 
       it("reads back a revocation's confirmation, and null where there is none", async () => {
@@ -571,16 +878,126 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
         const unconfirmed = anAuditRecord({ at: T0, confirmation: null });
         await store.appendAudit(unconfirmed);
         await store.appendAudit(confirmed);
-        expect(await store.listAudit(TENANT, 10)).to.deep.equal([confirmed, unconfirmed]);
+        expect(await listed()).to.deep.equal([confirmed, unconfirmed]);
       });
 
       it('is not changed when the caller mutates a confirmation it appended or read', async () => {
         const record = anAuditRecord({ confirmation: { confirmed: 2, expected: 3 } });
         await store.appendAudit(record);
         if (record.confirmation) record.confirmation.confirmed = 0;
-        const [read] = await store.listAudit(TENANT, 1);
+        const [read] = await listed({ limit: 1 });
         if (read?.confirmation) read.confirmation.expected = 0;
-        expect((await store.listAudit(TENANT, 1))[0]?.confirmation).to.deep.equal({ confirmed: 2, expected: 3 });
+        expect((await listed({ limit: 1 }))[0]?.confirmation).to.deep.equal({ confirmed: 2, expected: 3 });
+      });
+
+      describe('filtered', () => {
+        beforeEach(async () => {
+          await store.appendAudit(anAuditRecord({ at: T0 + 1, kind: 'mint', accountId: 'user-1', reason: 'm1' }));
+          await store.appendAudit(anAuditRecord({ at: T0 + 2, kind: 'deny', accountId: 'user-2', reason: 'd2' }));
+          await store.appendAudit(anAuditRecord({ at: T0 + 3, kind: 'mint', accountId: 'user-2', reason: 'm2' }));
+          await store.appendAudit(anAuditRecord({ at: T0 + 4, kind: 'revoke', accountId: 'user-1', reason: 'r1' }));
+          await store.appendAudit(anAuditRecord({ at: T0 + 5, kind: 'mint', accountId: 'user-1', reason: 'm1b' }));
+          await store.appendAudit(anAuditRecord({ at: T0 + 6, kind: 'mint', clientKey: OTHER_TENANT, reason: 'other' }));
+        });
+
+        async function reasons(fields: Partial<AuditQuery>): Promise<Array<string | null>> {
+          return (await listed(fields)).map((record) => record.reason);
+        }
+
+        it('by kind', async () => {
+          expect(await reasons({ kind: 'mint' })).to.deep.equal(['m1b', 'm2', 'm1']);
+        });
+
+        it('by user', async () => {
+          expect(await reasons({ accountId: 'user-2' })).to.deep.equal(['m2', 'd2']);
+        });
+
+        it('from a time on, that time included', async () => {
+          expect(await reasons({ since: T0 + 4 })).to.deep.equal(['m1b', 'r1']);
+        });
+
+        it('up to a time, that time excluded', async () => {
+          expect(await reasons({ until: T0 + 2 })).to.deep.equal(['m1']);
+        });
+
+        it('before an id', async () => {
+          const [, second] = (await store.listAudit({ clientKey: TENANT, limit: 10 })).records;
+          expect(await reasons({ before: second?.id })).to.deep.equal(['m2', 'd2', 'm1']);
+        });
+
+        it('by every filter at once', async () => {
+          expect(await reasons({ kind: 'mint', accountId: 'user-1', since: T0 + 1, until: T0 + 5 })).to.deep.equal(['m1']);
+          expect(await reasons({ kind: 'mint', accountId: 'user-2', since: T0 + 4 })).to.deep.equal([]);
+        });
+
+        it('pages within a filter, skipping the records it leaves out', async () => {
+          const first = await store.listAudit({ clientKey: TENANT, kind: 'mint', limit: 2 });
+          expect(withoutIds(first.records).map((record) => record.reason)).to.deep.equal(['m1b', 'm2']);
+          expect(first.nextBefore).to.equal(first.records[1]?.id);
+          const second = await store.listAudit({ clientKey: TENANT, kind: 'mint', limit: 2, before: first.nextBefore ?? undefined });
+          expect(withoutIds(second.records).map((record) => record.reason)).to.deep.equal(['m1']);
+          expect(second.nextBefore).to.equal(null);
+        });
+      });
+
+      it('pages through five records two at a time: 2, 2, then 1 and no nextBefore', async () => {
+        for (let i = 1; i <= 5; i += 1) await store.appendAudit(anAuditRecord({ at: T0 + i }));
+        const pages: number[][] = [];
+        let before: number | undefined;
+        for (;;) {
+          const page = await store.listAudit({ clientKey: TENANT, limit: 2, before });
+          pages.push(page.records.map((record) => record.at));
+          if (page.nextBefore === null) break;
+          before = page.nextBefore;
+        }
+        expect(pages).to.deep.equal([[T0 + 5, T0 + 4], [T0 + 3, T0 + 2], [T0 + 1]]);
+      });
+
+      it('gives no nextBefore when the records exactly fill the page', async () => {
+        await store.appendAudit(anAuditRecord());
+        await store.appendAudit(anAuditRecord());
+        const page = await store.listAudit({ clientKey: TENANT, limit: 2 });
+        expect(page.records).to.have.length(2);
+        expect(page.nextBefore).to.equal(null);
+      });
+
+      it('refuses a limit that is not a positive integer', async () => {
+        for (const limit of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          expect(await rejectionOf(store.listAudit({ clientKey: TENANT, limit })), String(limit)).to.be.instanceOf(RangeError);
+        }
+      });
+    });
+
+    describe('audit retention', () => {
+      async function remainingAts(): Promise<number[]> {
+        return (await store.listAudit({ clientKey: TENANT, limit: 100 })).records.map((record) => record.at);
+      }
+
+      it('deletes the records older than the cutoff, of every tenant and none, and keeps the rest', async () => {
+        await store.appendAudit(anAuditRecord({ at: T0 - 2 }));
+        await store.appendAudit(anAuditRecord({ at: T0 - 1, clientKey: OTHER_TENANT }));
+        await store.appendAudit(anAuditRecord({ at: T0 - 1, clientKey: null, kind: 'lifecycle' }));
+        await store.appendAudit(anAuditRecord({ at: T0 }));
+        await store.appendAudit(anAuditRecord({ at: T0 + 1 }));
+        expect(await store.deleteAuditBefore(T0, 100)).to.equal(3);
+        expect(await remainingAts()).to.deep.equal([T0 + 1, T0]);
+        expect((await store.listAudit({ clientKey: OTHER_TENANT, limit: 10 })).records).to.deep.equal([]);
+      });
+
+      it('deletes at most limit records per call, oldest first, until none is left', async () => {
+        for (const at of [T0 - 3, T0 - 5, T0 - 1, T0 - 4, T0 - 2, T0]) await store.appendAudit(anAuditRecord({ at }));
+        expect(await store.deleteAuditBefore(T0, 2)).to.equal(2);
+        expect(await remainingAts()).to.deep.equal([T0, T0 - 2, T0 - 1, T0 - 3]);
+        expect(await store.deleteAuditBefore(T0, 2)).to.equal(2);
+        expect(await store.deleteAuditBefore(T0, 2)).to.equal(1);
+        expect(await store.deleteAuditBefore(T0, 2)).to.equal(0);
+        expect(await remainingAts()).to.deep.equal([T0]);
+      });
+
+      it('refuses a limit that is not a positive integer', async () => {
+        for (const limit of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          expect(await rejectionOf(store.deleteAuditBefore(T0, limit)), String(limit)).to.be.instanceOf(RangeError);
+        }
       });
     });
 
@@ -652,7 +1069,14 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
           ['listNotes', () => store.listNotes(TENANT, '10001')],
           ['addNote', () => store.addNote(aNote('n1'))],
           ['appendAudit', () => store.appendAudit(anAuditRecord())],
-          ['listAudit', () => store.listAudit(TENANT, 10)],
+          ['listAudit', () => store.listAudit({ clientKey: TENANT, limit: 10 })],
+          ['deleteAuditBefore', () => store.deleteAuditBefore(T0, 100)],
+          ['touchEntries', () => store.touchEntries([{ idHash: idHash('t1'), lastSeenAt: T0 + 1 }])],
+          ['listEntries', () => store.listEntries({ clientKey: TENANT, now: T0, limit: 10 })],
+          ['countLiveEntries', () => store.countLiveEntries(T0)],
+          ['isKnownUser', () => store.isKnownUser(TENANT, 'user-1')],
+          ['getPolicy', () => store.getPolicy(TENANT)],
+          ['putPolicy', () => store.putPolicy(TENANT, aPolicy(), T0)],
           ['ping', () => store.ping()],
         ];
         for (const [method, call] of calls) {
@@ -704,6 +1128,7 @@ describe('SequelizeStore on a SQLite file', () => {
     await first.setSetting(TENANT, 'clientInfo', { clientKey: TENANT });
     await first.addNote(aNote('n1'));
     await first.appendAudit(anAuditRecord());
+    await first.putPolicy(TENANT, aPolicy(), T0);
     await first.close();
 
     const second = await openSequelizeStore(url);
@@ -711,12 +1136,13 @@ describe('SequelizeStore on a SQLite file', () => {
       expect(await second.loadEntryState(idHash('t1'))).to.deep.equal({
         entry: anEntry('t1'),
         tenantStatus: 'enabled',
+        policy: aPolicy(),
         newestRemovalAt: T0 + MINUTE,
       });
       expect((await second.loadEntryState(idHash('t2')))?.entry.revokedAt).to.equal(T0 + 1);
       expect(await second.getSetting(TENANT, 'clientInfo')).to.deep.equal({ clientKey: TENANT });
       expect(await second.listNotes(TENANT, '10001')).to.deep.equal([aNote('n1')]);
-      expect(await second.listAudit(TENANT, 10)).to.deep.equal([anAuditRecord()]);
+      expect(withoutIds((await second.listAudit({ clientKey: TENANT, limit: 10 })).records)).to.deep.equal([anAuditRecord()]);
     } finally {
       await second.close();
     }
@@ -735,7 +1161,9 @@ describe('SequelizeStore on a SQLite file', () => {
     await writeAuditBeforeConfirmations(new Sequelize({ dialect: 'sqlite', storage: file, logging: false }));
     const store = await openSequelizeStore(`sqlite:${file}`);
     try {
-      expect(await store.listAudit(TENANT, 10)).to.deep.equal([anAuditRecord({ confirmation: null })]);
+      expect(withoutIds((await store.listAudit({ clientKey: TENANT, limit: 10 })).records)).to.deep.equal([
+        anAuditRecord({ confirmation: null }),
+      ]);
     } finally {
       await store.close();
     }
@@ -777,7 +1205,7 @@ describe('openSequelizeStore', () => {
   });
 });
 
-const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log'];
+const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log', 'policies'];
 
 /** Runs one statement on its own connection to `url`. */
 async function queryOnce<Row extends pg.QueryResultRow>(url: string, sql: string): Promise<Row[]> {
@@ -834,7 +1262,9 @@ describe('SequelizeStore on PostgreSQL', () => {
       await writeAuditBeforeConfirmations(new Sequelize(fresh.url, { dialect: 'postgres', dialectModule: pg, logging: false }));
       const store = await openSequelizeStore(fresh.url);
       try {
-        expect(await store.listAudit(TENANT, 10)).to.deep.equal([anAuditRecord({ confirmation: null })]);
+        expect(withoutIds((await store.listAudit({ clientKey: TENANT, limit: 10 })).records)).to.deep.equal([
+        anAuditRecord({ confirmation: null }),
+      ]);
       } finally {
         await store.close();
       }
