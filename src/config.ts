@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseOperatorTokens, type OperatorToken } from './operators';
 import { randomSecret } from './tokens/random';
 
 export interface Config {
@@ -25,6 +26,16 @@ export interface Config {
   nodeName: string;
   /** How often expired entries are swept; 0 turns the sweep off. */
   sweepIntervalSeconds: number;
+  /** A tenant's idle timeout until its admins set one. */
+  idleTimeoutSeconds: number;
+  /** How often last-seen times are written behind. */
+  lastSeenFlushSeconds: number;
+  /** Audit records older than this are deleted by the sweep. */
+  auditRetentionDays: number;
+  /** Operator bearer tokens, each bound to one tenant; empty when none are configured. */
+  operatorTokens: OperatorToken[];
+  /** Express's `trust proxy` (which hops' X-Forwarded-For to believe for the client IP); false when unset. */
+  trustProxy: boolean | number | string;
   pageTokenSecret: string;
   pageTokenTtlSeconds: number;
   /** Seconds a node trusts a cached entry state at most. */
@@ -83,6 +94,24 @@ const environmentSchema = z.object({
     .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ : -')
     .optional(),
   SWEEP_INTERVAL_SECONDS: integer(0, 86_400).default('300'),
+  IDLE_TIMEOUT_SECONDS: integer(60, 86_400).default('300'),
+  LAST_SEEN_FLUSH_SECONDS: integer(1, 60).default('15'),
+  AUDIT_RETENTION_DAYS: integer(1, 3650).default('90'),
+  OPERATOR_TOKEN: z
+    .string()
+    .transform((value, ctx) => {
+      const parsed = parseOperatorTokens(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9]{1,2}|[a-z0-9.:/,\s]+)$/i, 'must be true, false, a hop count, or addresses/subnets such as loopback or 10.0.0.0/8')
+    .optional(),
   PAGE_TOKEN_SECRET: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   PAGE_TOKEN_TTL_SECONDS: integer(60, 3600).default('600'),
   CACHE_TTL_SECONDS: integer(1, 300).default('30'),
@@ -133,6 +162,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     heartbeatMs: values.HEARTBEAT_MS,
     nodeName: values.NODE_NAME ?? `${hostname()}:${process.pid}`,
     sweepIntervalSeconds: values.SWEEP_INTERVAL_SECONDS,
+    idleTimeoutSeconds: values.IDLE_TIMEOUT_SECONDS,
+    lastSeenFlushSeconds: values.LAST_SEEN_FLUSH_SECONDS,
+    auditRetentionDays: values.AUDIT_RETENTION_DAYS,
+    operatorTokens: values.OPERATOR_TOKEN ?? [],
+    trustProxy: trustProxyValue(values.TRUST_PROXY),
     pageTokenSecret: values.PAGE_TOKEN_SECRET ?? developmentSecret(dataDir),
     pageTokenTtlSeconds: values.PAGE_TOKEN_TTL_SECONDS,
     cacheTtlSeconds: values.CACHE_TTL_SECONDS,
@@ -141,6 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     logLevel: values.LOG_LEVEL,
     dataDir,
   };
+}
+
+function trustProxyValue(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^[0-9]+$/.test(value) ? Number(value) : value;
 }
 
 /** An empty variable is a mistake more often than a value; treat it as unset. */

@@ -1,7 +1,17 @@
 /** Prometheus metrics over prom-client: one registry per app, fed by the core's observer and read from the bus on scrape. */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AllowlistObserver } from './allowlist/allowlist';
+import type { Clock, Store } from './allowlist/types';
 import type { Bus } from './bus/types';
+
+export interface MetricsDeps {
+  bus: Bus;
+  store: Pick<Store, 'countLiveEntries'>;
+  clock: Clock;
+}
+
+/** Counting live sessions is a query over the whole allowlist; a scrape reuses a count this young. */
+const LIVE_COUNT_MAX_AGE_MS = 15_000;
 
 export interface Metrics {
   registry: Registry;
@@ -9,11 +19,56 @@ export interface Metrics {
   sweptEntries: Counter;
 }
 
-export function createMetrics(bus: Bus): Metrics {
+export function createMetrics({ bus, store, clock }: MetricsDeps): Metrics {
   // A registry of its own: tests run several apps in one process, and each must count only its own work.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'panelguard_' });
 
+  const checks = new Counter({
+    name: 'panelguard_checks_total',
+    help: 'Page-token checks by outcome: ok, or the deny code.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const checkSeconds = new Histogram({
+    name: 'panelguard_check_duration_seconds',
+    help: 'How long a check took, verification and entry lookup included.',
+    buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [registry],
+  });
+  const mints = new Counter({
+    name: 'panelguard_mints_total',
+    help: 'Page tokens minted.',
+    registers: [registry],
+  });
+  let hits = 0;
+  let lookups = 0;
+  new Gauge({
+    name: 'panelguard_entry_cache_hit_ratio',
+    help: 'Share of entry-state lookups answered from the cache since the node started.',
+    registers: [registry],
+    collect() {
+      this.set(lookups === 0 ? 0 : hits / lookups);
+    },
+  });
+  let liveCount: { at: number; value: number } | null = null;
+  new Gauge({
+    name: 'panelguard_live_sessions',
+    help: 'Live page tokens (not revoked, not expired) over every tenant, recounted at most every 15 s.',
+    registers: [registry],
+    async collect() {
+      const now = clock.now();
+      if (liveCount === null || now - liveCount.at > LIVE_COUNT_MAX_AGE_MS) {
+        try {
+          liveCount = { at: now, value: await store.countLiveEntries(now) };
+        } catch {
+          // The store is away: /readyz says so; the gauge keeps its last count rather than failing the scrape.
+          return;
+        }
+      }
+      this.set(liveCount.value);
+    },
+  });
   const cacheLookups = new Counter({
     name: 'panelguard_entry_cache_lookups_total',
     help: 'Entry-state lookups by a check: hit (cache), miss (store, then cached) or bypass (store; cache not trusted while the bus is down).',
@@ -57,7 +112,16 @@ export function createMetrics(bus: Bus): Metrics {
     registry,
     sweptEntries,
     observer: {
-      cacheLookup: (outcome) => cacheLookups.inc({ outcome }),
+      cacheLookup(outcome) {
+        cacheLookups.inc({ outcome });
+        lookups += 1;
+        if (outcome === 'hit') hits += 1;
+      },
+      checked(outcome, seconds) {
+        checks.inc({ outcome });
+        checkSeconds.observe(seconds);
+      },
+      minted: () => mints.inc(),
       revoked(cause, revocation) {
         revocations.inc({ reason: cause.reason });
         if (revocation.confirmation.confirmed < revocation.confirmation.expected) unconfirmed.inc();

@@ -5,9 +5,11 @@ import { dependencyKeys, type Generations } from '../cache/generations';
 import { hashTokenId } from '../tokens/hash';
 import type { PageTokenClaims, PageTokenCodec } from '../tokens/page-token';
 import type { AuditLog } from './audit';
+import type { LastSeenTracker } from './last-seen';
+import { absoluteDeadline, idleDeadline } from './policy';
 import { covers, type ResourceRef } from './resource';
 import { fail, ok, type DenyCode, type Result } from './result';
-import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, RevokeScope, Store } from './types';
+import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, Policy, RevokeScope, Store } from './types';
 
 /** How a check found its entry state: in the cache, in the store after a miss, or in the store because the cache is not trusted. */
 export type CacheLookup = 'hit' | 'miss' | 'bypass';
@@ -15,8 +17,13 @@ export type CacheLookup = 'hit' | 'miss' | 'bypass';
 /** What the allowlist reports as it works, for metrics; the core knows nothing of how they are kept. */
 export interface AllowlistObserver {
   cacheLookup(outcome: CacheLookup): void;
+  /** Every check's outcome ('ok' or its deny code) and how long it took. */
+  checked(outcome: 'ok' | DenyCode, seconds: number): void;
+  minted(): void;
   revoked(cause: RevokeCause, revocation: Revocation): void;
 }
+
+const NO_OBSERVER: AllowlistObserver = { cacheLookup() {}, checked() {}, minted() {}, revoked() {} };
 
 export interface AllowlistDeps {
   store: Store;
@@ -26,8 +33,9 @@ export interface AllowlistDeps {
   clock: Clock;
   tokens: PageTokenCodec;
   audit: AuditLog;
-  /** Lifetime of a page token. */
-  ttlSeconds: number;
+  /** The policy of a tenant whose admins never set one. */
+  defaultPolicy: Policy;
+  lastSeen: LastSeenTracker;
   observer?: AllowlistObserver;
 }
 
@@ -70,13 +78,16 @@ export interface Allowlist {
   check(token: string | null, resource: string): Promise<Result<Grant>>;
   /** Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed. */
   revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation>;
+  /** Every node forgets what it cached in scope, without a revocation (the tenant's policy changed, say). */
+  announce(scope: RevokeScope): Promise<Confirmation>;
   /** Applies an invalidation announced on the bus to this node's cache. */
   forget(scope: RevokeScope): void;
 }
 
 export function createAllowlist(deps: AllowlistDeps): Allowlist {
   const { store, cache, generations, clock, tokens, audit } = deps;
-  const observe: AllowlistObserver = deps.observer ?? { cacheLookup: () => undefined, revoked: () => undefined };
+  const observe = deps.observer ?? NO_OBSERVER;
+  const { lastSeen } = deps;
 
   // Only denials of a token that verified are audited: unsigned garbage names nobody, and writing a row
   // for each would let anyone fill the audit log.
@@ -98,13 +109,13 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
 
   // A cache hit costs a map lookup and four counter comparisons; a miss reads the store once.
   // While the bus is down the cache is bypassed: every check reads the store.
-  async function loadState(idHash: string): Promise<Result<EntryState | null>> {
+  async function loadState(idHash: string, fresh = false): Promise<Result<LoadedState | null>> {
     const trusted = generations.isTrusted();
-    if (trusted) {
+    if (trusted && !fresh) {
       const cached = cache.get(idHash);
       if (cached !== undefined && generations.isCurrent(cached.stamp, cached.keys)) {
         observe.cacheLookup('hit');
-        return ok(cached.state);
+        return ok({ state: cached.state, cached: true });
       }
     }
     observe.cacheLookup(trusted ? 'miss' : 'bypass');
@@ -115,13 +126,43 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     } catch {
       return fail('store_unavailable');
     }
-    if (state !== null && trusted) cache.set(idHash, { state, stamp, keys: dependencyKeys(state.entry) });
-    return ok(state);
+    if (state === null) return ok(null);
+    if (trusted) cache.set(idHash, { state, stamp, keys: dependencyKeys(state.entry) });
+    return ok({ state, cached: false });
   }
 
   function forget(scope: RevokeScope): void {
-    if (scope.kind === 'token') cache.delete(scope.idHash);
+    if (scope.kind === 'token' || scope.kind === 'session') cache.delete(scope.idHash);
     generations.invalidate(scope);
+  }
+
+  async function decide(token: string | null, resource: string): Promise<Result<Grant>> {
+    if (token === null || token.length === 0) return deny('token_missing', null, resource);
+    const verified = tokens.verify(token);
+    if (!verified.ok) return deny(verified.code, null, resource);
+    const claims = verified.value;
+    const idHash = hashTokenId(claims.jti);
+    let loaded = await loadState(idHash);
+    if (!loaded.ok) return deny(loaded.code, claims, resource);
+    // A validly signed token without an entry was never minted here, or its entry is gone: revoked.
+    if (loaded.value === null) return deny('token_revoked', claims, resource);
+    const now = clock.now();
+    let code = judge(loaded.value.state, claims, resource, now, lastUse(loaded.value.state), deps.defaultPolicy);
+    // Idleness judged on a cached copy may miss a use another node has written since: ask the store once before refusing.
+    if (code === 'token_idle' && loaded.value.cached) {
+      loaded = await loadState(idHash, true);
+      if (!loaded.ok) return deny(loaded.code, claims, resource);
+      if (loaded.value === null) return deny('token_revoked', claims, resource);
+      code = judge(loaded.value.state, claims, resource, now, lastUse(loaded.value.state), deps.defaultPolicy);
+    }
+    if (code !== null) return deny(code, claims, resource);
+    lastSeen.note(idHash, now);
+    return ok({ claims, entry: loaded.value.state.entry });
+  }
+
+  /** The newest use known: the store's (as read) or this node's own, not yet written. */
+  function lastUse(state: EntryState): EpochMs {
+    return Math.max(state.entry.lastSeenAt, lastSeen.newest(state.entry.idHash) ?? 0);
   }
 
   return {
@@ -130,11 +171,12 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       const startedAt = clock.now();
       const decision = await mayMint(store, request);
       if (!decision.ok) return decision;
+      const policy = decision.value ?? deps.defaultPolicy;
       const issued = tokens.issue({
         clientKey: request.clientKey,
         accountId: request.accountId,
         resource: request.target.resource,
-        ttlSeconds: deps.ttlSeconds,
+        ttlSeconds: policy.absoluteLifetimeSeconds,
       });
       const entry: AllowlistEntry = {
         idHash: hashTokenId(issued.claims.jti),
@@ -166,22 +208,15 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
         count: 1,
         confirmation: null,
       });
+      observe.minted();
       return ok({ token: issued.token, entry });
     },
 
     async check(token, resource) {
-      if (token === null || token.length === 0) return deny('token_missing', null, resource);
-      const verified = tokens.verify(token);
-      if (!verified.ok) return deny(verified.code, null, resource);
-      const claims = verified.value;
-      const loaded = await loadState(hashTokenId(claims.jti));
-      if (!loaded.ok) return deny(loaded.code, claims, resource);
-      const state = loaded.value;
-      // A validly signed token without an entry was never minted here, or its entry is gone: revoked.
-      if (state === null) return deny('token_revoked', claims, resource);
-      const code = judge(state, claims, resource, clock.now());
-      if (code !== null) return deny(code, claims, resource);
-      return ok({ claims, entry: state.entry });
+      const started = performance.now();
+      const result = await decide(token, resource);
+      observe.checked(result.ok ? 'ok' : result.code, (performance.now() - started) / 1000);
+      return result;
     },
 
     async revoke(scope, cause) {
@@ -189,11 +224,12 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       const count = await store.revokeEntries(scope, at, cause.reason);
       // Durable first, then every node forgets; this node forgets before publish resolves.
       const confirmation = await deps.bus.publish({ scope });
-      audit.record({
+      // The trace is written before the answer: an admin who reads the audit next finds this revocation there.
+      await audit.record({
         at,
         kind: 'revoke',
         clientKey: scope.kind === 'token' ? null : scope.clientKey,
-        accountId: scope.kind === 'user' ? scope.accountId : null,
+        accountId: scope.kind === 'user' || scope.kind === 'session' ? scope.accountId : null,
         actor: cause.actor,
         reason: cause.reason,
         resource: scope.kind === 'resource' ? scope.resource : null,
@@ -205,25 +241,45 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       return revocation;
     },
 
+    announce: (scope) => deps.bus.publish({ scope }),
+
     forget,
   };
 }
 
-/** Guarantee 1: the entry exists, is not revoked, outlived no removal, its tenant is active and it covers the resource. */
-function judge(state: EntryState, claims: PageTokenClaims, resource: string, now: EpochMs): DenyCode | null {
+interface LoadedState {
+  state: EntryState;
+  /** Read from this node's cache rather than the store. */
+  cached: boolean;
+}
+
+/**
+ * Guarantee 1: the entry exists, is not revoked, outlived no removal, its tenant is active, it is within
+ * its absolute and idle deadlines, and it covers the resource.
+ */
+function judge(
+  state: EntryState,
+  claims: PageTokenClaims,
+  resource: string,
+  now: EpochMs,
+  lastUse: EpochMs,
+  defaultPolicy: Policy,
+): DenyCode | null {
   const { entry } = state;
+  const policy = state.policy ?? defaultPolicy;
   if (entry.clientKey !== claims.aud || entry.accountId !== claims.sub || entry.resource !== claims.res) return 'token_invalid';
   if (entry.revokedAt !== null) return 'token_revoked';
   if (state.newestRemovalAt !== null && entry.createdAt <= state.newestRemovalAt) return 'token_revoked';
   if (state.tenantStatus === null) return 'tenant_unknown';
   if (state.tenantStatus !== 'enabled') return 'tenant_inactive';
-  if (now >= entry.expiresAt) return 'token_expired';
+  if (now >= entry.expiresAt || now >= absoluteDeadline(entry, policy)) return 'token_expired';
+  if (now >= idleDeadline(lastUse, policy)) return 'token_idle';
   if (!covers(entry.resource, resource)) return 'resource_mismatch';
   return null;
 }
 
-/** Nothing is minted for an inactive tenant, a removed user or a deleted resource. */
-async function mayMint(store: Store, request: MintRequest): Promise<Result<null>> {
+/** Nothing is minted for an inactive tenant, a removed user or a deleted resource. Answers the tenant's policy, if set. */
+async function mayMint(store: Store, request: MintRequest): Promise<Result<Policy | null>> {
   try {
     const tenant = await store.getTenant(request.clientKey);
     if (tenant === null) return fail('tenant_unknown');
@@ -234,7 +290,7 @@ async function mayMint(store: Store, request: MintRequest): Promise<Result<null>
       if (resource === null) continue;
       if ((await store.getTombstone(request.clientKey, 'resource', resource)) !== null) return fail('forbidden');
     }
-    return ok(null);
+    return ok(await store.getPolicy(request.clientKey));
   } catch {
     return fail('store_unavailable');
   }

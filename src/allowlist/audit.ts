@@ -2,7 +2,11 @@
 import type { AuditRecord, Store } from './types';
 
 export interface AuditLog {
-  record(record: AuditRecord): void;
+  /**
+   * Hands a record over; the write runs in the background. The promise resolves once it is written
+   * (or has failed and been reported), never rejects: await it where an answer must follow its trace.
+   */
+  record(record: AuditRecord): Promise<void>;
   /** Resolves when every record handed over so far is written (or has failed and been reported). */
   drain(): Promise<void>;
 }
@@ -15,6 +19,7 @@ export function storeAuditLog(store: Store, onError: (error: unknown) => void): 
       const write = store.appendAudit(record).catch(onError);
       pending.add(write);
       void write.finally(() => pending.delete(write));
+      return write;
     },
     async drain() {
       await Promise.all([...pending]);

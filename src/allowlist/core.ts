@@ -8,6 +8,9 @@ import { Generations } from '../cache/generations';
 import type { PageTokenCodec } from '../tokens/page-token';
 import { createAllowlist, type Allowlist, type AllowlistObserver } from './allowlist';
 import type { AuditLog } from './audit';
+import { LastSeenTracker } from './last-seen';
+import { createPolicies, type Policies } from './policies';
+import { createSessions, type Sessions } from './sessions';
 import { createRemovals, type Removals } from './removals';
 import { createTenantLifecycle, type TenantLifecycle } from './tenants';
 import type { Clock, Store } from './types';
@@ -19,7 +22,10 @@ export interface CoreDeps {
   clock: Clock;
   tokens: PageTokenCodec;
   audit: AuditLog;
+  /** Absolute lifetime of a page token, unless its tenant's policy says otherwise. */
   ttlSeconds: number;
+  /** Idle timeout, unless its tenant's policy says otherwise; by default as long as the lifetime (no idle limit). */
+  idleTimeoutSeconds?: number;
   observer?: AllowlistObserver;
 }
 
@@ -27,13 +33,24 @@ export interface Core {
   allowlist: Allowlist;
   removals: Removals;
   tenants: TenantLifecycle;
+  policies: Policies;
+  sessions: Sessions;
+  /** Uses noted by checks, written behind by `flushLastSeen`. */
+  lastSeen: LastSeenTracker;
+  /** Writes every use noted since the last flush; returns how many tokens it wrote. */
+  flushLastSeen(): Promise<number>;
   /** Stops listening to the bus. */
   detach(): void;
 }
 
 export function createCore(deps: CoreDeps): Core {
   const generations = new Generations();
-  const allowlist = createAllowlist({ ...deps, generations });
+  const lastSeen = new LastSeenTracker();
+  const defaultPolicy = {
+    idleTimeoutSeconds: Math.min(deps.idleTimeoutSeconds ?? deps.ttlSeconds, deps.ttlSeconds),
+    absoluteLifetimeSeconds: deps.ttlSeconds,
+  };
+  const allowlist = createAllowlist({ ...deps, generations, defaultPolicy, lastSeen });
   const unsubscribe = deps.bus.subscribe((message) => allowlist.forget(message.scope));
   // Guarantee 5: invalidations may be missed while the bus is down, so nothing cached is trusted until it is back and flushed.
   const follow = (connected: boolean) => (connected ? generations.resume() : generations.suspend());
@@ -44,6 +61,10 @@ export function createCore(deps: CoreDeps): Core {
     allowlist,
     removals: createRemovals({ store, clock, allowlist }),
     tenants: createTenantLifecycle({ store, clock, allowlist, audit }),
+    policies: createPolicies({ store, clock, allowlist, audit, defaultPolicy }),
+    sessions: createSessions({ store, clock, allowlist }),
+    lastSeen,
+    flushLastSeen: () => lastSeen.flush(store, clock.now()),
     detach() {
       unsubscribe();
       unfollow();

@@ -16,6 +16,11 @@ export function projectResource(projectId: string): ResourceRef {
   return { resource: `jira:project:${projectId}`, parent: null };
 }
 
+/** The admin page and the API behind it. */
+export const ADMIN_RESOURCE: ResourceRef = { resource: 'app:admin', parent: null };
+/** A user's own page ("my sessions") and the API behind it. */
+export const SELF_RESOURCE: ResourceRef = { resource: 'app:self', parent: null };
+
 /** A token serves exactly the resource it was minted for; nothing is inherited. */
 export function covers(entryResource: string, requested: string): boolean {
   return entryResource === requested;

@@ -36,6 +36,8 @@ export interface EntryState {
   entry: AllowlistEntry;
   /** null when the tenant has no record (never installed, or deleted). */
   tenantStatus: TenantStatus | null;
+  /** The tenant's session policy; null when its admins never set one (the configured defaults apply). */
+  policy: Policy | null;
   /**
    * `removedAt` of the newest tombstone (user, resource or parent) that applies to
    * the entry, lifted or not; null when there is none. An entry created at or
@@ -74,10 +76,21 @@ export interface Tenant {
   updatedAt: EpochMs;
 }
 
+/** A tenant's session policy, set by its admins. */
+export interface Policy {
+  /** A token unused for longer than this is refused as `token_idle`. */
+  idleTimeoutSeconds: number;
+  /** A token older than this (from its mint) is refused as `token_expired`, whatever its `exp`. */
+  absoluteLifetimeSeconds: number;
+}
+
 /** Which entries a revocation ends. */
 export type RevokeScope =
   | { kind: 'token'; idHash: string }
-  | { kind: 'user'; clientKey: string; accountId: string }
+  /** One entry, only if it belongs to this user of this tenant ("end this session" from the user's own page). */
+  | { kind: 'session'; clientKey: string; accountId: string; idHash: string }
+  /** Every entry of the user; `except` keeps one (the session asking to "end all others"). */
+  | { kind: 'user'; clientKey: string; accountId: string; except?: string }
   /** The resource itself and every entry whose parent it is. */
   | { kind: 'resource'; clientKey: string; resource: string }
   | { kind: 'tenant'; clientKey: string };
@@ -91,7 +104,7 @@ export interface Note {
   createdAt: EpochMs;
 }
 
-export type AuditKind = 'mint' | 'deny' | 'revoke' | 'lifecycle';
+export type AuditKind = 'mint' | 'deny' | 'revoke' | 'lifecycle' | 'policy';
 
 /** How many live nodes had applied a revocation when its call returned, out of how many were expected to. */
 export interface Confirmation {
@@ -114,6 +127,54 @@ export interface AuditRecord {
   count: number | null;
   /** For revocations: how many nodes confirmed before the call returned. */
   confirmation: Confirmation | null;
+}
+
+/** An audit record as stored: with its id, which orders records and pages through them. */
+export interface StoredAuditRecord extends AuditRecord {
+  id: number;
+}
+
+/** Which audit records to list, newest first. */
+export interface AuditQuery {
+  clientKey: string;
+  kind?: AuditKind;
+  accountId?: string;
+  /** Records at or after this time. */
+  since?: EpochMs;
+  /** Records before this time. */
+  until?: EpochMs;
+  /** Records with an id below this one (the previous page's `nextBefore`). */
+  before?: number;
+  limit: number;
+}
+
+export interface AuditPage {
+  records: StoredAuditRecord[];
+  /** Pass as `before` for the next page; null when this page is the last. */
+  nextBefore: number | null;
+}
+
+/** Which live entries (not revoked, not expired at `now`) to list, newest first. */
+export interface EntryQuery {
+  clientKey: string;
+  accountId?: string;
+  resource?: string;
+  now: EpochMs;
+  /** Entries that sort after this cursor (the previous page's `next`). */
+  after?: string;
+  limit: number;
+}
+
+export interface EntryPage {
+  entries: AllowlistEntry[];
+  /** Opaque cursor for the next page; null when this page is the last. */
+  next: string | null;
+}
+
+/** One token's newest use, written behind in batches. */
+export interface LastSeen {
+  idHash: string;
+  lastSeenAt: EpochMs;
 }
 
 /**
@@ -141,6 +202,18 @@ export interface Store {
    */
   putTombstone(tombstone: Tombstone): Promise<boolean>;
 
+  /** Raises each entry's last_seen_at to the given time; never lowers it. One batch, one round trip where the database allows. */
+  touchEntries(seen: LastSeen[]): Promise<void>;
+  /** Live entries of a tenant, filtered, newest first, paged. */
+  listEntries(query: EntryQuery): Promise<EntryPage>;
+  /** Live entries (not revoked, not expired at `now`), over every tenant when clientKey is omitted. */
+  countLiveEntries(now: EpochMs, clientKey?: string): Promise<number>;
+  /** Whether the store has ever heard of the user: any entry (live or dead) or a tombstone. */
+  isKnownUser(clientKey: string, accountId: string): Promise<boolean>;
+
+  getPolicy(clientKey: string): Promise<Policy | null>;
+  putPolicy(clientKey: string, policy: Policy, at: EpochMs): Promise<void>;
+
   getTenant(clientKey: string): Promise<Tenant | null>;
   /** Inserts or replaces the tenant's record. */
   putTenant(tenant: Tenant): Promise<void>;
@@ -155,7 +228,9 @@ export interface Store {
   addNote(note: Note): Promise<void>;
 
   appendAudit(record: AuditRecord): Promise<void>;
-  listAudit(clientKey: string, limit: number): Promise<AuditRecord[]>;
+  listAudit(query: AuditQuery): Promise<AuditPage>;
+  /** Deletes at most `limit` audit records older than `before`; returns how many (retention). */
+  deleteAuditBefore(before: EpochMs, limit: number): Promise<number>;
 
   /** Cheap round trip proving the store answers (readiness). */
   ping(): Promise<void>;

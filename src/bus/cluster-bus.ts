@@ -36,7 +36,8 @@ const OUTBOX_LIMIT = 10_000;
 const text = z.string().min(1).max(1024);
 const scopeSchema: z.ZodType<RevokeScope> = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('token'), idHash: z.string().regex(/^[0-9a-f]{64}$/) }),
-  z.object({ kind: z.literal('user'), clientKey: text, accountId: text }),
+  z.object({ kind: z.literal('session'), clientKey: text, accountId: text, idHash: z.string().regex(/^[0-9a-f]{64}$/) }),
+  z.object({ kind: z.literal('user'), clientKey: text, accountId: text, except: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
   z.object({ kind: z.literal('resource'), clientKey: text, resource: text }),
   z.object({ kind: z.literal('tenant'), clientKey: text }),
 ]);

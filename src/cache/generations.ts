@@ -59,11 +59,12 @@ export class Generations {
     return keys.parent === null || (this.lastChange.get(keys.parent) ?? 0) <= stamp;
   }
 
-  /** Marks everything in scope stale. Token scope is handled by deleting the one cache key. */
+  /** Marks everything in scope stale. Token and session scopes are handled by deleting the one cache key. */
   invalidate(scope: RevokeScope): void {
     this.tick += 1;
     switch (scope.kind) {
       case 'token':
+      case 'session':
         return;
       case 'user':
         this.lastChange.set(userKey(scope.clientKey, scope.accountId), this.tick);

@@ -180,7 +180,7 @@ describe('allowlist', () => {
       const { token } = await w.mint();
       await codeOf(w, token, OTHER_ISSUE.resource);
       await w.audit.drain();
-      const [latest] = await w.store.listAudit(SITE, 10);
+      const [latest] = (await w.store.listAudit({ clientKey: SITE, limit: 10 })).records;
       expect(latest).to.include({ kind: 'deny', reason: 'resource_mismatch', accountId: ALICE, resource: OTHER_ISSUE.resource });
     });
     it('writes no audit row for a token that does not verify, so garbage cannot flood the log', async () => {
@@ -189,7 +189,7 @@ describe('allowlist', () => {
       await codeOf(w, 'not-a-jwt');
       await codeOf(w, jwt.sign({ aud: SITE, sub: ALICE }, 'some-other-secret-some-other-secret', { algorithm: 'HS256' }));
       await w.audit.drain();
-      expect((await w.store.listAudit(SITE, 10)).filter((r) => r.kind === 'deny')).to.deep.equal([]);
+      expect(((await w.store.listAudit({ clientKey: SITE, limit: 10 })).records).filter((r) => r.kind === 'deny')).to.deep.equal([]);
     });
   });
 
@@ -315,7 +315,7 @@ describe('allowlist', () => {
       const w = await world();
       await w.tenants.disabled(SITE, 'https://a.example.net');
       await w.audit.drain();
-      const lifecycle = (await w.store.listAudit(SITE, 10)).filter((r) => r.kind === 'lifecycle');
+      const lifecycle = ((await w.store.listAudit({ clientKey: SITE, limit: 10 })).records).filter((r) => r.kind === 'lifecycle');
       expect(lifecycle.map((r) => [r.actor, r.reason])).to.deep.equal([
         ['lifecycle:disabled', 'disabled'],
         ['lifecycle:installed', 'enabled'],
@@ -347,7 +347,7 @@ describe('allowlist', () => {
       await w.mint(ALICE, OTHER_ISSUE);
       await w.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'webhook:user_deleted', reason: 'user_removed' });
       await w.audit.drain();
-      const records = await w.store.listAudit(SITE, 10);
+      const records = (await w.store.listAudit({ clientKey: SITE, limit: 10 })).records;
       const revoke = records.find((r) => r.kind === 'revoke');
       expect(revoke).to.include({ actor: 'webhook:user_deleted', reason: 'user_removed', accountId: ALICE, count: 2 });
       expect(revoke?.confirmation).to.deep.equal({ confirmed: 1, expected: 1 });

@@ -283,7 +283,7 @@ describe('cluster bus', () => {
         tokens,
         audit: storeAuditLog(store, () => undefined),
         ttlSeconds: 600,
-        observer: { cacheLookup: (outcome) => lookups.push(outcome), revoked: () => undefined },
+        observer: { cacheLookup: (outcome) => lookups.push(outcome), checked() {}, minted() {}, revoked() {} },
       });
     }
 

@@ -7,6 +7,7 @@ import type { AllowlistEntry } from '../../src/allowlist/types';
 import { MemoryStore } from '../../src/store/memory-store';
 
 const NOW = Date.UTC(2026, 10, 23, 12);
+const DAY = 24 * 60 * 60 * 1000;
 
 function entry(label: string, expiresAt: number): AllowlistEntry {
   return {
@@ -40,7 +41,7 @@ describe('expiry sweep', () => {
   it('deletes every entry expired over an hour ago, in batches with a pause between them', async () => {
     let pauses = 0;
     const sweeper = createSweeper({ store, clock, batchSize: 2, pause: async () => void (pauses += 1) });
-    expect(await sweeper.sweep()).to.equal(5);
+    expect((await sweeper.sweep()).entries).to.equal(5);
     // Batches of 2, 2 and 1: the short last batch ends the sweep without another pause.
     expect(pauses).to.equal(2);
     expect(await store.loadEntryState(entry('recently-expired', 0).idHash)).to.not.equal(null);
@@ -51,7 +52,17 @@ describe('expiry sweep', () => {
   it('finds nothing more to do on a second sweep', async () => {
     const sweeper = createSweeper({ store, clock, batchSize: 100 });
     await sweeper.sweep();
-    expect(await sweeper.sweep()).to.equal(0);
+    expect((await sweeper.sweep()).entries).to.equal(0);
+  });
+
+  it('deletes audit records past their retention, and only those', async () => {
+    const record = (at: number) => ({ at, kind: 'mint' as const, clientKey: 'site-a', accountId: 'alice', actor: null, reason: null, resource: null, count: 1, confirmation: null });
+    await store.appendAudit(record(NOW - 10 * DAY));
+    await store.appendAudit(record(NOW - 10 * DAY + 1));
+    await store.appendAudit(record(NOW - DAY));
+    const sweeper = createSweeper({ store, clock, auditRetentionMs: 7 * DAY, batchSize: 1, pause: async () => undefined });
+    expect((await sweeper.sweep()).auditRecords).to.equal(2);
+    expect((await store.listAudit({ clientKey: 'site-a', limit: 10 })).records.map((r) => r.at)).to.deep.equal([NOW - DAY]);
   });
 
   it('lets a sweep asked for while one runs join it instead of starting another', async () => {
@@ -60,12 +71,15 @@ describe('expiry sweep', () => {
       release = resolve;
     });
     let batches = 0;
-    const counting = { sweepExpired: (before: number, limit: number) => ((batches += 1), store.sweepExpired(before, limit)) };
+    const counting = {
+      sweepExpired: (before: number, limit: number) => ((batches += 1), store.sweepExpired(before, limit)),
+      deleteAuditBefore: (before: number, limit: number) => store.deleteAuditBefore(before, limit),
+    };
     const sweeper = createSweeper({ store: counting, clock, batchSize: 2, pause: () => held });
     const first = sweeper.sweep();
     const second = sweeper.sweep();
     release();
-    expect(await Promise.all([first, second])).to.deep.equal([5, 5]);
+    expect((await Promise.all([first, second])).map((result) => result.entries)).to.deep.equal([5, 5]);
     expect(batches).to.equal(3);
   });
 });

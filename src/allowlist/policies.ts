@@ -1,0 +1,58 @@
+/** Each tenant's session policy: read with its defaults, changed by an admin (audited, and every node re-reads it). */
+import type { Allowlist } from './allowlist';
+import type { AuditLog } from './audit';
+import { policyProblem } from './policy';
+import type { Clock, Policy, Store } from './types';
+
+export interface TenantPolicy {
+  policy: Policy;
+  /** True while the tenant's admins never set one. */
+  isDefault: boolean;
+}
+
+/** A policy change: done, or refused with the reason in an admin's words. */
+export type PolicyChange = { ok: true; value: Policy } | { ok: false; code: 'bad_request'; problem: string };
+
+export interface Policies {
+  get(clientKey: string): Promise<TenantPolicy>;
+  set(clientKey: string, policy: Policy, actor: string): Promise<PolicyChange>;
+}
+
+export interface PolicyDeps {
+  store: Store;
+  clock: Clock;
+  allowlist: Allowlist;
+  audit: AuditLog;
+  defaultPolicy: Policy;
+}
+
+export function createPolicies(deps: PolicyDeps): Policies {
+  const { store, clock, allowlist, audit } = deps;
+  return {
+    async get(clientKey) {
+      const policy = await store.getPolicy(clientKey);
+      return policy === null ? { policy: deps.defaultPolicy, isDefault: true } : { policy, isDefault: false };
+    },
+
+    async set(clientKey, policy, actor) {
+      const problem = policyProblem(policy);
+      if (problem !== null) return { ok: false, code: 'bad_request', problem };
+      const at = clock.now();
+      await store.putPolicy(clientKey, policy, at);
+      // Entry states are cached with their tenant's policy: every node re-reads them under the new one.
+      const confirmation = await allowlist.announce({ kind: 'tenant', clientKey });
+      await audit.record({
+        at,
+        kind: 'policy',
+        clientKey,
+        accountId: null,
+        actor,
+        reason: `idle=${policy.idleTimeoutSeconds}s absolute=${policy.absoluteLifetimeSeconds}s`,
+        resource: null,
+        count: null,
+        confirmation,
+      });
+      return { ok: true, value: policy };
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/** Session policy: each tenant's idle timeout and absolute lifetime, their bounds, and the deadlines they set for an entry. */
+import type { AllowlistEntry, EpochMs, Policy } from './types';
+
+export const POLICY_BOUNDS = { min: 60, max: 86_400 } as const;
+
+/** Why a policy is refused, in words an admin can act on; null when it is acceptable. */
+export function policyProblem(policy: Policy): string | null {
+  for (const field of ['idleTimeoutSeconds', 'absoluteLifetimeSeconds'] as const) {
+    const value = policy[field];
+    if (!Number.isInteger(value) || value < POLICY_BOUNDS.min || value > POLICY_BOUNDS.max) {
+      return `${field} must be a whole number of seconds from ${POLICY_BOUNDS.min} to ${POLICY_BOUNDS.max}`;
+    }
+  }
+  if (policy.idleTimeoutSeconds > policy.absoluteLifetimeSeconds) return 'idleTimeoutSeconds must not exceed absoluteLifetimeSeconds';
+  return null;
+}
+
+/** The moment an entry stops being usable whatever its use: its mint plus the absolute lifetime. */
+export function absoluteDeadline(entry: AllowlistEntry, policy: Policy): EpochMs {
+  return entry.createdAt + policy.absoluteLifetimeSeconds * 1000;
+}
+
+/** An entry last used at `lastSeenAt` is idle from this moment on. */
+export function idleDeadline(lastSeenAt: EpochMs, policy: Policy): EpochMs {
+  return lastSeenAt + policy.idleTimeoutSeconds * 1000;
+}
