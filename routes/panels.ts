@@ -14,7 +14,7 @@ const issuePanelQuery = z.object({
 });
 
 /** Only the tenant's own site may frame the page; nothing it loads may leak its URL (which holds the Connect JWT). */
-function framedBy(res: Response, hostBaseUrl: string | undefined): void {
+export function framedBy(res: Response, hostBaseUrl: string | undefined): void {
   const ancestor = hostBaseUrl === undefined ? "'none'" : new URL(hostBaseUrl).origin;
   res.set({
     'Content-Security-Policy': `default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors ${ancestor}`,

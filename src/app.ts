@@ -8,11 +8,14 @@ import { errorHandler, notFound } from '../routes/error-handler';
 import { healthRoutes } from '../routes/health';
 import { lifecycleRoutes } from '../routes/lifecycle';
 import { panelRoutes } from '../routes/panels';
+import { adminRoutes } from '../routes/admin';
+import { meRoutes } from '../routes/me';
+import { pageRoutes } from '../routes/pages';
 import { webhookRoutes } from '../routes/webhooks';
 import { loadViews, PUBLIC_DIR } from '../views/views';
 import type { Allowlist } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
-import { createCore } from './allowlist/core';
+import { createCore, type Core } from './allowlist/core';
 import type { Removals } from './allowlist/removals';
 import type { TenantLifecycle } from './allowlist/tenants';
 import { systemClock } from './allowlist/clock';
@@ -27,16 +30,21 @@ import type { Bus } from './bus/types';
 import { NodeEntryCache } from './cache/entry-cache';
 import type { Config } from './config';
 import { createAddon, type AddOn } from './connect/addon';
+import { hostSiteAdmins } from './connect/site-admins';
+import { OperatorTokens } from './operators';
 import { createLogger, type Logger } from './logger';
 import { createNotes } from './notes/notes';
 import { PROJECT_ROOT } from './paths';
-import { createMetrics } from './metrics';
+import { createMetrics, type Metrics } from './metrics';
 import { openSequelizeStore, SequelizeStore } from './store/sequelize-store';
 import { createPageTokenCodec } from './tokens/page-token';
 import { randomId } from './tokens/random';
 
 /** How long a stopping node lets requests in flight finish. */
 const DRAIN_MS = 5_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long the host's word on who is a site admin is kept. */
+const SITE_ADMIN_TTL_SECONDS = 30;
 
 export interface AppOverrides {
   clock?: Clock;
@@ -88,26 +96,24 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const aceApp = express();
   const addon = createAddon({ aceApp, baseUrl, production: config.nodeEnv === 'production', store, logger, projectRoot: PROJECT_ROOT });
 
-  const bus = openBus(config, store, clock, logger);
-  const metrics = createMetrics(bus);
-  const cache = new NodeEntryCache({ ttlSeconds: config.cacheTtlSeconds, maxEntries: config.cacheMaxEntries });
-  const audit = storeAuditLog(store, (error) => logger.error({ err: error }, 'audit write failed'));
-  const { allowlist, removals, tenants, detach } = createCore({
-    store,
-    cache,
-    bus,
-    clock,
-    tokens: createPageTokenCodec({ secret: config.pageTokenSecret, appKey: addon.key, clock }),
-    audit,
-    ttlSeconds: config.pageTokenTtlSeconds,
-    observer: metrics.observer,
-  });
-  const sweeper = createSweeper({ store, clock });
-  const sweepTimer = scheduleSweeps(config.sweepIntervalSeconds, async () => {
+  const opened = openCore(config, { store, clock, logger, appKey: addon.key });
+  const { bus, metrics } = opened;
+  const { allowlist, removals, tenants } = opened.core;
+  const core = opened.core;
+  const sweeper = createSweeper({ store, clock, auditRetentionMs: config.auditRetentionDays * DAY_MS });
+  const sweepTimer = every(config.sweepIntervalSeconds, async () => {
     try {
-      metrics.sweptEntries.inc(await sweeper.sweep());
+      metrics.sweptEntries.inc((await sweeper.sweep()).entries);
     } catch (error) {
       logger.warn({ err: error }, 'expiry sweep failed; the next one retries');
+    }
+  });
+  // Last-seen times are written behind: at most one write per token per interval, whatever its traffic.
+  const flushTimer = every(config.lastSeenFlushSeconds, async () => {
+    try {
+      await core.flushLastSeen();
+    } catch (error) {
+      logger.warn({ err: error }, 'last-seen flush failed; the next one retries');
     }
   });
   const notes = createNotes(store, clock);
@@ -115,6 +121,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const views = loadViews();
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
   app.use(express.json({ limit: '100kb' }));
   app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   app.use(healthRoutes({ store, bus, nodeName: config.nodeName, registry: metrics.registry }));
@@ -122,7 +129,20 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   app.use(lifecycleRoutes(addon, tenants, logger));
   app.use(webhookRoutes(addon, removals, logger));
   app.use(panelRoutes(addon, allowlist, views));
+  app.use(pageRoutes({ addon, allowlist, siteAdmins: hostSiteAdmins(addon, { ttlSeconds: SITE_ADMIN_TTL_SECONDS }), views, log: logger }));
   app.use(apiRoutes(allowlist, notes, logger));
+  app.use(meRoutes({ allowlist, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
+  app.use(
+    adminRoutes({
+      allowlist,
+      operators: new OperatorTokens(config.operatorTokens),
+      sessions: core.sessions,
+      policies: core.policies,
+      audit: store,
+      lastSeen: core.lastSeen,
+      log: logger,
+    }),
+  );
   app.use(notFound);
   app.use(errorHandler(logger, views));
   server.on('request', app);
@@ -136,21 +156,62 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     tenants,
     store,
     bus,
-    audit,
+    audit: opened.audit,
     logger,
     async close() {
       if (sweepTimer !== null) clearInterval(sweepTimer);
+      if (flushTimer !== null) clearInterval(flushTimer);
       // Stop accepting, let requests in flight finish (a revocation mid-broadcast, say), then cut what lingers.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await closed;
       clearTimeout(cut);
-      detach();
+      // What the last interval noted is written before the store closes.
+      await core.flushLastSeen().catch((error: unknown) => logger.warn({ err: error }, 'final last-seen flush failed'));
+      await opened.close();
+      await store.close();
+    },
+  };
+}
+
+export interface OpenedCore {
+  core: Core;
+  bus: Bus;
+  metrics: Metrics;
+  audit: AuditLog;
+  /** Leaves the bus and writes what the audit still holds; the store stays open (its opener closes it). */
+  close(): Promise<void>;
+}
+
+/** The core on a store, with the bus, cache, audit and metrics configuration names: for the server and the operator CLI alike. */
+export function openCore(config: Config, deps: { store: Store; clock: Clock; logger: Logger; appKey: string }): OpenedCore {
+  const { store, clock, logger } = deps;
+  const bus = openBus(config, store, clock, logger);
+  const metrics = createMetrics({ bus, store, clock });
+  const cache = new NodeEntryCache({ ttlSeconds: config.cacheTtlSeconds, maxEntries: config.cacheMaxEntries });
+  const audit = storeAuditLog(store, (error) => logger.error({ err: error }, 'audit write failed'));
+  const core = createCore({
+    store,
+    cache,
+    bus,
+    clock,
+    tokens: createPageTokenCodec({ secret: config.pageTokenSecret, appKey: deps.appKey, clock }),
+    audit,
+    ttlSeconds: config.pageTokenTtlSeconds,
+    idleTimeoutSeconds: config.idleTimeoutSeconds,
+    observer: metrics.observer,
+  });
+  return {
+    core,
+    bus,
+    metrics,
+    audit,
+    async close() {
+      core.detach();
       cache.close();
       await bus.close();
       await audit.drain();
-      await store.close();
     },
   };
 }
@@ -200,9 +261,9 @@ function openBus(config: Config, store: Store, clock: Clock, logger: Logger): Bu
   return bus;
 }
 
-function scheduleSweeps(intervalSeconds: number, sweep: () => Promise<void>): NodeJS.Timeout | null {
+function every(intervalSeconds: number, work: () => Promise<void>): NodeJS.Timeout | null {
   if (intervalSeconds === 0) return null;
-  const timer = setInterval(() => void sweep(), intervalSeconds * 1000);
+  const timer = setInterval(() => void work(), intervalSeconds * 1000);
   timer.unref();
   return timer;
 }

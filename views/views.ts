@@ -15,9 +15,21 @@ export interface DeniedPage {
   message: string;
 }
 
+export interface AdminPage {
+  pageToken: string;
+  /** The signed-in admin, as the host names them to apps. */
+  accountId: string;
+}
+
+export interface MySessionsPage {
+  pageToken: string;
+}
+
 export interface Views {
   issueNotes(page: IssueNotesPage): string;
   denied(page: DeniedPage): string;
+  admin(page: AdminPage): string;
+  mySessions(page: MySessionsPage): string;
 }
 
 const VIEWS_DIR = path.join(PROJECT_ROOT, 'views');
@@ -29,5 +41,10 @@ function compile<T>(name: string): (page: T) => string {
 }
 
 export function loadViews(): Views {
-  return { issueNotes: compile<IssueNotesPage>('issue-notes'), denied: compile<DeniedPage>('denied') };
+  return {
+    issueNotes: compile<IssueNotesPage>('issue-notes'),
+    denied: compile<DeniedPage>('denied'),
+    admin: compile<AdminPage>('admin'),
+    mySessions: compile<MySessionsPage>('my-sessions'),
+  };
 }

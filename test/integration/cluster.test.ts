@@ -34,7 +34,7 @@ for (const bus of ['postgres', 'redis'] as BusKind[]) {
       const store = await openSequelizeStore(cluster.databaseUrl);
       try {
         for (let attempt = 0; attempt < 40; attempt += 1) {
-          const found = (await store.listAudit(clientKey, 50)).find((r) => r.kind === 'revoke' && r.accountId === accountId);
+          const found = (await store.listAudit({ clientKey, kind: 'revoke', limit: 50 })).records.find((r) => r.kind === 'revoke' && r.accountId === accountId);
           if (found !== undefined) return found;
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

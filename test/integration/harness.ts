@@ -50,8 +50,18 @@ export function pageTokenOf(html: string): string | null {
 }
 
 /** Starts simulator and app on fresh ports and a fresh SQLite file, and installs the app. */
-export async function startStack(options: { install?: boolean; clock?: Clock } = {}): Promise<Stack> {
+export interface StackOptions {
+  install?: boolean;
+  clock?: Clock;
+  /** Configuration on top of the harness's own. */
+  env?: Record<string, string>;
+  /** The simulated site's clientKey (random by default). */
+  clientKey?: string;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = await startHostSimulator({
+    clientKey: options.clientKey,
     users: [
       { accountId: ALICE, displayName: 'Alice', active: true, siteAdmin: false },
       { accountId: BOB, displayName: 'Bob', active: true, siteAdmin: false },
@@ -67,6 +77,7 @@ export async function startStack(options: { install?: boolean; clock?: Clock } =
       DATA_DIR: dataDir,
       CONNECT_KEYS_CDN_URL: sim.keysUrl,
       LOG_LEVEL: 'info',
+      ...options.env,
     });
     const app = await startApp(config, { logger: createLogger('info', logs), clock: options.clock });
     port = app.port;

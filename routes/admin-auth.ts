@@ -1,0 +1,49 @@
+/**
+ * Who may use the admin API: an operator token (bound to one tenant by OPERATOR_TOKEN),
+ * or the admin page's own page token (resource app:admin). Any other page token is a
+ * signed-in user who is not an admin: 403. Nothing valid at all: 401.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Allowlist } from '../src/allowlist/allowlist';
+import { ADMIN_RESOURCE } from '../src/allowlist/resource';
+import type { OperatorTokens } from '../src/operators';
+import { sendError } from './errors';
+
+export interface AdminCaller {
+  clientKey: string;
+  /** Who acts, as the audit names them: `operator` or `admin:<accountId>`. */
+  actor: string;
+}
+
+const BEARER = /^Bearer ([\x21-\x7e]{1,4096})$/;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export function adminOf(res: Response): AdminCaller {
+  return res.locals.admin as AdminCaller;
+}
+
+export function requireAdmin(allowlist: Allowlist, operators: OperatorTokens): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.set('Cache-Control', 'no-store');
+    const header = req.headers.authorization;
+    if (header === undefined || header.length === 0) return sendError(res, 'token_missing');
+    const presented = BEARER.exec(header)?.[1];
+    if (presented === undefined) return sendError(res, 'token_malformed');
+    const operatorTenant = operators.tenantOf(presented);
+    if (operatorTenant !== null) {
+      res.locals.admin = { clientKey: operatorTenant, actor: 'operator' } satisfies AdminCaller;
+      return next();
+    }
+    // Not an operator token: a page token, or nothing we issued.
+    if (!JWT_SHAPE.test(presented)) return sendError(res, 'token_invalid');
+    allowlist.check(presented, ADMIN_RESOURCE.resource).then((result) => {
+      if (!result.ok) {
+        // A live token for another page is a signed-in user without the admin page: not an admin.
+        return sendError(res, result.code === 'resource_mismatch' ? 'forbidden' : result.code, result.code === 'resource_mismatch' ? 'Only site admins may do this.' : undefined);
+      }
+      const { claims } = result.value;
+      res.locals.admin = { clientKey: claims.aud, actor: `admin:${claims.sub}` } satisfies AdminCaller;
+      next();
+    }, next);
+  };
+}

@@ -1,0 +1,135 @@
+/** The admin API: a tenant's sessions, revoking a user or the whole site, the session policy and the audit log. */
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Allowlist } from '../src/allowlist/allowlist';
+import type { LastSeenTracker } from '../src/allowlist/last-seen';
+import type { Policies } from '../src/allowlist/policies';
+import type { Sessions } from '../src/allowlist/sessions';
+import type { AuditKind, Store } from '../src/allowlist/types';
+import type { Logger } from '../src/logger';
+import type { OperatorTokens } from '../src/operators';
+import { adminOf, requireAdmin } from './admin-auth';
+import { sendConfirmation } from './confirmation';
+import { sendError } from './errors';
+import { sessionJson } from './sessions-json';
+
+export interface AdminDeps {
+  allowlist: Allowlist;
+  operators: OperatorTokens;
+  sessions: Sessions;
+  policies: Policies;
+  audit: Pick<Store, 'listAudit'>;
+  lastSeen: LastSeenTracker;
+  log: Logger;
+}
+
+const AUDIT_KINDS: [AuditKind, ...AuditKind[]] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy'];
+const accountId = z.string().min(1).max(128);
+const limit = z.coerce.number().int().min(1).max(200).default(50);
+/** Epoch milliseconds, or an ISO 8601 time. */
+const time = z.union([
+  z.string().regex(/^[0-9]{1,15}$/).transform(Number),
+  z.string().datetime({ offset: true }).transform((value) => Date.parse(value)),
+]);
+
+const sessionsQuery = z.object({
+  user: accountId.optional(),
+  resource: z.string().min(1).max(255).optional(),
+  after: z.string().min(1).max(512).optional(),
+  limit,
+});
+const auditQuery = z.object({
+  kind: z.enum(AUDIT_KINDS).optional(),
+  user: accountId.optional(),
+  since: time.optional(),
+  until: time.optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit,
+});
+const policyBody = z.object({
+  idleTimeoutSeconds: z.number().int(),
+  absoluteLifetimeSeconds: z.number().int(),
+});
+
+function problem(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue === undefined ? 'The request is not valid.' : `${issue.path.join('.') || 'body'}: ${issue.message}`;
+}
+
+export function adminRoutes(deps: AdminDeps): Router {
+  const { sessions, policies, log } = deps;
+  const router = Router();
+  router.use('/api/admin', requireAdmin(deps.allowlist, deps.operators));
+
+  // Store failures become 503 with nothing internal in them; the log keeps the detail.
+  const handle = (what: string, run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    try {
+      await run(req, res);
+    } catch (error) {
+      if (error instanceof RangeError) return sendError(res, 'bad_request', error.message === 'invalid cursor' ? 'after: not a cursor this API gave out' : error.message);
+      log.error({ err: error, what }, 'admin request failed');
+      sendError(res, 'store_unavailable');
+    }
+  };
+
+  router.get('/api/admin/sessions', handle('list sessions', async (req, res) => {
+    const query = sessionsQuery.safeParse(req.query);
+    if (!query.success) return sendError(res, 'bad_request', problem(query.error));
+    const { clientKey } = adminOf(res);
+    const page = await sessions.list(clientKey, { accountId: query.data.user, resource: query.data.resource, after: query.data.after, limit: query.data.limit });
+    res.json({ sessions: page.entries.map((entry) => sessionJson(entry, deps.lastSeen.newest(entry.idHash))), next: page.next });
+  }));
+
+  router.delete('/api/admin/users/:accountId/sessions', handle('revoke user', async (req, res) => {
+    const user = accountId.safeParse(req.params.accountId);
+    if (!user.success) return sendError(res, 'bad_request', 'accountId: not a valid account id');
+    const { clientKey, actor } = adminOf(res);
+    const revocation = await sessions.revokeUser(clientKey, user.data, actor);
+    if (revocation === null) return sendError(res, 'not_found', 'This site has no sessions and no record of that user.');
+    sendConfirmation(res, revocation.confirmation);
+    res.status(204).end();
+  }));
+
+  router.delete('/api/admin/sessions', handle('reset site', async (_req, res) => {
+    const { clientKey, actor } = adminOf(res);
+    const revocation = await sessions.resetTenant(clientKey, actor);
+    sendConfirmation(res, revocation.confirmation);
+    res.json({ revoked: revocation.count, confirmation: revocation.confirmation });
+  }));
+
+  router.get('/api/admin/policy', handle('read policy', async (_req, res) => {
+    res.json(await policies.get(adminOf(res).clientKey));
+  }));
+
+  router.put('/api/admin/policy', handle('change policy', async (req, res) => {
+    const body = policyBody.safeParse(req.body);
+    if (!body.success) return sendError(res, 'bad_request', problem(body.error));
+    const { clientKey, actor } = adminOf(res);
+    const changed = await policies.set(clientKey, body.data, actor);
+    if (!changed.ok) return sendError(res, 'bad_request', changed.problem);
+    res.json({ policy: changed.value });
+  }));
+
+  router.get('/api/admin/audit', handle('read audit', async (req, res) => {
+    const query = auditQuery.safeParse(req.query);
+    if (!query.success) return sendError(res, 'bad_request', problem(query.error));
+    const { kind, user, since, until, before } = query.data;
+    const page = await deps.audit.listAudit({ clientKey: adminOf(res).clientKey, kind, accountId: user, since, until, before, limit: query.data.limit });
+    res.json({
+      records: page.records.map((record) => ({
+        id: record.id,
+        at: record.at,
+        kind: record.kind,
+        accountId: record.accountId,
+        actor: record.actor,
+        reason: record.reason,
+        resource: record.resource,
+        count: record.count,
+        confirmation: record.confirmation,
+      })),
+      nextBefore: page.nextBefore,
+    });
+  }));
+
+  return router;
+}

@@ -1,0 +1,57 @@
+/** "My sessions": a user's own live sessions, behind the page token of their own page (app:self). Nobody sees or ends another's. */
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Allowlist } from '../src/allowlist/allowlist';
+import type { LastSeenTracker } from '../src/allowlist/last-seen';
+import { SELF_RESOURCE } from '../src/allowlist/resource';
+import type { Sessions } from '../src/allowlist/sessions';
+import type { Logger } from '../src/logger';
+import { sendConfirmation } from './confirmation';
+import { sendError } from './errors';
+import { grantOf, requirePageToken } from './guard';
+import { sessionJson } from './sessions-json';
+
+const sessionId = z.string().regex(/^[0-9a-f]{64}$/);
+
+export function meRoutes(deps: { allowlist: Allowlist; sessions: Sessions; lastSeen: LastSeenTracker; log: Logger }): Router {
+  const { sessions, log } = deps;
+  const router = Router();
+  router.use('/api/me', requirePageToken(deps.allowlist, () => SELF_RESOURCE.resource));
+
+  const handle = (what: string, run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    try {
+      await run(req, res);
+    } catch (error) {
+      log.error({ err: error, what }, 'my-sessions request failed');
+      sendError(res, 'store_unavailable');
+    }
+  };
+
+  router.get('/api/me/sessions', handle('list own sessions', async (_req, res) => {
+    const grant = grantOf(res);
+    const own = await sessions.listOwn(grant);
+    res.json({
+      sessions: own.map((entry) => {
+        const { accountId: _self, ...session } = sessionJson(entry, deps.lastSeen.newest(entry.idHash));
+        return { ...session, current: entry.idHash === grant.entry.idHash };
+      }),
+    });
+  }));
+
+  router.delete('/api/me/sessions/:id', handle('end own session', async (req, res) => {
+    const id = sessionId.safeParse(req.params.id);
+    if (!id.success) return sendError(res, 'bad_request', 'id: not a session id');
+    const revocation = await sessions.endOwn(grantOf(res), id.data);
+    if (revocation === null) return sendError(res, 'not_found', 'You have no live session with that id.');
+    sendConfirmation(res, revocation.confirmation);
+    res.status(204).end();
+  }));
+
+  router.delete('/api/me/sessions', handle('end other sessions', async (_req, res) => {
+    const revocation = await sessions.endOwnOthers(grantOf(res));
+    sendConfirmation(res, revocation.confirmation);
+    res.json({ revoked: revocation.count, confirmation: revocation.confirmation });
+  }));
+
+  return router;
+}

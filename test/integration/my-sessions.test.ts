@@ -1,0 +1,99 @@
+/** "My sessions" over real HTTP: a user sees and ends their own sessions, and nobody else's. */
+import { expect } from 'chai';
+import { ALICE, BOB, ISSUE, OTHER_ISSUE, pageTokenOf, startStack, type Stack } from './harness';
+
+interface Session {
+  id: string;
+  resource: string;
+  current: boolean;
+  device: string | null;
+}
+
+describe('my sessions API', function () {
+  this.timeout(30_000);
+  let stack: Stack;
+
+  beforeEach(async () => {
+    stack = await startStack();
+  });
+  afterEach(async () => {
+    await stack?.stop();
+  });
+
+  async function myPage(accountId: string): Promise<string> {
+    const response = await fetch(stack.sim.pageUrl('my-sessions', accountId), { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36' } });
+    const token = pageTokenOf(await response.text());
+    if (response.status !== 200 || token === null) throw new Error(`no my-sessions token: ${response.status}`);
+    return token;
+  }
+
+  async function panel(accountId: string, ctx = ISSUE): Promise<string> {
+    const loaded = await stack.loadPanel(accountId, ctx);
+    if (loaded.token === null) throw new Error(`no panel token: ${loaded.status}`);
+    return loaded.token;
+  }
+
+  async function call(method: string, path: string, token: string): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+    const response = await fetch(`${stack.app.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  }
+
+  async function mySessions(token: string): Promise<Session[]> {
+    return (await call('GET', '/api/me/sessions', token)).body.sessions as Session[];
+  }
+
+  it('lists only the caller\'s live sessions, marks the one in hand, and names the device', async () => {
+    await panel(ALICE);
+    await panel(ALICE, OTHER_ISSUE);
+    await panel(BOB);
+    const mine = await myPage(ALICE);
+    const sessions = await mySessions(mine);
+    expect(sessions.map((s) => s.resource).sort()).to.deep.equal(['app:self', `jira:issue:${ISSUE.issueId}`, `jira:issue:${OTHER_ISSUE.issueId}`]);
+    expect(sessions.filter((s) => s.current).map((s) => s.resource)).to.deep.equal(['app:self']);
+    expect(sessions.find((s) => s.current)?.device).to.equal('Chrome 120 on Linux');
+    expect(sessions[0]).to.not.have.property('accountId');
+  });
+
+  it('ends one of the caller\'s sessions: it is refused on its next call, the others are not', async () => {
+    const issueTab = await panel(ALICE);
+    const otherTab = await panel(ALICE, OTHER_ISSUE);
+    const mine = await myPage(ALICE);
+    const target = (await mySessions(mine)).find((s) => s.resource === `jira:issue:${ISSUE.issueId}`)!;
+    const ended = await call('DELETE', `/api/me/sessions/${target.id}`, mine);
+    expect(ended.status).to.equal(204);
+    expect(ended.headers.get('revocation-confirmed')).to.equal('1/1');
+    expect((await stack.api(issueTab, 'GET', ISSUE.issueId)).body.error?.code).to.equal('token_revoked');
+    expect((await stack.api(otherTab, 'GET', OTHER_ISSUE.issueId)).status).to.equal(200);
+  });
+
+  it('cannot see or end another user\'s session: 404, and that session keeps working', async () => {
+    const bobs = await panel(BOB);
+    const bobsId = (await mySessions(await myPage(BOB))).find((s) => !s.current)!.id;
+    const alice = await myPage(ALICE);
+    expect((await mySessions(alice)).map((s) => s.id)).to.not.include(bobsId);
+    const refused = await call('DELETE', `/api/me/sessions/${bobsId}`, alice);
+    expect(refused.status).to.equal(404);
+    expect((refused.body.error as { code: string }).code).to.equal('not_found');
+    expect((await stack.api(bobs, 'GET', ISSUE.issueId)).status).to.equal(200);
+  });
+
+  it('ends every other session of the caller and keeps the one in hand', async () => {
+    const issueTab = await panel(ALICE);
+    const bobs = await panel(BOB);
+    const mine = await myPage(ALICE);
+    const answer = await call('DELETE', '/api/me/sessions', mine);
+    expect(answer.status).to.equal(200);
+    expect(answer.body).to.deep.equal({ revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
+    expect((await stack.api(issueTab, 'GET', ISSUE.issueId)).body.error?.code).to.equal('token_revoked');
+    expect((await mySessions(mine)).map((s) => s.resource)).to.deep.equal(['app:self']);
+    expect((await stack.api(bobs, 'GET', ISSUE.issueId)).status).to.equal(200);
+  });
+
+  it('answers 403 to an issue panel\'s token and 400 to an id that cannot be one', async () => {
+    const issueTab = await panel(ALICE);
+    expect((await call('GET', '/api/me/sessions', issueTab)).status).to.equal(403);
+    expect((await call('DELETE', '/api/me/sessions/not-an-id', await myPage(ALICE))).status).to.equal(400);
+    expect((await fetch(`${stack.app.baseUrl}/api/me/sessions`)).status).to.equal(401);
+  });
+});

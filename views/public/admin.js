@@ -1,0 +1,462 @@
+// The admin page's script: live sessions, revoking a user or the whole site, the session policy and the audit log, with the page token; a denial ends the page.
+(function () {
+  'use strict';
+  var token = document.querySelector('meta[name="page-token"]').content;
+  var status = document.getElementById('status');
+
+  var sessionsTable = document.getElementById('sessions');
+  var sessionsFilter = document.getElementById('sessions-filter');
+  var sessionsUser = document.getElementById('sessions-user');
+  var sessionsRefresh = document.getElementById('sessions-refresh');
+  var sessionsMore = document.getElementById('sessions-more');
+  var sessionsEmpty = document.getElementById('sessions-empty');
+
+  var revokeForm = document.getElementById('revoke-user-form');
+  var revokeAccount = document.getElementById('revoke-account');
+  var revokeButton = document.getElementById('revoke-user');
+
+  var resetSite = document.getElementById('reset-site');
+  var resetConfirm = document.getElementById('reset-confirm');
+  var resetQuestion = document.getElementById('reset-question');
+  var resetYes = document.getElementById('reset-site-confirm');
+  var resetNo = document.getElementById('reset-site-cancel');
+
+  var policyForm = document.getElementById('policy-form');
+  var idle = document.getElementById('idle');
+  var absolute = document.getElementById('absolute');
+  var policySave = document.getElementById('policy-save');
+  var policySource = document.getElementById('policy-source');
+  var policyError = document.getElementById('policy-error');
+
+  var auditTable = document.getElementById('audit');
+  var auditFilter = document.getElementById('audit-filter');
+  var auditKind = document.getElementById('audit-kind');
+  var auditUser = document.getElementById('audit-user');
+  var auditRefresh = document.getElementById('audit-refresh');
+  var auditMore = document.getElementById('audit-more');
+  var auditEmpty = document.getElementById('audit-empty');
+
+  var PAGE_SIZE = 50;
+  // The most a reset's confirm step counts before it says "or more".
+  var RESET_COUNT_LIMIT = 200;
+
+  // Denials end this page's use of its token: tables emptied, every control disabled. The headline names what happened.
+  var DENIED = {
+    token_revoked: 'Access revoked',
+    token_invalid: 'Access revoked',
+    tenant_unknown: 'Access revoked',
+    tenant_inactive: 'Access revoked',
+    resource_mismatch: 'Access revoked',
+    forbidden: 'Access denied',
+    token_missing: 'Access denied',
+    token_malformed: 'Access denied',
+    token_expired: 'Session ended',
+    token_idle: 'Session ended',
+  };
+  var DETAIL = {
+    token_revoked: 'This page\u2019s session was ended. Reload the page to start again if you are still a site admin.',
+    token_expired: 'This page reached the end of its session. Reload the page to continue.',
+    token_idle: 'This page was idle too long. Reload the page to continue.',
+    forbidden: 'Only site admins can use this page.',
+  };
+
+  var ended = false;
+  // Set once a reset succeeds: the reset ends this page's session too, and the denial that follows should say so.
+  var resetNotice = null;
+  var sessions = { next: null, generation: 0, user: '' };
+  var audit = { next: null, generation: 0, kind: '', user: '' };
+
+  function failure(code, message) {
+    return { code: code, message: message };
+  }
+
+  function showStatus(className, code, headline, detail) {
+    status.className = className;
+    if (code) status.setAttribute('data-code', code);
+    else status.removeAttribute('data-code');
+    status.textContent = '';
+    if (headline) {
+      var strong = document.createElement('strong');
+      strong.textContent = headline + ': ';
+      status.appendChild(strong);
+    }
+    status.appendChild(document.createTextNode(detail));
+  }
+
+  function endPage(error) {
+    ended = true;
+    [sessionsTable, auditTable].forEach(function (table) {
+      table.tBodies[0].textContent = '';
+      table.removeAttribute('aria-busy');
+    });
+    [sessionsMore, auditMore, sessionsEmpty, auditEmpty, resetConfirm, policyError].forEach(function (element) {
+      element.classList.add('hidden');
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('button, input, select'), function (control) {
+      control.disabled = true;
+    });
+    if (resetNotice && error.code === 'token_revoked') {
+      showStatus('denied', error.code, 'Site reset', resetNotice + ' This page\u2019s session ended with them; reload the page to continue.');
+      return;
+    }
+    showStatus('denied', error.code, DENIED[error.code], DETAIL[error.code] || error.message);
+  }
+
+  function showFailure(error) {
+    if (ended) return;
+    if (DENIED[error.code]) {
+      endPage(error);
+      return;
+    }
+    if (error.code === 'bad_request') {
+      showStatus('invalid', error.code, '', error.message);
+      return;
+    }
+    // Store down, server error, network: not a verdict on this page, so every control stays to try again.
+    showStatus('unavailable', error.code, 'Unavailable', error.message);
+  }
+
+  /** Answers { body, headers }; a failure is thrown as the server's { code, message }. */
+  function call(method, path, body) {
+    var init = { method: method, headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' } };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch('/api/admin' + path, init).then(
+      function (response) {
+        if (response.status === 204) return { body: null, headers: response.headers };
+        return response.json().then(
+          function (payload) {
+            if (!response.ok) throw (payload && payload.error) || failure('internal_error', 'Request failed (' + response.status + ').');
+            return { body: payload, headers: response.headers };
+          },
+          function () {
+            throw failure('internal_error', 'The app answered ' + response.status + ' with something that is not JSON.');
+          }
+        );
+      },
+      function () {
+        throw failure('network_error', 'The app could not be reached; try again.');
+      }
+    );
+  }
+
+  function query(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (name) {
+      var value = params[name];
+      if (value !== '' && value !== null && value !== undefined) parts.push(name + '=' + encodeURIComponent(value));
+    });
+    return parts.length === 0 ? '' : '?' + parts.join('&');
+  }
+
+  /** Keeps `button` disabled while `promise` runs, so an action is not sent twice. */
+  function during(button, promise) {
+    button.disabled = true;
+    function release() {
+      if (!ended) button.disabled = false;
+    }
+    return promise.then(release, release);
+  }
+
+  function when(epochMs) {
+    return epochMs === null || epochMs === undefined ? '\u2014' : new Date(epochMs).toLocaleString();
+  }
+
+  function cell(row, text, className) {
+    var td = document.createElement('td');
+    if (className) td.className = className;
+    td.textContent = text === null || text === undefined || text === '' ? '\u2014' : String(text);
+    row.appendChild(td);
+    return td;
+  }
+
+  function confirmation(value) {
+    return value ? value.confirmed + '/' + value.expected : null;
+  }
+
+  // ---- live sessions --------------------------------------------------------
+
+  function sessionRow(session) {
+    var row = document.createElement('tr');
+    row.setAttribute('data-session-id', session.id);
+    row.setAttribute('data-account-id', session.accountId);
+    row.setAttribute('data-resource', session.resource);
+    cell(row, session.accountId, 'user');
+    cell(row, session.resource, 'resource');
+    cell(row, session.device || 'Unknown device', 'device');
+    cell(row, session.ip, 'ip');
+    cell(row, when(session.startedAt), 'started');
+    cell(row, when(session.lastSeenAt), 'last-seen');
+    var actions = document.createElement('td');
+    actions.className = 'actions';
+    var revoke = document.createElement('button');
+    revoke.type = 'button';
+    revoke.className = 'revoke danger';
+    revoke.setAttribute('data-account-id', session.accountId);
+    revoke.setAttribute('aria-label', 'Revoke every session of ' + session.accountId);
+    revoke.textContent = 'Revoke';
+    revoke.addEventListener('click', function () {
+      during(revoke, revokeUser(session.accountId));
+    });
+    actions.appendChild(revoke);
+    row.appendChild(actions);
+    return row;
+  }
+
+  /** A fresh load replaces the table; `more` appends the next page. A newer load makes older answers moot. */
+  function loadSessions(more) {
+    if (ended) return Promise.resolve();
+    if (!more) {
+      sessions.generation += 1;
+      sessions.user = sessionsUser.value.trim();
+    }
+    var generation = sessions.generation;
+    sessionsTable.setAttribute('aria-busy', 'true');
+    var params = { user: sessions.user, limit: PAGE_SIZE, after: more ? sessions.next : '' };
+    return call('GET', '/sessions' + query(params)).then(function (result) {
+      if (ended || generation !== sessions.generation) return;
+      var body = sessionsTable.tBodies[0];
+      if (!more) body.textContent = '';
+      result.body.sessions.forEach(function (session) {
+        body.appendChild(sessionRow(session));
+      });
+      sessions.next = result.body.next;
+      sessionsMore.classList.toggle('hidden', sessions.next === null);
+      sessionsEmpty.classList.toggle('hidden', body.rows.length > 0);
+      sessionsTable.removeAttribute('aria-busy');
+      sessionsTable.setAttribute('data-loaded', 'true');
+    }, showFailure);
+  }
+
+  // ---- revoking -------------------------------------------------------------
+
+  /** Resolves true once the user is revoked and the tables show it. */
+  function revokeUser(accountId) {
+    return call('DELETE', '/users/' + encodeURIComponent(accountId) + '/sessions').then(
+      function (result) {
+        var confirmed = result.headers.get('Revocation-Confirmed');
+        showStatus('done', null, '', 'Revoked ' + accountId + (confirmed ? '; ' + confirmed + ' nodes confirmed.' : '.'));
+        return refreshAll().then(function () {
+          return true;
+        });
+      },
+      function (error) {
+        if (error.code === 'not_found') showStatus('invalid', error.code, '', 'No such user: ' + accountId + ' has no sessions and no record on this site.');
+        else showFailure(error);
+        return false;
+      }
+    );
+  }
+
+  revokeForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var accountId = revokeAccount.value.trim();
+    if (accountId === '') {
+      showStatus('invalid', 'bad_request', '', 'Enter the account ID of the user to revoke.');
+      revokeAccount.focus();
+      return;
+    }
+    during(
+      revokeButton,
+      revokeUser(accountId).then(function (revoked) {
+        if (revoked) revokeAccount.value = '';
+      })
+    );
+  });
+
+  // ---- resetting the site ---------------------------------------------------
+
+  function closeResetConfirm() {
+    resetConfirm.classList.add('hidden');
+    if (!ended) resetSite.disabled = false;
+  }
+
+  resetSite.addEventListener('click', function () {
+    resetSite.disabled = true;
+    call('GET', '/sessions' + query({ limit: RESET_COUNT_LIMIT })).then(
+      function (result) {
+        if (ended) return;
+        var count = result.body.sessions.length;
+        var counted = result.body.next === null ? String(count) : count + ' or more';
+        resetQuestion.textContent =
+          'End all ' + counted + ' live ' + (count === 1 && result.body.next === null ? 'session' : 'sessions') + ' on this site, this page\u2019s included?';
+        resetQuestion.setAttribute('data-count', String(count));
+        resetConfirm.classList.remove('hidden');
+        resetYes.focus();
+      },
+      function (error) {
+        closeResetConfirm();
+        showFailure(error);
+      }
+    );
+  });
+
+  resetNo.addEventListener('click', function () {
+    closeResetConfirm();
+    resetSite.focus();
+  });
+
+  resetYes.addEventListener('click', function () {
+    during(
+      resetYes,
+      call('DELETE', '/sessions').then(
+        function (result) {
+          closeResetConfirm();
+          var revoked = result.body.revoked;
+          resetNotice =
+            'Ended ' + revoked + (revoked === 1 ? ' session' : ' sessions') +
+            (result.body.confirmation ? '; ' + confirmation(result.body.confirmation) + ' nodes confirmed.' : '.');
+          showStatus('done', null, 'Site reset', resetNotice);
+          return refreshAll();
+        },
+        function (error) {
+          closeResetConfirm();
+          showFailure(error);
+        }
+      )
+    );
+  });
+
+  // ---- policy ---------------------------------------------------------------
+
+  function showPolicy(policy, isDefault) {
+    idle.value = String(policy.idleTimeoutSeconds);
+    absolute.value = String(policy.absoluteLifetimeSeconds);
+    policySource.textContent = isDefault ? 'Now: the default policy.' : 'Now: set by a site admin.';
+  }
+
+  function showPolicyError(message) {
+    policyError.className = 'invalid';
+    policyError.textContent = message;
+  }
+
+  function loadPolicy() {
+    if (ended) return Promise.resolve();
+    return call('GET', '/policy').then(function (result) {
+      if (ended) return;
+      showPolicy(result.body.policy, result.body.isDefault);
+      policyForm.setAttribute('data-loaded', 'true');
+    }, showFailure);
+  }
+
+  function seconds(input, name) {
+    var value = input.value.trim();
+    if (value === '' || !isFinite(Number(value))) {
+      showPolicyError('Enter the ' + name + ' as a whole number of seconds.');
+      input.focus();
+      return null;
+    }
+    return Number(value);
+  }
+
+  policyForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var idleSeconds = seconds(idle, 'idle timeout');
+    if (idleSeconds === null) return;
+    var absoluteSeconds = seconds(absolute, 'absolute lifetime');
+    if (absoluteSeconds === null) return;
+    var policy = { idleTimeoutSeconds: idleSeconds, absoluteLifetimeSeconds: absoluteSeconds };
+    during(
+      policySave,
+      call('PUT', '/policy', policy).then(
+        function (result) {
+          policyError.className = 'hidden';
+          policyError.textContent = '';
+          showPolicy(result.body.policy, false);
+          showStatus(
+            'done',
+            null,
+            '',
+            'Policy saved: idle timeout ' + result.body.policy.idleTimeoutSeconds + ' s, absolute lifetime ' + result.body.policy.absoluteLifetimeSeconds + ' s.'
+          );
+          return loadAudit(false);
+        },
+        function (error) {
+          // The server names the field that is out of range; the values stay in the form to fix.
+          if (error.code === 'bad_request') showPolicyError(error.message);
+          else showFailure(error);
+        }
+      )
+    );
+  });
+
+  // ---- audit log ------------------------------------------------------------
+
+  function auditRow(record) {
+    var row = document.createElement('tr');
+    row.setAttribute('data-record-id', String(record.id));
+    row.setAttribute('data-kind', record.kind);
+    if (record.accountId) row.setAttribute('data-account-id', record.accountId);
+    cell(row, when(record.at), 'at');
+    cell(row, record.kind, 'kind');
+    cell(row, record.accountId, 'user');
+    cell(row, record.actor, 'actor');
+    cell(row, record.reason, 'reason');
+    cell(row, record.resource, 'resource');
+    cell(row, record.count, 'count');
+    cell(row, confirmation(record.confirmation), 'confirmation');
+    return row;
+  }
+
+  function loadAudit(more) {
+    if (ended) return Promise.resolve();
+    if (!more) {
+      audit.generation += 1;
+      audit.kind = auditKind.value;
+      audit.user = auditUser.value.trim();
+    }
+    var generation = audit.generation;
+    auditTable.setAttribute('aria-busy', 'true');
+    var params = { kind: audit.kind, user: audit.user, limit: PAGE_SIZE, before: more ? audit.next : '' };
+    return call('GET', '/audit' + query(params)).then(function (result) {
+      if (ended || generation !== audit.generation) return;
+      var body = auditTable.tBodies[0];
+      if (!more) body.textContent = '';
+      result.body.records.forEach(function (record) {
+        body.appendChild(auditRow(record));
+      });
+      audit.next = result.body.nextBefore;
+      auditMore.classList.toggle('hidden', audit.next === null);
+      auditEmpty.classList.toggle('hidden', body.rows.length > 0);
+      auditTable.removeAttribute('aria-busy');
+      auditTable.setAttribute('data-loaded', 'true');
+    }, showFailure);
+  }
+
+  // ---- wiring ---------------------------------------------------------------
+
+  function refreshAll() {
+    return Promise.all([loadSessions(false), loadAudit(false)]);
+  }
+
+  sessionsFilter.addEventListener('submit', function (event) {
+    event.preventDefault();
+    loadSessions(false);
+  });
+  sessionsRefresh.addEventListener('click', function () {
+    loadSessions(false);
+  });
+  sessionsMore.addEventListener('click', function () {
+    during(sessionsMore, loadSessions(true));
+  });
+
+  auditFilter.addEventListener('submit', function (event) {
+    event.preventDefault();
+    loadAudit(false);
+  });
+  auditKind.addEventListener('change', function () {
+    loadAudit(false);
+  });
+  auditRefresh.addEventListener('click', function () {
+    loadAudit(false);
+  });
+  auditMore.addEventListener('click', function () {
+    during(auditMore, loadAudit(true));
+  });
+
+  loadSessions(false);
+  loadPolicy();
+  loadAudit(false);
+})();
