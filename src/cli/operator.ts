@@ -1,0 +1,90 @@
+/**
+ * What an operator command runs on: the store the server is configured with, and, to revoke, the
+ * core on the configured bus, so that revocations are audited and announced like the server's.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { OpenedCore } from '../app';
+import { systemClock } from '../allowlist/clock';
+import type { Store } from '../allowlist/types';
+import type { Bus } from '../bus/types';
+import type { Config } from '../config';
+import { createLogger } from '../logger';
+import { PROJECT_ROOT } from '../paths';
+import { openSequelizeStore } from '../store/sequelize-store';
+
+/** Runs `work` on the configured store and closes it, whatever happens. */
+export async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openSequelizeStore(config.databaseUrl);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Runs `work` on the core over `store`, once this process can expect the cluster's nodes to
+ * confirm, then leaves the bus and writes the audit before the caller closes the store.
+ */
+export async function withCore<T>(config: Config, store: Store, work: (opened: OpenedCore) => Promise<T>): Promise<T> {
+  // The composition root loads the whole app (express, ACE, views): only revocations pay for it.
+  const { openCore } = await import('../app');
+  // Logs go to stderr, so stdout carries only the command's output.
+  const logger = createLogger(config.logLevel, process.stderr);
+  const opened = openCore(config, { store, clock: systemClock, logger, appKey: descriptorKey() });
+  try {
+    await joinCluster(opened.bus, config);
+    return await work(opened);
+  } finally {
+    await opened.close();
+  }
+}
+
+/** The app key the page tokens are issued under, as the descriptor declares it. */
+function descriptorKey(): string {
+  const descriptor: unknown = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'atlassian-connect.json'), 'utf8'));
+  return z.object({ key: z.string().min(1) }).parse(descriptor).key;
+}
+
+/**
+ * A revocation expects confirmations from the nodes this process has heard, so it first waits for
+ * the bus and then for everyone's heartbeats; otherwise it would count only itself and confirm 1/1.
+ */
+async function joinCluster(bus: Bus, config: Config): Promise<void> {
+  if (config.bus === 'memory') {
+    note(
+      `BUS=memory: running nodes cannot hear this process; they drop cached state within CACHE_TTL_SECONDS (${config.cacheTtlSeconds} s)`,
+    );
+    return;
+  }
+  const timeoutMs = Math.max(5_000, 3 * config.heartbeatMs);
+  if (!(await connected(bus, timeoutMs))) {
+    // The store is what decides; nodes that cannot hear the bus either read it on every check or expire their cache.
+    note(`the ${config.bus} bus did not connect within ${timeoutMs / 1000} s; revoking anyway: running nodes drop cached state within CACHE_TTL_SECONDS (${config.cacheTtlSeconds} s)`);
+    return;
+  }
+  await new Promise((resolve) => setTimeout(resolve, Math.ceil(1.5 * config.heartbeatMs)));
+}
+
+function connected(bus: Bus, timeoutMs: number): Promise<boolean> {
+  if (bus.isConnected()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stop();
+      resolve(false);
+    }, timeoutMs);
+    const stop = bus.onConnectionChange((up) => {
+      if (!up) return;
+      clearTimeout(timer);
+      stop();
+      resolve(true);
+    });
+  });
+}
+
+/** One line for the operator on stderr, beside the command's output. */
+export function note(line: string): void {
+  process.stderr.write(`panelguard: ${line}\n`);
+}
