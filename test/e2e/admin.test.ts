@@ -1,0 +1,196 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { IssueContext } from '../../src/host-simulator';
+import { PROJECT_ROOT } from '../../src/paths';
+import { startStack, type Stack } from '../integration/harness';
+import { chromiumOrSkip, launchChromium } from './chromium';
+
+const RESULTS_DIR = path.join(PROJECT_ROOT, 'test-results');
+/** Long enough for a slow CI machine, short enough that a hang fails well inside mocha's timeout. */
+const WAIT = { timeout: 10_000 };
+
+/** One browser tab on a host page, with the app's iframe inside it. */
+interface HostPage {
+  page: Page;
+  frame: FrameLocator;
+}
+
+describe('browser: the admin page inside the host page', function () {
+  let browser: Browser;
+  let stack: Stack;
+  let context: BrowserContext;
+  // One stack for the suite; each test gets its own admin, user and issue, so revocations never leak between tests.
+  let issue: IssueContext;
+  let admin: string;
+  let bob: string;
+  let run = 0;
+
+  before(async function () {
+    const executablePath = chromiumOrSkip(this);
+    [browser, stack] = await Promise.all([launchChromium(executablePath), startStack()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+  beforeEach(async () => {
+    run += 1;
+    issue = { issueId: String(40000 + run), issueKey: `ADM-${run}`, projectId: '40000', projectKey: 'ADM' };
+    admin = stack.sim.directory.add({ accountId: `557058:ada-${run}`, displayName: 'Ada Admin', siteAdmin: true }).accountId;
+    bob = stack.sim.directory.add({ accountId: `557058:bob-${run}`, displayName: 'Bob' }).accountId;
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && context !== undefined) {
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      const name = (this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60) || 'admin').toLowerCase();
+      for (const [i, page] of context.pages().entries()) {
+        await page.screenshot({ path: path.join(RESULTS_DIR, `admin-failed-${name}-${i}.png`), fullPage: true });
+      }
+    }
+    await context?.close();
+  });
+
+  async function openIssueAs(accountId: string): Promise<HostPage> {
+    const page = await context.newPage();
+    await page.goto(stack.sim.hostPageUrl(accountId, issue));
+    const frame = page.frameLocator('#panel');
+    await frame.locator('#status:not(:empty)').waitFor(WAIT);
+    return { page, frame };
+  }
+
+  async function openAdminPage(accountId: string): Promise<HostPage> {
+    const page = await context.newPage();
+    await page.goto(stack.sim.appPageUrl(accountId, 'admin'));
+    const frame = page.frameLocator('#page');
+    // the page's script has answered once both tables are filled the first time
+    await frame.locator('#sessions[data-loaded]').waitFor(WAIT);
+    await frame.locator('#audit[data-loaded]').waitFor(WAIT);
+    return { page, frame };
+  }
+
+  /** Audit records are written behind the request; wait for them, then ask the page to show the newest. */
+  async function refreshAudit({ frame }: HostPage): Promise<void> {
+    await stack.app.audit.drain();
+    await frame.locator('#audit-refresh').click();
+    await frame.locator('#audit[data-loaded]:not([aria-busy])').waitFor(WAIT);
+  }
+
+  async function statusOf({ frame }: HostPage): Promise<{ text: string; className: string; code: string | null }> {
+    const status = frame.locator('#status');
+    return { text: await status.innerText(), className: (await status.getAttribute('class')) ?? '', code: await status.getAttribute('data-code') };
+  }
+
+  it("lists a user's session, revokes the user, records who did it, and the user's open panel shows access revoked", async () => {
+    const bobsIssue = await openIssueAs(bob);
+    const adminPage = await openAdminPage(admin);
+
+    const bobsRows = adminPage.frame.locator(`#sessions tr[data-account-id="${bob}"]`);
+    expect(await bobsRows.count()).to.equal(1);
+    expect(await bobsRows.first().getAttribute('data-resource')).to.equal(`jira:issue:${issue.issueId}`);
+    expect(await bobsRows.first().locator('button.revoke').isVisible()).to.equal(true);
+
+    await adminPage.frame.locator('#revoke-account').fill(bob);
+    await adminPage.frame.locator('#revoke-user').click();
+    await adminPage.frame.locator('#status.done').waitFor(WAIT);
+    expect((await statusOf(adminPage)).text).to.match(/^Revoked .+; 1\/1 nodes confirmed\.$/);
+    await bobsRows.first().waitFor({ state: 'detached', ...WAIT });
+
+    await adminPage.frame.locator('#audit-kind').selectOption('revoke');
+    await refreshAudit(adminPage);
+    const record = adminPage.frame.locator(`#audit tr[data-kind="revoke"][data-account-id="${bob}"]`);
+    await record.first().waitFor(WAIT);
+    expect(await record.locator('.actor').innerText()).to.include(admin);
+    expect(Number(await record.locator('.count').innerText())).to.be.at.least(1);
+    expect(await record.locator('.confirmation').innerText()).to.equal('1/1');
+
+    await bobsIssue.frame.locator('#refresh').click();
+    await bobsIssue.frame.locator('#status.denied').waitFor(WAIT);
+    expect(await bobsIssue.frame.locator('#status').innerText()).to.match(/access revoked/i);
+
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    await adminPage.page.screenshot({ path: path.join(RESULTS_DIR, 'admin-revoked-user.png'), fullPage: true });
+  });
+
+  it('says "no such user" for an account the site never saw, and revokes nothing', async () => {
+    const bobsIssue = await openIssueAs(bob);
+    const adminPage = await openAdminPage(admin);
+
+    await adminPage.frame.locator('#revoke-account').fill('557058:nobody-at-all');
+    await adminPage.frame.locator('#revoke-user').click();
+    await adminPage.frame.locator('#status.invalid').waitFor(WAIT);
+
+    expect((await statusOf(adminPage)).text).to.match(/no such user/i);
+    expect(await adminPage.frame.locator('#revoke-account').inputValue()).to.equal('557058:nobody-at-all');
+    const answered = bobsIssue.page.waitForResponse((response) => response.url().endsWith(`/api/issues/${issue.issueId}/notes`), WAIT);
+    await bobsIssue.frame.locator('#refresh').click();
+    expect((await answered).status()).to.equal(200);
+    expect((await statusOf(bobsIssue)).className).not.to.include('denied');
+  });
+
+  it("shows the server's refusal of a policy inline, keeps the values, then saves a valid one", async () => {
+    const adminPage = await openAdminPage(admin);
+    const { frame } = adminPage;
+    await frame.locator('#policy-form[data-loaded]').waitFor(WAIT);
+
+    await frame.locator('#idle').fill('30');
+    await frame.locator('#absolute').fill('3600');
+    await frame.locator('#policy-save').click();
+    await frame.locator('#policy-error.invalid').waitFor(WAIT);
+    expect(await frame.locator('#policy-error').innerText()).to.match(/idle/i);
+    expect(await frame.locator('#idle').inputValue()).to.equal('30');
+
+    await frame.locator('#idle').fill('900');
+    await frame.locator('#policy-save').click();
+    await frame.locator('#status.done').waitFor(WAIT);
+    expect(await frame.locator('#policy-error').isVisible()).to.equal(false);
+    expect((await statusOf(adminPage)).text).to.match(/idle timeout 900 s, absolute lifetime 3600 s/);
+
+    await frame.locator('#audit-kind').selectOption('policy');
+    await refreshAudit(adminPage);
+    expect(await frame.locator('#audit tr[data-kind="policy"]').count()).to.be.at.least(1);
+  });
+
+  it("resets the site after a confirm step that counts the sessions, ending the user's panel and the page's own session", async () => {
+    const bobsIssue = await openIssueAs(bob);
+    const adminPage = await openAdminPage(admin);
+    const { frame } = adminPage;
+
+    await frame.locator('#reset-site').click();
+    await frame.locator('#reset-confirm:not(.hidden)').waitFor(WAIT);
+    // at least Bob's panel and this page
+    expect(Number(await frame.locator('#reset-question').getAttribute('data-count'))).to.be.at.least(2);
+    expect(await frame.locator('#reset-question').innerText()).to.match(/^End all \d+ .*live sessions/);
+
+    await frame.locator('#reset-site-confirm').click();
+    await frame.locator('#status.denied').waitFor(WAIT);
+    const status = await statusOf(adminPage);
+    expect(status.text).to.match(/^Site reset: Ended \d+ sessions; 1\/1 nodes confirmed\..*reload/);
+    expect(status.code).to.equal('token_revoked');
+    expect(await frame.locator('#revoke-user').isDisabled()).to.equal(true);
+    expect(await frame.locator('#sessions tbody tr').count()).to.equal(0);
+
+    await bobsIssue.frame.locator('#refresh').click();
+    await bobsIssue.frame.locator('#status.denied').waitFor(WAIT);
+    expect(await bobsIssue.frame.locator('#status').innerText()).to.match(/access revoked/i);
+  });
+
+  it('shows access revoked and disables every control once the admin revokes their own sessions', async () => {
+    const adminPage = await openAdminPage(admin);
+    const { frame } = adminPage;
+
+    await frame.locator('#revoke-account').fill(admin);
+    await frame.locator('#revoke-user').click();
+    await frame.locator('#status.denied').waitFor(WAIT);
+
+    const status = await statusOf(adminPage);
+    expect(status.text).to.match(/access revoked/i);
+    expect(status.code).to.equal('token_revoked');
+    for (const id of ['#revoke-user', '#reset-site', '#policy-save', '#audit-kind', '#sessions-refresh']) {
+      expect(await frame.locator(id).isDisabled(), id).to.equal(true);
+    }
+    expect(await frame.locator('#audit tbody tr').count()).to.equal(0);
+  });
+});
