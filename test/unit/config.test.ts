@@ -94,6 +94,30 @@ describe('configuration', () => {
     expect(loadConfig({}, dir)).to.include({ revocationConfirmMs: 500, heartbeatMs: 1000, busChannel: 'panelguard_invalidations', sweepIntervalSeconds: 300 });
   });
 
+  it('reads operator tokens bound to their sites, and names a mistake without echoing a token', () => {
+    const secret = 's'.repeat(40);
+    expect(loadConfig({ OPERATOR_TOKEN: `site-a:${secret},urn:site:b:${'t'.repeat(32)}` }, dir).operatorTokens).to.deep.equal([
+      { clientKey: 'site-a', token: secret },
+      { clientKey: 'urn:site:b', token: 't'.repeat(32) },
+    ]);
+    const short = problemsOf({ OPERATOR_TOKEN: 'site-a:tooshort' }, dir);
+    expect(short).to.deep.equal(['OPERATOR_TOKEN each token must be at least 32 characters']);
+    expect(problemsOf({ OPERATOR_TOKEN: secret }, dir)).to.deep.equal(['OPERATOR_TOKEN must be clientKey:token pairs separated by commas']);
+    expect(problemsOf({ OPERATOR_TOKEN: `a:${secret},b:${secret}` }, dir)).to.deep.equal(['OPERATOR_TOKEN each token must be different']);
+    expect(loadConfig({}, dir).operatorTokens).to.deep.equal([]);
+  });
+
+  it('validates the session settings', () => {
+    expect(loadConfig({}, dir)).to.include({ idleTimeoutSeconds: 300, lastSeenFlushSeconds: 15, auditRetentionDays: 90, trustProxy: false });
+    expect(problemsOf({ IDLE_TIMEOUT_SECONDS: '10', LAST_SEEN_FLUSH_SECONDS: '0', AUDIT_RETENTION_DAYS: '0' }, dir)).to.deep.equal([
+      'IDLE_TIMEOUT_SECONDS must be at least 60',
+      'LAST_SEEN_FLUSH_SECONDS must be at least 1',
+      'AUDIT_RETENTION_DAYS must be at least 1',
+    ]);
+    expect(loadConfig({ TRUST_PROXY: '1' }, dir).trustProxy).to.equal(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }, dir).trustProxy).to.equal('loopback, 10.0.0.0/8');
+  });
+
   it('stops the process with one line naming the mistake', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: PROJECT_ROOT,
