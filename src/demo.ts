@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { startApp, type RunningApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { startHostSimulator, type HostSimulator } from './host-simulator';
-import { DEMO_ISSUES, DEMO_USERS, hostPageLinks } from './host-simulator/demo-site';
+import { DEMO_ISSUES, DEMO_USERS, hostPageLinks, sessionPageLinks } from './host-simulator/demo-site';
 import { createLogger } from './logger';
 import { compactLogLine } from './log-lines';
 import { isAddressInUse, PortInUse } from './port-in-use';
@@ -59,6 +59,11 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config): string {
     '  3. Still in Bob\'s tab, click Refresh in the panel: it says "Access revoked" and the notes are gone.',
     '     Carol\'s and Alice\'s panels keep working.',
     '  4. "Reactivate user" lets Bob back in with a fresh page (reload the tab); the old page stays revoked.',
+    '',
+    'Sessions, as admins and users see them:',
+    ...sessionPageLinks(sim),
+    '  The admin page lists live sessions, revokes a user or the whole site, sets the idle timeout',
+    '  and lifetime, and shows the audit log. Bob can end his other sessions from his own page.',
     '',
     'Stop with Ctrl-C (closes the app and the simulator).',
     '',

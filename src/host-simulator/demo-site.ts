@@ -20,3 +20,12 @@ export function hostPageLinks(sim: HostSimulator, issue: IssueContext): string[]
   const width = Math.max(...DEMO_USERS.map((user) => label(user).length));
   return DEMO_USERS.map((user) => `    ${label(user).padEnd(width)}  ${sim.hostPageUrl(user.accountId, issue)}`);
 }
+
+/** Where the demo's admin (Alice) manages sessions, and where Bob sees his own. */
+export function sessionPageLinks(sim: HostSimulator): string[] {
+  const [alice, bob] = [DEMO_USERS[0]!, DEMO_USERS[1]!];
+  return [
+    `    Admin page (${alice.displayName})     ${sim.appPageUrl(alice.accountId, 'admin')}`,
+    `    My sessions (${bob.displayName})      ${sim.appPageUrl(bob.accountId, 'my-sessions')}`,
+  ];
+}
