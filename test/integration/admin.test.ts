@@ -87,13 +87,23 @@ describe('admin API', function () {
       expect(revoked.body.error?.code).to.equal('token_revoked');
     });
 
-    it('answers 403 to a signed-in user holding a page token for another page', async () => {
+    it('answers 403 on every route to a signed-in user holding a page token for another page', async () => {
+      const routes = [
+        ['GET', '/api/admin/sessions'],
+        ['DELETE', `/api/admin/users/${ALICE}/sessions`],
+        ['DELETE', '/api/admin/sessions'],
+        ['GET', '/api/admin/policy'],
+        ['PUT', '/api/admin/policy'],
+        ['GET', '/api/admin/audit'],
+      ] as const;
       for (const token of [await panelToken(BOB), (await pageToken('my-sessions', BOB)).token!]) {
-        const answer = await call('DELETE', `/api/admin/users/${ALICE}/sessions`, token);
-        expect(answer.status).to.equal(403);
-        expect(answer.body.error?.code).to.equal('forbidden');
+        for (const [method, path] of routes) {
+          const answer = await call(method, path, token, method === 'PUT' ? { idleTimeoutSeconds: 60, absoluteLifetimeSeconds: 60 } : undefined);
+          expect(answer.status, `${method} ${path}`).to.equal(403);
+          expect(answer.body.error?.code).to.equal('forbidden');
+        }
       }
-      expect((await call('GET', '/api/admin/sessions', await adminToken())).status).to.equal(200);
+      expect((await call('GET', '/api/admin/policy', await adminToken())).body).to.include({ isDefault: true });
     });
 
     it('mints no admin page token for a user the host does not report as a site admin, even with a valid Connect JWT', async () => {
