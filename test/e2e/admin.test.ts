@@ -1,90 +1,36 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import type { IssueContext } from '../../src/host-simulator';
-import { PROJECT_ROOT } from '../../src/paths';
-import { startStack, type Stack } from '../integration/harness';
-import { chromiumOrSkip, launchChromium } from './chromium';
-
-const RESULTS_DIR = path.join(PROJECT_ROOT, 'test-results');
-/** Long enough for a slow CI machine, short enough that a hang fails well inside mocha's timeout. */
-const WAIT = { timeout: 10_000 };
-
-/** One browser tab on a host page, with the app's iframe inside it. */
-interface HostPage {
-  page: Page;
-  frame: FrameLocator;
-}
+import { saveScreenshot, setUpHostBrowser, statusOf, WAIT, type HostPage } from './host-browser';
 
 describe('browser: the admin page inside the host page', function () {
-  let browser: Browser;
-  let stack: Stack;
-  let context: BrowserContext;
+  const browser = setUpHostBrowser('admin', { width: 1280, height: 900 });
   // One stack for the suite; each test gets its own admin, user and issue, so revocations never leak between tests.
   let issue: IssueContext;
   let admin: string;
   let bob: string;
   let run = 0;
 
-  before(async function () {
-    const executablePath = chromiumOrSkip(this);
-    [browser, stack] = await Promise.all([launchChromium(executablePath), startStack()]);
-  });
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
-  beforeEach(async () => {
+  beforeEach(() => {
     run += 1;
     issue = { issueId: String(40000 + run), issueKey: `ADM-${run}`, projectId: '40000', projectKey: 'ADM' };
-    admin = stack.sim.directory.add({ accountId: `557058:ada-${run}`, displayName: 'Ada Admin', siteAdmin: true }).accountId;
-    bob = stack.sim.directory.add({ accountId: `557058:bob-${run}`, displayName: 'Bob' }).accountId;
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && context !== undefined) {
-      mkdirSync(RESULTS_DIR, { recursive: true });
-      const name = (this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60) || 'admin').toLowerCase();
-      for (const [i, page] of context.pages().entries()) {
-        await page.screenshot({ path: path.join(RESULTS_DIR, `admin-failed-${name}-${i}.png`), fullPage: true });
-      }
-    }
-    await context?.close();
+    admin = browser.stack.sim.directory.add({ accountId: `557058:ada-${run}`, displayName: 'Ada Admin', siteAdmin: true }).accountId;
+    bob = browser.stack.sim.directory.add({ accountId: `557058:bob-${run}`, displayName: 'Bob' }).accountId;
   });
 
-  async function openIssueAs(accountId: string): Promise<HostPage> {
-    const page = await context.newPage();
-    await page.goto(stack.sim.hostPageUrl(accountId, issue));
-    const frame = page.frameLocator('#panel');
-    await frame.locator('#status:not(:empty)').waitFor(WAIT);
-    return { page, frame };
-  }
-
-  async function openAdminPage(accountId: string): Promise<HostPage> {
-    const page = await context.newPage();
-    await page.goto(stack.sim.appPageUrl(accountId, 'admin'));
-    const frame = page.frameLocator('#page');
+  function openAdminPage(accountId: string): Promise<HostPage> {
     // the page's script has answered once both tables are filled the first time
-    await frame.locator('#sessions[data-loaded]').waitFor(WAIT);
-    await frame.locator('#audit[data-loaded]').waitFor(WAIT);
-    return { page, frame };
+    return browser.openAppPage(accountId, 'admin', '#sessions[data-loaded]', '#audit[data-loaded]');
   }
 
   /** Audit records are written behind the request; wait for them, then ask the page to show the newest. */
   async function refreshAudit({ frame }: HostPage): Promise<void> {
-    await stack.app.audit.drain();
+    await browser.stack.app.audit.drain();
     await frame.locator('#audit-refresh').click();
     await frame.locator('#audit[data-loaded]:not([aria-busy])').waitFor(WAIT);
   }
 
-  async function statusOf({ frame }: HostPage): Promise<{ text: string; className: string; code: string | null }> {
-    const status = frame.locator('#status');
-    return { text: await status.innerText(), className: (await status.getAttribute('class')) ?? '', code: await status.getAttribute('data-code') };
-  }
-
   it("lists a user's session, revokes the user, records who did it, and the user's open panel shows access revoked", async () => {
-    const bobsIssue = await openIssueAs(bob);
+    const bobsIssue = await browser.openIssue(bob, issue);
     const adminPage = await openAdminPage(admin);
 
     const bobsRows = adminPage.frame.locator(`#sessions tr[data-account-id="${bob}"]`);
@@ -110,12 +56,11 @@ describe('browser: the admin page inside the host page', function () {
     await bobsIssue.frame.locator('#status.denied').waitFor(WAIT);
     expect(await bobsIssue.frame.locator('#status').innerText()).to.match(/access revoked/i);
 
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    await adminPage.page.screenshot({ path: path.join(RESULTS_DIR, 'admin-revoked-user.png'), fullPage: true });
+    await saveScreenshot(adminPage.page, 'admin-revoked-user.png', { fullPage: true });
   });
 
   it('says "no such user" for an account the site never saw, and revokes nothing', async () => {
-    const bobsIssue = await openIssueAs(bob);
+    const bobsIssue = await browser.openIssue(bob, issue);
     const adminPage = await openAdminPage(admin);
 
     await adminPage.frame.locator('#revoke-account').fill('557058:nobody-at-all');
@@ -154,7 +99,7 @@ describe('browser: the admin page inside the host page', function () {
   });
 
   it("resets the site after a confirm step that counts the sessions, ending the user's panel and the page's own session", async () => {
-    const bobsIssue = await openIssueAs(bob);
+    const bobsIssue = await browser.openIssue(bob, issue);
     const adminPage = await openAdminPage(admin);
     const { frame } = adminPage;
 

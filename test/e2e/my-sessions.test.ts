@@ -1,73 +1,25 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import type { IssueContext } from '../../src/host-simulator';
-import { PROJECT_ROOT } from '../../src/paths';
-import { startStack, type Stack } from '../integration/harness';
-import { chromiumOrSkip, launchChromium } from './chromium';
-
-const RESULTS_DIR = path.join(PROJECT_ROOT, 'test-results');
-/** Long enough for a slow CI machine, short enough that a hang fails well inside mocha's timeout. */
-const WAIT = { timeout: 10_000 };
-
-/** One browser tab on a host page, with the app's iframe inside it. */
-interface HostPage {
-  page: Page;
-  frame: FrameLocator;
-}
+import { saveScreenshot, setUpHostBrowser, WAIT, type HostPage } from './host-browser';
 
 describe('browser: the "my sessions" page inside the host page', function () {
-  let browser: Browser;
-  let stack: Stack;
-  let context: BrowserContext;
+  const browser = setUpHostBrowser('my-sessions', { width: 1100, height: 640 });
   // One stack for the suite; each test gets its own user and issues, so ended sessions never leak between tests.
   let issue: IssueContext;
   let otherIssue: IssueContext;
   let alice: string;
   let run = 0;
 
-  before(async function () {
-    const executablePath = chromiumOrSkip(this);
-    [browser, stack] = await Promise.all([launchChromium(executablePath), startStack()]);
-  });
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
-  beforeEach(async () => {
+  beforeEach(() => {
     run += 1;
     issue = { issueId: String(50000 + 2 * run), issueKey: `MINE-${2 * run}`, projectId: '50000', projectKey: 'MINE' };
     otherIssue = { issueId: String(50001 + 2 * run), issueKey: `MINE-${2 * run + 1}`, projectId: '50000', projectKey: 'MINE' };
-    alice = stack.sim.directory.add({ accountId: `557058:alice-${run}`, displayName: 'Alice' }).accountId;
-    context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && context !== undefined) {
-      mkdirSync(RESULTS_DIR, { recursive: true });
-      const name = (this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60) || 'my-sessions').toLowerCase();
-      for (const [i, page] of context.pages().entries()) {
-        await page.screenshot({ path: path.join(RESULTS_DIR, `my-sessions-failed-${name}-${i}.png`), fullPage: true });
-      }
-    }
-    await context?.close();
+    alice = browser.stack.sim.directory.add({ accountId: `557058:alice-${run}`, displayName: 'Alice' }).accountId;
   });
 
-  async function openIssue(ctx: IssueContext): Promise<HostPage> {
-    const page = await context.newPage();
-    await page.goto(stack.sim.hostPageUrl(alice, ctx));
-    const frame = page.frameLocator('#panel');
-    await frame.locator('#status:not(:empty)').waitFor(WAIT);
-    return { page, frame };
-  }
-
-  async function openMySessions(): Promise<HostPage> {
-    const page = await context.newPage();
-    await page.goto(stack.sim.appPageUrl(alice, 'my-sessions'));
-    const frame = page.frameLocator('#page');
+  function openMySessions(): Promise<HostPage> {
     // the page's script has answered once the status line says something
-    await frame.locator('#status:not(:empty)').waitFor(WAIT);
-    return { page, frame };
+    return browser.openAppPage(alice, 'my-sessions', '#status:not(:empty)');
   }
 
   function rowOn({ frame }: HostPage, ctx: IssueContext) {
@@ -83,7 +35,7 @@ describe('browser: the "my sessions" page inside the host page', function () {
   }
 
   it("lists the issue panel's session and marks this one; ending the panel's session shows access revoked in that tab", async () => {
-    const tabA = await openIssue(issue);
+    const tabA = await browser.openIssue(alice, issue);
     const mine = await openMySessions();
 
     const sessionA = rowOn(mine, issue);
@@ -102,13 +54,12 @@ describe('browser: the "my sessions" page inside the host page', function () {
 
     await expectRevoked(tabA);
 
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    await mine.page.screenshot({ path: path.join(RESULTS_DIR, 'my-sessions-ended.png') });
+    await saveScreenshot(mine.page, 'my-sessions-ended.png');
   });
 
   it('ends every other session at once and keeps this page working', async () => {
-    const tabA = await openIssue(issue);
-    const tabB = await openIssue(otherIssue);
+    const tabA = await browser.openIssue(alice, issue);
+    const tabB = await browser.openIssue(alice, otherIssue);
     const mine = await openMySessions();
     expect(await mine.frame.locator('#sessions tr[data-current="false"]').count()).to.equal(2);
 

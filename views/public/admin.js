@@ -1,8 +1,7 @@
 // The admin page's script: live sessions, revoking a user or the whole site, the session policy and the audit log, with the page token; a denial ends the page.
 (function () {
   'use strict';
-  var token = document.querySelector('meta[name="page-token"]').content;
-  var status = document.getElementById('status');
+  var page = window.PanelGuardPage;
 
   var sessionsTable = document.getElementById('sessions');
   var sessionsFilter = document.getElementById('sessions-filter');
@@ -40,19 +39,7 @@
   // The most a reset's confirm step counts before it says "or more".
   var RESET_COUNT_LIMIT = 200;
 
-  // Denials end this page's use of its token: tables emptied, every control disabled. The headline names what happened.
-  var DENIED = {
-    token_revoked: 'Access revoked',
-    token_invalid: 'Access revoked',
-    tenant_unknown: 'Access revoked',
-    tenant_inactive: 'Access revoked',
-    resource_mismatch: 'Access revoked',
-    forbidden: 'Access denied',
-    token_missing: 'Access denied',
-    token_malformed: 'Access denied',
-    token_expired: 'Session ended',
-    token_idle: 'Session ended',
-  };
+  // Denials end this page's use of its token: tables emptied, every control disabled. Under the headline, what to do next.
   var DETAIL = {
     token_revoked: 'This page\u2019s session was ended. Reload the page to start again if you are still a site admin.',
     token_expired: 'This page reached the end of its session. Reload the page to continue.',
@@ -65,23 +52,6 @@
   var resetNotice = null;
   var sessions = { next: null, generation: 0, user: '' };
   var audit = { next: null, generation: 0, kind: '', user: '' };
-
-  function failure(code, message) {
-    return { code: code, message: message };
-  }
-
-  function showStatus(className, code, headline, detail) {
-    status.className = className;
-    if (code) status.setAttribute('data-code', code);
-    else status.removeAttribute('data-code');
-    status.textContent = '';
-    if (headline) {
-      var strong = document.createElement('strong');
-      strong.textContent = headline + ': ';
-      status.appendChild(strong);
-    }
-    status.appendChild(document.createTextNode(detail));
-  }
 
   function endPage(error) {
     ended = true;
@@ -96,50 +66,29 @@
       control.disabled = true;
     });
     if (resetNotice && error.code === 'token_revoked') {
-      showStatus('denied', error.code, 'Site reset', resetNotice + ' This page\u2019s session ended with them; reload the page to continue.');
+      page.showStatus('denied', error.code, 'Site reset', resetNotice + ' This page\u2019s session ended with them; reload the page to continue.');
       return;
     }
-    showStatus('denied', error.code, DENIED[error.code], DETAIL[error.code] || error.message);
+    page.showStatus('denied', error.code, page.DENIED[error.code], DETAIL[error.code] || error.message);
   }
 
   function showFailure(error) {
     if (ended) return;
-    if (DENIED[error.code]) {
+    if (page.DENIED[error.code]) {
       endPage(error);
       return;
     }
     if (error.code === 'bad_request') {
-      showStatus('invalid', error.code, '', error.message);
+      page.showStatus('invalid', error.code, '', error.message);
       return;
     }
     // Store down, server error, network: not a verdict on this page, so every control stays to try again.
-    showStatus('unavailable', error.code, 'Unavailable', error.message);
+    page.showStatus('unavailable', error.code, 'Unavailable', error.message);
   }
 
   /** Answers { body, headers }; a failure is thrown as the server's { code, message }. */
   function call(method, path, body) {
-    var init = { method: method, headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    return fetch('/api/admin' + path, init).then(
-      function (response) {
-        if (response.status === 204) return { body: null, headers: response.headers };
-        return response.json().then(
-          function (payload) {
-            if (!response.ok) throw (payload && payload.error) || failure('internal_error', 'Request failed (' + response.status + ').');
-            return { body: payload, headers: response.headers };
-          },
-          function () {
-            throw failure('internal_error', 'The app answered ' + response.status + ' with something that is not JSON.');
-          }
-        );
-      },
-      function () {
-        throw failure('network_error', 'The app could not be reached; try again.');
-      }
-    );
+    return page.call(method, '/api/admin' + path, body);
   }
 
   function query(params) {
@@ -151,25 +100,11 @@
     return parts.length === 0 ? '' : '?' + parts.join('&');
   }
 
-  /** Keeps `button` disabled while `promise` runs, so an action is not sent twice. */
+  /** Keeps `button` disabled while `promise` runs; once this page has ended, it stays disabled. */
   function during(button, promise) {
-    button.disabled = true;
-    function release() {
-      if (!ended) button.disabled = false;
-    }
-    return promise.then(release, release);
-  }
-
-  function when(epochMs) {
-    return epochMs === null || epochMs === undefined ? '\u2014' : new Date(epochMs).toLocaleString();
-  }
-
-  function cell(row, text, className) {
-    var td = document.createElement('td');
-    if (className) td.className = className;
-    td.textContent = text === null || text === undefined || text === '' ? '\u2014' : String(text);
-    row.appendChild(td);
-    return td;
+    return page.during(button, promise, function () {
+      return ended;
+    });
   }
 
   function confirmation(value) {
@@ -183,12 +118,12 @@
     row.setAttribute('data-session-id', session.id);
     row.setAttribute('data-account-id', session.accountId);
     row.setAttribute('data-resource', session.resource);
-    cell(row, session.accountId, 'user');
-    cell(row, session.resource, 'resource');
-    cell(row, session.device || 'Unknown device', 'device');
-    cell(row, session.ip, 'ip');
-    cell(row, when(session.startedAt), 'started');
-    cell(row, when(session.lastSeenAt), 'last-seen');
+    page.cell(row, session.accountId, 'user');
+    page.cell(row, session.resource, 'resource');
+    page.cell(row, session.device || 'Unknown device', 'device');
+    page.cell(row, session.ip, 'ip');
+    page.cell(row, page.when(session.startedAt), 'started');
+    page.cell(row, page.when(session.lastSeenAt), 'last-seen');
     var actions = document.createElement('td');
     actions.className = 'actions';
     var revoke = document.createElement('button');
@@ -237,13 +172,13 @@
     return call('DELETE', '/users/' + encodeURIComponent(accountId) + '/sessions').then(
       function (result) {
         var confirmed = result.headers.get('Revocation-Confirmed');
-        showStatus('done', null, '', 'Revoked ' + accountId + (confirmed ? '; ' + confirmed + ' nodes confirmed.' : '.'));
+        page.showStatus('done', null, '', 'Revoked ' + accountId + (confirmed ? '; ' + confirmed + ' nodes confirmed.' : '.'));
         return refreshAll().then(function () {
           return true;
         });
       },
       function (error) {
-        if (error.code === 'not_found') showStatus('invalid', error.code, '', 'No such user: ' + accountId + ' has no sessions and no record on this site.');
+        if (error.code === 'not_found') page.showStatus('invalid', error.code, '', 'No such user: ' + accountId + ' has no sessions and no record on this site.');
         else showFailure(error);
         return false;
       }
@@ -254,7 +189,7 @@
     event.preventDefault();
     var accountId = revokeAccount.value.trim();
     if (accountId === '') {
-      showStatus('invalid', 'bad_request', '', 'Enter the account ID of the user to revoke.');
+      page.showStatus('invalid', 'bad_request', '', 'Enter the account ID of the user to revoke.');
       revokeAccount.focus();
       return;
     }
@@ -308,7 +243,7 @@
           resetNotice =
             'Ended ' + revoked + (revoked === 1 ? ' session' : ' sessions') +
             (result.body.confirmation ? '; ' + confirmation(result.body.confirmation) + ' nodes confirmed.' : '.');
-          showStatus('done', null, 'Site reset', resetNotice);
+          page.showStatus('done', null, 'Site reset', resetNotice);
           return refreshAll();
         },
         function (error) {
@@ -365,7 +300,7 @@
           policyError.className = 'hidden';
           policyError.textContent = '';
           showPolicy(result.body.policy, false);
-          showStatus(
+          page.showStatus(
             'done',
             null,
             '',
@@ -389,14 +324,14 @@
     row.setAttribute('data-record-id', String(record.id));
     row.setAttribute('data-kind', record.kind);
     if (record.accountId) row.setAttribute('data-account-id', record.accountId);
-    cell(row, when(record.at), 'at');
-    cell(row, record.kind, 'kind');
-    cell(row, record.accountId, 'user');
-    cell(row, record.actor, 'actor');
-    cell(row, record.reason, 'reason');
-    cell(row, record.resource, 'resource');
-    cell(row, record.count, 'count');
-    cell(row, confirmation(record.confirmation), 'confirmation');
+    page.cell(row, page.when(record.at), 'at');
+    page.cell(row, record.kind, 'kind');
+    page.cell(row, record.accountId, 'user');
+    page.cell(row, record.actor, 'actor');
+    page.cell(row, record.reason, 'reason');
+    page.cell(row, record.resource, 'resource');
+    page.cell(row, record.count, 'count');
+    page.cell(row, confirmation(record.confirmation), 'confirmation');
     return row;
   }
 
