@@ -252,6 +252,8 @@ function nodeEnvironment(settings: Settings, sim: HostSimulator, balancer: Balan
     PAGE_TOKEN_SECRET: settings.pageTokenSecret,
     CONNECT_KEYS_CDN_URL: sim.keysUrl,
     LOG_LEVEL: settings.logLevel,
+    // The local balancer adds X-Forwarded-For; the sessions pages then show the browser's address, not the balancer's.
+    TRUST_PROXY: 'loopback',
   };
 }
 

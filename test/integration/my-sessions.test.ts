@@ -90,6 +90,18 @@ describe('my sessions API', function () {
     expect((await stack.api(bobs, 'GET', ISSUE.issueId)).status).to.equal(200);
   });
 
+  it('records the client address from X-Forwarded-For only when TRUST_PROXY names the proxy', async () => {
+    const forwarded = { 'x-forwarded-for': '203.0.113.9' };
+    await fetch(stack.sim.panelUrl('issue-notes', ISSUE, ALICE), { headers: forwarded });
+    const untrusted = (await mySessions(await myPage(ALICE))).find((s) => !s.current) as Session & { ip: string };
+    expect(untrusted.ip).to.not.equal('203.0.113.9');
+    await stack.stop();
+    stack = await startStack({ env: { TRUST_PROXY: 'loopback' } });
+    await fetch(stack.sim.panelUrl('issue-notes', ISSUE, ALICE), { headers: forwarded });
+    const trusted = (await mySessions(await myPage(ALICE))).find((s) => !s.current) as Session & { ip: string };
+    expect(trusted.ip).to.equal('203.0.113.9');
+  });
+
   it('answers 403 to an issue panel\'s token and 400 to an id that cannot be one', async () => {
     const issueTab = await panel(ALICE);
     expect((await call('GET', '/api/me/sessions', issueTab)).status).to.equal(403);
