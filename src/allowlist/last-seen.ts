@@ -48,11 +48,4 @@ export class LastSeenTracker {
     }
     return batch.length;
   }
-
-  /** Tokens whose newest use is not yet written. */
-  pending(): number {
-    let count = 0;
-    for (const known of this.seen.values()) if (known.dirty) count += 1;
-    return count;
-  }
 }

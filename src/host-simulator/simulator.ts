@@ -307,7 +307,9 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     };
   }
 
+  /** Stops serving; a second call does nothing (a test may take the host down before its teardown does). */
   async close(): Promise<void> {
+    if (!this.server.listening) return;
     await new Promise<void>((resolve, reject) => {
       this.server.close((error) => (error ? reject(error) : resolve()));
       this.server.closeAllConnections();

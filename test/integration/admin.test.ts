@@ -113,6 +113,20 @@ describe('admin API', function () {
       expect((await pageToken('admin', ADMIN)).token).to.be.a('string');
     });
 
+    it('keeps the host\'s word on a site admin briefly, and answers 503 when the host cannot be asked and nothing is kept', async () => {
+      stack.sim.directory.add({ accountId: '557058:second-admin', displayName: 'Second Admin', siteAdmin: true });
+      const [first, again, other] = [stack.sim.pageUrl('admin', ADMIN), stack.sim.pageUrl('admin', ADMIN), stack.sim.pageUrl('admin', '557058:second-admin')];
+      expect((await fetch(first)).status).to.equal(200);
+      // The Connect JWTs stay valid without the host; only the question "is this a site admin?" needs it.
+      await stack.sim.close();
+      const kept = await fetch(again);
+      expect(kept.status).to.equal(200);
+      expect(pageTokenOf(await kept.text())).to.be.a('string');
+      const unasked = await fetch(other);
+      expect(unasked.status).to.equal(503);
+      expect(pageTokenOf(await unasked.text())).to.equal(null);
+    });
+
     it('lets an operator token act on its own tenant only', async () => {
       const bob = await panelToken(BOB);
       const elsewhere = await call('GET', '/api/admin/sessions', OTHER_TENANT_SECRET);
@@ -209,7 +223,6 @@ describe('admin API', function () {
       expect(changed.status).to.equal(200);
       expect(changed.body).to.deep.equal({ policy });
       expect((await call('GET', '/api/admin/policy', admin)).body).to.deep.equal({ policy, isDefault: false });
-      await stack.app.audit.drain();
       const audit = await call('GET', '/api/admin/audit?kind=policy', admin);
       expect(audit.body.records).to.have.length(1);
       expect((audit.body.records as Record<string, unknown>[])[0]).to.include({ kind: 'policy', actor: `admin:${ADMIN}` });

@@ -139,6 +139,30 @@ describe('idle timeout and absolute lifetime', () => {
     expect(store.touches).to.have.length(1);
   });
 
+  it('answers a revocation and a policy change only once their audit records are written', async () => {
+    const one = node();
+    await mint(one);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const append = store.appendAudit.bind(store);
+    store.appendAudit = async (record) => {
+      await gate;
+      await append(record);
+    };
+    const revoking = one.allowlist.revoke({ kind: 'user', clientKey: SITE, accountId: 'alice' }, { actor: 'test', reason: 'user_removed' });
+    const changing = one.core.policies.set(SITE, { idleTimeoutSeconds: 120, absoluteLifetimeSeconds: 600 }, 'admin:ada');
+    const settled = async <T>(promise: Promise<T>) => Promise.race([promise.then(() => 'done'), new Promise((resolve) => setImmediate(() => resolve('pending')))]);
+    expect(await settled(revoking)).to.equal('pending');
+    expect(await settled(changing)).to.equal('pending');
+    release();
+    expect((await revoking).count).to.equal(1);
+    expect((await changing).ok).to.equal(true);
+    const kinds = (await store.listAudit({ clientKey: SITE, limit: 10 })).records.map((r) => r.kind);
+    expect(kinds).to.include.members(['revoke', 'policy']);
+  });
+
   it('honours a use another node wrote over its own older cached copy, rather than refusing', async () => {
     const first = node();
     const second = node();
