@@ -50,8 +50,6 @@
   var ended = false;
   // Set once a reset succeeds: the reset ends this page's session too, and the denial that follows should say so.
   var resetNotice = null;
-  var sessions = { next: null, generation: 0, user: '' };
-  var audit = { next: null, generation: 0, kind: '', user: '' };
 
   function endPage(error) {
     ended = true;
@@ -140,30 +138,51 @@
     return row;
   }
 
-  /** A fresh load replaces the table; `more` appends the next page. A newer load makes older answers moot. */
-  function loadSessions(more) {
-    if (ended) return Promise.resolve();
-    if (!more) {
-      sessions.generation += 1;
-      sessions.user = sessionsUser.value.trim();
-    }
-    var generation = sessions.generation;
-    sessionsTable.setAttribute('aria-busy', 'true');
-    var params = { user: sessions.user, limit: PAGE_SIZE, after: more ? sessions.next : '' };
-    return call('GET', '/sessions' + query(params)).then(function (result) {
-      if (ended || generation !== sessions.generation) return;
-      var body = sessionsTable.tBodies[0];
-      if (!more) body.textContent = '';
-      result.body.sessions.forEach(function (session) {
-        body.appendChild(sessionRow(session));
-      });
-      sessions.next = result.body.next;
-      sessionsMore.classList.toggle('hidden', sessions.next === null);
-      sessionsEmpty.classList.toggle('hidden', body.rows.length > 0);
-      sessionsTable.removeAttribute('aria-busy');
-      sessionsTable.setAttribute('data-loaded', 'true');
-    }, showFailure);
+  /**
+   * A table filled page by page. `load(false)` reads the filters afresh and replaces the rows; `load(true)`
+   * appends the next page. A newer load makes the answers of older ones moot.
+   */
+  function pagedTable(spec) {
+    var state = { filters: {}, next: null, generation: 0 };
+    return function load(more) {
+      if (ended) return Promise.resolve();
+      if (!more) {
+        state.generation += 1;
+        state.filters = spec.filters();
+      }
+      var generation = state.generation;
+      spec.table.setAttribute('aria-busy', 'true');
+      var params = Object.assign({ limit: PAGE_SIZE }, state.filters);
+      params[spec.cursorParam] = more ? state.next : '';
+      return call('GET', spec.path + query(params)).then(function (result) {
+        if (ended || generation !== state.generation) return;
+        var body = spec.table.tBodies[0];
+        if (!more) body.textContent = '';
+        result.body[spec.items].forEach(function (item) {
+          body.appendChild(spec.row(item));
+        });
+        state.next = result.body[spec.nextField];
+        spec.more.classList.toggle('hidden', state.next === null);
+        spec.empty.classList.toggle('hidden', body.rows.length > 0);
+        spec.table.removeAttribute('aria-busy');
+        spec.table.setAttribute('data-loaded', 'true');
+      }, showFailure);
+    };
   }
+
+  var loadSessions = pagedTable({
+    table: sessionsTable,
+    more: sessionsMore,
+    empty: sessionsEmpty,
+    path: '/sessions',
+    items: 'sessions',
+    cursorParam: 'after',
+    nextField: 'next',
+    row: sessionRow,
+    filters: function () {
+      return { user: sessionsUser.value.trim() };
+    },
+  });
 
   // ---- revoking -------------------------------------------------------------
 
@@ -335,30 +354,19 @@
     return row;
   }
 
-  function loadAudit(more) {
-    if (ended) return Promise.resolve();
-    if (!more) {
-      audit.generation += 1;
-      audit.kind = auditKind.value;
-      audit.user = auditUser.value.trim();
-    }
-    var generation = audit.generation;
-    auditTable.setAttribute('aria-busy', 'true');
-    var params = { kind: audit.kind, user: audit.user, limit: PAGE_SIZE, before: more ? audit.next : '' };
-    return call('GET', '/audit' + query(params)).then(function (result) {
-      if (ended || generation !== audit.generation) return;
-      var body = auditTable.tBodies[0];
-      if (!more) body.textContent = '';
-      result.body.records.forEach(function (record) {
-        body.appendChild(auditRow(record));
-      });
-      audit.next = result.body.nextBefore;
-      auditMore.classList.toggle('hidden', audit.next === null);
-      auditEmpty.classList.toggle('hidden', body.rows.length > 0);
-      auditTable.removeAttribute('aria-busy');
-      auditTable.setAttribute('data-loaded', 'true');
-    }, showFailure);
-  }
+  var loadAudit = pagedTable({
+    table: auditTable,
+    more: auditMore,
+    empty: auditEmpty,
+    path: '/audit',
+    items: 'records',
+    cursorParam: 'before',
+    nextField: 'nextBefore',
+    row: auditRow,
+    filters: function () {
+      return { kind: auditKind.value, user: auditUser.value.trim() };
+    },
+  });
 
   // ---- wiring ---------------------------------------------------------------
 
