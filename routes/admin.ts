@@ -66,7 +66,8 @@ export function adminRoutes(deps: AdminDeps): Router {
     try {
       await run(req, res);
     } catch (error) {
-      if (error instanceof RangeError) return sendError(res, 'bad_request', error.message === 'invalid cursor' ? 'after: not a cursor this API gave out' : error.message);
+      // Limits are validated here, so the store's RangeError can only mean a cursor it never gave out.
+      if (error instanceof RangeError) return sendError(res, 'bad_request', 'after: not a cursor this API gave out');
       log.error({ err: error, what }, 'admin request failed');
       sendError(res, 'store_unavailable');
     }
