@@ -146,6 +146,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   app.use(notFound);
   app.use(errorHandler(logger, views));
   server.on('request', app);
+  const inFlight = countRequests(server);
 
   return {
     baseUrl,
@@ -161,12 +162,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     async close() {
       if (sweepTimer !== null) clearInterval(sweepTimer);
       if (flushTimer !== null) clearInterval(flushTimer);
-      // Stop accepting, let requests in flight finish (a revocation mid-broadcast, say), then cut what lingers.
+      // Stop accepting, let requests in flight finish (a revocation mid-broadcast, say), then close every
+      // connection: kept-alive ones would otherwise hold the server open for their idle timeout.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+      await Promise.race([inFlight.drained(), new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
+      server.closeAllConnections();
       await closed;
-      clearTimeout(cut);
       // What the last interval noted is written before the store closes.
       await core.flushLastSeen().catch((error: unknown) => logger.warn({ err: error }, 'final last-seen flush failed'));
       await opened.close();
@@ -259,6 +260,27 @@ function openBus(config: Config, store: Store, clock: Clock, logger: Logger): Bu
   });
   bus.start();
   return bus;
+}
+
+/** Counts requests being answered, so a stopping server knows when the last one is done. */
+function countRequests(server: http.Server): { drained(): Promise<void> } {
+  let open = 0;
+  let waiting: (() => void) | null = null;
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    open += 1;
+    res.once('close', () => {
+      open -= 1;
+      if (open === 0) waiting?.();
+    });
+  });
+  return {
+    drained: () =>
+      open === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            waiting = resolve;
+          }),
+  };
 }
 
 function every(intervalSeconds: number, work: () => Promise<void>): NodeJS.Timeout | null {
