@@ -37,10 +37,9 @@ export function requireAdmin(allowlist: Allowlist, operators: OperatorTokens): R
     // Not an operator token: a page token, or nothing we issued.
     if (!JWT_SHAPE.test(presented)) return sendError(res, 'token_invalid');
     allowlist.check(presented, ADMIN_RESOURCE.resource).then((result) => {
-      if (!result.ok) {
-        // A live token for another page is a signed-in user without the admin page: not an admin.
-        return sendError(res, result.code === 'resource_mismatch' ? 'forbidden' : result.code, result.code === 'resource_mismatch' ? 'Only site admins may do this.' : undefined);
-      }
+      // A live token for another page is a signed-in user without the admin page: not an admin.
+      if (!result.ok && result.code === 'resource_mismatch') return sendError(res, 'forbidden', 'Only site admins may do this.');
+      if (!result.ok) return sendError(res, result.code);
       const { claims } = result.value;
       res.locals.admin = { clientKey: claims.aud, actor: `admin:${claims.sub}` } satisfies AdminCaller;
       next();

@@ -41,14 +41,16 @@ export function createMetrics({ bus, store, clock }: MetricsDeps): Metrics {
     help: 'Page tokens minted.',
     registers: [registry],
   });
-  let hits = 0;
-  let lookups = 0;
   new Gauge({
     name: 'panelguard_entry_cache_hit_ratio',
     help: 'Share of entry-state lookups answered from the cache since the node started.',
     registers: [registry],
-    collect() {
-      this.set(lookups === 0 ? 0 : hits / lookups);
+    // Derived from the lookups counter at scrape time, so the two can never disagree.
+    async collect() {
+      const { values } = await cacheLookups.get();
+      const total = values.reduce((sum, sample) => sum + sample.value, 0);
+      const hits = values.find((sample) => sample.labels.outcome === 'hit')?.value ?? 0;
+      this.set(total === 0 ? 0 : hits / total);
     },
   });
   let liveCount: { at: number; value: number } | null = null;
@@ -112,11 +114,7 @@ export function createMetrics({ bus, store, clock }: MetricsDeps): Metrics {
     registry,
     sweptEntries,
     observer: {
-      cacheLookup(outcome) {
-        cacheLookups.inc({ outcome });
-        lookups += 1;
-        if (outcome === 'hit') hits += 1;
-      },
+      cacheLookup: (outcome) => cacheLookups.inc({ outcome }),
       checked(outcome, seconds) {
         checks.inc({ outcome });
         checkSeconds.observe(seconds);
