@@ -45,11 +45,18 @@ const DRAIN_MS = 5_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long the host's word on who is a site admin is kept. */
 const SITE_ADMIN_TTL_SECONDS = 30;
+/** Repeated denials (one user, reason and resource) within this window are one audit record with a count. */
+const DENIAL_AUDIT_WINDOW_MS = 5_000;
 
 export interface AppOverrides {
   clock?: Clock;
   store?: Store;
   logger?: Logger;
+  /**
+   * A vendor's own routes, mounted after PanelGuard's and before its 404: put them behind
+   * `requirePageToken(allowlist, resourceOf)` (routes/guard.ts) to serve them to page tokens only.
+   */
+  routes?: (parts: { allowlist: Allowlist; addon: AddOn }) => express.Router;
 }
 
 export interface RunningApp {
@@ -143,6 +150,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       log: logger,
     }),
   );
+  if (overrides.routes !== undefined) app.use(overrides.routes({ allowlist, addon }));
   app.use(notFound);
   app.use(errorHandler(logger, views));
   server.on('request', app);
@@ -191,7 +199,10 @@ export function openCore(config: Config, deps: { store: Store; clock: Clock; log
   const bus = openBus(config, store, clock, logger);
   const metrics = createMetrics({ bus, store, clock });
   const cache = new NodeEntryCache({ ttlSeconds: config.cacheTtlSeconds, maxEntries: config.cacheMaxEntries });
-  const audit = storeAuditLog(store, (error) => logger.error({ err: error }, 'audit write failed'));
+  const audit = storeAuditLog(store, {
+    onError: (error) => logger.error({ err: error }, 'audit write failed'),
+    denialWindowMs: DENIAL_AUDIT_WINDOW_MS,
+  });
   const core = createCore({
     store,
     cache,

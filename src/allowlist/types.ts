@@ -123,7 +123,7 @@ export interface AuditRecord {
   /** A stable code: a deny reason, a revoke cause. */
   reason: string | null;
   resource: string | null;
-  /** How many entries a revocation ended. */
+  /** How many entries a revocation ended; for denials, how many identical ones this record stands for. */
   count: number | null;
   /** For revocations: how many nodes confirmed before the call returned. */
   confirmation: Confirmation | null;
@@ -227,7 +227,8 @@ export interface Store {
   listNotes(clientKey: string, issueId: string): Promise<Note[]>;
   addNote(note: Note): Promise<void>;
 
-  appendAudit(record: AuditRecord): Promise<void>;
+  /** Appends the records in order, all or none. */
+  appendAudit(records: readonly AuditRecord[]): Promise<void>;
   listAudit(query: AuditQuery): Promise<AuditPage>;
   /** Deletes at most `limit` audit records older than `before`; returns how many (retention). */
   deleteAuditBefore(before: EpochMs, limit: number): Promise<number>;

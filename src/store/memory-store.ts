@@ -268,10 +268,12 @@ export class MemoryStore implements Store {
     this.notes.set(note.id, { ...note });
   }
 
-  async appendAudit(record: AuditRecord): Promise<void> {
+  async appendAudit(records: readonly AuditRecord[]): Promise<void> {
     this.assertOpen();
-    this.lastAuditId += 1;
-    this.audit.push(copyAudit({ ...record, id: this.lastAuditId }));
+    for (const record of records) {
+      this.lastAuditId += 1;
+      this.audit.push(copyAudit({ ...record, id: this.lastAuditId }));
+    }
   }
 
   async listAudit(query: AuditQuery): Promise<AuditPage> {

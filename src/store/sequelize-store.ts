@@ -537,11 +537,12 @@ export class SequelizeStore implements Store {
     );
   }
 
-  async appendAudit(record: AuditRecord): Promise<void> {
-    await this.insert(
-      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected)
-       VALUES ($at, $kind, $clientKey, $accountId, $actor, $reason, $resource, $count, $confirmed, $expected)`,
-      {
+  async appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // One multi-row statement: a single commit for the whole batch, and atomic without a transaction.
+    const bind: Record<string, BindValue> = {};
+    const rows = records.map((record, i) => {
+      const values: Record<string, BindValue> = {
         at: record.at,
         kind: record.kind,
         clientKey: record.clientKey,
@@ -552,7 +553,14 @@ export class SequelizeStore implements Store {
         count: record.count,
         confirmed: record.confirmation?.confirmed ?? null,
         expected: record.confirmation?.expected ?? null,
-      },
+      };
+      for (const [name, value] of Object.entries(values)) bind[`${name}${i}`] = value;
+      return `(${Object.keys(values).map((name) => `$${name}${i}`).join(', ')})`;
+    });
+    await this.insert(
+      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected)
+       VALUES ${rows.join(', ')}`,
+      bind,
       'audit record',
     );
   }

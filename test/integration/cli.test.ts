@@ -108,7 +108,7 @@ describe('operator CLI', function () {
     await withStore(async (store) => {
       await store.putTenant({ clientKey: SITE, baseUrl: 'https://cli-test.atlassian.net', status: 'enabled', updatedAt: seeded });
       for (const seed of [ALICE_ISSUE, ALICE_OTHER_ISSUE, BOB_ISSUE]) await store.insertEntry(seed);
-      await store.appendAudit(MINT);
+      await store.appendAudit([MINT]);
     });
   });
 

@@ -37,7 +37,7 @@ async function world(store: MemoryStore = new MemoryStore()): Promise<World> {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12));
   const bus = new MemoryBus();
   const cache = new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1000 });
-  const audit = storeAuditLog(store, () => undefined);
+  const audit = storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 });
   const tokens = createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock });
   const { allowlist, removals, tenants } = createCore({ store, cache, bus, clock, tokens, audit, ttlSeconds: 600 });
   await tenants.installed(SITE, 'https://a.example.net');

@@ -281,7 +281,7 @@ describe('cluster bus', () => {
         bus,
         clock,
         tokens,
-        audit: storeAuditLog(store, () => undefined),
+        audit: storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 }),
         ttlSeconds: 600,
         observer: { cacheLookup: (outcome) => lookups.push(outcome), checked() {}, minted() {}, revoked() {} },
       });

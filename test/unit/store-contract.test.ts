@@ -818,20 +818,31 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
       }
 
       it("lists a tenant's records last appended first", async () => {
-        await store.appendAudit(anAuditRecord({ at: T0 + 1, kind: 'mint' }));
-        await store.appendAudit(anAuditRecord({ at: T0 + 2, kind: 'deny' }));
-        await store.appendAudit(anAuditRecord({ at: T0 + 3, kind: 'revoke' }));
+        await store.appendAudit([anAuditRecord({ at: T0 + 1, kind: 'mint' })]);
+        await store.appendAudit([anAuditRecord({ at: T0 + 2, kind: 'deny' })]);
+        await store.appendAudit([anAuditRecord({ at: T0 + 3, kind: 'revoke' })]);
         expect((await listed()).map((record) => record.kind)).to.deep.equal(['revoke', 'deny', 'mint']);
       });
 
+      it('appends a batch in one call, in its order, every field kept', async () => {
+        const batch = Array.from({ length: 600 }, (_, i) => anAuditRecord({ at: T0 + i, kind: i % 2 === 0 ? 'mint' : 'deny', reason: `r${i}`, count: i }));
+        await store.appendAudit(batch);
+        expect(await listed({ limit: 1000 })).to.deep.equal([...batch].reverse());
+      });
+
+      it('does nothing for an empty batch', async () => {
+        await store.appendAudit([]);
+        expect(await listed()).to.deep.equal([]);
+      });
+
       it('orders by append, even a record that carries an earlier time (another node, another clock)', async () => {
-        await store.appendAudit(anAuditRecord({ at: T0 + 3, reason: 'first' }));
-        await store.appendAudit(anAuditRecord({ at: T0 + 1, reason: 'second' }));
+        await store.appendAudit([anAuditRecord({ at: T0 + 3, reason: 'first' })]);
+        await store.appendAudit([anAuditRecord({ at: T0 + 1, reason: 'second' })]);
         expect((await listed()).map((record) => record.reason)).to.deep.equal(['second', 'first']);
       });
 
       it('gives every record an id that grows with each append', async () => {
-        for (let i = 0; i < 3; i += 1) await store.appendAudit(anAuditRecord({ clientKey: i === 1 ? OTHER_TENANT : TENANT }));
+        for (let i = 0; i < 3; i += 1) await store.appendAudit([anAuditRecord({ clientKey: i === 1 ? OTHER_TENANT : TENANT })]);
         const ids = (await store.listAudit({ clientKey: TENANT, limit: 10 })).records.map((record) => record.id);
         expect(ids).to.have.length(2);
         expect(ids[0]).to.be.greaterThan(ids[1]);
@@ -839,13 +850,13 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
       });
 
       it('returns at most limit records, the newest ones', async () => {
-        for (let i = 1; i <= 5; i += 1) await store.appendAudit(anAuditRecord({ at: T0 + i }));
+        for (let i = 1; i <= 5; i += 1) await store.appendAudit([anAuditRecord({ at: T0 + i })]);
         expect((await listed({ limit: 2 })).map((record) => record.at)).to.deep.equal([T0 + 5, T0 + 4]);
       });
 
       it("keeps other tenants' records and tenantless ones out", async () => {
-        await store.appendAudit(anAuditRecord({ clientKey: OTHER_TENANT }));
-        await store.appendAudit(anAuditRecord({ clientKey: null, kind: 'lifecycle' }));
+        await store.appendAudit([anAuditRecord({ clientKey: OTHER_TENANT })]);
+        await store.appendAudit([anAuditRecord({ clientKey: null, kind: 'lifecycle' })]);
         expect(await listed()).to.deep.equal([]);
       });
 
@@ -862,28 +873,28 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
           count: null,
           confirmation: null,
         };
-        await store.appendAudit(revoke);
-        await store.appendAudit(deny);
+        await store.appendAudit([revoke]);
+        await store.appendAudit([deny]);
         expect(await listed()).to.deep.equal([deny, revoke]);
       });
 
       it('reads back a policy change', async () => {
         const change = anAuditRecord({ kind: 'policy', actor: 'user:admin-1', accountId: null, reason: 'policy_set', count: null });
-        await store.appendAudit(change);
+        await store.appendAudit([change]);
         expect(await listed()).to.deep.equal([change]);
       });
 
       it("reads back a revocation's confirmation, and null where there is none", async () => {
         const confirmed = anAuditRecord({ at: T0 + 1, confirmation: { confirmed: 2, expected: 3 } });
         const unconfirmed = anAuditRecord({ at: T0, confirmation: null });
-        await store.appendAudit(unconfirmed);
-        await store.appendAudit(confirmed);
+        await store.appendAudit([unconfirmed]);
+        await store.appendAudit([confirmed]);
         expect(await listed()).to.deep.equal([confirmed, unconfirmed]);
       });
 
       it('is not changed when the caller mutates a confirmation it appended or read', async () => {
         const record = anAuditRecord({ confirmation: { confirmed: 2, expected: 3 } });
-        await store.appendAudit(record);
+        await store.appendAudit([record]);
         if (record.confirmation) record.confirmation.confirmed = 0;
         const [read] = await listed({ limit: 1 });
         if (read?.confirmation) read.confirmation.expected = 0;
@@ -892,12 +903,12 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
 
       describe('filtered', () => {
         beforeEach(async () => {
-          await store.appendAudit(anAuditRecord({ at: T0 + 1, kind: 'mint', accountId: 'user-1', reason: 'm1' }));
-          await store.appendAudit(anAuditRecord({ at: T0 + 2, kind: 'deny', accountId: 'user-2', reason: 'd2' }));
-          await store.appendAudit(anAuditRecord({ at: T0 + 3, kind: 'mint', accountId: 'user-2', reason: 'm2' }));
-          await store.appendAudit(anAuditRecord({ at: T0 + 4, kind: 'revoke', accountId: 'user-1', reason: 'r1' }));
-          await store.appendAudit(anAuditRecord({ at: T0 + 5, kind: 'mint', accountId: 'user-1', reason: 'm1b' }));
-          await store.appendAudit(anAuditRecord({ at: T0 + 6, kind: 'mint', clientKey: OTHER_TENANT, reason: 'other' }));
+          await store.appendAudit([anAuditRecord({ at: T0 + 1, kind: 'mint', accountId: 'user-1', reason: 'm1' })]);
+          await store.appendAudit([anAuditRecord({ at: T0 + 2, kind: 'deny', accountId: 'user-2', reason: 'd2' })]);
+          await store.appendAudit([anAuditRecord({ at: T0 + 3, kind: 'mint', accountId: 'user-2', reason: 'm2' })]);
+          await store.appendAudit([anAuditRecord({ at: T0 + 4, kind: 'revoke', accountId: 'user-1', reason: 'r1' })]);
+          await store.appendAudit([anAuditRecord({ at: T0 + 5, kind: 'mint', accountId: 'user-1', reason: 'm1b' })]);
+          await store.appendAudit([anAuditRecord({ at: T0 + 6, kind: 'mint', clientKey: OTHER_TENANT, reason: 'other' })]);
         });
 
         async function reasons(fields: Partial<AuditQuery>): Promise<Array<string | null>> {
@@ -941,7 +952,7 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
       });
 
       it('pages through five records two at a time: 2, 2, then 1 and no nextBefore', async () => {
-        for (let i = 1; i <= 5; i += 1) await store.appendAudit(anAuditRecord({ at: T0 + i }));
+        for (let i = 1; i <= 5; i += 1) await store.appendAudit([anAuditRecord({ at: T0 + i })]);
         const pages: number[][] = [];
         let before: number | undefined;
         for (;;) {
@@ -954,8 +965,8 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
       });
 
       it('gives no nextBefore when the records exactly fill the page', async () => {
-        await store.appendAudit(anAuditRecord());
-        await store.appendAudit(anAuditRecord());
+        await store.appendAudit([anAuditRecord()]);
+        await store.appendAudit([anAuditRecord()]);
         const page = await store.listAudit({ clientKey: TENANT, limit: 2 });
         expect(page.records).to.have.length(2);
         expect(page.nextBefore).to.equal(null);
@@ -974,18 +985,18 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
       }
 
       it('deletes the records older than the cutoff, of every tenant and none, and keeps the rest', async () => {
-        await store.appendAudit(anAuditRecord({ at: T0 - 2 }));
-        await store.appendAudit(anAuditRecord({ at: T0 - 1, clientKey: OTHER_TENANT }));
-        await store.appendAudit(anAuditRecord({ at: T0 - 1, clientKey: null, kind: 'lifecycle' }));
-        await store.appendAudit(anAuditRecord({ at: T0 }));
-        await store.appendAudit(anAuditRecord({ at: T0 + 1 }));
+        await store.appendAudit([anAuditRecord({ at: T0 - 2 })]);
+        await store.appendAudit([anAuditRecord({ at: T0 - 1, clientKey: OTHER_TENANT })]);
+        await store.appendAudit([anAuditRecord({ at: T0 - 1, clientKey: null, kind: 'lifecycle' })]);
+        await store.appendAudit([anAuditRecord({ at: T0 })]);
+        await store.appendAudit([anAuditRecord({ at: T0 + 1 })]);
         expect(await store.deleteAuditBefore(T0, 100)).to.equal(3);
         expect(await remainingAts()).to.deep.equal([T0 + 1, T0]);
         expect((await store.listAudit({ clientKey: OTHER_TENANT, limit: 10 })).records).to.deep.equal([]);
       });
 
       it('deletes at most limit records per call, oldest first, until none is left', async () => {
-        for (const at of [T0 - 3, T0 - 5, T0 - 1, T0 - 4, T0 - 2, T0]) await store.appendAudit(anAuditRecord({ at }));
+        for (const at of [T0 - 3, T0 - 5, T0 - 1, T0 - 4, T0 - 2, T0]) await store.appendAudit([anAuditRecord({ at })]);
         expect(await store.deleteAuditBefore(T0, 2)).to.equal(2);
         expect(await remainingAts()).to.deep.equal([T0, T0 - 2, T0 - 1, T0 - 3]);
         expect(await store.deleteAuditBefore(T0, 2)).to.equal(2);
@@ -1068,7 +1079,7 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
           ['listSettings', () => store.listSettings('clientInfo')],
           ['listNotes', () => store.listNotes(TENANT, '10001')],
           ['addNote', () => store.addNote(aNote('n1'))],
-          ['appendAudit', () => store.appendAudit(anAuditRecord())],
+          ['appendAudit', () => store.appendAudit([anAuditRecord()])],
           ['listAudit', () => store.listAudit({ clientKey: TENANT, limit: 10 })],
           ['deleteAuditBefore', () => store.deleteAuditBefore(T0, 100)],
           ['touchEntries', () => store.touchEntries([{ idHash: idHash('t1'), lastSeenAt: T0 + 1 }])],
@@ -1127,7 +1138,7 @@ describe('SequelizeStore on a SQLite file', () => {
     await first.putTombstone(aTombstone({ kind: 'resource', subject: PROJECT }));
     await first.setSetting(TENANT, 'clientInfo', { clientKey: TENANT });
     await first.addNote(aNote('n1'));
-    await first.appendAudit(anAuditRecord());
+    await first.appendAudit([anAuditRecord()]);
     await first.putPolicy(TENANT, aPolicy(), T0);
     await first.close();
 

@@ -57,9 +57,7 @@ describe('expiry sweep', () => {
 
   it('deletes audit records past their retention, and only those', async () => {
     const record = (at: number) => ({ at, kind: 'mint' as const, clientKey: 'site-a', accountId: 'alice', actor: null, reason: null, resource: null, count: 1, confirmation: null });
-    await store.appendAudit(record(NOW - 10 * DAY));
-    await store.appendAudit(record(NOW - 10 * DAY + 1));
-    await store.appendAudit(record(NOW - DAY));
+    await store.appendAudit([record(NOW - 10 * DAY), record(NOW - 10 * DAY + 1), record(NOW - DAY)]);
     const sweeper = createSweeper({ store, clock, auditRetentionMs: 7 * DAY, batchSize: 1, pause: async () => undefined });
     expect((await sweeper.sweep()).auditRecords).to.equal(2);
     expect((await store.listAudit({ clientKey: 'site-a', limit: 10 })).records.map((r) => r.at)).to.deep.equal([NOW - DAY]);

@@ -45,7 +45,7 @@ describe('idle timeout and absolute lifetime', () => {
       bus: new MemoryBus(),
       clock,
       tokens: createPageTokenCodec({ secret: 'x'.repeat(40), appKey: 'panelguard', clock }),
-      audit: storeAuditLog(store, () => undefined),
+      audit: storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 }),
       ttlSeconds: 3600,
       idleTimeoutSeconds: 300,
     });
@@ -147,9 +147,9 @@ describe('idle timeout and absolute lifetime', () => {
       release = resolve;
     });
     const append = store.appendAudit.bind(store);
-    store.appendAudit = async (record) => {
+    store.appendAudit = async (records) => {
       await gate;
-      await append(record);
+      await append(records);
     };
     const revoking = one.allowlist.revoke({ kind: 'user', clientKey: SITE, accountId: 'alice' }, { actor: 'test', reason: 'user_removed' });
     const changing = one.core.policies.set(SITE, { idleTimeoutSeconds: 120, absoluteLifetimeSeconds: 600 }, 'admin:ada');
