@@ -110,13 +110,17 @@ export function createMetrics({ bus, store, clock }: MetricsDeps): Metrics {
     },
   });
 
+  // The check's counters, bound once per label value: a labelled inc() on the hot path would hash its labels on every call.
+  const lookupsBy = boundLabels((outcome: string) => cacheLookups.labels(outcome));
+  const checksBy = boundLabels((outcome: string) => checks.labels(outcome));
+
   return {
     registry,
     sweptEntries,
     observer: {
-      cacheLookup: (outcome) => cacheLookups.inc({ outcome }),
+      cacheLookup: (outcome) => lookupsBy(outcome).inc(),
       checked(outcome, seconds) {
-        checks.inc({ outcome });
+        checksBy(outcome).inc();
         checkSeconds.observe(seconds);
       },
       minted: () => mints.inc(),
@@ -125,5 +129,18 @@ export function createMetrics({ bus, store, clock }: MetricsDeps): Metrics {
         if (revocation.confirmation.confirmed < revocation.confirmation.expected) unconfirmed.inc();
       },
     },
+  };
+}
+
+/** A counter's child per label value, made on first use and kept. */
+function boundLabels<T>(bind: (value: string) => T): (value: string) => T {
+  const bound = new Map<string, T>();
+  return (value) => {
+    let child = bound.get(value);
+    if (child === undefined) {
+      child = bind(value);
+      bound.set(value, child);
+    }
+    return child;
   };
 }

@@ -136,12 +136,23 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     generations.invalidate(scope);
   }
 
+  // The codec answers a token it remembers with the same claims object, so its id's hash is worked out once.
+  const idHashes = new WeakMap<PageTokenClaims, string>();
+  const idHashOf = (claims: PageTokenClaims): string => {
+    let idHash = idHashes.get(claims);
+    if (idHash === undefined) {
+      idHash = hashTokenId(claims.jti);
+      idHashes.set(claims, idHash);
+    }
+    return idHash;
+  };
+
   async function decide(token: string | null, resource: string): Promise<Result<Grant>> {
     if (token === null || token.length === 0) return deny('token_missing', null, resource);
     const verified = tokens.verify(token);
     if (!verified.ok) return deny(verified.code, null, resource);
     const claims = verified.value;
-    const idHash = hashTokenId(claims.jti);
+    const idHash = idHashOf(claims);
     let loaded = await loadState(idHash);
     if (!loaded.ok) return deny(loaded.code, claims, resource);
     // A validly signed token without an entry was never minted here, or its entry is gone: revoked.

@@ -42,7 +42,11 @@ export interface PageTokenOptions {
   secret: string;
   appKey: string;
   clock: Clock;
+  /** How many verified tokens to remember (default 10,000); 0 verifies every call in full. */
+  rememberVerified?: number;
 }
+
+const REMEMBER_VERIFIED = 10_000;
 
 const KEY_SALT = 'panelguard/page-token/v1';
 
@@ -78,6 +82,33 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
     return key;
   };
 
+  // A page calls with one token many times, and a signature that verified once verifies forever: only the
+  // clock can change the answer, so a remembered token is checked for expiry again and nothing else.
+  // Keyed by the whole token, so a token differing by one byte is verified in full.
+  const verified = new Map<string, PageTokenClaims>();
+  const remember = options.rememberVerified ?? REMEMBER_VERIFIED;
+
+  function verifyInFull(token: string): Result<PageTokenClaims, TokenFailure> {
+    const decoded = jwt.decode(token, { complete: true });
+    if (decoded === null || typeof decoded.payload !== 'object') return fail('token_malformed');
+    if (decoded.header.alg !== PAGE_TOKEN_ALGORITHM) return fail('token_invalid');
+    const aud = decoded.payload.aud;
+    if (typeof aud !== 'string' || aud.length === 0) return fail('token_invalid');
+    let payload: unknown;
+    try {
+      payload = jwt.verify(token, keyFor(aud), {
+        algorithms: [PAGE_TOKEN_ALGORITHM],
+        audience: aud,
+        issuer: options.appKey,
+        clockTimestamp: Math.floor(options.clock.now() / 1000),
+      });
+    } catch (error) {
+      return fail(error instanceof jwt.TokenExpiredError ? 'token_expired' : 'token_invalid');
+    }
+    // Frozen: a remembered token's claims are handed to every request that carries it.
+    return isClaims(payload) ? ok(Object.freeze(payload)) : fail('token_invalid');
+  }
+
   return {
     issue({ clientKey, accountId, resource, ttlSeconds }) {
       const now = options.clock.now();
@@ -96,23 +127,20 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
     },
 
     verify(token) {
-      const decoded = jwt.decode(token, { complete: true });
-      if (decoded === null || typeof decoded.payload !== 'object') return fail('token_malformed');
-      if (decoded.header.alg !== PAGE_TOKEN_ALGORITHM) return fail('token_invalid');
-      const aud = decoded.payload.aud;
-      if (typeof aud !== 'string' || aud.length === 0) return fail('token_invalid');
-      let payload: unknown;
-      try {
-        payload = jwt.verify(token, keyFor(aud), {
-          algorithms: [PAGE_TOKEN_ALGORITHM],
-          audience: aud,
-          issuer: options.appKey,
-          clockTimestamp: Math.floor(options.clock.now() / 1000),
-        });
-      } catch (error) {
-        return fail(error instanceof jwt.TokenExpiredError ? 'token_expired' : 'token_invalid');
+      const known = verified.get(token);
+      if (known !== undefined) {
+        // jsonwebtoken's rule: expired once the clock reaches exp.
+        if (Math.floor(options.clock.now() / 1000) < known.exp) return ok(known);
+        verified.delete(token);
+        return fail('token_expired');
       }
-      return isClaims(payload) ? ok(payload) : fail('token_invalid');
+      const result = verifyInFull(token);
+      if (result.ok && remember > 0) {
+        // The oldest remembered token makes room: Map keeps insertion order.
+        if (verified.size >= remember) verified.delete(verified.keys().next().value as string);
+        verified.set(token, result.value);
+      }
+      return result;
     },
   };
 }
