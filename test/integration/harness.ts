@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Clock } from '../../src/allowlist/types';
-import { startApp, type RunningApp } from '../../src/app';
+import { startApp, type AppOverrides, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
 import { createLogger } from '../../src/logger';
@@ -57,6 +57,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** The simulated site's clientKey (random by default). */
   clientKey?: string;
+  /** A vendor's own routes, as startApp takes them. */
+  routes?: AppOverrides['routes'];
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -79,7 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       LOG_LEVEL: 'info',
       ...options.env,
     });
-    const app = await startApp(config, { logger: createLogger('info', logs), clock: options.clock });
+    const app = await startApp(config, { logger: createLogger('info', logs), clock: options.clock, routes: options.routes });
     port = app.port;
     return app;
   };
