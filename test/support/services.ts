@@ -59,7 +59,7 @@ async function withAdminClient(use: (client: pg.Client) => Promise<unknown>): Pr
 const probes = new Map<Service, Promise<string | null>>();
 
 /** null when the service answers; otherwise one sentence naming it, its address and what went wrong. */
-function probe(service: Service): Promise<string | null> {
+export function probe(service: Service): Promise<string | null> {
   let result = probes.get(service);
   if (result === undefined) {
     result = service === 'postgres' ? probePostgres() : probeRedis();
