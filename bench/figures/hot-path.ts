@@ -1,0 +1,148 @@
+/**
+ * Figures 1 and 5: throughput of one route served plain, behind PanelGuard's guard (cache hit) and behind
+ * ACE's checkValidToken(), measured by a load generator in another process in interleaved rounds; then,
+ * under the same load, users revoked one after another.
+ */
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { summarizeProfile } from '../lib/profile';
+import type { BenchContext, FigureResult, Measurement } from '../lib/report';
+import { startWorker, type Worker } from '../lib/process';
+import { distribution, median } from '../lib/stats';
+import {
+  routeUrl,
+  type LoadResult,
+  type LoadRun,
+  type RevokeUnderLoad,
+  type RevokeUnderLoadResult,
+  type Route,
+  type StartedServer,
+} from '../hot-path/protocol';
+
+const ROUTES: Route[] = ['plain', 'guard', 'ace'];
+const LABEL: Record<Route, string> = { plain: 'plain route', guard: 'guard (cache hit)', ace: "ACE's checkValidToken()" };
+const CONNECTIONS = 10;
+const USERS = 200;
+const REVOKED_USERS = 100;
+
+export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
+  const rounds = ctx.quick ? 2 : 5;
+  const seconds = ctx.quick ? 2 : 8;
+  const profile = ctx.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`];
+  const server = startWorker(path.join(__dirname, '..', 'hot-path', 'server.ts'), {}, profile);
+  let load: Worker | null = null;
+  try {
+    ctx.log(`figure 1: starting the server and rendering ${USERS} panels`);
+    const started = await server.ask<StartedServer>({ kind: 'start', users: USERS });
+    load = startWorker(path.join(__dirname, '..', 'hot-path', 'load.ts'));
+    const user = started.tokens[started.tokens.length - 1];
+    // Plain gets the very same bearer header as the guard: the requests differ only in the path.
+    const authorization: Record<Route, string> = { plain: `Bearer ${user.pageToken}`, guard: `Bearer ${user.pageToken}`, ace: `JWT ${user.aceToken}` };
+    const run = (route: Route, runSeconds: number) =>
+      load!.ask<LoadResult>({ kind: 'load', url: routeUrl(started.baseUrl, route), authorization: authorization[route], connections: CONNECTIONS, seconds: runSeconds } satisfies LoadRun);
+
+    ctx.log('figure 1: warm-up');
+    for (const route of ROUTES) await run(route, 1);
+    const byRound: Record<Route, LoadResult>[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // Each round starts with the next route, so no route always runs first or last.
+      const order = ROUTES.map((_, i) => ROUTES[(i + round) % ROUTES.length]);
+      const results = {} as Record<Route, LoadResult>;
+      for (const route of order) results[route] = await run(route, seconds);
+      byRound.push(results);
+      ctx.log(`figure 1: round ${round + 1}/${rounds}: ${ROUTES.map((r) => `${r} ${results[r].rps.toFixed(0)}/s`).join(', ')}`);
+    }
+    const failed = byRound.reduce((sum, r) => sum + ROUTES.reduce((s, route) => s + r[route].failed, 0), 0);
+    const rps = (route: Route) => median(byRound.map((r) => r[route].rps));
+    const guardOverPlain = byRound.map((r) => r.guard.rps / r.plain.rps);
+    const guardOverAce = byRound.map((r) => r.guard.rps / r.ace.rps);
+    const how = `${rounds} interleaved rounds of ${seconds} s, ${CONNECTIONS} connections`;
+    const measurements: Measurement[] = [
+      ...ROUTES.map((route) => ({
+        figure: '1',
+        name: LABEL[route],
+        value: rps(route),
+        unit: 'req/s',
+        note: `median of ${how}; p99 latency ${median(byRound.map((r) => r[route].latencyP99Ms)).toFixed(1)} ms`,
+      })),
+      {
+        figure: '1',
+        name: 'guard / plain',
+        value: median(guardOverPlain),
+        unit: 'x',
+        target: { op: '>=', value: 0.9 },
+        note: `median of per-round ratios: ${guardOverPlain.map((v) => v.toFixed(2)).join(', ')}`,
+      },
+      {
+        figure: '1',
+        name: 'guard / ACE',
+        value: median(guardOverAce),
+        unit: 'x',
+        target: { op: '>=', value: 2.5 },
+        note: `median of per-round ratios: ${guardOverAce.map((v) => v.toFixed(2)).join(', ')}`,
+      },
+      { figure: '1', name: 'failed requests in these runs', value: failed, unit: 'requests', target: { op: '=', value: 0 } },
+    ];
+
+    ctx.log(`figure 5: revoking ${REVOKED_USERS} users one after another under load`);
+    const underLoad = await load.ask<RevokeUnderLoadResult>({
+      kind: 'revoke-under-load',
+      baseUrl: started.baseUrl,
+      operatorToken: started.operatorToken,
+      tokens: started.tokens.map(({ accountId, pageToken }) => ({ accountId, pageToken })),
+      revoke: started.tokens.slice(0, REVOKED_USERS).map((t) => t.accountId),
+      connections: CONNECTIONS,
+      warmupSeconds: ctx.quick ? 1 : 3,
+    } satisfies RevokeUnderLoad);
+    const revokeMs = distribution(underLoad.revokeMs);
+    const context = `${underLoad.requests.toLocaleString('en-US')} requests at ${underLoad.rps.toFixed(0)}/s over ${USERS} users' tokens`;
+    measurements.push(
+      {
+        figure: '5',
+        name: 'revoked-token requests served after the revocation returned',
+        value: underLoad.servedAfterRevocation,
+        unit: 'requests',
+        target: { op: '=', value: 0 },
+        note: `of ${underLoad.sentAfterRevocation.toLocaleString('en-US')} sent after it; ${context}`,
+      },
+      {
+        figure: '5',
+        name: 'live tokens refused',
+        value: underLoad.liveRefused,
+        unit: 'requests',
+        target: { op: '=', value: 0 },
+        note: `${REVOKED_USERS} revocations, each call p50 ${revokeMs.p50.toFixed(1)} ms, p99 ${revokeMs.p99.toFixed(1)} ms`,
+      },
+    );
+    return {
+      measurements,
+      samples: { 'revoke a user under load (ms)': underLoad.revokeMs },
+      details: { rounds: byRound, connections: CONNECTIONS, seconds, underLoad: { ...underLoad, revokeMs: undefined } },
+    };
+  } finally {
+    await load?.close();
+    await server.ask({ kind: 'stop' }).catch(() => undefined);
+    await server.close();
+    if (ctx.profileDir !== undefined) reportProfile(ctx, ctx.profileDir);
+  }
+}
+
+/** The server's profile, read back: where a guarded request's time goes (the main thread's profile is the largest). */
+function reportProfile(ctx: BenchContext, dir: string): void {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size);
+  if (files.length === 0) return;
+  const summary = summarizeProfile(files[0], 15, ['allowlist.ts', 'page-token.ts', 'guard.ts', 'entry-cache.ts', 'metrics.ts', 'checkValidToken', 'authentication.js']);
+  const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
+  const lines = [
+    `CPU profile ${files[0]} (${(summary.totalMs / 1000).toFixed(1)} s sampled; all three routes and figure 5)`,
+    'self time:',
+    ...summary.self.map((l) => `  ${pct(l.self)}  ${l.where}`),
+    'inclusive time of the checks:',
+    ...summary.focused.slice(0, 15).map((l) => `  ${pct(l.inclusive)}  ${l.where}`),
+  ];
+  writeFileSync(path.join(dir, 'summary.txt'), `${lines.join('\n')}\n`);
+  ctx.log(lines.join('\n'));
+}
