@@ -18,6 +18,8 @@ export interface ClusterOptions {
   size?: number;
   /** Per-node overrides, e.g. a DATABASE_URL or REDIS_URL through a proxy the test can cut. */
   nodeEnv?: (index: number, defaults: Record<string, string>) => Record<string, string>;
+  /** The simulated site's clientKey (random by default): known before the nodes start, e.g. to bind an OPERATOR_TOKEN to it. */
+  clientKey?: string;
 }
 
 export interface ClusterStack {
@@ -48,6 +50,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
   const size = options.size ?? 3;
   const database = await createTestDatabase();
   const sim = await startHostSimulator({
+    clientKey: options.clientKey,
     users: [
       { accountId: ALICE, displayName: 'Alice', active: true, siteAdmin: false },
       { accountId: BOB, displayName: 'Bob', active: true, siteAdmin: false },
