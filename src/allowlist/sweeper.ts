@@ -10,7 +10,7 @@ export interface SweeperDeps {
   clock: Clock;
   /** How long audit records are kept; none are deleted when omitted. */
   auditRetentionMs?: number;
-  /** Rows per statement. */
+  /** Rows per statement at most; fewer when a statement takes longer than BATCH_TARGET_MS. */
   batchSize?: number;
   /** Lets other work run between batches (the event loop, in production). */
   pause?: () => Promise<void>;
@@ -29,6 +29,18 @@ export interface Sweeper {
 /** A margin past expiry, so that a node whose clock runs behind never finds a token it still deems current deleted. */
 export const SWEEP_GRACE_MS = 60 * 60 * 1000;
 const DEFAULT_BATCH = 1_000;
+/**
+ * How long one delete may hold the store's writer. Every other write (a mint, a revocation) waits behind it;
+ * on SQLite a batch of 1,000 rows in a table of millions took 130 ms, so batches shrink to fit this.
+ */
+export const BATCH_TARGET_MS = 20;
+const MIN_BATCH = 50;
+
+/** The next batch's size: scaled to take about BATCH_TARGET_MS, at most doubling, within [MIN_BATCH, max]. */
+export function nextBatchSize(size: number, tookMs: number, max: number): number {
+  const fitted = tookMs <= 0 ? size * 2 : Math.round((size * BATCH_TARGET_MS) / tookMs);
+  return Math.max(Math.min(MIN_BATCH, max), Math.min(max, size * 2, fitted));
+}
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -37,21 +49,24 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
   const pause = deps.pause ?? nextTurn;
   let running: Promise<SweepResult> | null = null;
 
-  async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
+  async function inBatches(deleteBatch: (limit: number) => Promise<number>): Promise<number> {
     let total = 0;
+    let size = batchSize;
     for (;;) {
-      const deleted = await deleteBatch();
+      const started = deps.clock.now();
+      const deleted = await deleteBatch(size);
       total += deleted;
-      if (deleted < batchSize) return total;
+      if (deleted < size) return total;
+      size = nextBatchSize(size, deps.clock.now() - started, batchSize);
       await pause();
     }
   }
 
   async function sweepAll(): Promise<SweepResult> {
     const now = deps.clock.now();
-    const entries = await inBatches(() => deps.store.sweepExpired(now - SWEEP_GRACE_MS, batchSize));
+    const entries = await inBatches((limit) => deps.store.sweepExpired(now - SWEEP_GRACE_MS, limit));
     const retention = deps.auditRetentionMs;
-    const auditRecords = retention === undefined ? 0 : await inBatches(() => deps.store.deleteAuditBefore(now - retention, batchSize));
+    const auditRecords = retention === undefined ? 0 : await inBatches((limit) => deps.store.deleteAuditBefore(now - retention, limit));
     return { entries, auditRecords };
   }
 
