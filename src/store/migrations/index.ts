@@ -4,10 +4,12 @@ import type { RunnableMigration } from 'umzug';
 import * as initial from './0001-initial';
 import * as auditConfirmation from './0002-audit-confirmation';
 import * as policiesAndPaging from './0003-policies-and-paging';
+import * as entriesFillfactor from './0004-entries-fillfactor';
 
 // Append only: a name, once shipped, is recorded in every database that ran it.
 export const migrations: RunnableMigration<QueryInterface>[] = [
   { name: '0001-initial', up: initial.up, down: initial.down },
   { name: '0002-audit-confirmation', up: auditConfirmation.up, down: auditConfirmation.down },
   { name: '0003-policies-and-paging', up: policiesAndPaging.up, down: policiesAndPaging.down },
+  { name: '0004-entries-fillfactor', up: entriesFillfactor.up, down: entriesFillfactor.down },
 ];
