@@ -9,7 +9,7 @@ import type { LastSeenTracker } from './last-seen';
 import { absoluteDeadline, idleDeadline } from './policy';
 import { covers, type ResourceRef } from './resource';
 import { fail, ok, type DenyCode, type Result } from './result';
-import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, Policy, RevokeScope, Store } from './types';
+import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, MintState, Policy, RevokeScope, Store } from './types';
 
 /** How a check found its entry state: in the cache, in the store after a miss, or in the store because the cache is not trusted. */
 export type CacheLookup = 'hit' | 'miss' | 'bypass';
@@ -291,18 +291,16 @@ function judge(
 
 /** Nothing is minted for an inactive tenant, a removed user or a deleted resource. Answers the tenant's policy, if set. */
 async function mayMint(store: Store, request: MintRequest): Promise<Result<Policy | null>> {
+  let state: MintState;
   try {
-    const tenant = await store.getTenant(request.clientKey);
-    if (tenant === null) return fail('tenant_unknown');
-    if (tenant.status !== 'enabled') return fail('tenant_inactive');
-    const user = await store.getTombstone(request.clientKey, 'user', request.accountId);
-    if (user !== null && (user.liftedAt === null || request.connectIssuedAt <= user.removedEventAt)) return fail('forbidden');
-    for (const resource of [request.target.resource, request.target.parent]) {
-      if (resource === null) continue;
-      if ((await store.getTombstone(request.clientKey, 'resource', resource)) !== null) return fail('forbidden');
-    }
-    return ok(await store.getPolicy(request.clientKey));
+    state = await store.loadMintState(request.clientKey, request.accountId, request.target.resource, request.target.parent);
   } catch {
     return fail('store_unavailable');
   }
+  if (state.tenantStatus === null) return fail('tenant_unknown');
+  if (state.tenantStatus !== 'enabled') return fail('tenant_inactive');
+  const user = state.userRemoval;
+  if (user !== null && (user.liftedAt === null || request.connectIssuedAt <= user.removedEventAt)) return fail('forbidden');
+  if (state.resourceRemoved) return fail('forbidden');
+  return ok(state.policy);
 }

@@ -32,6 +32,17 @@ export interface AllowlistEntry {
  * What a check needs to decide about one entry, read in one go: the entry, its
  * tenant's status and the newest removal that applies to it.
  */
+/** What minting a token for a user and resource depends on, read at once. */
+export interface MintState {
+  /** null when the tenant has no record. */
+  tenantStatus: TenantStatus | null;
+  /** The user's tombstone, lifted or not; null when the user was never removed. */
+  userRemoval: { removedEventAt: EpochMs; liftedAt: EpochMs | null } | null;
+  /** The resource or its parent has a tombstone (deleted issue or project). */
+  resourceRemoved: boolean;
+  policy: Policy | null;
+}
+
 export interface EntryState {
   entry: AllowlistEntry;
   /** null when the tenant has no record (never installed, or deleted). */
@@ -186,6 +197,8 @@ export interface Store {
   insertEntry(entry: AllowlistEntry): Promise<void>;
   /** The entry with its tenant status and newest applicable removal, or null when unknown. */
   loadEntryState(idHash: string): Promise<EntryState | null>;
+  /** Everything a mint must consult, in one read (a page render's hot path). */
+  loadMintState(clientKey: string, accountId: string, resource: string, parent: string | null): Promise<MintState>;
   /** Marks every live (not yet revoked) entry in scope revoked; returns how many changed. */
   revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number>;
   /**

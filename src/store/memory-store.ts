@@ -7,6 +7,7 @@ import type {
   EntryPage,
   EntryQuery,
   EntryState,
+  MintState,
   EpochMs,
   LastSeen,
   Note,
@@ -100,6 +101,19 @@ export class MemoryStore implements Store {
     this.assertOpen();
     if (this.entries.has(entry.idHash)) throw new DuplicateKeyError('allowlist entry');
     this.entries.set(entry.idHash, { ...entry });
+  }
+
+  async loadMintState(clientKey: string, accountId: string, resource: string, parent: string | null): Promise<MintState> {
+    this.assertOpen();
+    const user = this.tombstones.get(tombstoneKey(clientKey, 'user', accountId));
+    const removed = (subject: string | null) => subject !== null && this.tombstones.has(tombstoneKey(clientKey, 'resource', subject));
+    const policy = this.policies.get(clientKey)?.policy;
+    return {
+      tenantStatus: this.tenants.get(clientKey)?.status ?? null,
+      userRemoval: user ? { removedEventAt: user.removedEventAt, liftedAt: user.liftedAt } : null,
+      resourceRemoved: removed(resource) || removed(parent),
+      policy: policy ? { ...policy } : null,
+    };
   }
 
   async loadEntryState(idHash: string): Promise<EntryState | null> {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { QueryTypes, Sequelize, UniqueConstraintError } from 'sequelize';
+import sqlite3 from 'sqlite3';
 import { SequelizeStorage, Umzug } from 'umzug';
 import type {
   AllowlistEntry,
@@ -14,6 +15,7 @@ import type {
   EntryPage,
   EntryQuery,
   EntryState,
+  MintState,
   EpochMs,
   LastSeen,
   Note,
@@ -55,10 +57,12 @@ export async function openSequelizeStore(url: string, options: SequelizeStoreOpt
     // The URL is not echoed: it may carry a password.
     throw new Error('DATABASE_URL must start with sqlite: or postgres://');
   }
+  let reader: Sequelize | null = null;
   try {
     if (storage !== null) {
       await tuneSqlite(sequelize, storage === ':memory:');
       await migrate(sequelize, options.logging === true);
+      if (storage !== ':memory:') reader = await openSqliteReader(storage, logging);
     } else {
       await withMigrationLock(url, () => migrate(sequelize, options.logging === true));
     }
@@ -66,7 +70,23 @@ export async function openSequelizeStore(url: string, options: SequelizeStoreOpt
     await sequelize.close();
     throw err;
   }
-  return new SequelizeStore(sequelize);
+  return new SequelizeStore(sequelize, reader);
+}
+
+/**
+ * A read-only connection of its own for SQLite's reads. Sequelize runs every statement outside a transaction on
+ * one connection, so a check would otherwise queue behind any write, a sweep's delete of a thousand rows
+ * included; with WAL, a reader on another connection sees every committed write and is never blocked by one.
+ */
+async function openSqliteReader(storage: string, logging: false | ((sql: string) => void)): Promise<Sequelize> {
+  const reader = new Sequelize({ dialect: 'sqlite', storage, logging, dialectOptions: { mode: sqlite3.OPEN_READONLY } });
+  try {
+    await reader.query('PRAGMA busy_timeout=5000', { type: QueryTypes.SELECT });
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+  return reader;
 }
 
 /** The file path (absolute) or `:memory:` named by a `sqlite:` URL; null for any other URL. */
@@ -201,6 +221,28 @@ interface AuditRow {
 const ENTRY_COLUMNS = `id_hash, client_key, account_id, resource, parent, created_at, expires_at,
        last_seen_at, ip, user_agent, revoked_at, revoke_reason`;
 
+// A mint's one read: tenant, the user's tombstone, a removed resource or parent, and the policy, as scalar
+// subqueries of a FROM-less SELECT (valid on SQLite and PostgreSQL), each served by a primary key.
+const LOAD_MINT_STATE_SQL = `
+SELECT
+  (SELECT status FROM tenants WHERE client_key = $clientKey) AS tenant_status,
+  (SELECT COUNT(*) FROM tombstones WHERE client_key = $clientKey AND kind = 'user' AND subject = $accountId) AS user_removed,
+  (SELECT removed_event_at FROM tombstones WHERE client_key = $clientKey AND kind = 'user' AND subject = $accountId) AS user_removed_event_at,
+  (SELECT lifted_at FROM tombstones WHERE client_key = $clientKey AND kind = 'user' AND subject = $accountId) AS user_lifted_at,
+  (SELECT COUNT(*) FROM tombstones WHERE client_key = $clientKey AND kind = 'resource' AND subject IN ($resource, $parent)) AS resources_removed,
+  (SELECT idle_timeout_seconds FROM policies WHERE client_key = $clientKey) AS idle_timeout_seconds,
+  (SELECT absolute_lifetime_seconds FROM policies WHERE client_key = $clientKey) AS absolute_lifetime_seconds`;
+
+interface MintStateRow {
+  tenant_status: string | null;
+  user_removed: DbInteger;
+  user_removed_event_at: DbInteger | null;
+  user_lifted_at: DbInteger | null;
+  resources_removed: DbInteger;
+  idle_timeout_seconds: DbInteger | null;
+  absolute_lifetime_seconds: DbInteger | null;
+}
+
 // The check's one read on a cache miss: entry, tenant status, policy and newest applicable removal in a single round trip.
 // Plain SQL with bound parameters, valid as written on SQLite and PostgreSQL; the tombstones primary key serves the subquery.
 const LOAD_ENTRY_STATE_SQL = `
@@ -217,10 +259,21 @@ SELECT e.id_hash, e.client_key, e.account_id, e.resource, e.parent, e.created_at
   LEFT JOIN policies p ON p.client_key = e.client_key
  WHERE e.id_hash = $idHash`;
 
-const INSERT_ENTRY_SQL = `
-INSERT INTO allowlist_entries
-  (id_hash, client_key, account_id, resource, parent, created_at, expires_at, last_seen_at, ip, user_agent, revoked_at, revoke_reason)
-VALUES ($idHash, $clientKey, $accountId, $resource, $parent, $createdAt, $expiresAt, $lastSeenAt, $ip, $userAgent, $revokedAt, $revokeReason)`;
+const ENTRY_FIELDS = ['idHash', 'clientKey', 'accountId', 'resource', 'parent', 'createdAt', 'expiresAt', 'lastSeenAt', 'ip', 'userAgent', 'revokedAt', 'revokeReason'] as const;
+
+/** One INSERT of `entries`, all or none, with bound values only. */
+function insertEntriesStatement(entries: readonly AllowlistEntry[]): { sql: string; bind: Record<string, BindValue> } {
+  const bind: Record<string, BindValue> = {};
+  const rows = entries.map((entry, i) => {
+    for (const column of ENTRY_FIELDS) bind[`${column}${i}`] = entry[column];
+    return `(${ENTRY_FIELDS.map((column) => `$${column}${i}`).join(', ')})`;
+  });
+  const sql = `INSERT INTO allowlist_entries (${ENTRY_COLUMNS}) VALUES ${rows.join(', ')}`;
+  return { sql, bind };
+}
+
+/** Entries per INSERT at most: 12 values each, well under SQLite's limit on bound values. */
+const INSERT_BATCH = 200;
 
 // ON CONFLICT ... DO UPDATE is understood by SQLite (3.24+) and PostgreSQL (9.5+) alike.
 // The leading comment is load-bearing: sequelize's SQLite dialect runs anything starting with
@@ -333,17 +386,70 @@ export class SequelizeStore implements Store {
   /** Which database the store runs on; only PostgreSQL can `notify`. */
   readonly dialect: SequelizeDialect;
   private closed = false;
+  private readonly pendingEntries: { entry: AllowlistEntry; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private writeEntries: Promise<void> | null = null;
 
-  constructor(private readonly sequelize: Sequelize) {
+  /** `reader`, when given, serves the reads that need no transaction: SQLite's second connection. */
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly reader: Sequelize | null = null,
+  ) {
     this.dialect = sequelize.getDialect() === 'postgres' ? 'postgres' : 'sqlite';
   }
 
+  /**
+   * Group commit: while one INSERT is being written, the entries that arrive wait and then go together in the
+   * next one. Each page render still resolves only once its entry is durable, but a busy node commits (and, on
+   * SQLite, syncs the disk) once per batch rather than once per render.
+   */
   async insertEntry(entry: AllowlistEntry): Promise<void> {
-    await this.insert(INSERT_ENTRY_SQL, { ...entry }, 'allowlist entry');
+    this.db();
+    return new Promise<void>((resolve, reject) => {
+      this.pendingEntries.push({ entry, resolve, reject });
+      this.writeEntries ??= this.insertPending().finally(() => {
+        this.writeEntries = null;
+      });
+    });
+  }
+
+  private async insertPending(): Promise<void> {
+    while (this.pendingEntries.length > 0) {
+      const batch = this.pendingEntries.splice(0, INSERT_BATCH);
+      try {
+        const { sql, bind } = insertEntriesStatement(batch.map((p) => p.entry));
+        await this.insert(sql, bind, 'allowlist entry');
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        if (batch.length === 1 || !(error instanceof DuplicateKeyError)) {
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        // One entry's duplicate must not fail the others: each goes again alone and answers for itself.
+        for (const p of batch) {
+          const { sql, bind } = insertEntriesStatement([p.entry]);
+          await this.insert(sql, bind, 'allowlist entry').then(p.resolve, p.reject);
+        }
+      }
+    }
+  }
+
+  async loadMintState(clientKey: string, accountId: string, resource: string, parent: string | null): Promise<MintState> {
+    const [row] = await this.read<MintStateRow>(LOAD_MINT_STATE_SQL, { clientKey, accountId, resource, parent });
+    if (!row) throw new Error('the mint state query returned no row');
+    const { idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime } = row;
+    return {
+      tenantStatus: row.tenant_status === null ? null : toTenantStatus(row.tenant_status),
+      userRemoval:
+        toNumber(row.user_removed) === 0
+          ? null
+          : { removedEventAt: toNumber(row.user_removed_event_at ?? 0), liftedAt: toNullableNumber(row.user_lifted_at) },
+      resourceRemoved: toNumber(row.resources_removed) > 0,
+      policy: idle === null || lifetime === null ? null : toPolicy({ idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime }),
+    };
   }
 
   async loadEntryState(idHash: string): Promise<EntryState | null> {
-    const [row] = await this.select<EntryStateRow>(LOAD_ENTRY_STATE_SQL, { idHash });
+    const [row] = await this.read<EntryStateRow>(LOAD_ENTRY_STATE_SQL, { idHash });
     if (!row) return null;
     const { idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime } = row;
     return {
@@ -365,7 +471,7 @@ export class SequelizeStore implements Store {
   }
 
   async getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null> {
-    const [row] = await this.select<TombstoneRow>(
+    const [row] = await this.read<TombstoneRow>(
       `SELECT client_key, kind, subject, removed_at, removed_event_at, lifted_at, last_event_at
          FROM tombstones WHERE client_key = $clientKey AND kind = $kind AND subject = $subject`,
       { clientKey, kind, subject },
@@ -418,7 +524,7 @@ export class SequelizeStore implements Store {
       bind.afterCreatedAt = after.createdAt;
       bind.afterIdHash = after.idHash;
     }
-    const rows = await this.select<EntryRow>(
+    const rows = await this.read<EntryRow>(
       `SELECT ${ENTRY_COLUMNS} FROM allowlist_entries
         WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id_hash DESC LIMIT $limit`,
       bind,
@@ -432,14 +538,14 @@ export class SequelizeStore implements Store {
     const live = 'SELECT COUNT(*) AS count FROM allowlist_entries WHERE revoked_at IS NULL AND expires_at > $now';
     const [row] =
       clientKey === undefined
-        ? await this.select<CountRow>(live, { now })
-        : await this.select<CountRow>(`${live} AND client_key = $clientKey`, { now, clientKey });
+        ? await this.read<CountRow>(live, { now })
+        : await this.read<CountRow>(`${live} AND client_key = $clientKey`, { now, clientKey });
     return row ? toNumber(row.count) : 0;
   }
 
   async isKnownUser(clientKey: string, accountId: string): Promise<boolean> {
     // The first row found answers; the entries index (client_key, account_id) and the tombstones primary key serve the two halves.
-    const rows = await this.select<{ known: DbInteger }>(
+    const rows = await this.read<{ known: DbInteger }>(
       `SELECT 1 AS known FROM allowlist_entries WHERE client_key = $clientKey AND account_id = $accountId
        UNION ALL
        SELECT 1 AS known FROM tombstones WHERE client_key = $clientKey AND kind = 'user' AND subject = $accountId
@@ -450,7 +556,7 @@ export class SequelizeStore implements Store {
   }
 
   async getPolicy(clientKey: string): Promise<Policy | null> {
-    const [row] = await this.select<PolicyRow>(
+    const [row] = await this.read<PolicyRow>(
       'SELECT idle_timeout_seconds, absolute_lifetime_seconds FROM policies WHERE client_key = $clientKey',
       { clientKey },
     );
@@ -471,7 +577,7 @@ export class SequelizeStore implements Store {
   }
 
   async getTenant(clientKey: string): Promise<Tenant | null> {
-    const [row] = await this.select<TenantRow>(
+    const [row] = await this.read<TenantRow>(
       'SELECT client_key, base_url, status, updated_at FROM tenants WHERE client_key = $clientKey',
       { clientKey },
     );
@@ -489,7 +595,7 @@ export class SequelizeStore implements Store {
   }
 
   async getSetting(clientKey: string, key: string): Promise<unknown | null> {
-    const [row] = await this.select<ValueRow>(
+    const [row] = await this.read<ValueRow>(
       'SELECT value FROM settings WHERE client_key = $clientKey AND key = $key',
       { clientKey, key },
     );
@@ -508,12 +614,12 @@ export class SequelizeStore implements Store {
   }
 
   async listSettings(key: string): Promise<unknown[]> {
-    const rows = await this.select<ValueRow>('SELECT value FROM settings WHERE key = $key ORDER BY client_key', { key });
+    const rows = await this.read<ValueRow>('SELECT value FROM settings WHERE key = $key ORDER BY client_key', { key });
     return rows.map((row) => decodeSettingValue(row.value));
   }
 
   async listNotes(clientKey: string, issueId: string): Promise<Note[]> {
-    const rows = await this.select<NoteRow>(
+    const rows = await this.read<NoteRow>(
       `SELECT id, client_key, issue_id, account_id, text, created_at FROM notes
         WHERE client_key = $clientKey AND issue_id = $issueId ORDER BY created_at, id`,
       { clientKey, issueId },
@@ -584,7 +690,7 @@ export class SequelizeStore implements Store {
       bind[name] = value;
     }
     // Ids grow with appends (SQLite's INTEGER PRIMARY KEY, PostgreSQL's BIGSERIAL), so id order is newest first.
-    const rows = await this.select<AuditRow>(
+    const rows = await this.read<AuditRow>(
       `SELECT id, at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected FROM audit_log
         WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT $limit`,
       bind,
@@ -601,6 +707,7 @@ export class SequelizeStore implements Store {
 
   async ping(): Promise<void> {
     await this.select<{ one: DbInteger }>('SELECT 1 AS one', {});
+    await this.read<{ one: DbInteger }>('SELECT 1 AS one', {});
   }
 
   /**
@@ -616,6 +723,7 @@ export class SequelizeStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.reader?.close();
     await this.sequelize.close();
   }
 
@@ -625,8 +733,15 @@ export class SequelizeStore implements Store {
     return this.sequelize;
   }
 
+  /** A statement that returns rows, on the writing connection: a write with RETURNING, say. */
   private async select<Row extends object>(sql: string, bind: Record<string, BindValue>): Promise<Row[]> {
     return this.db().query<Row>(sql, { bind, type: QueryTypes.SELECT });
+  }
+
+  /** A plain read: on the reading connection where there is one. */
+  private async read<Row extends object>(sql: string, bind: Record<string, BindValue>): Promise<Row[]> {
+    const db = this.db();
+    return (this.reader ?? db).query<Row>(sql, { bind, type: QueryTypes.SELECT });
   }
 
   private async insert(sql: string, bind: Record<string, BindValue>, what: string): Promise<void> {

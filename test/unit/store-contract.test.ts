@@ -173,6 +173,21 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
         expect((await store.loadEntryState(idHash('t1')))?.entry.accountId).to.equal('user-1');
       });
 
+      it('inserts many entries handed over at once, each answered alone: one duplicate fails only itself', async () => {
+        await store.insertEntry(anEntry('taken'));
+        const labels = Array.from({ length: 450 }, (_, i) => `e${i}`);
+        const outcomes = await Promise.allSettled([
+          ...labels.slice(0, 200).map((label) => store.insertEntry(anEntry(label))),
+          store.insertEntry(anEntry('taken', { accountId: 'user-2' })),
+          ...labels.slice(200).map((label) => store.insertEntry(anEntry(label))),
+        ]);
+        const rejected = outcomes.filter((o) => o.status === 'rejected');
+        expect(rejected).to.have.length(1);
+        expect((rejected[0] as PromiseRejectedResult).reason).to.be.instanceOf(DuplicateKeyError);
+        for (const label of labels) expect((await store.loadEntryState(idHash(label)))?.entry.idHash).to.equal(idHash(label));
+        expect((await store.loadEntryState(idHash('taken')))?.entry.accountId).to.equal('user-1');
+      });
+
       it('is not changed when the caller mutates the object it inserted', async () => {
         const entry = anEntry('t1');
         await store.insertEntry(entry);
@@ -185,6 +200,41 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
         const state = await store.loadEntryState(idHash('t1'));
         if (state) state.entry.revokedAt = T0;
         expect(await revokedAtOf('t1')).to.equal(null);
+      });
+    });
+
+    describe('mint state', () => {
+      const mintState = (accountId = 'user-1', resource = ISSUE, parent: string | null = PROJECT) => store.loadMintState(TENANT, accountId, resource, parent);
+
+      it('knows nothing of a tenant without a record', async () => {
+        expect(await mintState()).to.deep.equal({ tenantStatus: null, userRemoval: null, resourceRemoved: false, policy: null });
+      });
+
+      it("reports the tenant's status and policy, not another tenant's", async () => {
+        await store.putTenant(aTenant({ status: 'disabled' }));
+        await store.putTenant(aTenant({ clientKey: OTHER_TENANT, status: 'enabled' }));
+        await store.putPolicy(OTHER_TENANT, aPolicy({ idleTimeoutSeconds: 60 }), T0);
+        expect(await mintState()).to.include({ tenantStatus: 'disabled', policy: null });
+        await store.putPolicy(TENANT, aPolicy(), T0);
+        expect((await mintState()).policy).to.deep.equal(aPolicy());
+      });
+
+      it("reports the user's removal, and when it was lifted, for that user only", async () => {
+        await store.putTombstone(aTombstone());
+        expect((await mintState()).userRemoval).to.deep.equal({ removedEventAt: T0 + MINUTE - 500, liftedAt: null });
+        expect((await mintState('user-2')).userRemoval).to.equal(null);
+        await store.putTombstone(aTombstone({ liftedAt: T0 + 2 * MINUTE, lastEventAt: T0 + 2 * MINUTE }));
+        expect((await mintState()).userRemoval).to.deep.equal({ removedEventAt: T0 + MINUTE - 500, liftedAt: T0 + 2 * MINUTE });
+      });
+
+      it('reports a deleted resource, or a deleted parent, and nothing for a resource without a parent', async () => {
+        expect((await mintState()).resourceRemoved).to.equal(false);
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: PROJECT }));
+        expect((await mintState()).resourceRemoved).to.equal(true);
+        expect((await mintState('user-1', 'jira:issue:99999', null)).resourceRemoved).to.equal(false);
+        await store.putTombstone(aTombstone({ kind: 'resource', subject: 'jira:issue:99999' }));
+        expect((await mintState('user-1', 'jira:issue:99999', null)).resourceRemoved).to.equal(true);
+        expect((await mintState('user-1', 'jira:issue:99999', null)).userRemoval).to.equal(null);
       });
     });
 
