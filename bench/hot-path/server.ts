@@ -3,6 +3,7 @@
  * simulator, with one trivial route served three ways (plain, behind PanelGuard's guard, behind ACE's
  * checkValidToken) so that the only difference between them is the check.
  */
+import '../lib/as-deployed';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

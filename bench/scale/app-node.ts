@@ -3,6 +3,7 @@
  * database. Its checks, revocations, sweep and resident memory are what the figure reports; the page
  * renders it serves are driven from the figure's own process.
  */
+import '../lib/as-deployed';
 import { createReadStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';

@@ -4,6 +4,7 @@
  * codec), written in multi-row INSERTs on the migrated schema; later, the expiry that the sweep clears.
  * Only a sample of the token strings is kept, in files the app node reads.
  */
+import '../lib/as-deployed';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
