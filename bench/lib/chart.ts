@@ -17,7 +17,7 @@ export interface ChartInput {
 }
 
 const WIDTH = 1000;
-const HEIGHT = 460;
+const HEIGHT = 540;
 const COLORS = ['#1f6feb', '#d9480f', '#2b8a3e', '#7048e8', '#c2255c', '#0b7285'];
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
@@ -25,8 +25,8 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function text(x: number, y: number, content: string, attrs = ''): string {
-  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${FONT} font-size="12" ${attrs}>${escape(content)}</text>`;
+function text(x: number, y: number, content: string, attrs = '', size = 12): string {
+  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${FONT} font-size="${size}" ${attrs}>${escape(content)}</text>`;
 }
 
 /** 1, 2, 5, 10, 20, 50... up to and including the first tick at or past `max`. */
@@ -56,7 +56,7 @@ function latencyPanel(latency: Record<string, number[]>, x0: number, y0: number,
     out.push(`<line x1="${sx(tick)}" y1="${y0}" x2="${sx(tick)}" y2="${y0 + h}" stroke="#eee"/>`, text(sx(tick) - 6, y0 + h + 16, `${tick}`));
   }
   out.push(text(x0 + w / 2 - 20, y0 + h + 34, 'time (ms, log scale)'));
-  for (const share of [0, 0.25, 0.5, 0.75, 0.99, 1]) {
+  for (const share of [0, 0.25, 0.5, 0.75, 0.99]) {
     out.push(`<line x1="${x0}" y1="${sy(share)}" x2="${x0 + w}" y2="${sy(share)}" stroke="#eee"/>`, text(x0 - 36, sy(share) + 4, `${Math.round(share * 100)}%`));
   }
   // The targets: p50 under 10 ms, p99 under 50 ms.
@@ -75,7 +75,10 @@ function latencyPanel(latency: Record<string, number[]>, x0: number, y0: number,
     const points = sorted.map((ms, k) => `${sx(ms).toFixed(1)},${sy((k + 1) / sorted.length).toFixed(1)}`);
     const color = COLORS[i % COLORS.length];
     out.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    out.push(`<rect x="${x0 + 10}" y="${y0 + 10 + i * 18}" width="12" height="12" fill="${color}"/>`, text(x0 + 28, y0 + 20 + i * 18, `${name} (n=${samples.length})`));
+    // The legend goes under the axis, two columns, clear of the curves.
+    const lx = x0 + (i % 2) * (w / 2);
+    const ly = y0 + h + 50 + Math.floor(i / 2) * 18;
+    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${color}"/>`, text(lx + 18, ly + 10, `${name} (n=${samples.length})`));
   });
   return out.join('\n');
 }
@@ -109,7 +112,7 @@ export function renderChart(input: ChartInput): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
-    text(20, 24, input.title, 'font-size="14" font-weight="bold"'),
+    text(20, 24, input.title, 'font-weight="bold"', 14),
     latencyPanel(input.latency, 60, 70, 560, 320),
     ratioPanel(input.ratios, 680, 70, 290, 320),
     '</svg>',

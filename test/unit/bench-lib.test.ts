@@ -49,5 +49,10 @@ describe('bench reporting', () => {
     expect(svg.match(/<polyline/g)).to.have.length(1);
     expect(svg).to.include('a &lt;b&gt; &amp; c');
     expect(svg).to.include('guard / plain: 0.95x (target ≥ 0.9x)');
+    // Well-formed enough for a browser: no element repeats an attribute (a browser refuses the whole file).
+    for (const tag of svg.match(/<[a-z]+\s[^>]*>/g) ?? []) {
+      const names = [...tag.matchAll(/\s([a-z-]+)=/g)].map((m) => m[1]);
+      expect(new Set(names).size, tag).to.equal(names.length);
+    }
   });
 });
