@@ -15,6 +15,7 @@ import { startApp, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator } from '../../src/host-simulator';
 import { createLogger } from '../../src/logger';
+import { pageTokenOf } from '../../test/integration/harness';
 import { serveRequests } from '../lib/process';
 import { BENCH_ISSUE, type ServerStart, type StartedServer } from './protocol';
 
@@ -65,9 +66,9 @@ async function start(request: ServerStart): Promise<StartedServer> {
   for (const user of users) {
     const response = await fetch(sim.panelUrl('issue-notes', BENCH_ISSUE, user.accountId));
     const html = await response.text();
-    const pageToken = /<meta name="page-token" content="([^"]+)">/.exec(html)?.[1];
+    const pageToken = pageTokenOf(html);
     const aceToken = response.headers.get('x-acpt');
-    if (response.status !== 200 || pageToken === undefined || aceToken === null) {
+    if (response.status !== 200 || pageToken === null || aceToken === null) {
       throw new Error(`panel render failed for ${user.accountId}: ${response.status}`);
     }
     tokens.push({ accountId: user.accountId, pageToken, aceToken });

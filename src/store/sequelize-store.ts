@@ -271,15 +271,31 @@ SELECT e.id_hash, e.client_key, e.account_id, e.resource, e.parent, e.created_at
 
 const ENTRY_FIELDS = ['idHash', 'clientKey', 'accountId', 'resource', 'parent', 'createdAt', 'expiresAt', 'lastSeenAt', 'ip', 'userAgent', 'revokedAt', 'revokeReason'] as const;
 
-/** One INSERT of `entries`, all or none, with bound values only. */
-function insertEntriesStatement(entries: readonly AllowlistEntry[]): { sql: string; bind: Record<string, BindValue> } {
+/**
+ * The VALUES list of a multi-row INSERT: one row per record, each value bound as `$<field><row>`, never spliced
+ * into the SQL. Field names come from the code, not from input.
+ */
+function multiRowValues<T>(records: readonly T[], fields: readonly string[], value: (record: T, field: string) => BindValue): { values: string; bind: Record<string, BindValue> } {
   const bind: Record<string, BindValue> = {};
-  const rows = entries.map((entry, i) => {
-    for (const column of ENTRY_FIELDS) bind[`${column}${i}`] = entry[column];
-    return `(${ENTRY_FIELDS.map((column) => `$${column}${i}`).join(', ')})`;
+  const rows = records.map((record, i) => {
+    for (const field of fields) bind[`${field}${i}`] = value(record, field);
+    return `(${fields.map((field) => `$${field}${i}`).join(', ')})`;
   });
-  const sql = `INSERT INTO allowlist_entries (${ENTRY_COLUMNS}) VALUES ${rows.join(', ')}`;
-  return { sql, bind };
+  return { values: rows.join(', '), bind };
+}
+
+/** One INSERT of `entries`, all or none. */
+function insertEntriesStatement(entries: readonly AllowlistEntry[]): { sql: string; bind: Record<string, BindValue> } {
+  const { values, bind } = multiRowValues(entries, ENTRY_FIELDS, (entry, field) => entry[field as (typeof ENTRY_FIELDS)[number]]);
+  return { sql: `INSERT INTO allowlist_entries (${ENTRY_COLUMNS}) VALUES ${values}`, bind };
+}
+
+const AUDIT_FIELDS = ['at', 'kind', 'clientKey', 'accountId', 'actor', 'reason', 'resource', 'count', 'confirmed', 'expected'] as const;
+
+function auditValue(record: AuditRecord, field: (typeof AUDIT_FIELDS)[number]): BindValue {
+  if (field === 'confirmed') return record.confirmation?.confirmed ?? null;
+  if (field === 'expected') return record.confirmation?.expected ?? null;
+  return record[field];
 }
 
 /** Entries per INSERT at most: 12 values each, well under SQLite's limit on bound values. */
@@ -656,26 +672,9 @@ export class SequelizeStore implements Store {
   async appendAudit(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
     // One multi-row statement: a single commit for the whole batch, and atomic without a transaction.
-    const bind: Record<string, BindValue> = {};
-    const rows = records.map((record, i) => {
-      const values: Record<string, BindValue> = {
-        at: record.at,
-        kind: record.kind,
-        clientKey: record.clientKey,
-        accountId: record.accountId,
-        actor: record.actor,
-        reason: record.reason,
-        resource: record.resource,
-        count: record.count,
-        confirmed: record.confirmation?.confirmed ?? null,
-        expected: record.confirmation?.expected ?? null,
-      };
-      for (const [name, value] of Object.entries(values)) bind[`${name}${i}`] = value;
-      return `(${Object.keys(values).map((name) => `$${name}${i}`).join(', ')})`;
-    });
+    const { values, bind } = multiRowValues(records, AUDIT_FIELDS, (record, field) => auditValue(record, field as (typeof AUDIT_FIELDS)[number]));
     await this.insert(
-      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected)
-       VALUES ${rows.join(', ')}`,
+      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected) VALUES ${values}`,
       bind,
       'audit record',
     );
