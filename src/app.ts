@@ -19,7 +19,7 @@ import { createCore, type Core } from './allowlist/core';
 import type { Removals } from './allowlist/removals';
 import type { TenantLifecycle } from './allowlist/tenants';
 import { systemClock } from './allowlist/clock';
-import type { Clock, Store } from './allowlist/types';
+import type { Clock, ReplayLedger, Store } from './allowlist/types';
 import { createSweeper } from './allowlist/sweeper';
 import { ClusterBus } from './bus/cluster-bus';
 import { MemoryBus } from './bus/memory-bus';
@@ -48,9 +48,12 @@ const SITE_ADMIN_TTL_SECONDS = 30;
 /** Repeated denials (one user, reason and resource) within this window are one audit record with a count. */
 const DENIAL_AUDIT_WINDOW_MS = 5_000;
 
+/** What the app keeps: the core's records and the replay ledger, in one database. */
+export type AppStore = Store & ReplayLedger;
+
 export interface AppOverrides {
   clock?: Clock;
-  store?: Store;
+  store?: AppStore;
   logger?: Logger;
   /**
    * A vendor's own routes, mounted after PanelGuard's and before its 404: put them behind
@@ -67,7 +70,7 @@ export interface RunningApp {
   allowlist: Allowlist;
   removals: Removals;
   tenants: TenantLifecycle;
-  store: Store;
+  store: AppStore;
   bus: Bus;
   audit: AuditLog;
   logger: Logger;

@@ -56,7 +56,7 @@ class StoreWatch {
   private reads: { start: number; ms: number }[] | null = null;
 
   /** The store with every call counted and `touchEntries` timed; the calls themselves go straight through. */
-  observe(store: Store): Store {
+  observe<S extends Store>(store: S): S {
     return new Proxy(store, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
@@ -342,6 +342,7 @@ async function sweep(request: Sweep): Promise<SweepResult> {
         return deleted;
       },
       deleteAuditBefore: (before, limit) => app.store.deleteAuditBefore(before, limit),
+      sweepClaims: (before, limit) => app.store.sweepClaims(before, limit),
     },
     clock: systemClock,
     auditRetentionMs: config.auditRetentionDays * DAY_MS,

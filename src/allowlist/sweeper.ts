@@ -1,12 +1,12 @@
 /**
- * The expiry sweep: deletes entries long past their expiry, and audit records past
- * their retention, in bounded batches with a pause between them, so that no single
+ * The expiry sweep: deletes entries long past their expiry, replay claims past theirs, and
+ * audit records past their retention, in bounded batches with a pause between them, so that no single
  * statement holds a table for long and checks keep flowing while millions of rows go.
  */
-import type { Clock, Store } from './types';
+import type { Clock, ReplayLedger, Store } from './types';
 
 export interface SweeperDeps {
-  store: Pick<Store, 'sweepExpired' | 'deleteAuditBefore'>;
+  store: Pick<Store, 'sweepExpired' | 'deleteAuditBefore'> & Pick<ReplayLedger, 'sweepClaims'>;
   clock: Clock;
   /** How long audit records are kept; none are deleted when omitted. */
   auditRetentionMs?: number;
@@ -18,11 +18,12 @@ export interface SweeperDeps {
 
 export interface SweepResult {
   entries: number;
+  replayClaims: number;
   auditRecords: number;
 }
 
 export interface Sweeper {
-  /** Deletes every entry that expired more than an hour ago, and every audit record past retention. */
+  /** Deletes every entry that expired more than an hour ago, every expired replay claim, and every audit record past retention. */
   sweep(): Promise<SweepResult>;
 }
 
@@ -65,9 +66,10 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
   async function sweepAll(): Promise<SweepResult> {
     const now = deps.clock.now();
     const entries = await inBatches((limit) => deps.store.sweepExpired(now - SWEEP_GRACE_MS, limit));
+    const replayClaims = await inBatches((limit) => deps.store.sweepClaims(now, limit));
     const retention = deps.auditRetentionMs;
     const auditRecords = retention === undefined ? 0 : await inBatches((limit) => deps.store.deleteAuditBefore(now - retention, limit));
-    return { entries, auditRecords };
+    return { entries, replayClaims, auditRecords };
   }
 
   return {

@@ -250,3 +250,20 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * What makes a replay detectable on every node: credentials and events accepted once, and the newest
+ * signing time accepted per subject. Keys are hashes or ids, never a credential itself.
+ */
+export interface ReplayLedger {
+  /** Records `key` under `kind` until `expiresAt`; resolves false, changing nothing, when it is recorded and not expired at `now`. */
+  claimOnce(kind: string, key: string, expiresAt: EpochMs, now: EpochMs): Promise<boolean>;
+  /** Whether `key` is recorded under `kind` and not expired at `now`. */
+  isClaimed(kind: string, key: string, now: EpochMs): Promise<boolean>;
+  /** Forgets a claim: the work it guarded failed, so the sender may try again with the same credential. */
+  releaseClaim(kind: string, key: string): Promise<void>;
+  /** Raises the mark of `key` under `kind` to `at`; resolves false, changing nothing, when it already stands higher. */
+  advanceMark(kind: string, key: string, at: EpochMs): Promise<boolean>;
+  /** Deletes at most `limit` claims that expired before `before`; returns how many. */
+  sweepClaims(before: EpochMs, limit: number): Promise<number>;
+}

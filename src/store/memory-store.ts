@@ -13,6 +13,7 @@ import type {
   Note,
   Policy,
   RevokeScope,
+  ReplayLedger,
   Store,
   StoredAuditRecord,
   Tenant,
@@ -83,7 +84,11 @@ function byCreatedAtThenId(a: Note, b: Note): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-export class MemoryStore implements Store {
+function ledgerKey(kind: string, key: string): string {
+  return JSON.stringify([kind, key]);
+}
+
+export class MemoryStore implements Store, ReplayLedger {
   // Records are flat (audit records aside: see copyAudit), so a spread on the way in and out is a full copy,
   // and callers never share state with the store.
   private readonly entries = new Map<string, AllowlistEntry>();
@@ -92,6 +97,7 @@ export class MemoryStore implements Store {
   private readonly settings = new Map<string, { clientKey: string; key: string; json: string }>();
   private readonly notes = new Map<string, Note>();
   private readonly policies = new Map<string, { policy: Policy; updatedAt: EpochMs }>();
+  private readonly ledger = new Map<string, { at: EpochMs; expiresAt: EpochMs }>();
   /** In append order, so in id order. */
   private audit: StoredAuditRecord[] = [];
   private lastAuditId = 0;
@@ -242,6 +248,41 @@ export class MemoryStore implements Store {
   async putTenant(tenant: Tenant): Promise<void> {
     this.assertOpen();
     this.tenants.set(tenant.clientKey, { ...tenant });
+  }
+
+  async claimOnce(kind: string, key: string, expiresAt: EpochMs, now: EpochMs): Promise<boolean> {
+    this.assertOpen();
+    const known = this.ledger.get(ledgerKey(kind, key));
+    if (known !== undefined && known.expiresAt > now) return false;
+    this.ledger.set(ledgerKey(kind, key), { at: now, expiresAt });
+    return true;
+  }
+
+  async isClaimed(kind: string, key: string, now: EpochMs): Promise<boolean> {
+    this.assertOpen();
+    const known = this.ledger.get(ledgerKey(kind, key));
+    return known !== undefined && known.expiresAt > now;
+  }
+
+  async releaseClaim(kind: string, key: string): Promise<void> {
+    this.assertOpen();
+    this.ledger.delete(ledgerKey(kind, key));
+  }
+
+  async advanceMark(kind: string, key: string, at: EpochMs): Promise<boolean> {
+    this.assertOpen();
+    const known = this.ledger.get(ledgerKey(kind, key));
+    if (known !== undefined && known.at > at) return false;
+    this.ledger.set(ledgerKey(kind, key), { at, expiresAt: Number.MAX_SAFE_INTEGER });
+    return true;
+  }
+
+  async sweepClaims(before: EpochMs, limit: number): Promise<number> {
+    this.assertOpen();
+    assertBatchLimit(limit);
+    const expired = [...this.ledger].filter(([, claim]) => claim.expiresAt < before).slice(0, limit);
+    for (const [key] of expired) this.ledger.delete(key);
+    return expired.length;
   }
 
   async getSetting(clientKey: string, key: string): Promise<unknown | null> {

@@ -21,6 +21,7 @@ import type {
   Note,
   Policy,
   RevokeScope,
+  ReplayLedger,
   Store,
   StoredAuditRecord,
   Tenant,
@@ -313,6 +314,28 @@ ON CONFLICT (client_key, kind, subject) DO UPDATE SET
 WHERE tombstones.last_event_at < excluded.last_event_at
 RETURNING client_key`;
 
+// Both conditional upserts answer through RETURNING (hence the same load-bearing comment as above): a row
+// comes back only when this call wrote it.
+const CLAIM_ONCE_SQL = `/* conditional upsert */
+INSERT INTO replay_ledger (kind, key, at, expires_at) VALUES ($kind, $key, $now, $expiresAt)
+ON CONFLICT (kind, key) DO UPDATE SET at = excluded.at, expires_at = excluded.expires_at
+WHERE replay_ledger.expires_at <= excluded.at
+RETURNING kind`;
+
+const ADVANCE_MARK_SQL = `/* conditional upsert */
+INSERT INTO replay_ledger (kind, key, at, expires_at) VALUES ($kind, $key, $at, $never)
+ON CONFLICT (kind, key) DO UPDATE SET at = excluded.at
+WHERE replay_ledger.at <= excluded.at
+RETURNING kind`;
+
+// Oldest first, on the expires_at index, like the entry sweep.
+const SWEEP_CLAIMS_SQL = `
+DELETE FROM replay_ledger WHERE (kind, key) IN (
+  SELECT kind, key FROM replay_ledger WHERE expires_at < $before ORDER BY expires_at LIMIT $limit)`;
+
+/** A mark's expiry: marks are never swept. */
+const NEVER = Number.MAX_SAFE_INTEGER;
+
 const PUT_TENANT_SQL = `
 INSERT INTO tenants (client_key, base_url, status, updated_at)
 VALUES ($clientKey, $baseUrl, $status, $updatedAt)
@@ -408,7 +431,7 @@ function newestPerEntry(seen: LastSeen[]): LastSeen[] {
 
 export type SequelizeDialect = 'sqlite' | 'postgres';
 
-export class SequelizeStore implements Store {
+export class SequelizeStore implements Store, ReplayLedger {
   /** Which database the store runs on; only PostgreSQL can `notify`. */
   readonly dialect: SequelizeDialect;
   private closed = false;
@@ -618,6 +641,36 @@ export class SequelizeStore implements Store {
 
   async putTenant(tenant: Tenant): Promise<void> {
     await this.insert(PUT_TENANT_SQL, { ...tenant }, 'tenant');
+  }
+
+  async claimOnce(kind: string, key: string, expiresAt: EpochMs, now: EpochMs): Promise<boolean> {
+    const written = await this.select<{ kind: string }>(CLAIM_ONCE_SQL, { kind, key, now, expiresAt });
+    return written.length > 0;
+  }
+
+  async isClaimed(kind: string, key: string, now: EpochMs): Promise<boolean> {
+    const rows = await this.read<{ kind: string }>(
+      'SELECT kind FROM replay_ledger WHERE kind = $kind AND key = $key AND expires_at > $now',
+      { kind, key, now },
+    );
+    return rows.length > 0;
+  }
+
+  async releaseClaim(kind: string, key: string): Promise<void> {
+    await this.db().query('DELETE FROM replay_ledger WHERE kind = $kind AND key = $key', {
+      bind: { kind, key },
+      type: QueryTypes.BULKDELETE,
+    });
+  }
+
+  async advanceMark(kind: string, key: string, at: EpochMs): Promise<boolean> {
+    const written = await this.select<{ kind: string }>(ADVANCE_MARK_SQL, { kind, key, at, never: NEVER });
+    return written.length > 0;
+  }
+
+  async sweepClaims(before: EpochMs, limit: number): Promise<number> {
+    assertBatchLimit(limit);
+    return this.db().query(SWEEP_CLAIMS_SQL, { bind: { before, limit }, type: QueryTypes.BULKDELETE });
   }
 
   async getSetting(clientKey: string, key: string): Promise<unknown | null> {

@@ -15,6 +15,7 @@ import type {
   Note,
   Policy,
   StoredAuditRecord,
+  ReplayLedger,
   Store,
   Tenant,
   Tombstone,
@@ -130,9 +131,9 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-function describeStoreContract(name: string, makeStore: () => Promise<Store>): void {
+function describeStoreContract(name: string, makeStore: () => Promise<Store & ReplayLedger>): void {
   describe(`${name} keeps the Store contract`, () => {
-    let store: Store;
+    let store: Store & ReplayLedger;
 
     beforeEach(async () => {
       store = await makeStore();
@@ -764,6 +765,56 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store>): v
       });
     });
 
+    describe('replay ledger', () => {
+      const KEY = 'a'.repeat(64);
+
+      it('claims a key once until it expires', async () => {
+        expect(await store.claimOnce('lifecycle_jwt', KEY, T0 + MINUTE, T0)).to.equal(true);
+        expect(await store.claimOnce('lifecycle_jwt', KEY, T0 + 2 * MINUTE, T0 + 1)).to.equal(false);
+        expect(await store.isClaimed('lifecycle_jwt', KEY, T0 + 1)).to.equal(true);
+      });
+
+      it('keeps kinds apart', async () => {
+        expect(await store.claimOnce('lifecycle_jwt', KEY, T0 + MINUTE, T0)).to.equal(true);
+        expect(await store.claimOnce('webhook', KEY, T0 + MINUTE, T0)).to.equal(true);
+      });
+
+      it('lets an expired claim be made again', async () => {
+        await store.claimOnce('webhook', KEY, T0 + MINUTE, T0);
+        expect(await store.isClaimed('webhook', KEY, T0 + MINUTE)).to.equal(false);
+        expect(await store.claimOnce('webhook', KEY, T0 + 3 * MINUTE, T0 + MINUTE)).to.equal(true);
+        expect(await store.claimOnce('webhook', KEY, T0 + 3 * MINUTE, T0 + 2 * MINUTE)).to.equal(false);
+      });
+
+      it('forgets a released claim', async () => {
+        await store.claimOnce('webhook', KEY, T0 + MINUTE, T0);
+        await store.releaseClaim('webhook', KEY);
+        expect(await store.claimOnce('webhook', KEY, T0 + MINUTE, T0)).to.equal(true);
+      });
+
+      it('grants one of several concurrent claims of one key', async () => {
+        const claims = await Promise.all([1, 2, 3, 4].map(() => store.claimOnce('webhook', KEY, T0 + MINUTE, T0)));
+        expect(claims.filter(Boolean)).to.have.length(1);
+      });
+
+      it('raises a mark, never lowers it, and takes an equal one', async () => {
+        expect(await store.advanceMark('lifecycle_signed', TENANT, T0 + 10)).to.equal(true);
+        expect(await store.advanceMark('lifecycle_signed', TENANT, T0 + 10)).to.equal(true);
+        expect(await store.advanceMark('lifecycle_signed', TENANT, T0 + 9)).to.equal(false);
+        expect(await store.advanceMark('lifecycle_signed', TENANT, T0 + 11)).to.equal(true);
+        expect(await store.advanceMark('lifecycle_signed', OTHER_TENANT, T0)).to.equal(true);
+      });
+
+      it('sweeps expired claims in batches, oldest first, and never a mark', async () => {
+        for (let i = 0; i < 5; i += 1) await store.claimOnce('webhook', `k${i}`, T0 + i, T0 - MINUTE);
+        await store.advanceMark('lifecycle_signed', TENANT, T0);
+        expect(await store.sweepClaims(T0 + 3, 2)).to.equal(2);
+        expect(await store.sweepClaims(T0 + 3, 2)).to.equal(1);
+        expect(await store.sweepClaims(T0 + 1000 * MINUTE, 100)).to.equal(2);
+        expect(await store.advanceMark('lifecycle_signed', TENANT, T0 - 1)).to.equal(false);
+      });
+    });
+
     describe('settings', () => {
       const clientInfo = {
         clientKey: TENANT,
@@ -1266,7 +1317,7 @@ describe('openSequelizeStore', () => {
   });
 });
 
-const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log', 'policies'];
+const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log', 'policies', 'replay_ledger'];
 
 /** Runs one statement on its own connection to `url`. */
 async function queryOnce<Row extends pg.QueryResultRow>(url: string, sql: string): Promise<Row[]> {

@@ -63,6 +63,14 @@ describe('expiry sweep', () => {
     expect((await store.listAudit({ clientKey: 'site-a', limit: 10 })).records.map((r) => r.at)).to.deep.equal([NOW - DAY]);
   });
 
+  it('deletes replay claims once they expire, and keeps live ones so a replay stays refused', async () => {
+    await store.claimOnce('lifecycle_jwt', 'spent', NOW - 1, NOW - DAY);
+    await store.claimOnce('lifecycle_jwt', 'live', NOW + 60_000, NOW);
+    expect((await createSweeper({ store, clock }).sweep()).replayClaims).to.equal(1);
+    expect(await store.isClaimed('lifecycle_jwt', 'live', NOW)).to.equal(true);
+    expect(await store.claimOnce('lifecycle_jwt', 'live', NOW + 60_000, NOW)).to.equal(false);
+  });
+
   it('lets a sweep asked for while one runs join it instead of starting another', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
@@ -72,6 +80,7 @@ describe('expiry sweep', () => {
     const counting = {
       sweepExpired: (before: number, limit: number) => ((batches += 1), store.sweepExpired(before, limit)),
       deleteAuditBefore: (before: number, limit: number) => store.deleteAuditBefore(before, limit),
+      sweepClaims: (before: number, limit: number) => store.sweepClaims(before, limit),
     };
     const sweeper = createSweeper({ store: counting, clock, batchSize: 2, pause: () => held });
     const first = sweeper.sweep();
@@ -94,6 +103,7 @@ describe('expiry sweep', () => {
         return deleted;
       },
       deleteAuditBefore: async () => 0,
+      sweepClaims: async () => 0,
     };
     const sweeper = createSweeper({ store: slowStore, clock, batchSize: 1_000, pause: async () => undefined });
     expect((await sweeper.sweep()).entries).to.equal(6_000);
