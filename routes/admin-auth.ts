@@ -7,6 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Allowlist } from '../src/allowlist/allowlist';
 import { ADMIN_RESOURCE } from '../src/allowlist/resource';
 import type { OperatorTokens } from '../src/operators';
+import { JWT_SHAPE, readBearer } from './bearer';
 import { sendError } from './errors';
 
 export interface AdminCaller {
@@ -15,9 +16,6 @@ export interface AdminCaller {
   actor: string;
 }
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,4096})$/;
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
 export function adminOf(res: Response): AdminCaller {
   return res.locals.admin as AdminCaller;
 }
@@ -25,10 +23,9 @@ export function adminOf(res: Response): AdminCaller {
 export function requireAdmin(allowlist: Allowlist, operators: OperatorTokens): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     res.set('Cache-Control', 'no-store');
-    const header = req.headers.authorization;
-    if (header === undefined || header.length === 0) return sendError(res, 'token_missing');
-    const presented = BEARER.exec(header)?.[1];
-    if (presented === undefined) return sendError(res, 'token_malformed');
+    const bearer = readBearer(req.headers.authorization);
+    if (!bearer.ok) return sendError(res, bearer.code);
+    const presented = bearer.credential;
     const operatorTenant = operators.tenantOf(presented);
     if (operatorTenant !== null) {
       res.locals.admin = { clientKey: operatorTenant, actor: 'operator' } satisfies AdminCaller;

@@ -9,6 +9,7 @@ import type { AuditKind, Store } from '../src/allowlist/types';
 import type { Logger } from '../src/logger';
 import type { OperatorTokens } from '../src/operators';
 import { adminOf, requireAdmin } from './admin-auth';
+import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
 import { sessionJson } from './sessions-json';
@@ -102,7 +103,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     res.json(await policies.get(adminOf(res).clientKey));
   }));
 
-  router.put('/api/admin/policy', handle('change policy', async (req, res) => {
+  router.put('/api/admin/policy', jsonBody, handle('change policy', async (req, res) => {
     const body = policyBody.safeParse(req.body);
     if (!body.success) return sendError(res, 'bad_request', problem(body.error));
     const { clientKey, actor } = adminOf(res);

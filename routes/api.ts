@@ -5,6 +5,7 @@ import type { Allowlist } from '../src/allowlist/allowlist';
 import { issueResource, JIRA_ID } from '../src/allowlist/resource';
 import { NOTE_MAX_LENGTH, type Notes } from '../src/notes/notes';
 import type { Logger } from '../src/logger';
+import { jsonBody } from './body';
 import { sendError } from './errors';
 import { grantOf, requirePageToken } from './guard';
 
@@ -28,7 +29,7 @@ export function apiRoutes(allowlist: Allowlist, notes: Notes, log: Logger): Rout
     }
   });
 
-  router.post('/api/issues/:issueId/notes', guardIssue, async (req, res) => {
+  router.post('/api/issues/:issueId/notes', guardIssue, jsonBody, async (req, res) => {
     const body = newNote.safeParse(req.body);
     if (!body.success) {
       return sendError(res, 'bad_request', `A note is {"text": "..."} with 1 to ${NOTE_MAX_LENGTH} characters.`);

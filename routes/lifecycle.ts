@@ -2,13 +2,21 @@
  * The host's lifecycle callbacks. With the signed-install migration, installed and
  * uninstalled come signed RS256 (ACE fetches the key from the install-key server);
  * enabled and disabled stay signed HS256 with the tenant's shared secret.
+ *
+ * Neither signature covers the body (the JWT's qsh hashes method and path only), so each
+ * lifecycle JWT is accepted once, never one older than the last accepted for the site:
+ * see docs/SECURITY.md.
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
+import type { Revocation } from '../src/allowlist/allowlist';
+import type { Replays } from '../src/allowlist/replays';
 import type { TenantLifecycle } from '../src/allowlist/tenants';
-import { connectContext, type AddOn } from '../src/connect/addon';
+import type { AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/logger';
+import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
+import { connectAuthenticated, connectOf } from './connect-auth';
 import { sendError } from './errors';
 
 const lifecyclePayload = z
@@ -23,7 +31,14 @@ type LifecycleEvent = 'uninstalled' | 'enabled' | 'disabled';
 
 const installPayload = lifecyclePayload.extend({ sharedSecret: z.string().min(32) });
 
-export function lifecycleRoutes(addon: AddOn, tenants: TenantLifecycle, log: Logger): Router {
+export interface LifecycleDeps {
+  addon: AddOn;
+  tenants: TenantLifecycle;
+  replays: Replays;
+  log: Logger;
+}
+
+export function lifecycleRoutes({ addon, tenants, replays, log }: LifecycleDeps): Router {
   const router = Router();
 
   const wrongApp = (res: Response, key: string): boolean => {
@@ -32,39 +47,45 @@ export function lifecycleRoutes(addon: AddOn, tenants: TenantLifecycle, log: Log
     return true;
   };
 
-  router.post('/installed', addon.verifyInstallation(), async (req: Request, res: Response) => {
+  /** Runs the call's work once per lifecycle JWT and answers: 204 with the revocation's confirmation, or why not. */
+  async function once(res: Response, event: string, work: () => Promise<Revocation | null>): Promise<void> {
+    const connect = connectOf(res);
+    try {
+      const outcome = await replays.acceptLifecycle({ ...connect }, work);
+      if (!outcome.ok) {
+        log.warn({ clientKey: connect.clientKey, event, code: outcome.code }, 'lifecycle call refused as a replay');
+        return sendError(res, outcome.code);
+      }
+      log.info({ clientKey: connect.clientKey, event, revoked: outcome.value?.count ?? 0, confirmation: outcome.value?.confirmation }, `tenant ${event}`);
+      sendConfirmation(res, outcome.value?.confirmation ?? null);
+      res.status(204).end();
+    } catch (error) {
+      log.error({ err: error, event }, 'lifecycle failed');
+      sendError(res, 'store_unavailable');
+    }
+  }
+
+  router.post('/installed', jsonBody, ...connectAuthenticated(addon.verifyInstallation()), async (req: Request, res: Response) => {
     const body = installPayload.safeParse(req.body);
     if (!body.success) return sendError(res, 'bad_request', 'Not an install payload.');
     if (wrongApp(res, body.data.key)) return;
-    try {
-      await addon.settings.saveInstallation(req.body, body.data.clientKey);
-      const revocation = await tenants.installed(body.data.clientKey, body.data.baseUrl);
-      log.info({ clientKey: body.data.clientKey, baseUrl: body.data.baseUrl }, 'tenant installed');
-      sendConfirmation(res, revocation?.confirmation ?? null);
-      res.status(204).end();
-    } catch (error) {
-      log.error({ err: error }, 'install failed');
-      sendError(res, 'store_unavailable');
-    }
+    const { clientKey, baseUrl, sharedSecret } = body.data;
+    await once(res, 'installed', async () => {
+      const before = (await addon.settings.get('clientInfo', clientKey)) as { sharedSecret?: unknown } | null;
+      await addon.settings.saveInstallation(req.body, clientKey);
+      return tenants.installed(clientKey, baseUrl, { sharedSecretChanged: before !== null && before.sharedSecret !== sharedSecret });
+    });
   });
 
   function on(event: LifecycleEvent, authenticate: RequestHandler): void {
-    router.post(`/${event}`, authenticate, async (req: Request, res: Response) => {
+    router.post(`/${event}`, jsonBody, ...connectAuthenticated(authenticate), async (req: Request, res: Response) => {
       const body = lifecyclePayload.safeParse(req.body);
       if (!body.success) return sendError(res, 'bad_request', `Not an ${event} payload.`);
       if (wrongApp(res, body.data.key)) return;
-      if (body.data.clientKey !== connectContext(req).clientKey) {
+      if (body.data.clientKey !== connectOf(res).clientKey) {
         return sendError(res, 'forbidden', 'The payload names another site than the one that signed it.');
       }
-      try {
-        const revocation = await tenants[event](body.data.clientKey, body.data.baseUrl);
-        log.info({ clientKey: body.data.clientKey, event, revoked: revocation?.count ?? 0, confirmation: revocation?.confirmation }, 'tenant lifecycle');
-        sendConfirmation(res, revocation?.confirmation ?? null);
-        res.status(204).end();
-      } catch (error) {
-        log.error({ err: error, event }, 'lifecycle failed');
-        sendError(res, 'store_unavailable');
-      }
+      await once(res, event, () => tenants[event](body.data.clientKey, body.data.baseUrl));
     });
   }
   on('uninstalled', addon.authenticateInstall());

@@ -7,9 +7,12 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { issueResource, JIRA_ID, projectResource } from '../src/allowlist/resource';
 import type { RemovalOutcome, Removals } from '../src/allowlist/removals';
-import { connectContext, type AddOn } from '../src/connect/addon';
+import type { Replays } from '../src/allowlist/replays';
+import type { AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/logger';
+import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
+import { connectAuthenticated, connectOf } from './connect-auth';
 import { sendError } from './errors';
 
 const timestamp = z.number().int().nonnegative();
@@ -30,17 +33,40 @@ const projectDeleted = z.object({
 
 const NOT_APPLIED: RemovalOutcome = { applied: false, revoked: 0, confirmation: null };
 
+/** Jira's id of one webhook event, the same on every retry of it. */
+const DELIVERY_HEADER = 'x-atlassian-webhook-identifier';
+const deliveryId = z.string().regex(/^[\x21-\x7e]{1,128}$/);
+
 type Handler<T> = (clientKey: string, event: T) => Promise<RemovalOutcome | null>;
 
-export function webhookRoutes(addon: AddOn, removals: Removals, log: Logger): Router {
+export interface WebhookDeps {
+  addon: AddOn;
+  removals: Removals;
+  replays: Replays;
+  log: Logger;
+}
+
+export function webhookRoutes({ addon, removals, replays, log }: WebhookDeps): Router {
   const router = Router();
 
   function on<S extends z.ZodTypeAny>(path: string, event: string, schema: S, handle: Handler<z.infer<S>>): void {
-    router.post(path, addon.authenticate(), async (req: Request, res: Response) => {
+    router.post(path, jsonBody, ...connectAuthenticated(addon.authenticate()), async (req: Request, res: Response) => {
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) return sendError(res, 'bad_request', `Not a ${event} payload: ${parsed.error.issues[0]?.path.join('.')} is missing or invalid.`);
+      const header = req.get(DELIVERY_HEADER);
+      const delivery = header === undefined ? null : deliveryId.safeParse(header);
+      if (delivery?.success === false) return sendError(res, 'bad_request', `${DELIVERY_HEADER} is not a valid event id.`);
+      const eventId = delivery?.data ?? null;
+      const { clientKey } = connectOf(res);
       try {
-        const outcome = (await handle(connectContext(req).clientKey, parsed.data)) ?? NOT_APPLIED;
+        // A retry of an event already applied changes nothing and announces nothing again.
+        if (eventId !== null && (await replays.wasApplied(clientKey, eventId))) {
+          res.status(200).json({ ...NOT_APPLIED, duplicate: true });
+          return;
+        }
+        const outcome = (await handle(clientKey, parsed.data)) ?? NOT_APPLIED;
+        // Recorded once applied, not before: a delivery that failed half-way must be applied by its retry.
+        if (eventId !== null) await replays.applied(clientKey, eventId);
         sendConfirmation(res, outcome.confirmation);
         res.status(200).json(outcome);
       } catch (error) {

@@ -10,7 +10,9 @@ import { lifecycleRoutes } from '../routes/lifecycle';
 import { panelRoutes } from '../routes/panels';
 import { adminRoutes } from '../routes/admin';
 import { meRoutes } from '../routes/me';
+import { pageMinter } from '../routes/page-mint';
 import { pageRoutes } from '../routes/pages';
+import { securityHeaders } from '../routes/security-headers';
 import { webhookRoutes } from '../routes/webhooks';
 import { loadViews, PUBLIC_DIR } from '../views/views';
 import type { Allowlist } from './allowlist/allowlist';
@@ -132,14 +134,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
-  app.use(express.json({ limit: '100kb' }));
+  app.use(securityHeaders());
   app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
-  app.use(healthRoutes({ store, bus, nodeName: config.nodeName, registry: metrics.registry }));
+  app.use(healthRoutes({ store, bus, nodeName: config.nodeName, registry: metrics.registry, metricsToken: config.metricsToken }));
   app.use(descriptorRoutes(addon));
-  app.use(lifecycleRoutes(addon, tenants, logger));
-  app.use(webhookRoutes(addon, removals, logger));
-  app.use(panelRoutes(addon, allowlist, views));
-  app.use(pageRoutes({ addon, allowlist, siteAdmins: hostSiteAdmins(addon, { ttlSeconds: SITE_ADMIN_TTL_SECONDS }), views, log: logger }));
+  app.use(lifecycleRoutes({ addon, tenants, replays: core.replays, log: logger }));
+  app.use(webhookRoutes({ addon, removals, replays: core.replays, log: logger }));
+  const mintPage = pageMinter(allowlist, views);
+  app.use(panelRoutes(addon, mintPage, views));
+  app.use(pageRoutes({ addon, mintPage, siteAdmins: hostSiteAdmins(addon, { ttlSeconds: SITE_ADMIN_TTL_SECONDS }), views, log: logger }));
   app.use(apiRoutes(allowlist, notes, logger));
   app.use(meRoutes({ allowlist, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
   app.use(
@@ -197,7 +200,7 @@ export interface OpenedCore {
 }
 
 /** The core on a store, with the bus, cache, audit and metrics configuration names: for the server and the operator CLI alike. */
-export function openCore(config: Config, deps: { store: Store; clock: Clock; logger: Logger; appKey: string }): OpenedCore {
+export function openCore(config: Config, deps: { store: AppStore; clock: Clock; logger: Logger; appKey: string }): OpenedCore {
   const { store, clock, logger } = deps;
   const bus = openBus(config, store, clock, logger);
   const metrics = createMetrics({ bus, store, clock });
@@ -208,6 +211,7 @@ export function openCore(config: Config, deps: { store: Store; clock: Clock; log
   });
   const core = createCore({
     store,
+    ledger: store,
     cache,
     bus,
     clock,

@@ -34,6 +34,8 @@ export interface Config {
   auditRetentionDays: number;
   /** Operator bearer tokens, each bound to one tenant; empty when none are configured. */
   operatorTokens: OperatorToken[];
+  /** Bearer token /metrics requires; null leaves /metrics open (keep it behind the network then). */
+  metricsToken: string | null;
   /** Express's `trust proxy` (which hops' X-Forwarded-For to believe for the client IP); false when unset. */
   trustProxy: boolean | number | string;
   pageTokenSecret: string;
@@ -108,6 +110,11 @@ const environmentSchema = z.object({
       return parsed;
     })
     .optional(),
+  METRICS_TOKEN: z
+    .string()
+    .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|[0-9]{1,2}|[a-z0-9.:/,\s]+)$/i, 'must be true, false, a hop count, or addresses/subnets such as loopback or 10.0.0.0/8')
@@ -166,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     lastSeenFlushSeconds: values.LAST_SEEN_FLUSH_SECONDS,
     auditRetentionDays: values.AUDIT_RETENTION_DAYS,
     operatorTokens: values.OPERATOR_TOKEN ?? [],
+    metricsToken: values.METRICS_TOKEN ?? null,
     trustProxy: trustProxyValue(values.TRUST_PROXY),
     pageTokenSecret: values.PAGE_TOKEN_SECRET ?? developmentSecret(dataDir),
     pageTokenTtlSeconds: values.PAGE_TOKEN_TTL_SECONDS,

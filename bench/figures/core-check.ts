@@ -31,7 +31,7 @@ async function openSubject(ctx: BenchContext, name: Subject['name'], url: string
   const store = await openSequelizeStore(url);
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: ctx.scratchDir, PAGE_TOKEN_SECRET: randomBytes(32).toString('base64url') });
   const opened = openCore(config, { store, clock: systemClock, logger: createLogger('warn'), appKey: 'panelguard-bench' });
-  await opened.core.tenants.installed(CLIENT_KEY, 'https://bench.example.net');
+  await opened.core.tenants.installed(CLIENT_KEY, 'https://bench.example.net', { sharedSecretChanged: false });
   const minted = [];
   for (let i = 0; i < tokens; i++) {
     const result = await opened.core.allowlist.mint({

@@ -12,11 +12,14 @@ import { LastSeenTracker } from './last-seen';
 import { createPolicies, type Policies } from './policies';
 import { createSessions, type Sessions } from './sessions';
 import { createRemovals, type Removals } from './removals';
+import { createReplays, type Replays } from './replays';
 import { createTenantLifecycle, type TenantLifecycle } from './tenants';
-import type { Clock, Store } from './types';
+import type { Clock, ReplayLedger, Store } from './types';
 
 export interface CoreDeps {
   store: Store;
+  /** Where lifecycle JWTs and webhook deliveries already accepted are recorded (the store, in the app). */
+  ledger: ReplayLedger;
   cache: EntryCache;
   bus: Bus;
   clock: Clock;
@@ -35,6 +38,7 @@ export interface Core {
   tenants: TenantLifecycle;
   policies: Policies;
   sessions: Sessions;
+  replays: Replays;
   /** Uses noted by checks, written behind by `flushLastSeen`. */
   lastSeen: LastSeenTracker;
   /** Writes every use noted since the last flush; returns how many tokens it wrote. */
@@ -63,6 +67,7 @@ export function createCore(deps: CoreDeps): Core {
     tenants: createTenantLifecycle({ store, clock, allowlist, audit }),
     policies: createPolicies({ store, clock, allowlist, audit, defaultPolicy }),
     sessions: createSessions({ store, clock, allowlist }),
+    replays: createReplays({ ledger: deps.ledger, clock }),
     lastSeen,
     flushLastSeen: () => lastSeen.flush(store, clock.now()),
     detach() {

@@ -7,6 +7,8 @@ export type DenyCode =
   | 'token_expired'
   | 'token_revoked'
   | 'token_idle'
+  | 'token_replayed'
+  | 'token_stale'
   | 'resource_mismatch'
   | 'tenant_unknown'
   | 'tenant_inactive'

@@ -1,18 +1,28 @@
 /** Tenant lifecycle: installed, enabled, disabled, uninstalled, and what each does to page tokens. */
 import type { Allowlist, Revocation } from './allowlist';
 import type { AuditLog } from './audit';
-import type { Clock, Store, TenantStatus } from './types';
+import type { Clock, Store, Tenant, TenantStatus } from './types';
 
 export interface TenantDeps {
-  store: Store;
+  store: Pick<Store, 'getTenant' | 'putTenant'>;
   clock: Clock;
   allowlist: Allowlist;
   audit: AuditLog;
 }
 
+/** What an install says beyond the site and its address. */
+export interface InstallDetails {
+  /** The shared secret differs from the one stored (the secret itself never reaches the core). */
+  sharedSecretChanged: boolean;
+}
+
 export interface TenantLifecycle {
-  /** Enables the tenant; when it was inactive, first revokes any token that escaped its deactivation (null otherwise). */
-  installed(clientKey: string, baseUrl: string): Promise<Revocation | null>;
+  /**
+   * Enables the tenant. Revokes every token of the site first when it was inactive (a token may have
+   * escaped its deactivation) or when its address changed (tokens were minted for another site);
+   * null when nothing was revoked.
+   */
+  installed(clientKey: string, baseUrl: string, details: InstallDetails): Promise<Revocation | null>;
   enabled(clientKey: string, baseUrl: string): Promise<Revocation | null>;
   /** Revokes every page token of the tenant; says how many, and how many nodes confirmed. */
   disabled(clientKey: string, baseUrl: string): Promise<Revocation>;
@@ -22,31 +32,46 @@ export interface TenantLifecycle {
 export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
   const { store, clock, allowlist, audit } = deps;
 
+  const note = (clientKey: string, actor: string, reason: string) =>
+    audit.record({ at: clock.now(), kind: 'lifecycle', clientKey, accountId: null, actor, reason, resource: null, count: null, confirmation: null });
+
   async function setStatus(clientKey: string, baseUrl: string, status: TenantStatus, actor: string): Promise<void> {
-    const at = clock.now();
-    await store.putTenant({ clientKey, baseUrl, status, updatedAt: at });
-    audit.record({ at, kind: 'lifecycle', clientKey, accountId: null, actor, reason: status, resource: null, count: null, confirmation: null });
+    await store.putTenant({ clientKey, baseUrl, status, updatedAt: clock.now() });
+    await note(clientKey, actor, status);
+  }
+
+  /** Audits a change of address; true when there was one. */
+  async function addressChanged(tenant: Tenant | null, baseUrl: string, actor: string): Promise<boolean> {
+    if (tenant === null || tenant.baseUrl === baseUrl) return false;
+    await note(tenant.clientKey, actor, 'base_url_changed');
+    return true;
   }
 
   // Status first, then revoke: a token minted in between is refused by its tenant status.
   async function deactivate(clientKey: string, baseUrl: string, status: TenantStatus): Promise<Revocation> {
-    await setStatus(clientKey, baseUrl, status, `lifecycle:${status}`);
-    return allowlist.revoke({ kind: 'tenant', clientKey }, { actor: `lifecycle:${status}`, reason: `tenant_${status}` });
+    const actor = `lifecycle:${status}`;
+    await addressChanged(await store.getTenant(clientKey), baseUrl, actor);
+    await setStatus(clientKey, baseUrl, status, actor);
+    return allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: `tenant_${status}` });
   }
 
   async function activate(clientKey: string, baseUrl: string, actor: string): Promise<Revocation | null> {
     const tenant = await store.getTenant(clientKey);
-    let revocation: Revocation | null = null;
-    if (tenant !== null && tenant.status !== 'enabled') {
-      // A token minted while the tenant was being deactivated may have escaped that revocation; it must not come back.
-      revocation = await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: `tenant_${tenant.status}` });
-    }
+    let reason: string | null = null;
+    // A token minted while the tenant was being deactivated may have escaped that revocation; it must not come back.
+    if (tenant !== null && tenant.status !== 'enabled') reason = `tenant_${tenant.status}`;
+    // Tokens minted for the site at its old address belong to whoever held that address; none survive a move.
+    if (await addressChanged(tenant, baseUrl, actor)) reason = 'tenant_base_url_changed';
+    const revocation = reason === null ? null : await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason });
     await setStatus(clientKey, baseUrl, 'enabled', actor);
     return revocation;
   }
 
   return {
-    installed: (clientKey, baseUrl) => activate(clientKey, baseUrl, 'lifecycle:installed'),
+    async installed(clientKey, baseUrl, details) {
+      if (details.sharedSecretChanged) await note(clientKey, 'lifecycle:installed', 'shared_secret_changed');
+      return activate(clientKey, baseUrl, 'lifecycle:installed');
+    },
     enabled: (clientKey, baseUrl) => activate(clientKey, baseUrl, 'lifecycle:enabled'),
     disabled: (clientKey, baseUrl) => deactivate(clientKey, baseUrl, 'disabled'),
     uninstalled: (clientKey, baseUrl) => deactivate(clientKey, baseUrl, 'uninstalled'),

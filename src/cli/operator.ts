@@ -5,9 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { OpenedCore } from '../app';
+import type { AppStore, OpenedCore } from '../app';
 import { systemClock } from '../allowlist/clock';
-import type { Store } from '../allowlist/types';
 import type { Bus } from '../bus/types';
 import type { Config } from '../config';
 import { createLogger } from '../logger';
@@ -15,7 +14,7 @@ import { PROJECT_ROOT } from '../paths';
 import { openSequelizeStore } from '../store/sequelize-store';
 
 /** Runs `work` on the configured store and closes it, whatever happens. */
-export async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(config: Config, work: (store: AppStore) => Promise<T>): Promise<T> {
   const store = await openSequelizeStore(config.databaseUrl);
   try {
     return await work(store);
@@ -28,7 +27,7 @@ export async function withStore<T>(config: Config, work: (store: Store) => Promi
  * Runs `work` on the core over `store`, once this process can expect the cluster's nodes to
  * confirm, then leaves the bus and writes the audit before the caller closes the store.
  */
-export async function withCore<T>(config: Config, store: Store, work: (opened: OpenedCore) => Promise<T>): Promise<T> {
+export async function withCore<T>(config: Config, store: AppStore, work: (opened: OpenedCore) => Promise<T>): Promise<T> {
   // The composition root loads the whole app (express, ACE, views): only revocations pay for it.
   const { openCore } = await import('../app');
   // Logs go to stderr, so stdout carries only the command's output.

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import ace from 'atlassian-connect-express';
 import type express from 'express';
-import jwt from 'jsonwebtoken';
 import type { Store } from '../allowlist/types';
 import type { Logger } from '../logger';
 import { aceLogger } from './ace-logger';
@@ -59,19 +58,6 @@ export function createAddon(options: AddonOptions): AddOn {
   return addon;
 }
 
-/**
- * The `iat` (ms) of the Connect JWT that authenticated this request. Call only after ACE
- * verified the token; it reads the same places ACE does.
- */
-export function connectIssuedAt(req: express.Request): number | null {
-  const fromQuery = typeof req.query.jwt === 'string' ? req.query.jwt : null;
-  const header = req.get('authorization');
-  const token = fromQuery ?? (header !== undefined && header.startsWith('JWT ') ? header.slice(4) : null);
-  if (token === null) return null;
-  const payload = jwt.decode(token, { json: true });
-  return payload !== null && typeof payload.iat === 'number' ? payload.iat * 1000 : null;
-}
-
 /** What ACE's `authenticate()` and `authenticateInstall()` put on a request they verified. */
 export interface ConnectContext {
   clientKey: string;
@@ -79,6 +65,7 @@ export interface ConnectContext {
   hostBaseUrl?: string;
 }
 
-export function connectContext(req: express.Request): ConnectContext {
-  return (req as express.Request & { context: ConnectContext }).context;
+/** Undefined until one of ACE's checks has passed. */
+export function connectContext(req: express.Request): ConnectContext | undefined {
+  return (req as express.Request & { context?: ConnectContext }).context;
 }

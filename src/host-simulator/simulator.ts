@@ -84,6 +84,8 @@ export class HostSimulator implements HostPageHost, RestApiHost {
   readonly issues = new IssueRegistry();
 
   private readonly clock: () => number;
+  /** The second each lifecycle URL was last signed in, so that no two calls carry the same JWT. */
+  private readonly lifecycleSignedAt = new Map<string, number>();
   private installation: Installation | undefined;
   private foreignKey: SigningKey | undefined;
 
@@ -322,6 +324,21 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     return Math.floor(this.now() / 1000);
   }
 
+  /**
+   * A lifecycle JWT's claims are its URL and its second, so two calls to one URL within a second would carry
+   * the same JWT, which apps rightly refuse as a replay. Jira never installs, uninstalls and reinstalls that
+   * fast; the simulator, driven by tests, can, so it waits for the next second (at most about one).
+   */
+  private async nextLifecycleSecond(url: string): Promise<number> {
+    const last = this.lifecycleSignedAt.get(url);
+    for (let waited = 0; last !== undefined && this.nowSeconds() <= last && waited < 1_500; waited += 25) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const iat = this.nowSeconds();
+    this.lifecycleSignedAt.set(url, iat);
+    return iat;
+  }
+
   private timestamp(opts: EventOptions): { timestamp: number } {
     return { timestamp: opts.timestamp ?? this.now() };
   }
@@ -415,7 +432,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     const path = descriptor.lifecycle[event];
     if (path === undefined) throw new Error(`no ${event} callback`);
     const url = appUrl(descriptor, path);
-    const lifetime = { iat: this.nowSeconds(), ttlSeconds: DEFAULT_TTL_SECONDS };
+    const lifetime = { iat: await this.nextLifecycleSecond(url), ttlSeconds: DEFAULT_TTL_SECONDS };
     const token =
       signing === 'asymmetric'
         ? signLifecycleToken({ kid: key.kid, privateKeyPem: key.privateKeyPem, clientKey: this.clientKey, audience: descriptor.baseUrl, method: 'POST', url, ...lifetime })

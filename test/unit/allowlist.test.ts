@@ -39,9 +39,9 @@ async function world(store: MemoryStore = new MemoryStore()): Promise<World> {
   const cache = new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1000 });
   const audit = storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 });
   const tokens = createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock });
-  const { allowlist, removals, tenants } = createCore({ store, cache, bus, clock, tokens, audit, ttlSeconds: 600 });
-  await tenants.installed(SITE, 'https://a.example.net');
-  await tenants.installed(OTHER_SITE, 'https://b.example.net');
+  const { allowlist, removals, tenants } = createCore({ store, ledger: store, cache, bus, clock, tokens, audit, ttlSeconds: 600 });
+  await tenants.installed(SITE, 'https://a.example.net', { sharedSecretChanged: false });
+  await tenants.installed(OTHER_SITE, 'https://b.example.net', { sharedSecretChanged: false });
   return {
     clock,
     store,
@@ -326,6 +326,7 @@ describe('allowlist', () => {
       const w = await world();
       const { allowlist: tiny } = createCore({
         store: w.store,
+        ledger: w.store,
         cache: new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1 }),
         bus: new MemoryBus(),
         clock: w.clock,

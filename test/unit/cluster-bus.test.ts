@@ -277,6 +277,7 @@ describe('cluster bus', () => {
       const tokens = createPageTokenCodec({ secret: 'x'.repeat(40), appKey: 'panelguard', clock });
       return createCore({
         store,
+        ledger: store,
         cache: new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1000 }),
         bus,
         clock,
@@ -293,7 +294,7 @@ describe('cluster bus', () => {
       const lookups: string[] = [];
       const first = await coreOn(one!.bus, store, lookups);
       const second = await coreOn(two!.bus, store, []);
-      await first.tenants.installed(SITE, 'https://a.example.net');
+      await first.tenants.installed(SITE, 'https://a.example.net', { sharedSecretChanged: false });
       const minted = await first.allowlist.mint({ clientKey: SITE, accountId: 'alice', target: ISSUE, connectIssuedAt: clock.now(), ip: null, userAgent: null });
       if (!minted.ok) throw new Error(minted.code);
       clock.advance(1);

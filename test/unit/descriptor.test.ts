@@ -23,8 +23,9 @@ import express, { type Router } from 'express';
 import { lifecycleRoutes } from '../../routes/lifecycle';
 import { panelRoutes } from '../../routes/panels';
 import { webhookRoutes } from '../../routes/webhooks';
-import type { Allowlist } from '../../src/allowlist/allowlist';
+import type { PageMinter } from '../../routes/page-mint';
 import type { Removals } from '../../src/allowlist/removals';
+import type { Replays } from '../../src/allowlist/replays';
 import type { TenantLifecycle } from '../../src/allowlist/tenants';
 import { createAddon, type AddOn } from '../../src/connect/addon';
 import { createLogger } from '../../src/logger';
@@ -331,8 +332,8 @@ describe('app descriptor', () => {
     it('points every lifecycle and webhook URL at a POST route the app declares, and nothing more', () => {
       const log = createLogger('silent');
       const declared = [
-        ...routesOf(lifecycleRoutes(addon, {} as TenantLifecycle, log)),
-        ...routesOf(webhookRoutes(addon, {} as Removals, log)),
+        ...routesOf(lifecycleRoutes({ addon, tenants: {} as TenantLifecycle, replays: {} as Replays, log })),
+        ...routesOf(webhookRoutes({ addon, removals: {} as Removals, replays: {} as Replays, log })),
       ];
       const described = [
         ...Object.values(descriptor.lifecycle as Record<string, string>),
@@ -342,7 +343,7 @@ describe('app descriptor', () => {
     });
 
     it('points the web panel at a GET route the app declares', () => {
-      const declared = routesOf(panelRoutes(addon, {} as Allowlist, {} as Views));
+      const declared = routesOf(panelRoutes(addon, (async () => null) as PageMinter, {} as Views));
       for (const panel of modulesOf(descriptor).webPanels) {
         expect(declared).to.include(`GET ${pathOf(panel.url as string)}`);
       }

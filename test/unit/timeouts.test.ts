@@ -41,6 +41,7 @@ describe('idle timeout and absolute lifetime', () => {
   function node(): Node {
     const core = createCore({
       store,
+      ledger: store,
       cache: new NodeEntryCache({ ttlSeconds: 300, maxEntries: 1000 }),
       bus: new MemoryBus(),
       clock,
