@@ -19,7 +19,7 @@ import type { Allowlist } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
 import { createCore, type Core } from './allowlist/core';
 import type { Removals } from './allowlist/removals';
-import type { TenantLifecycle } from './allowlist/tenants';
+import { tenantIn, type TenantLifecycle } from './allowlist/tenants';
 import { systemClock } from './allowlist/clock';
 import type { Clock, ReplayLedger, Store } from './allowlist/types';
 import { createSweeper } from './allowlist/sweeper';
@@ -215,7 +215,12 @@ export function openCore(config: Config, deps: { store: AppStore; clock: Clock; 
     cache,
     bus,
     clock,
-    tokens: createPageTokenCodec({ secret: config.pageTokenSecret, appKey: deps.appKey, clock }),
+    tokens: createPageTokenCodec({
+      secret: config.pageTokenSecret,
+      appKey: deps.appKey,
+      clock,
+      isTenant: tenantIn(store),
+    }),
     audit,
     ttlSeconds: config.pageTokenTtlSeconds,
     idleTimeoutSeconds: config.idleTimeoutSeconds,

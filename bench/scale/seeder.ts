@@ -227,7 +227,7 @@ async function open(request: SeedOpen): Promise<SeedProgress> {
   seeding = {
     open: request,
     writer,
-    codec: createPageTokenCodec({ secret: request.pageTokenSecret, appKey: request.appKey, clock: systemClock }),
+    codec: createPageTokenCodec({ secret: request.pageTokenSecret, appKey: request.appKey, clock: systemClock, isTenant: async () => true }),
     roles: shuffledRoles(plan),
     seeded: 0,
     total: plan.entries + plan.sweepChecks,

@@ -149,7 +149,15 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
 
   async function decide(token: string | null, resource: string): Promise<Result<Grant>> {
     if (token === null || token.length === 0) return deny('token_missing', null, resource);
-    const verified = tokens.verify(token);
+    let verified = tokens.verify(token);
+    if (verified instanceof Promise) {
+      // The token names a site this node holds no key for yet: the codec asked the store whether it exists.
+      try {
+        verified = await verified;
+      } catch {
+        return deny('store_unavailable', null, resource);
+      }
+    }
     if (!verified.ok) return deny(verified.code, null, resource);
     const claims = verified.value;
     const idHash = idHashOf(claims);

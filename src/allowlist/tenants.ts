@@ -77,3 +77,8 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
     uninstalled: (clientKey, baseUrl) => deactivate(clientKey, baseUrl, 'uninstalled'),
   };
 }
+
+/** Whether a site has a record in `store`, in any status: what the page-token codec asks before deriving a key. */
+export function tenantIn(store: Pick<Store, 'getTenant'>): (clientKey: string) => Promise<boolean> {
+  return async (clientKey) => (await store.getTenant(clientKey)) !== null;
+}

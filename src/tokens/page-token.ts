@@ -32,9 +32,15 @@ export interface IssuedPageToken {
   expiresAt: EpochMs;
 }
 
+/** A verification's answer; a promise only when the token names a site this node holds no key for yet. */
+export type Verdict = Result<PageTokenClaims, TokenFailure>;
+
 export interface PageTokenCodec {
   issue(input: { clientKey: string; accountId: string; resource: string; ttlSeconds: number }): IssuedPageToken;
-  verify(token: string): Result<PageTokenClaims, TokenFailure>;
+  /** Rejects only when `isTenant` does (the store cannot be read). */
+  verify(token: string): Verdict | Promise<Verdict>;
+  /** How much each of its caches holds now: each is bounded, whatever callers send. */
+  held(): { tenantKeys: number; unknownTenants: number; verifiedTokens: number };
 }
 
 export interface PageTokenOptions {
@@ -42,11 +48,24 @@ export interface PageTokenOptions {
   secret: string;
   appKey: string;
   clock: Clock;
+  /**
+   * Whether a site has a record (any status). A key is derived only for such a site: a token naming any
+   * other `aud` is refused without one, so junk tokens cannot make the node derive and keep keys.
+   */
+  isTenant: (clientKey: string) => Promise<boolean>;
   /** How many verified tokens to remember (default 10,000); 0 verifies every call in full. */
   rememberVerified?: number;
+  /** How many sites' keys to keep (default 10,000); past it the oldest is derived again when next needed. */
+  maxTenantKeys?: number;
+  /** How many unknown sites to remember as unknown (default 10,000), each for UNKNOWN_TENANT_MS. */
+  maxUnknownTenants?: number;
 }
 
 const REMEMBER_VERIFIED = 10_000;
+const MAX_TENANT_KEYS = 10_000;
+const MAX_UNKNOWN_TENANTS = 10_000;
+/** How long a site found unknown is answered as unknown without asking the store again. */
+export const UNKNOWN_TENANT_MS = 5_000;
 
 const KEY_SALT = 'panelguard/page-token/v1';
 
@@ -72,8 +91,8 @@ function isClaims(value: unknown): value is PageTokenClaims {
 
 export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec {
   // KeyObjects, not strings: jsonwebtoken verifies far faster with them, and the hot path reuses one per tenant.
-  const keys = new Map<string, KeyObject>();
-  const keyFor = (clientKey: string): KeyObject => {
+  const keys = new BoundedMap<string, KeyObject>(options.maxTenantKeys ?? MAX_TENANT_KEYS);
+  const admit = (clientKey: string): KeyObject => {
     let key = keys.get(clientKey);
     if (key === undefined) {
       key = deriveTenantKey(options.secret, clientKey);
@@ -81,22 +100,18 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
     }
     return key;
   };
+  // Anyone can send a token naming any aud; what such tokens fill is bounded, and each unknown aud is asked once per window.
+  const unknown = new BoundedMap<string, EpochMs>(options.maxUnknownTenants ?? MAX_UNKNOWN_TENANTS);
 
   // A page calls with one token many times, and a signature that verified once verifies forever: only the
   // clock can change the answer, so a remembered token is checked for expiry again and nothing else.
-  // Keyed by the whole token, so a token differing by one byte is verified in full.
-  const verified = new Map<string, PageTokenClaims>();
-  const remember = options.rememberVerified ?? REMEMBER_VERIFIED;
+  // Keyed by the whole token, so a token differing by one byte is verified in full. Only tokens we signed get in.
+  const verified = new BoundedMap<string, PageTokenClaims>(options.rememberVerified ?? REMEMBER_VERIFIED);
 
-  function verifyInFull(token: string): Result<PageTokenClaims, TokenFailure> {
-    const decoded = jwt.decode(token, { complete: true });
-    if (decoded === null || typeof decoded.payload !== 'object') return fail('token_malformed');
-    if (decoded.header.alg !== PAGE_TOKEN_ALGORITHM) return fail('token_invalid');
-    const aud = decoded.payload.aud;
-    if (typeof aud !== 'string' || aud.length === 0) return fail('token_invalid');
+  function verifyWith(token: string, key: KeyObject, aud: string): Verdict {
     let payload: unknown;
     try {
-      payload = jwt.verify(token, keyFor(aud), {
+      payload = jwt.verify(token, key, {
         algorithms: [PAGE_TOKEN_ALGORITHM],
         audience: aud,
         issuer: options.appKey,
@@ -105,8 +120,22 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
     } catch (error) {
       return fail(error instanceof jwt.TokenExpiredError ? 'token_expired' : 'token_invalid');
     }
+    if (!isClaims(payload)) return fail('token_invalid');
     // Frozen: a remembered token's claims are handed to every request that carries it.
-    return isClaims(payload) ? ok(Object.freeze(payload)) : fail('token_invalid');
+    const claims = Object.freeze(payload);
+    verified.set(token, claims);
+    return ok(claims);
+  }
+
+  async function verifyForNewTenant(token: string, aud: string): Promise<Verdict> {
+    const until = unknown.get(aud);
+    if (until !== undefined && options.clock.now() < until) return fail('token_invalid');
+    if (!(await options.isTenant(aud))) {
+      unknown.set(aud, options.clock.now() + UNKNOWN_TENANT_MS);
+      return fail('token_invalid');
+    }
+    unknown.delete(aud);
+    return verifyWith(token, admit(aud), aud);
   }
 
   return {
@@ -122,7 +151,8 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
         iat,
         exp: iat + ttlSeconds,
       };
-      const token = jwt.sign(claims, keyFor(clientKey), { algorithm: PAGE_TOKEN_ALGORITHM });
+      // Tokens are issued only for installed, enabled sites (the allowlist checks before it asks).
+      const token = jwt.sign(claims, admit(clientKey), { algorithm: PAGE_TOKEN_ALGORITHM });
       return { token, claims, issuedAt: now, expiresAt: claims.exp * 1000 };
     },
 
@@ -134,13 +164,40 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
         verified.delete(token);
         return fail('token_expired');
       }
-      const result = verifyInFull(token);
-      if (result.ok && remember > 0) {
-        // The oldest remembered token makes room: Map keeps insertion order.
-        if (verified.size >= remember) verified.delete(verified.keys().next().value as string);
-        verified.set(token, result.value);
-      }
-      return result;
+      const decoded = jwt.decode(token, { complete: true });
+      if (decoded === null || typeof decoded.payload !== 'object') return fail('token_malformed');
+      if (decoded.header.alg !== PAGE_TOKEN_ALGORITHM) return fail('token_invalid');
+      const aud = decoded.payload.aud;
+      if (typeof aud !== 'string' || aud.length === 0) return fail('token_invalid');
+      const key = keys.get(aud);
+      return key === undefined ? verifyForNewTenant(token, aud) : verifyWith(token, key, aud);
     },
+
+    held: () => ({ tenantKeys: keys.size, unknownTenants: unknown.size, verifiedTokens: verified.size }),
   };
+}
+
+/** A Map that holds at most `limit` keys: the oldest inserted makes room (Map keeps insertion order). 0 holds nothing. */
+class BoundedMap<K, V> {
+  private readonly map = new Map<K, V>();
+
+  constructor(private readonly limit: number) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: K): V | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: K, value: V): void {
+    if (this.limit <= 0) return;
+    if (!this.map.has(key) && this.map.size >= this.limit) this.map.delete(this.map.keys().next().value as K);
+    this.map.set(key, value);
+  }
+
+  delete(key: K): void {
+    this.map.delete(key);
+  }
 }

@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/allowlist/clock';
 import { createCore } from '../../src/allowlist/core';
 import type { Removals } from '../../src/allowlist/removals';
 import { issueResource, projectResource, type ResourceRef } from '../../src/allowlist/resource';
-import type { TenantLifecycle } from '../../src/allowlist/tenants';
+import { tenantIn, type TenantLifecycle } from '../../src/allowlist/tenants';
 import type { Store } from '../../src/allowlist/types';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
@@ -38,7 +38,7 @@ async function world(store: MemoryStore = new MemoryStore()): Promise<World> {
   const bus = new MemoryBus();
   const cache = new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1000 });
   const audit = storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 });
-  const tokens = createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock });
+  const tokens = createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock, isTenant: tenantIn(store) });
   const { allowlist, removals, tenants } = createCore({ store, ledger: store, cache, bus, clock, tokens, audit, ttlSeconds: 600 });
   await tenants.installed(SITE, 'https://a.example.net', { sharedSecretChanged: false });
   await tenants.installed(OTHER_SITE, 'https://b.example.net', { sharedSecretChanged: false });
@@ -330,7 +330,7 @@ describe('allowlist', () => {
         cache: new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1 }),
         bus: new MemoryBus(),
         clock: w.clock,
-        tokens: createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock: w.clock }),
+        tokens: createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock: w.clock, isTenant: tenantIn(w.store) }),
         audit: w.audit,
         ttlSeconds: 600,
       });

@@ -15,6 +15,7 @@ import type { Invalidation } from '../../src/bus/types';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
+import { tenantIn } from '../../src/allowlist/tenants';
 
 const HEARTBEAT_MS = 1000;
 const CONFIRM_MS = 500;
@@ -274,7 +275,7 @@ describe('cluster bus', () => {
     const ISSUE = issueResource('10001', '10000');
 
     async function coreOn(bus: ClusterBus, store: MemoryStore, lookups: string[]) {
-      const tokens = createPageTokenCodec({ secret: 'x'.repeat(40), appKey: 'panelguard', clock });
+      const tokens = createPageTokenCodec({ secret: 'x'.repeat(40), appKey: 'panelguard', clock, isTenant: tenantIn(store) });
       return createCore({
         store,
         ledger: store,

@@ -14,6 +14,7 @@ import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
+import { tenantIn } from '../../src/allowlist/tenants';
 
 const SITE = 'site-a';
 const ISSUE = issueResource('10001', '10000');
@@ -45,7 +46,7 @@ describe('idle timeout and absolute lifetime', () => {
       cache: new NodeEntryCache({ ttlSeconds: 300, maxEntries: 1000 }),
       bus: new MemoryBus(),
       clock,
-      tokens: createPageTokenCodec({ secret: 'x'.repeat(40), appKey: 'panelguard', clock }),
+      tokens: createPageTokenCodec({ secret: 'x'.repeat(40), appKey: 'panelguard', clock, isTenant: tenantIn(store) }),
       audit: storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 }),
       ttlSeconds: 3600,
       idleTimeoutSeconds: 300,
