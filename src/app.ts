@@ -203,7 +203,8 @@ export interface OpenedCore {
 export function openCore(config: Config, deps: { store: AppStore; clock: Clock; logger: Logger; appKey: string }): OpenedCore {
   const { store, clock, logger } = deps;
   const bus = openBus(config, store, clock, logger);
-  const metrics = createMetrics({ bus, store, clock });
+  const tokens = createPageTokenCodec({ secret: config.pageTokenSecret, appKey: deps.appKey, clock, isTenant: tenantIn(store) });
+  const metrics = createMetrics({ bus, store, clock, tokens });
   const cache = new NodeEntryCache({ ttlSeconds: config.cacheTtlSeconds, maxEntries: config.cacheMaxEntries });
   const audit = storeAuditLog(store, {
     onError: (error) => logger.error({ err: error }, 'audit write failed'),
@@ -215,12 +216,7 @@ export function openCore(config: Config, deps: { store: AppStore; clock: Clock; 
     cache,
     bus,
     clock,
-    tokens: createPageTokenCodec({
-      secret: config.pageTokenSecret,
-      appKey: deps.appKey,
-      clock,
-      isTenant: tenantIn(store),
-    }),
+    tokens,
     audit,
     ttlSeconds: config.pageTokenTtlSeconds,
     idleTimeoutSeconds: config.idleTimeoutSeconds,

@@ -3,11 +3,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AllowlistObserver } from './allowlist/allowlist';
 import type { Clock, Store } from './allowlist/types';
 import type { Bus } from './bus/types';
+import type { PageTokenCodec } from './tokens/page-token';
 
 export interface MetricsDeps {
   bus: Bus;
   store: Pick<Store, 'countLiveEntries'>;
   clock: Clock;
+  tokens: Pick<PageTokenCodec, 'held'>;
 }
 
 /** Counting live sessions is a query over the whole allowlist; a scrape reuses a count this young. */
@@ -19,7 +21,7 @@ export interface Metrics {
   sweptEntries: Counter;
 }
 
-export function createMetrics({ bus, store, clock }: MetricsDeps): Metrics {
+export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metrics {
   // A registry of its own: tests run several apps in one process, and each must count only its own work.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'panelguard_' });
@@ -92,6 +94,18 @@ export function createMetrics({ bus, store, clock }: MetricsDeps): Metrics {
     name: 'panelguard_swept_entries_total',
     help: 'Expired allowlist entries deleted by the sweep.',
     registers: [registry],
+  });
+  new Gauge({
+    name: 'panelguard_page_token_cache_entries',
+    help: "What the page-token codec holds, by cache: tenant_keys, unknown_tenants, verified_tokens. Each has a fixed bound.",
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      const held = tokens.held();
+      this.set({ cache: 'tenant_keys' }, held.tenantKeys);
+      this.set({ cache: 'unknown_tenants' }, held.unknownTenants);
+      this.set({ cache: 'verified_tokens' }, held.verifiedTokens);
+    },
   });
   new Gauge({
     name: 'panelguard_bus_connected',

@@ -44,6 +44,22 @@ export interface EventOptions {
   timestamp?: number;
 }
 
+/** A lifecycle call as it crossed the network: what anyone who saw the request could resend. */
+export interface SentLifecycleCall {
+  url: string;
+  /** The `Authorization` header, `JWT <token>`. */
+  authorization: string;
+  body: Record<string, unknown>;
+}
+
+export interface DeliveryOptions {
+  /**
+   * The delivery's X-Atlassian-Webhook-Identifier, the same on every retry of one event; a fresh one by default.
+   * Pass the id of an earlier delivery to send a retry of it.
+   */
+  deliveryId?: string;
+}
+
 /**
  * How an enabled/disabled callback is signed. Jira signs installed and
  * uninstalled with RS256 (signed installs) and the others with the shared secret.
@@ -86,6 +102,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
   private readonly clock: () => number;
   /** The second each lifecycle URL was last signed in, so that no two calls carry the same JWT. */
   private readonly lifecycleSignedAt = new Map<string, number>();
+  private readonly sentLifecycle = new Map<LifecycleEvent, SentLifecycleCall>();
   private installation: Installation | undefined;
   private foreignKey: SigningKey | undefined;
 
@@ -211,12 +228,13 @@ export class HostSimulator implements HostPageHost, RestApiHost {
    * POSTs `body` (plus `timestamp` and `webhookEvent` unless given) to every
    * webhook the descriptor declares for `event`; answers the first response.
    */
-  async sendWebhook(event: string, body: object): Promise<Response> {
+  async sendWebhook(event: string, body: object, opts: DeliveryOptions = {}): Promise<Response> {
     const installation = this.requireInstallation();
     if (installation.state !== 'enabled') throw new HostSimulatorError('app_not_enabled', `Jira sends no webhooks to an app that is ${installation.state}`);
     const urls = webhooksFor(installation.descriptor, event);
     if (urls.length === 0) throw new HostSimulatorError('webhook_not_declared', `the descriptor declares no webhook for ${event}`);
     const payload = { timestamp: this.now(), webhookEvent: event, ...body };
+    const deliveryId = opts.deliveryId ?? randomUuid();
     const responses: Response[] = [];
     for (const url of urls) {
       const target = appUrl(installation.descriptor, url);
@@ -229,9 +247,15 @@ export class HostSimulator implements HostPageHost, RestApiHost {
         iat: this.nowSeconds(),
         ttlSeconds: DEFAULT_TTL_SECONDS,
       });
-      responses.push(await postJson(target, payload, token));
+      responses.push(await postJson(target, payload, token, { 'X-Atlassian-Webhook-Identifier': deliveryId }));
     }
     return responses[0];
+  }
+
+  /** The last `event` lifecycle call sent, as a network observer saw it (tests replay it as an attacker would). */
+  lastLifecycleCall(event: LifecycleEvent): SentLifecycleCall | undefined {
+    const call = this.sentLifecycle.get(event);
+    return call === undefined ? undefined : { ...call, body: { ...call.body } };
   }
 
   /** Deletes the user from the site and sends `user_deleted`. */
@@ -437,6 +461,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
       signing === 'asymmetric'
         ? signLifecycleToken({ kid: key.kid, privateKeyPem: key.privateKeyPem, clientKey: this.clientKey, audience: descriptor.baseUrl, method: 'POST', url, ...lifetime })
         : signHostToken({ sharedSecret: this.requireInstallation().sharedSecret, clientKey: this.clientKey, appBaseUrl: descriptor.baseUrl, method: 'POST', url, ...lifetime });
+    this.sentLifecycle.set(event, { url, authorization: `JWT ${token}`, body: { ...payload } });
     return postJson(url, payload, token);
   }
 }
@@ -447,10 +472,10 @@ async function drain(pending: Promise<Response | null>): Promise<void> {
   await response?.arrayBuffer();
 }
 
-async function postJson(url: string, body: object, token: string): Promise<Response> {
+async function postJson(url: string, body: object, token: string, extraHeaders: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `JWT ${token}` },
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `JWT ${token}`, ...extraHeaders },
     body: JSON.stringify(body),
   });
 }

@@ -59,11 +59,14 @@ export interface StackOptions {
   clientKey?: string;
   /** A vendor's own routes, as startApp takes them. */
   routes?: AppOverrides['routes'];
+  /** The simulated Jira's clock (epoch ms), when a test must have it sign in the past. */
+  simNow?: () => number;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = await startHostSimulator({
     clientKey: options.clientKey,
+    now: options.simNow,
     users: [
       { accountId: ALICE, displayName: 'Alice', active: true, siteAdmin: false },
       { accountId: BOB, displayName: 'Bob', active: true, siteAdmin: false },
