@@ -27,6 +27,7 @@ import { ClusterBus } from './bus/cluster-bus';
 import { MemoryBus } from './bus/memory-bus';
 import { PostgresTransport } from './bus/postgres-transport';
 import { RedisTransport } from './bus/redis-transport';
+import { SealedTransport, type RejectedReason } from './bus/sealed-transport';
 import type { Transport } from './bus/transport';
 import type { Bus } from './bus/types';
 import { NodeEntryCache } from './cache/entry-cache';
@@ -202,7 +203,8 @@ export interface OpenedCore {
 /** The core on a store, with the bus, cache, audit and metrics configuration names: for the server and the operator CLI alike. */
 export function openCore(config: Config, deps: { store: AppStore; clock: Clock; logger: Logger; appKey: string }): OpenedCore {
   const { store, clock, logger } = deps;
-  const bus = openBus(config, store, clock, logger);
+  // Rejected bus messages are counted in metrics made just below; none can arrive before this function returns.
+  const bus = openBus(config, store, clock, logger, (reason) => metrics.busMessagesRejected.inc({ reason }));
   const tokens = createPageTokenCodec({ secret: config.pageTokenSecret, appKey: deps.appKey, clock, isTenant: tenantIn(store) });
   const metrics = createMetrics({ bus, store, clock, tokens });
   const cache = new NodeEntryCache({ ttlSeconds: config.cacheTtlSeconds, maxEntries: config.cacheMaxEntries });
@@ -237,7 +239,7 @@ export function openCore(config: Config, deps: { store: AppStore; clock: Clock; 
 }
 
 /** The bus named by BUS: in-process for one node, or a cluster bus over PostgreSQL LISTEN/NOTIFY or Redis pub/sub. */
-function openBus(config: Config, store: Store, clock: Clock, logger: Logger): Bus {
+function openBus(config: Config, store: Store, clock: Clock, logger: Logger, onRejected: (reason: RejectedReason) => void): Bus {
   if (config.bus === 'memory') return new MemoryBus();
   const log = logger.child({ bus: config.bus });
   // While the server is away, clients retry and heartbeats fail every second: report each kind of
@@ -262,7 +264,9 @@ function openBus(config: Config, store: Store, clock: Clock, logger: Logger): Bu
       onError,
     });
   }
-  const bus = new ClusterBus(transport, {
+  // Sealed: whoever else can publish on the channel cannot forge or replay what nodes tell each other.
+  const sealed = new SealedTransport(transport, { secret: config.pageTokenSecret, channel: config.busChannel, clock, onRejected });
+  const bus = new ClusterBus(sealed, {
     nodeId: `${config.nodeName}/${randomId()}`,
     clock,
     confirmMs: config.revocationConfirmMs,

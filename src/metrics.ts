@@ -19,6 +19,8 @@ export interface Metrics {
   registry: Registry;
   observer: AllowlistObserver;
   sweptEntries: Counter;
+  /** Bus messages dropped by reason: malformed, mac, stale, replayed. */
+  busMessagesRejected: Counter<'reason'>;
 }
 
 export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metrics {
@@ -107,6 +109,12 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
       this.set({ cache: 'verified_tokens' }, held.verifiedTokens);
     },
   });
+  const busMessagesRejected = new Counter({
+    name: 'panelguard_bus_messages_rejected_total',
+    help: 'Bus messages dropped unread: malformed, mac (did not verify), stale (outside the time window) or replayed.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'panelguard_bus_connected',
     help: '1 while this node hears every invalidation on the bus; 0 while it serves every check from the store.',
@@ -131,6 +139,7 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
   return {
     registry,
     sweptEntries,
+    busMessagesRejected,
     observer: {
       cacheLookup: (outcome) => lookupsBy(outcome).inc(),
       checked(outcome, seconds) {

@@ -27,6 +27,8 @@ export interface ClusterStack {
   balancer: Balancer;
   nodes: NodeProcess[];
   databaseUrl: string;
+  /** The bus channel this cluster's nodes share. */
+  busChannel: string;
   /** Renders the issue panel on one node, as the host would through the balancer, and returns the page token. */
   mintOn(node: NodeProcess, accountId: string, ctx?: IssueContext): Promise<string>;
   /** Calls the guarded notes API on one node directly. */
@@ -81,6 +83,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
     balancer,
     nodes,
     databaseUrl: database.url,
+    busChannel: shared.BUS_CHANNEL as string,
     async mintOn(node, accountId, ctx = ISSUE) {
       const panel = new URL(sim.panelUrl('issue-notes', ctx, accountId));
       const response = await fetch(`${node.url}${panel.pathname}${panel.search}`);

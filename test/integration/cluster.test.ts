@@ -6,8 +6,10 @@
 import { expect } from 'chai';
 import type { AuditRecord } from '../../src/allowlist/types';
 import type { NodeProcess } from '../../src/cluster/node-process';
+import Redis from 'ioredis';
+import pg from 'pg';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
-import { servicesOrSkip } from '../support/services';
+import { redisUrl, servicesOrSkip } from '../support/services';
 import { metric, startCluster, type BusKind, type ClusterStack } from './cluster-harness';
 import { ALICE, BOB, ISSUE, OTHER_ISSUE } from './harness';
 
@@ -89,6 +91,44 @@ for (const bus of ['postgres', 'redis'] as BusKind[]) {
       expect(webhook?.status).to.equal(200);
       expect(webhook?.headers.get('revocation-confirmed')).to.equal('3/3');
       expect(await statusesOn(token, OTHER_ISSUE)).to.deep.equal([401, 401, 401]);
+    });
+
+    /** Publishes `raw` on the cluster's channel as anyone with access to the Redis server or the database could. */
+    async function publishAsOutsider(raw: string): Promise<void> {
+      if (bus === 'redis') {
+        const client = new Redis(redisUrl);
+        try {
+          await client.publish(cluster.busChannel, raw);
+        } finally {
+          client.disconnect();
+        }
+        return;
+      }
+      const client = new pg.Client({ connectionString: cluster.databaseUrl });
+      await client.connect();
+      try {
+        await client.query('SELECT pg_notify($1, $2)', [cluster.busChannel, raw]);
+      } finally {
+        await client.end();
+      }
+    }
+
+    it('drops and counts what an outsider publishes on the channel: no forged heartbeat, ack or invalidation is taken', async () => {
+      const token = await cluster.mintOn(node1, '557058:carol');
+      expect(await statusesOn(token)).to.deep.equal([200, 200, 200]);
+      const before = await Promise.all(cluster.nodes.map((node) => metric(node, 'panelguard_bus_messages_rejected_total{reason="malformed"}')));
+      await publishAsOutsider(JSON.stringify({ type: 'heartbeat', node: 'intruder' }));
+      await publishAsOutsider(JSON.stringify({ type: 'ack', node: 'intruder', id: 'x', to: 'y' }));
+      await publishAsOutsider(JSON.stringify({ type: 'invalidate', node: 'intruder', id: 'z', scope: { kind: 'tenant', clientKey: cluster.sim.clientKey } }));
+      for (const [i, node] of cluster.nodes.entries()) {
+        const rejected = () => metric(node, 'panelguard_bus_messages_rejected_total{reason="malformed"}');
+        for (let attempt = 0; attempt < 50 && (await rejected()) < (before[i] ?? 0) + 3; attempt += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect((await rejected()) - (before[i] ?? 0), node.name).to.equal(3);
+        expect(await metric(node, 'panelguard_cluster_nodes'), node.name).to.equal(3);
+      }
+      expect(await statusesOn(token)).to.deep.equal([200, 200, 200]);
     });
 
     it('refuses every token of the site on all three nodes once the uninstall sent to node 1 returns 3/3', async () => {

@@ -107,6 +107,12 @@ describe('configuration', () => {
     expect(loadConfig({}, dir).operatorTokens).to.deep.equal([]);
   });
 
+  it('reads a metrics token, leaves /metrics open without one, and refuses a short one without echoing it', () => {
+    expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(32) }, dir).metricsToken).to.equal('m'.repeat(32));
+    expect(loadConfig({}, dir).metricsToken).to.equal(null);
+    expect(problemsOf({ METRICS_TOKEN: 'short-secret' }, dir)).to.deep.equal(['METRICS_TOKEN must be at least 32 characters']);
+  });
+
   it('validates the session settings', () => {
     expect(loadConfig({}, dir)).to.include({ idleTimeoutSeconds: 300, lastSeenFlushSeconds: 15, auditRetentionDays: 90, trustProxy: false });
     expect(problemsOf({ IDLE_TIMEOUT_SECONDS: '10', LAST_SEEN_FLUSH_SECONDS: '0', AUDIT_RETENTION_DAYS: '0' }, dir)).to.deep.equal([
