@@ -120,7 +120,7 @@ function withEnvironment<T>(values: Record<string, string | undefined>, run: () 
 
 const DEPLOY_ENV = { APP_BASE_URL: BASE_URL, FORGE_APP_ID: undefined };
 
-describe('forge/manifest.yml', function () {
+describe('forge/manifest.yml', () => {
   const committed = readFileSync(MANIFEST_FILE, 'utf8');
   let contract: Contract;
   let scratch: ForgeScratch;
@@ -138,7 +138,7 @@ describe('forge/manifest.yml', function () {
     return withEnvironment(DEPLOY_ENV, () => lintManifest(scratch.manifest(name, committed.replace(from, to))));
   }
 
-  before(async function () {
+  before(async () => {
     contract = readContract();
     // Reading the committed file in place yields its resource paths (an unbuilt UI is only an error here).
     const inPlace = await withEnvironment(DEPLOY_ENV, () => lintManifest(MANIFEST_FILE));
@@ -208,8 +208,7 @@ describe('forge/manifest.yml', function () {
       const manifest = app();
       expect(contract.uiModules).to.have.length.above(0);
       for (const { key, type } of contract.uiModules) {
-        const modules = manifest.modules[type];
-        const matching = Array.isArray(modules) ? modules.filter((module) => module.key === key) : [];
+        const matching = (manifest.modules[type] ?? []).filter((module) => module.key === key);
         expect(matching, `${type} ${key}`).to.have.length(1);
         const module = UiModule.parse(matching[0]);
         expect(module.resolver, `${key} resolver`).to.not.equal(undefined);
@@ -221,7 +220,7 @@ describe('forge/manifest.yml', function () {
       const contracted = new Set(contract.uiModules.map(({ key }) => key));
       const uiKeys = Object.entries(app().modules)
         .filter(([type]) => type.includes(':'))
-        .flatMap(([, modules]) => (modules as Array<{ key: string }>).map(({ key }) => key));
+        .flatMap(([, modules]) => modules.map(({ key }) => key));
       expect(uiKeys.filter((key) => !contracted.has(key))).to.deep.equal([]);
     });
 
