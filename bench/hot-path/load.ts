@@ -8,7 +8,7 @@ async function load(run: LoadRun): Promise<LoadResult> {
     url: run.url,
     connections: run.connections,
     duration: run.seconds,
-    headers: run.authorization === null ? {} : { authorization: run.authorization },
+    headers: run.headers,
   });
   const seconds = result.duration;
   return {

@@ -4,10 +4,23 @@ import type { IssueContext } from '../../src/host-simulator';
 /** The issue every bench token is bound to. */
 export const BENCH_ISSUE: IssueContext = { issueId: '10001', issueKey: 'BENCH-1', projectId: '10000', projectKey: 'BENCH' };
 
-export type Route = 'plain' | 'guard' | 'ace';
+/**
+ * Connect: plain, guard (bearer page token), ace (ACE's checkValidToken). Forge: forge-plain (the plain route
+ * with a Forge call's headers), forge (FIT + X-Page-Token through the guard), ace-forge (ACE's authenticateForge).
+ */
+export type Route = 'plain' | 'guard' | 'ace' | 'forge-plain' | 'forge' | 'ace-forge';
+
+const PATH: Record<Route, string> = {
+  plain: 'plain',
+  guard: 'guard',
+  ace: 'ace',
+  'forge-plain': 'plain',
+  forge: 'forge',
+  'ace-forge': 'ace-forge',
+};
 
 export function routeUrl(baseUrl: string, route: Route): string {
-  return `${baseUrl}/bench/${route}/${BENCH_ISSUE.issueId}`;
+  return `${baseUrl}/bench/${PATH[route]}/${BENCH_ISSUE.issueId}`;
 }
 
 export interface ServerStart {
@@ -25,6 +38,8 @@ export interface UserTokens {
 export interface StartedServer {
   baseUrl: string;
   pid: number;
+  /** A Forge UI call's headers for the bench issue: a FIT (long-lived, for the bench only) and the page token it minted. */
+  forge: { fit: string; pageToken: string };
   /** The operator token for the admin API of the bench site. */
   operatorToken: string;
   tokens: UserTokens[];
@@ -34,8 +49,8 @@ export interface StartedServer {
 export interface LoadRun {
   kind: 'load';
   url: string;
-  /** The Authorization header value, the same on every request. */
-  authorization: string | null;
+  /** The headers of every request. */
+  headers: Record<string, string>;
   connections: number;
   seconds: number;
 }
