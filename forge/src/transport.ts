@@ -2,11 +2,11 @@
  * The Forge pages' way to the API: every call goes through Forge as invokeRemote (Forge adds the FIT), carrying
  * the page token that `POST /forge/sessions` minted for this page in X-Page-Token (docs/FORGE.md).
  *
- * invokeRemote, not requestRemote: both send a FIT and custom headers, so requestRemote would also work, but only
- * with more around it. It fetches from the browser straight to the remote, so PanelGuard would have to answer
- * CORS preflights (X-Page-Token is not a simple header) from Forge's iframe origins, and the manifest would need
- * the remote's key in this code and a `fetch` operation on the remote. invokeRemote reaches the remote the module's
- * `resolver.endpoint` names, proxied by Forge, as an ordinary same-contract request: nothing of that is needed.
+ * invokeRemote, not requestRemote: both send a FIT and our headers, so requestRemote would also work, but only with
+ * more around it. Forge does not proxy it: the request leaves the browser for PanelGuard directly, so the server
+ * would have to allow it cross-origin (CORS, with a preflight for X-Page-Token), the manifest would have to grant the
+ * remote as a client `fetch` permission, and this code would name the remote's key. invokeRemote reaches the remote
+ * that the module's `resolver.endpoint` names, through Forge, with none of that.
  */
 import { invokeRemote } from '@forge/bridge';
 import { answerOf, failure, type Answer, type Api, type Method } from '../../views/public/page.js';
