@@ -142,6 +142,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders());
+  // Bodies are parsed only on routes that take one (routes/body.ts); an empty object stands in elsewhere,
+  // because ACE's middleware reads req.body.jwt without a guard, on vendors' routes too.
+  app.use((req, _res, next) => {
+    req.body ??= {};
+    next();
+  });
   app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   app.use(healthRoutes({ store, bus, nodeName: config.nodeName, registry: metrics.registry, metricsToken: config.metricsToken }));
   app.use(descriptorRoutes(addon));

@@ -44,14 +44,15 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
     load = startWorker(path.join(__dirname, '..', 'hot-path', 'load.ts'));
     const user = started.tokens[started.tokens.length - 1];
     // Plain gets the very same headers as the guard: the requests differ only in the path.
-    const forgeHeaders = { authorization: `Bearer ${started.forge.fit}`, 'x-page-token': started.forge.pageToken };
-    const headers: Record<Route, Record<string, string>> = {
-      plain: { authorization: `Bearer ${user.pageToken}` },
-      guard: { authorization: `Bearer ${user.pageToken}` },
-      ace: { authorization: `JWT ${user.aceToken}` },
+    // Every Forge call carries a FIT of its own, as Forge signs one per call.
+    const forgeHeaders = started.forge.fits.map((fit) => ({ authorization: `Bearer ${fit}`, 'x-page-token': started.forge.pageToken }));
+    const headers: Record<Route, Record<string, string>[]> = {
+      plain: [{ authorization: `Bearer ${user.pageToken}` }],
+      guard: [{ authorization: `Bearer ${user.pageToken}` }],
+      ace: [{ authorization: `JWT ${user.aceToken}` }],
       'forge-plain': forgeHeaders,
       forge: forgeHeaders,
-      'ace-forge': { authorization: `Bearer ${started.forge.fit}` },
+      'ace-forge': started.forge.fits.map((fit) => ({ authorization: `Bearer ${fit}` })),
     };
     const run = (route: Route, runSeconds: number) =>
       load!.ask<LoadResult>({ kind: 'load', url: routeUrl(started.baseUrl, route), headers: headers[route], connections: CONNECTIONS, seconds: runSeconds } satisfies LoadRun);

@@ -38,8 +38,11 @@ export interface UserTokens {
 export interface StartedServer {
   baseUrl: string;
   pid: number;
-  /** A Forge UI call's headers for the bench issue: a FIT (long-lived, for the bench only) and the page token it minted. */
-  forge: { fit: string; pageToken: string };
+  /**
+   * Forge UI calls for the bench issue: the page token minted, and FITs to send it with, one per call in turn
+   * (Forge signs a fresh one for every call; these live an hour, for the bench only).
+   */
+  forge: { fits: string[]; pageToken: string };
   /** The operator token for the admin API of the bench site. */
   operatorToken: string;
   tokens: UserTokens[];
@@ -49,8 +52,8 @@ export interface StartedServer {
 export interface LoadRun {
   kind: 'load';
   url: string;
-  /** The headers of every request. */
-  headers: Record<string, string>;
+  /** The headers of each request, taken in turn. */
+  headers: Record<string, string>[];
   connections: number;
   seconds: number;
 }
