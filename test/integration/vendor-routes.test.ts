@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Router } from 'express';
-import { grantOf, requirePageToken } from '../../routes/guard';
+import { grantOf } from '../../routes/guard';
 import { issueResource, JIRA_ID } from '../../src/allowlist/resource';
 import { ALICE, ISSUE, OTHER_ISSUE, startStack, type Stack } from './harness';
 
@@ -8,10 +8,10 @@ describe("HTTP: a vendor's own routes", function () {
   let stack: Stack;
   before(async () => {
     stack = await startStack({
-      routes: ({ allowlist }) => {
+      routes: ({ guard }) => {
         const router = Router();
         const issueOf = (req: { params: Record<string, string> }) => (JIRA_ID.test(req.params.issueId) ? issueResource(req.params.issueId, null).resource : null);
-        router.get('/vendor/issues/:issueId/votes', requirePageToken(allowlist, issueOf), (_req, res) => {
+        router.get('/vendor/issues/:issueId/votes', guard.page(issueOf), (_req, res) => {
           res.json({ user: grantOf(res).claims.sub });
         });
         return router;
