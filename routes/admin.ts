@@ -1,7 +1,6 @@
 /** The admin API: a tenant's sessions, revoking a user or the whole site, the session policy and the audit log. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Allowlist } from '../src/allowlist/allowlist';
 import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import type { Policies } from '../src/allowlist/policies';
 import type { Sessions } from '../src/allowlist/sessions';
@@ -10,12 +9,13 @@ import type { Logger } from '../src/logger';
 import type { OperatorTokens } from '../src/operators';
 import { adminOf, requireAdmin } from './admin-auth';
 import { jsonBody } from './body';
+import type { Guard } from './guard';
 import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
 import { sessionJson } from './sessions-json';
 
 export interface AdminDeps {
-  allowlist: Allowlist;
+  guard: Guard;
   operators: OperatorTokens;
   sessions: Sessions;
   policies: Policies;
@@ -60,7 +60,7 @@ function problem(error: z.ZodError): string {
 export function adminRoutes(deps: AdminDeps): Router {
   const { sessions, policies, log } = deps;
   const router = Router();
-  router.use('/api/admin', requireAdmin(deps.allowlist, deps.operators));
+  router.use('/api/admin', requireAdmin(deps.guard, deps.operators));
 
   // Store failures become 503 with nothing internal in them; the log keeps the detail.
   const handle = (what: string, run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {

@@ -1,19 +1,18 @@
 /** The panel's API: notes on one issue, behind the guard. */
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Allowlist } from '../src/allowlist/allowlist';
 import { issueResource, JIRA_ID } from '../src/allowlist/resource';
 import { NOTE_MAX_LENGTH, type Notes } from '../src/notes/notes';
 import type { Logger } from '../src/logger';
 import { jsonBody } from './body';
 import { sendError } from './errors';
-import { grantOf, requirePageToken } from './guard';
+import { grantOf, type Guard } from './guard';
 
 const newNote = z.object({ text: z.string().trim().min(1).max(NOTE_MAX_LENGTH) }).strict();
 
-export function apiRoutes(allowlist: Allowlist, notes: Notes, log: Logger): Router {
+export function apiRoutes(guard: Guard, notes: Notes, log: Logger): Router {
   const router = Router();
-  const guardIssue = requirePageToken(allowlist, (req) =>
+  const guardIssue = guard.page((req) =>
     JIRA_ID.test(req.params.issueId) ? issueResource(req.params.issueId, null).resource : null,
   );
 

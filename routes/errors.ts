@@ -2,7 +2,7 @@
 import type { Response } from 'express';
 import type { DenyCode } from '../src/allowlist/result';
 
-export type ErrorCode = DenyCode | 'not_found' | 'payload_too_large' | 'internal_error';
+export type ErrorCode = DenyCode | 'keys_unavailable' | 'not_found' | 'payload_too_large' | 'internal_error';
 
 const STATUS: Record<ErrorCode, number> = {
   token_missing: 401,
@@ -21,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   payload_too_large: 413,
   store_unavailable: 503,
+  keys_unavailable: 503,
   internal_error: 500,
 };
 
@@ -41,6 +42,7 @@ const MESSAGE: Record<ErrorCode, string> = {
   not_found: 'Nothing here.',
   payload_too_large: 'The request body is too large.',
   store_unavailable: 'The session store is unavailable; try again shortly.',
+  keys_unavailable: "Atlassian's signing keys could not be fetched to verify the Forge call; try again shortly.",
   internal_error: 'Something went wrong on our side.',
 };
 

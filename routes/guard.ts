@@ -1,8 +1,12 @@
-/** The guard: read the bearer page token, ask the allowlist, map a denial to its answer. No policy here. */
+/**
+ * The guard: read the page token the request presents (through either front door), ask the allowlist,
+ * map a denial to its answer. No policy here.
+ */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Allowlist, Grant } from '../src/allowlist/allowlist';
-import { JWT_SHAPE, readBearer } from './bearer';
-import { sendError } from './errors';
+import { fail, type Result } from '../src/allowlist/result';
+import { sendError, type ErrorCode } from './errors';
+import { connectCredentials, type PageCredentials, type Presented } from './page-credentials';
 
 /** Returns the resource a request touches, or null when its parameters are not valid. */
 export type ResourceOf = (req: Request) => string | null;
@@ -11,19 +15,50 @@ export function grantOf(res: Response): Grant {
   return res.locals.grant as Grant;
 }
 
-export function requirePageToken(allowlist: Allowlist, resourceOf: ResourceOf): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    // Answers behind the guard belong to one user at one moment; no cache may keep them.
-    res.set('Cache-Control', 'no-store');
-    const resource = resourceOf(req);
-    if (resource === null) return sendError(res, 'bad_request', 'The URL does not name a valid resource.');
-    const bearer = readBearer(req.headers.authorization);
-    if (!bearer.ok) return sendError(res, bearer.code);
-    if (!JWT_SHAPE.test(bearer.credential)) return sendError(res, 'token_malformed');
-    allowlist.check(bearer.credential, resource).then((result) => {
-      if (!result.ok) return sendError(res, result.code);
-      res.locals.grant = result.value;
-      next();
-    }, next);
+export interface Guard {
+  /** Serves the request only to a live page token covering the resource `resourceOf` names. */
+  page(resourceOf: ResourceOf): RequestHandler;
+  /** The decision behind `page`, for callers that answer some refusals themselves (the admin API). */
+  decide(presented: Presented, resource: string): Promise<Result<Grant, ErrorCode>>;
+  credentials: PageCredentials;
+}
+
+export function createGuard(allowlist: Allowlist, credentials: PageCredentials): Guard {
+  async function decide(presented: Presented, resource: string): Promise<Result<Grant, ErrorCode>> {
+    if (!presented.ok) return presented;
+    const result = await allowlist.check(presented.value.token, resource);
+    if (!result.ok) return result;
+    const { claims } = result.value;
+    const holder = presented.value.holder;
+    // Each door takes only its own tokens: one minted to be shown beside a FIT is useless alone, and the reverse.
+    if ((claims.cnf?.fit === 'principal') !== (holder !== null)) return fail('token_invalid');
+    // The Forge door vouched for a user on a tenant: a page token of anyone else is someone else's, stolen or mixed up.
+    if (holder !== null && (claims.sub !== holder.accountId || claims.aud !== holder.clientKey)) return fail('token_invalid');
+    return result;
+  }
+
+  return {
+    credentials,
+    decide,
+    page(resourceOf) {
+      return (req: Request, res: Response, next: NextFunction) => {
+        // Answers behind the guard belong to one user at one moment; no cache may keep them.
+        res.set('Cache-Control', 'no-store');
+        const resource = resourceOf(req);
+        if (resource === null) return sendError(res, 'bad_request', 'The URL does not name a valid resource.');
+        const presented = credentials(req);
+        const decided = presented instanceof Promise ? presented.then((read) => decide(read, resource)) : decide(presented, resource);
+        decided.then((result) => {
+          if (!result.ok) return sendError(res, result.code);
+          res.locals.grant = result.value;
+          next();
+        }, next);
+      };
+    },
   };
+}
+
+/** The guard for the Connect door alone (a bearer page token), for code that serves no Forge page. */
+export function requirePageToken(allowlist: Allowlist, resourceOf: ResourceOf): RequestHandler {
+  return createGuard(allowlist, connectCredentials).page(resourceOf);
 }

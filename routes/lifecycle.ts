@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Revocation } from '../src/allowlist/allowlist';
 import type { Replays } from '../src/allowlist/replays';
 import type { TenantLifecycle } from '../src/allowlist/tenants';
+import { INSTALLATION_ID, type Installations } from '../src/forge/installations';
 import type { AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/logger';
 import { jsonBody } from './body';
@@ -35,10 +36,12 @@ export interface LifecycleDeps {
   addon: AddOn;
   tenants: TenantLifecycle;
   replays: Replays;
+  /** Where a Connect install adopted by Forge is linked to its Forge installation. */
+  installations: Installations;
   log: Logger;
 }
 
-export function lifecycleRoutes({ addon, tenants, replays, log }: LifecycleDeps): Router {
+export function lifecycleRoutes({ addon, tenants, replays, installations, log }: LifecycleDeps): Router {
   const router = Router();
 
   const wrongApp = (res: Response, key: string): boolean => {
@@ -73,6 +76,9 @@ export function lifecycleRoutes({ addon, tenants, replays, log }: LifecycleDeps)
     await once(res, 'installed', async () => {
       const before = (await addon.settings.get('clientInfo', clientKey)) as { sharedSecret?: unknown } | null;
       await addon.settings.saveInstallation(req.body, clientKey);
+      // Connect on Forge: the payload names the Forge installation this site's app now also is.
+      const forgeInstallation = (req.body as { installationId?: unknown }).installationId;
+      if (typeof forgeInstallation === 'string' && INSTALLATION_ID.test(forgeInstallation)) await installations.link(forgeInstallation, clientKey);
       return tenants.installed(clientKey, baseUrl, { sharedSecretChanged: before !== null && before.sharedSecret !== sharedSecret });
     });
   });

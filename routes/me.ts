@@ -1,22 +1,21 @@
 /** "My sessions": a user's own live sessions, behind the page token of their own page (app:self). Nobody sees or ends another's. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Allowlist } from '../src/allowlist/allowlist';
 import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import { SELF_RESOURCE } from '../src/allowlist/resource';
 import type { Sessions } from '../src/allowlist/sessions';
 import type { Logger } from '../src/logger';
 import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
-import { grantOf, requirePageToken } from './guard';
+import { grantOf, type Guard } from './guard';
 import { sessionJson } from './sessions-json';
 
 const sessionId = z.string().regex(/^[0-9a-f]{64}$/);
 
-export function meRoutes(deps: { allowlist: Allowlist; sessions: Sessions; lastSeen: LastSeenTracker; log: Logger }): Router {
+export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: LastSeenTracker; log: Logger }): Router {
   const { sessions, log } = deps;
   const router = Router();
-  router.use('/api/me', requirePageToken(deps.allowlist, () => SELF_RESOURCE.resource));
+  router.use('/api/me', deps.guard.page(() => SELF_RESOURCE.resource));
 
   const handle = (what: string, run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
     try {

@@ -10,6 +10,9 @@ import { lifecycleRoutes } from '../routes/lifecycle';
 import { panelRoutes } from '../routes/panels';
 import { adminRoutes } from '../routes/admin';
 import { meRoutes } from '../routes/me';
+import { forgeRoutes } from '../routes/forge';
+import { createGuard, type Guard } from '../routes/guard';
+import { pageCredentials, type ForgeDoor } from '../routes/page-credentials';
 import { pageMinter } from '../routes/page-mint';
 import { pageRoutes } from '../routes/pages';
 import { securityHeaders } from '../routes/security-headers';
@@ -33,6 +36,9 @@ import type { Bus } from './bus/types';
 import { NodeEntryCache } from './cache/entry-cache';
 import type { Config } from './config';
 import { createAddon, type AddOn } from './connect/addon';
+import { createFitVerifier } from './forge/fit-verifier';
+import { createInstallations, type InstallationLinks } from './forge/installations';
+import { forgeSiteAdmins } from './forge/site-admins';
 import { hostSiteAdmins } from './connect/site-admins';
 import { OperatorTokens } from './operators';
 import { createLogger, type Logger } from './logger';
@@ -51,8 +57,8 @@ const SITE_ADMIN_TTL_SECONDS = 30;
 /** Repeated denials (one user, reason and resource) within this window are one audit record with a count. */
 const DENIAL_AUDIT_WINDOW_MS = 5_000;
 
-/** What the app keeps: the core's records and the replay ledger, in one database. */
-export type AppStore = Store & ReplayLedger;
+/** What the app keeps: the core's records, the replay ledger and Forge installation links, in one database. */
+export type AppStore = Store & ReplayLedger & InstallationLinks;
 
 export interface AppOverrides {
   clock?: Clock;
@@ -60,9 +66,9 @@ export interface AppOverrides {
   logger?: Logger;
   /**
    * A vendor's own routes, mounted after PanelGuard's and before its 404: put them behind
-   * `requirePageToken(allowlist, resourceOf)` (routes/guard.ts) to serve them to page tokens only.
+   * `guard.page(resourceOf)` (routes/guard.ts) to serve them to page tokens only, from either front door.
    */
-  routes?: (parts: { allowlist: Allowlist; addon: AddOn }) => express.Router;
+  routes?: (parts: { allowlist: Allowlist; addon: AddOn; guard: Guard }) => express.Router;
 }
 
 export interface RunningApp {
@@ -136,19 +142,35 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders());
+  // Bodies are parsed only on routes that take one (routes/body.ts); an empty object stands in elsewhere,
+  // because ACE's middleware reads req.body.jwt without a guard, on vendors' routes too.
+  app.use((req, _res, next) => {
+    req.body ??= {};
+    next();
+  });
   app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   app.use(healthRoutes({ store, bus, nodeName: config.nodeName, registry: metrics.registry, metricsToken: config.metricsToken }));
   app.use(descriptorRoutes(addon));
-  app.use(lifecycleRoutes({ addon, tenants, replays: core.replays, log: logger }));
+  const installations = createInstallations(store, clock);
+  app.use(lifecycleRoutes({ addon, tenants, replays: core.replays, installations, log: logger }));
   app.use(webhookRoutes({ addon, removals, replays: core.replays, log: logger }));
   const mintPage = pageMinter(allowlist, views);
   app.use(panelRoutes(addon, mintPage, views));
   app.use(pageRoutes({ addon, mintPage, siteAdmins: hostSiteAdmins(addon, { ttlSeconds: SITE_ADMIN_TTL_SECONDS }), views, log: logger }));
-  app.use(apiRoutes(allowlist, notes, logger));
-  app.use(meRoutes({ allowlist, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
+  // The Forge front door opens only where FORGE_APP_ID says which app's FITs to accept.
+  const forge: ForgeDoor | null =
+    config.forgeAppId === null
+      ? null
+      : { fits: createFitVerifier({ appId: config.forgeAppId, jwksUrl: config.forgeJwksUrl, clock }), installations };
+  if (forge !== null) {
+    app.use(forgeRoutes({ door: forge, allowlist, removals, tenants, replays: core.replays, siteAdmins: forgeSiteAdmins({ ttlSeconds: SITE_ADMIN_TTL_SECONDS }), log: logger }));
+  }
+  const guard = createGuard(allowlist, pageCredentials(forge));
+  app.use(apiRoutes(guard, notes, logger));
+  app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
   app.use(
     adminRoutes({
-      allowlist,
+      guard,
       operators: new OperatorTokens(config.operatorTokens),
       sessions: core.sessions,
       policies: core.policies,
@@ -157,7 +179,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       log: logger,
     }),
   );
-  if (overrides.routes !== undefined) app.use(overrides.routes({ allowlist, addon }));
+  if (overrides.routes !== undefined) app.use(overrides.routes({ allowlist, addon, guard }));
   app.use(notFound);
   app.use(errorHandler(logger, views));
   server.on('request', app);

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { PRODUCTION_JWKS_URL } from './forge/fit-verifier';
+import { FORGE_APP_ID } from './forge/invocation';
 import { parseOperatorTokens, type OperatorToken } from './operators';
 import { randomSecret } from './tokens/random';
 
@@ -45,6 +47,10 @@ export interface Config {
   cacheMaxEntries: number;
   /** ACE's install-key server (it reads CONNECT_KEYS_CDN_URL itself; validated here). */
   connectKeysCdnUrl: string | null;
+  /** The Forge app's id (the FIT's audience); null: the Forge front door is closed. */
+  forgeAppId: string | null;
+  /** Where the keys that sign Forge Invocation Tokens are published. */
+  forgeJwksUrl: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where development keeps its SQLite file and generated secret. */
   dataDir: string;
@@ -124,6 +130,8 @@ const environmentSchema = z.object({
   CACHE_TTL_SECONDS: integer(1, 300).default('30'),
   CACHE_MAX_ENTRIES: integer(100, 10_000_000).default('100000'),
   CONNECT_KEYS_CDN_URL: httpUrl.optional(),
+  FORGE_APP_ID: z.string().regex(FORGE_APP_ID, 'must be the app id from the Forge manifest, ari:cloud:ecosystem::app/<uuid>').optional(),
+  FORGE_JWKS_URL: httpUrl.default(PRODUCTION_JWKS_URL),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('data'),
   AC_OPTS: z
@@ -180,6 +188,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     cacheTtlSeconds: values.CACHE_TTL_SECONDS,
     cacheMaxEntries: values.CACHE_MAX_ENTRIES,
     connectKeysCdnUrl: values.CONNECT_KEYS_CDN_URL ?? null,
+    forgeAppId: values.FORGE_APP_ID ?? null,
+    forgeJwksUrl: values.FORGE_JWKS_URL,
     logLevel: values.LOG_LEVEL,
     dataDir,
   };

@@ -1,4 +1,4 @@
-/** Compiles the Handlebars pages once at start; every value is HTML-escaped by Handlebars. */
+/** Compiles the Handlebars pages, and the markup they share with the Forge build, once at start; every value is HTML-escaped by Handlebars. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
@@ -35,12 +35,33 @@ export interface Views {
 const VIEWS_DIR = path.join(PROJECT_ROOT, 'views');
 export const PUBLIC_DIR = path.join(VIEWS_DIR, 'public');
 
-function compile<T>(name: string): (page: T) => string {
-  const source = readFileSync(path.join(VIEWS_DIR, `${name}.hbs`), 'utf8');
-  return Handlebars.compile<T>(source, { strict: true });
+/**
+ * A page's markup (views/partials/<name>.hbs) and the values it shows: the Connect page wraps it in its document,
+ * the Forge build (forge/build.ts) in a static one, so both front doors hand the shared scripts the same elements.
+ */
+export interface PageMarkups {
+  'issue-notes': { issueKey: string };
+  admin: { accountId: string };
+  'my-sessions': Record<string, never>;
+}
+
+const MARKUPS: (keyof PageMarkups)[] = ['issue-notes', 'admin', 'my-sessions'];
+
+function source(file: string): string {
+  return readFileSync(path.join(VIEWS_DIR, file), 'utf8');
+}
+
+/** Renders a page's markup alone, as the Forge build needs it. */
+export function renderMarkup<N extends keyof PageMarkups>(name: N, values: PageMarkups[N]): string {
+  return Handlebars.compile<PageMarkups[N]>(source(`partials/${name}.hbs`), { strict: true })(values);
 }
 
 export function loadViews(): Views {
+  const handlebars = Handlebars.create();
+  for (const name of MARKUPS) handlebars.registerPartial(name, source(`partials/${name}.hbs`));
+  function compile<T>(name: string): (page: T) => string {
+    return handlebars.compile<T>(source(`${name}.hbs`), { strict: true });
+  }
   return {
     issueNotes: compile<IssueNotesPage>('issue-notes'),
     denied: compile<DeniedPage>('denied'),

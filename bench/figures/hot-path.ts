@@ -19,8 +19,15 @@ import {
   type StartedServer,
 } from '../hot-path/protocol';
 
-const ROUTES: Route[] = ['plain', 'guard', 'ace'];
-const LABEL: Record<Route, string> = { plain: 'plain route', guard: 'guard (cache hit)', ace: "ACE's checkValidToken()" };
+const ROUTES: Route[] = ['plain', 'guard', 'ace', 'forge-plain', 'forge', 'ace-forge'];
+const LABEL: Record<Route, string> = {
+  plain: 'plain route',
+  guard: 'guard (cache hit)',
+  ace: "ACE's checkValidToken()",
+  'forge-plain': 'plain route, Forge headers',
+  forge: 'Forge: FIT + guard (cache hit)',
+  'ace-forge': "ACE's authenticateForge()",
+};
 const CONNECTIONS = 10;
 const USERS = 200;
 const REVOKED_USERS = 100;
@@ -36,10 +43,19 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
     const started = await server.ask<StartedServer>({ kind: 'start', users: USERS });
     load = startWorker(path.join(__dirname, '..', 'hot-path', 'load.ts'));
     const user = started.tokens[started.tokens.length - 1];
-    // Plain gets the very same bearer header as the guard: the requests differ only in the path.
-    const authorization: Record<Route, string> = { plain: `Bearer ${user.pageToken}`, guard: `Bearer ${user.pageToken}`, ace: `JWT ${user.aceToken}` };
+    // Plain gets the very same headers as the guard: the requests differ only in the path.
+    // Every Forge call carries a FIT of its own, as Forge signs one per call.
+    const forgeHeaders = started.forge.fits.map((fit) => ({ authorization: `Bearer ${fit}`, 'x-page-token': started.forge.pageToken }));
+    const headers: Record<Route, Record<string, string>[]> = {
+      plain: [{ authorization: `Bearer ${user.pageToken}` }],
+      guard: [{ authorization: `Bearer ${user.pageToken}` }],
+      ace: [{ authorization: `JWT ${user.aceToken}` }],
+      'forge-plain': forgeHeaders,
+      forge: forgeHeaders,
+      'ace-forge': started.forge.fits.map((fit) => ({ authorization: `Bearer ${fit}` })),
+    };
     const run = (route: Route, runSeconds: number) =>
-      load!.ask<LoadResult>({ kind: 'load', url: routeUrl(started.baseUrl, route), authorization: authorization[route], connections: CONNECTIONS, seconds: runSeconds } satisfies LoadRun);
+      load!.ask<LoadResult>({ kind: 'load', url: routeUrl(started.baseUrl, route), headers: headers[route], connections: CONNECTIONS, seconds: runSeconds } satisfies LoadRun);
 
     ctx.log('figure 1: warm-up');
     for (const route of ROUTES) await run(route, 1);
@@ -56,6 +72,10 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
     const rps = (route: Route) => median(byRound.map((r) => r[route].rps));
     const guardOverPlain = byRound.map((r) => r.guard.rps / r.plain.rps);
     const guardOverAce = byRound.map((r) => r.guard.rps / r.ace.rps);
+    const forgeOverPlain = byRound.map((r) => r.forge.rps / r['forge-plain'].rps);
+    const forgeOverAce = byRound.map((r) => r.forge.rps / r['ace-forge'].rps);
+    // What verifying the FIT adds to a call: the Forge guard's time per request less the Connect guard's (both cache hits).
+    const fitMicros = byRound.map((r) => 1e6 / r.forge.rps - 1e6 / r.guard.rps - (1e6 / r['forge-plain'].rps - 1e6 / r.plain.rps));
     const how = `${rounds} interleaved rounds of ${seconds} s, ${CONNECTIONS} connections`;
     const measurements: Measurement[] = [
       ...ROUTES.map((route) => ({
@@ -80,6 +100,29 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
         unit: 'x',
         target: { op: '>=', value: 2.5 },
         note: `median of per-round ratios: ${guardOverAce.map((v) => v.toFixed(2)).join(', ')}`,
+      },
+      {
+        figure: '1',
+        name: 'Forge: FIT + guard / plain',
+        value: median(forgeOverPlain),
+        unit: 'x',
+        target: { op: '>=', value: 0.8 },
+        note: `median of per-round ratios: ${forgeOverPlain.map((v) => v.toFixed(2)).join(', ')}`,
+      },
+      {
+        figure: '1',
+        name: "Forge: FIT + guard / ACE's authenticateForge()",
+        value: median(forgeOverAce),
+        unit: 'x',
+        target: { op: '>=', value: 3 },
+        note: `median of per-round ratios: ${forgeOverAce.map((v) => v.toFixed(2)).join(', ')}`,
+      },
+      {
+        figure: '1',
+        name: 'FIT verification per call',
+        value: median(fitMicros),
+        unit: 'µs',
+        note: `server time per request, Forge guard less Connect guard, less what the larger headers cost the plain route; rounds: ${fitMicros.map((v) => v.toFixed(0)).join(', ')}`,
       },
       { figure: '1', name: 'failed requests in these runs', value: failed, unit: 'requests', target: { op: '=', value: 0 } },
     ];

@@ -4,11 +4,14 @@ import { serveRequests } from '../lib/process';
 import { routeUrl, type LoadResult, type LoadRun, type RevokeUnderLoad, type RevokeUnderLoadResult } from './protocol';
 
 async function load(run: LoadRun): Promise<LoadResult> {
+  let turn = 0;
   const result = await autocannon({
     url: run.url,
     connections: run.connections,
     duration: run.seconds,
-    headers: run.authorization === null ? {} : { authorization: run.authorization },
+    ...(run.headers.length === 1
+      ? { headers: run.headers[0] }
+      : { requests: [{ setupRequest: (request) => ({ ...request, headers: run.headers[turn++ % run.headers.length] }) }] }),
   });
   const seconds = result.duration;
   return {

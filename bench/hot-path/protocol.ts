@@ -4,10 +4,23 @@ import type { IssueContext } from '../../src/host-simulator';
 /** The issue every bench token is bound to. */
 export const BENCH_ISSUE: IssueContext = { issueId: '10001', issueKey: 'BENCH-1', projectId: '10000', projectKey: 'BENCH' };
 
-export type Route = 'plain' | 'guard' | 'ace';
+/**
+ * Connect: plain, guard (bearer page token), ace (ACE's checkValidToken). Forge: forge-plain (the plain route
+ * with a Forge call's headers), forge (FIT + X-Page-Token through the guard), ace-forge (ACE's authenticateForge).
+ */
+export type Route = 'plain' | 'guard' | 'ace' | 'forge-plain' | 'forge' | 'ace-forge';
+
+const PATH: Record<Route, string> = {
+  plain: 'plain',
+  guard: 'guard',
+  ace: 'ace',
+  'forge-plain': 'plain',
+  forge: 'forge',
+  'ace-forge': 'ace-forge',
+};
 
 export function routeUrl(baseUrl: string, route: Route): string {
-  return `${baseUrl}/bench/${route}/${BENCH_ISSUE.issueId}`;
+  return `${baseUrl}/bench/${PATH[route]}/${BENCH_ISSUE.issueId}`;
 }
 
 export interface ServerStart {
@@ -25,6 +38,11 @@ export interface UserTokens {
 export interface StartedServer {
   baseUrl: string;
   pid: number;
+  /**
+   * Forge UI calls for the bench issue: the page token minted, and FITs to send it with, one per call in turn
+   * (Forge signs a fresh one for every call; these live an hour, for the bench only).
+   */
+  forge: { fits: string[]; pageToken: string };
   /** The operator token for the admin API of the bench site. */
   operatorToken: string;
   tokens: UserTokens[];
@@ -34,8 +52,8 @@ export interface StartedServer {
 export interface LoadRun {
   kind: 'load';
   url: string;
-  /** The Authorization header value, the same on every request. */
-  authorization: string | null;
+  /** The headers of each request, taken in turn. */
+  headers: Record<string, string>[];
   connections: number;
   seconds: number;
 }

@@ -5,6 +5,8 @@
  */
 import '../lib/as-deployed';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,10 +18,29 @@ import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator } from '../../src/host-simulator';
 import { createLogger } from '../../src/logger';
 import { pageTokenOf } from '../../test/integration/harness';
+import { startFitSigner, type FitSigner } from '../../test/support/fit-signer';
 import { serveRequests } from '../lib/process';
 import { BENCH_ISSUE, type ServerStart, type StartedServer } from './protocol';
 
-let running: { app: RunningApp; sim: HostSimulator; dataDir: string } | null = null;
+let running: { app: RunningApp; sim: HostSimulator; fits: FitSigner; dataDir: string } | null = null;
+
+/** Where ACE's authenticateForge() fetches Atlassian's JWKS, on every call; it cannot be configured. */
+const ATLASSIAN_JWKS_HOST = 'forge.cdn.prod.atlassian-dev.net';
+
+/**
+ * ACE's authenticateForge() fetches Atlassian's production JWKS by a fixed URL, which this machine cannot reach.
+ * In this bench process only, that one host is served by the FIT signer's JWKS on loopback (over http), so that
+ * ACE does exactly the work it does in production. Everything else goes out untouched.
+ */
+function serveAtlassianJwksFrom(jwksUrl: string): void {
+  const get = https.get;
+  https.get = ((url: string | URL, ...rest: unknown[]) => {
+    const target = typeof url === 'string' ? new URL(url) : url;
+    if (target.hostname !== ATLASSIAN_JWKS_HOST) return (get as (...args: unknown[]) => http.ClientRequest)(url, ...rest);
+    const options = (typeof rest[0] === 'object' && rest[0] !== null ? rest[0] : {}) as http.RequestOptions;
+    return http.get(jwksUrl, { timeout: options.timeout, headers: options.headers });
+  }) as typeof https.get;
+}
 
 /** The same answer for all three routes: small, constant, no store access. */
 function answer(req: Request, res: Response): void {
@@ -34,6 +55,10 @@ async function start(request: ServerStart): Promise<StartedServer> {
     siteAdmin: false,
   }));
   const sim = await startHostSimulator({ users });
+  const fits = await startFitSigner();
+  serveAtlassianJwksFrom(fits.jwksUrl);
+  // ACE reads the Forge app id from the environment (or a config.json the project has none of).
+  process.env.AC_APP_ID = fits.appId;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'panelguard-bench-'));
   const operatorToken = randomBytes(32).toString('base64url');
   const config = loadConfig({
@@ -43,22 +68,29 @@ async function start(request: ServerStart): Promise<StartedServer> {
     CONNECT_KEYS_CDN_URL: sim.keysUrl,
     PAGE_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     OPERATOR_TOKEN: `${sim.clientKey}:${operatorToken}`,
+    FORGE_APP_ID: fits.appId,
+    FORGE_JWKS_URL: fits.jwksUrl,
     LOG_LEVEL: 'warn',
   });
   const app = await startApp(config, {
     logger: createLogger('warn'),
-    routes: ({ allowlist, addon }) => {
+    routes: ({ allowlist, addon, guard }) => {
       const router = Router();
       const issueOf = (req: Request) => (JIRA_ID.test(req.params.issueId) ? issueResource(req.params.issueId, null).resource : null);
       router.get('/bench/plain/:issueId', answer);
       router.get('/bench/guard/:issueId', requirePageToken(allowlist, issueOf), answer);
       router.get('/bench/ace/:issueId', addon.checkValidToken(), answer);
+      // The guard with both doors: a FIT and an X-Page-Token take the Forge door.
+      router.get('/bench/forge/:issueId', guard.page(issueOf), answer);
+      // ACE's middleware writes into req.context, which only its other middleware would have made.
+      router.get('/bench/ace-forge/:issueId', (req, _res, next) => ((req as Request & { context?: object }).context ??= {}, next()), addon.authenticateForge(), answer);
       return router;
     },
   });
-  running = { app, sim, dataDir };
+  running = { app, sim, fits, dataDir };
   const installed = await sim.install(app.baseUrl);
   if (installed.status !== 204) throw new Error(`install failed: ${installed.status}`);
+  const forge = await forgeSession(app.baseUrl, fits);
 
   // Each user renders the issue panel once, as the host would: our page token from the page, ACE's own
   // session token (the one its checkValidToken() accepts) from the X-acpt header of the same answer.
@@ -73,15 +105,39 @@ async function start(request: ServerStart): Promise<StartedServer> {
     }
     tokens.push({ accountId: user.accountId, pageToken, aceToken });
   }
-  return { baseUrl: app.baseUrl, pid: process.pid, operatorToken, tokens };
+  return { baseUrl: app.baseUrl, pid: process.pid, operatorToken, tokens, forge };
+}
+
+/** FITs the load sends in turn: more than any cache could hold between two uses of one. */
+const FORGE_CALLS = 1_000;
+
+/**
+ * The Forge installation installed and one panel's page token minted, as Forge and the Custom UI would, and
+ * FITs for the load: Forge signs a fresh one for every call, living 25 s; these live an hour, for the bench.
+ */
+async function forgeSession(baseUrl: string, fits: FitSigner): Promise<{ fits: string[]; pageToken: string }> {
+  const installed = await fetch(`${baseUrl}/forge/lifecycle/installed`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await fits.sign({ principal: null, extension: null })}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: fits.installationId }),
+  });
+  if (installed.status !== 204) throw new Error(`forge install failed: ${installed.status}`);
+  const extension = { type: 'jira:issuePanel', issue: { id: BENCH_ISSUE.issueId, key: BENCH_ISSUE.issueKey }, project: { id: BENCH_ISSUE.projectId, key: BENCH_ISSUE.projectKey } };
+  const calls: string[] = [];
+  for (let i = 0; i < FORGE_CALLS; i++) calls.push(await fits.sign({ extension, expiresIn: 3600 }));
+  const minted = await fetch(`${baseUrl}/forge/sessions`, { method: 'POST', headers: { authorization: `Bearer ${calls[0]}` } });
+  if (minted.status !== 200) throw new Error(`forge session failed: ${minted.status}`);
+  const { pageToken } = (await minted.json()) as { pageToken: string };
+  return { fits: calls, pageToken };
 }
 
 async function stop(): Promise<void> {
   if (running === null) return;
-  const { app, sim, dataDir } = running;
+  const { app, sim, fits, dataDir } = running;
   running = null;
   await app.close();
   await sim.close();
+  await fits.close();
   rmSync(dataDir, { recursive: true, force: true });
 }
 

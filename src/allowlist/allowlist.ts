@@ -3,7 +3,7 @@ import type { Bus } from '../bus/types';
 import type { EntryCache } from '../cache/entry-cache';
 import { dependencyKeys, type Generations } from '../cache/generations';
 import { hashTokenId } from '../tokens/hash';
-import type { PageTokenClaims, PageTokenCodec } from '../tokens/page-token';
+import type { HolderProof, PageTokenClaims, PageTokenCodec } from '../tokens/page-token';
 import type { AuditLog } from './audit';
 import type { LastSeenTracker } from './last-seen';
 import { absoluteDeadline, idleDeadline } from './policy';
@@ -47,6 +47,8 @@ export interface MintRequest {
   connectIssuedAt: EpochMs;
   ip: string | null;
   userAgent: string | null;
+  /** What the token's holder must also show, as the front door that mints it asks (carried in the token, never judged here). */
+  proof?: HolderProof;
 }
 
 export interface MintedToken {
@@ -196,6 +198,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
         accountId: request.accountId,
         resource: request.target.resource,
         ttlSeconds: policy.absoluteLifetimeSeconds,
+        proof: request.proof,
       });
       const entry: AllowlistEntry = {
         idHash: hashTokenId(issued.claims.jti),

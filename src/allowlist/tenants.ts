@@ -16,17 +16,23 @@ export interface InstallDetails {
   sharedSecretChanged: boolean;
 }
 
+/**
+ * The site's address as the lifecycle call gives it; null when the call does not say (a Forge call for a
+ * tenant adopted from Connect): the stored address stands. Only a tenant that has a record may be given null.
+ */
+export type SiteAddress = string | null;
+
 export interface TenantLifecycle {
   /**
    * Enables the tenant. Revokes every token of the site first when it was inactive (a token may have
    * escaped its deactivation) or when its address changed (tokens were minted for another site);
    * null when nothing was revoked.
    */
-  installed(clientKey: string, baseUrl: string, details: InstallDetails): Promise<Revocation | null>;
-  enabled(clientKey: string, baseUrl: string): Promise<Revocation | null>;
+  installed(clientKey: string, baseUrl: SiteAddress, details: InstallDetails): Promise<Revocation | null>;
+  enabled(clientKey: string, baseUrl: SiteAddress): Promise<Revocation | null>;
   /** Revokes every page token of the tenant; says how many, and how many nodes confirmed. */
-  disabled(clientKey: string, baseUrl: string): Promise<Revocation>;
-  uninstalled(clientKey: string, baseUrl: string): Promise<Revocation>;
+  disabled(clientKey: string, baseUrl: SiteAddress): Promise<Revocation>;
+  uninstalled(clientKey: string, baseUrl: SiteAddress): Promise<Revocation>;
 }
 
 export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
@@ -35,27 +41,30 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
   const note = (clientKey: string, actor: string, reason: string) =>
     audit.record({ at: clock.now(), kind: 'lifecycle', clientKey, accountId: null, actor, reason, resource: null, count: null, confirmation: null });
 
-  async function setStatus(clientKey: string, baseUrl: string, status: TenantStatus, actor: string): Promise<void> {
-    await store.putTenant({ clientKey, baseUrl, status, updatedAt: clock.now() });
+  async function setStatus(tenant: Tenant | null, clientKey: string, baseUrl: SiteAddress, status: TenantStatus, actor: string): Promise<void> {
+    const address = baseUrl ?? tenant?.baseUrl;
+    if (address === undefined) throw new Error(`no address for tenant ${clientKey}, which has no record`);
+    await store.putTenant({ clientKey, baseUrl: address, status, updatedAt: clock.now() });
     await note(clientKey, actor, status);
   }
 
   /** Audits a change of address; true when there was one. */
-  async function addressChanged(tenant: Tenant | null, baseUrl: string, actor: string): Promise<boolean> {
-    if (tenant === null || tenant.baseUrl === baseUrl) return false;
+  async function addressChanged(tenant: Tenant | null, baseUrl: SiteAddress, actor: string): Promise<boolean> {
+    if (tenant === null || baseUrl === null || tenant.baseUrl === baseUrl) return false;
     await note(tenant.clientKey, actor, 'base_url_changed');
     return true;
   }
 
   // Status first, then revoke: a token minted in between is refused by its tenant status.
-  async function deactivate(clientKey: string, baseUrl: string, status: TenantStatus): Promise<Revocation> {
+  async function deactivate(clientKey: string, baseUrl: SiteAddress, status: TenantStatus): Promise<Revocation> {
     const actor = `lifecycle:${status}`;
-    await addressChanged(await store.getTenant(clientKey), baseUrl, actor);
-    await setStatus(clientKey, baseUrl, status, actor);
+    const tenant = await store.getTenant(clientKey);
+    await addressChanged(tenant, baseUrl, actor);
+    await setStatus(tenant, clientKey, baseUrl, status, actor);
     return allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: `tenant_${status}` });
   }
 
-  async function activate(clientKey: string, baseUrl: string, actor: string): Promise<Revocation | null> {
+  async function activate(clientKey: string, baseUrl: SiteAddress, actor: string): Promise<Revocation | null> {
     const tenant = await store.getTenant(clientKey);
     let reason: string | null = null;
     // A token minted while the tenant was being deactivated may have escaped that revocation; it must not come back.
@@ -63,7 +72,7 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
     // Tokens minted for the site at its old address belong to whoever held that address; none survive a move.
     if (await addressChanged(tenant, baseUrl, actor)) reason = 'tenant_base_url_changed';
     const revocation = reason === null ? null : await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason });
-    await setStatus(clientKey, baseUrl, 'enabled', actor);
+    await setStatus(tenant, clientKey, baseUrl, 'enabled', actor);
     return revocation;
   }
 

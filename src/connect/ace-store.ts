@@ -29,4 +29,17 @@ export class AceSettingsAdapter {
   isMemoryStore(): boolean {
     return false;
   }
+
+  /**
+   * ACE's per-installation Forge settings: its authenticateForge() caches each call's app token here. PanelGuard's
+   * own Forge door (routes/forge.ts) keeps no token; this is for vendors who mount ACE's middleware themselves.
+   */
+  forForgeInstallation(installationId: string): { get(key: string): Promise<unknown | null>; set(key: string, value: unknown): Promise<unknown>; del(key: string): Promise<void> } {
+    const scope = `forge-installation:${installationId}`;
+    return {
+      get: (key) => this.get(key, scope),
+      set: (key, value) => this.set(key, value, scope),
+      del: (key) => this.del(key, scope),
+    };
+  }
 }

@@ -31,6 +31,8 @@ export interface HostSimulatorOptions {
   now?: () => number;
   /** Users present from the start. */
   users?: NewUser[];
+  /** Sends this Forge installation id in Connect install payloads, as Jira does once a Connect app is adopted by Forge. */
+  forgeInstallationId?: string;
 }
 
 export interface TokenOptions {
@@ -96,6 +98,8 @@ export class HostSimulator implements HostPageHost, RestApiHost {
   readonly clientKey: string;
   readonly oauthClientId: string;
   readonly cloudId: string;
+  /** The Forge installation this Connect install is linked to (Connect on Forge), when the app has been adopted. */
+  readonly forgeInstallationId: string | undefined;
   readonly directory = new UserDirectory();
   readonly issues = new IssueRegistry();
 
@@ -120,6 +124,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     this.clientKey = options.clientKey ?? randomUuid();
     this.oauthClientId = randomSecret(24);
     this.cloudId = randomUuid();
+    this.forgeInstallationId = options.forgeInstallationId;
     this.clock = options.now ?? Date.now;
     for (const user of options.users ?? []) this.directory.add(user);
   }
@@ -429,11 +434,12 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     return parsed.data;
   }
 
-  /** Real payload fields; sharedSecret only on `installed`. */
+  /** Real payload fields; sharedSecret only on `installed`; installationId once the app is adopted by Forge. */
   private lifecyclePayload(descriptor: AppDescriptor, eventType: LifecycleEvent, sharedSecret?: string): object {
     return {
       key: descriptor.key,
       clientKey: this.clientKey,
+      ...(this.forgeInstallationId === undefined ? {} : { installationId: this.forgeInstallationId }),
       ...(sharedSecret === undefined ? {} : { sharedSecret }),
       oauthClientId: this.oauthClientId,
       serverVersion: SERVER_VERSION,

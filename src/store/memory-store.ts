@@ -20,6 +20,7 @@ import type {
   Tombstone,
   TombstoneKind,
 } from '../allowlist/types';
+import type { InstallationLinks } from '../forge/installations';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
 import { decodeSettingValue, encodeSettingValue } from './setting-value';
@@ -88,7 +89,7 @@ function ledgerKey(kind: string, key: string): string {
   return JSON.stringify([kind, key]);
 }
 
-export class MemoryStore implements Store, ReplayLedger {
+export class MemoryStore implements Store, ReplayLedger, InstallationLinks {
   // Records are flat (audit records aside: see copyAudit), so a spread on the way in and out is a full copy,
   // and callers never share state with the store.
   private readonly entries = new Map<string, AllowlistEntry>();
@@ -98,6 +99,7 @@ export class MemoryStore implements Store, ReplayLedger {
   private readonly notes = new Map<string, Note>();
   private readonly policies = new Map<string, { policy: Policy; updatedAt: EpochMs }>();
   private readonly ledger = new Map<string, { at: EpochMs; expiresAt: EpochMs }>();
+  private readonly installationLinks = new Map<string, string>();
   /** In append order, so in id order. */
   private audit: StoredAuditRecord[] = [];
   private lastAuditId = 0;
@@ -283,6 +285,16 @@ export class MemoryStore implements Store, ReplayLedger {
     const expired = [...this.ledger].filter(([, claim]) => claim.expiresAt < before).slice(0, limit);
     for (const [key] of expired) this.ledger.delete(key);
     return expired.length;
+  }
+
+  async linkInstallation(installationId: string, clientKey: string, _at: EpochMs): Promise<void> {
+    this.assertOpen();
+    this.installationLinks.set(installationId, clientKey);
+  }
+
+  async linkedTenant(installationId: string): Promise<string | null> {
+    this.assertOpen();
+    return this.installationLinks.get(installationId) ?? null;
   }
 
   async getSetting(clientKey: string, key: string): Promise<unknown | null> {

@@ -29,6 +29,7 @@ import type {
   Tombstone,
   TombstoneKind,
 } from '../allowlist/types';
+import type { InstallationLinks } from '../forge/installations';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { migrations } from './migrations';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
@@ -336,6 +337,10 @@ DELETE FROM replay_ledger WHERE (kind, key) IN (
 /** A mark's expiry: marks are never swept. */
 const NEVER = Number.MAX_SAFE_INTEGER;
 
+const LINK_INSTALLATION_SQL = `
+INSERT INTO forge_installations (installation_id, client_key, linked_at) VALUES ($installationId, $clientKey, $at)
+ON CONFLICT (installation_id) DO UPDATE SET client_key = excluded.client_key, linked_at = excluded.linked_at`;
+
 const PUT_TENANT_SQL = `
 INSERT INTO tenants (client_key, base_url, status, updated_at)
 VALUES ($clientKey, $baseUrl, $status, $updatedAt)
@@ -431,7 +436,7 @@ function newestPerEntry(seen: LastSeen[]): LastSeen[] {
 
 export type SequelizeDialect = 'sqlite' | 'postgres';
 
-export class SequelizeStore implements Store, ReplayLedger {
+export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
   /** Which database the store runs on; only PostgreSQL can `notify`. */
   readonly dialect: SequelizeDialect;
   private closed = false;
@@ -671,6 +676,18 @@ export class SequelizeStore implements Store, ReplayLedger {
   async sweepClaims(before: EpochMs, limit: number): Promise<number> {
     assertBatchLimit(limit);
     return this.db().query(SWEEP_CLAIMS_SQL, { bind: { before, limit }, type: QueryTypes.BULKDELETE });
+  }
+
+  async linkInstallation(installationId: string, clientKey: string, at: EpochMs): Promise<void> {
+    await this.insert(LINK_INSTALLATION_SQL, { installationId, clientKey, at }, 'forge installation');
+  }
+
+  async linkedTenant(installationId: string): Promise<string | null> {
+    const [row] = await this.read<{ client_key: string }>(
+      'SELECT client_key FROM forge_installations WHERE installation_id = $installationId',
+      { installationId },
+    );
+    return row?.client_key ?? null;
   }
 
   async getSetting(clientKey: string, key: string): Promise<unknown | null> {

@@ -21,6 +21,17 @@ export interface PageTokenClaims {
   res: string;
   iat: number;
   exp: number;
+  /**
+   * How the token must be presented beyond itself (RFC 7800's confirmation claim), as the minting front
+   * door asked: `fit: 'principal'` means only beside a Forge Invocation Token whose principal is `sub`.
+   * Absent: the token alone is enough (the Connect door).
+   */
+  cnf?: HolderProof;
+}
+
+/** A page token's confirmation (`cnf`): what its holder must also show. */
+export interface HolderProof {
+  fit?: 'principal';
 }
 
 export type TokenFailure = 'token_malformed' | 'token_invalid' | 'token_expired';
@@ -36,7 +47,7 @@ export interface IssuedPageToken {
 export type Verdict = Result<PageTokenClaims, TokenFailure>;
 
 export interface PageTokenCodec {
-  issue(input: { clientKey: string; accountId: string; resource: string; ttlSeconds: number }): IssuedPageToken;
+  issue(input: { clientKey: string; accountId: string; resource: string; ttlSeconds: number; proof?: HolderProof }): IssuedPageToken;
   /** Rejects only when `isTenant` does (the store cannot be read). */
   verify(token: string): Verdict | Promise<Verdict>;
   /** How much each of its caches holds now: each is bounded, whatever callers send. */
@@ -85,7 +96,8 @@ function isClaims(value: unknown): value is PageTokenClaims {
     typeof c.jti === 'string' &&
     typeof c.res === 'string' &&
     typeof c.iat === 'number' &&
-    typeof c.exp === 'number'
+    typeof c.exp === 'number' &&
+    (c.cnf === undefined || (typeof c.cnf === 'object' && c.cnf !== null && !Array.isArray(c.cnf)))
   );
 }
 
@@ -139,7 +151,7 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
   }
 
   return {
-    issue({ clientKey, accountId, resource, ttlSeconds }) {
+    issue({ clientKey, accountId, resource, ttlSeconds, proof }) {
       const now = options.clock.now();
       const iat = Math.floor(now / 1000);
       const claims: PageTokenClaims = {
@@ -150,6 +162,7 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
         res: resource,
         iat,
         exp: iat + ttlSeconds,
+        ...(proof === undefined ? {} : { cnf: proof }),
       };
       // Tokens are issued only for installed, enabled sites (the allowlist checks before it asks).
       const token = jwt.sign(claims, admit(clientKey), { algorithm: PAGE_TOKEN_ALGORITHM });

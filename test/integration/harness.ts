@@ -61,12 +61,15 @@ export interface StackOptions {
   routes?: AppOverrides['routes'];
   /** The simulated Jira's clock (epoch ms), when a test must have it sign in the past. */
   simNow?: () => number;
+  /** Connect on Forge: the Forge installation the simulated site's Connect install names. */
+  forgeInstallationId?: string;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = await startHostSimulator({
     clientKey: options.clientKey,
     now: options.simNow,
+    forgeInstallationId: options.forgeInstallationId,
     users: [
       { accountId: ALICE, displayName: 'Alice', active: true, siteAdmin: false },
       { accountId: BOB, displayName: 'Bob', active: true, siteAdmin: false },

@@ -27,6 +27,7 @@ import type { PageMinter } from '../../routes/page-mint';
 import type { Removals } from '../../src/allowlist/removals';
 import type { Replays } from '../../src/allowlist/replays';
 import type { TenantLifecycle } from '../../src/allowlist/tenants';
+import type { Installations } from '../../src/forge/installations';
 import { createAddon, type AddOn } from '../../src/connect/addon';
 import { createLogger } from '../../src/logger';
 import { PROJECT_ROOT } from '../../src/paths';
@@ -332,7 +333,7 @@ describe('app descriptor', () => {
     it('points every lifecycle and webhook URL at a POST route the app declares, and nothing more', () => {
       const log = createLogger('silent');
       const declared = [
-        ...routesOf(lifecycleRoutes({ addon, tenants: {} as TenantLifecycle, replays: {} as Replays, log })),
+        ...routesOf(lifecycleRoutes({ addon, tenants: {} as TenantLifecycle, replays: {} as Replays, installations: {} as Installations, log })),
         ...routesOf(webhookRoutes({ addon, removals: {} as Removals, replays: {} as Replays, log })),
       ];
       const described = [

@@ -20,6 +20,7 @@ import type {
   Tenant,
   Tombstone,
 } from '../../src/allowlist/types';
+import type { InstallationLinks } from '../../src/forge/installations';
 import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
 import { MemoryStore } from '../../src/store/memory-store';
 import { migrations } from '../../src/store/migrations';
@@ -131,9 +132,9 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-function describeStoreContract(name: string, makeStore: () => Promise<Store & ReplayLedger>): void {
+function describeStoreContract(name: string, makeStore: () => Promise<Store & ReplayLedger & InstallationLinks>): void {
   describe(`${name} keeps the Store contract`, () => {
-    let store: Store & ReplayLedger;
+    let store: Store & ReplayLedger & InstallationLinks;
 
     beforeEach(async () => {
       store = await makeStore();
@@ -815,6 +816,21 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store & Re
       });
     });
 
+    describe('Forge installation links', () => {
+      const INSTALLATION = 'ari:cloud:ecosystem::installation/0a3a7799-53ae-4a5b-9e7e-03338980abb5';
+
+      it('answers null for an installation never linked', async () => {
+        expect(await store.linkedTenant(INSTALLATION)).to.equal(null);
+      });
+
+      it('links an installation to a Connect tenant, and a later link replaces it', async () => {
+        await store.linkInstallation(INSTALLATION, TENANT, T0);
+        expect(await store.linkedTenant(INSTALLATION)).to.equal(TENANT);
+        await store.linkInstallation(INSTALLATION, OTHER_TENANT, T0 + 1);
+        expect(await store.linkedTenant(INSTALLATION)).to.equal(OTHER_TENANT);
+      });
+    });
+
     describe('settings', () => {
       const clientInfo = {
         clientKey: TENANT,
@@ -1317,7 +1333,7 @@ describe('openSequelizeStore', () => {
   });
 });
 
-const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log', 'policies', 'replay_ledger'];
+const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log', 'policies', 'replay_ledger', 'forge_installations'];
 
 /** Runs one statement on its own connection to `url`. */
 async function queryOnce<Row extends pg.QueryResultRow>(url: string, sql: string): Promise<Row[]> {

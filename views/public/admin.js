@@ -1,137 +1,155 @@
-// The admin page's script: live sessions, revoking a user or the whole site, the session policy and the audit log, with the page token; a denial ends the page.
-(function () {
-  'use strict';
-  var page = window.PanelGuardPage;
+// @ts-check
+/**
+ * The admin page's logic: live sessions, revoking a user or the whole site, the session policy and the audit log,
+ * through the page's API; a denial ends the page.
+ */
+import { asFailure, byId, cell, DENIED, during, showStatus, when } from './page.js';
 
-  var sessionsTable = document.getElementById('sessions');
-  var sessionsFilter = document.getElementById('sessions-filter');
-  var sessionsUser = document.getElementById('sessions-user');
-  var sessionsRefresh = document.getElementById('sessions-refresh');
-  var sessionsMore = document.getElementById('sessions-more');
-  var sessionsEmpty = document.getElementById('sessions-empty');
+/** @typedef {import('./page.js').Api} Api */
+/** @typedef {import('./page.js').Answer} Answer */
+/** @typedef {import('./page.js').Failure} Failure */
+/** @typedef {{ confirmed: number, expected: number }} Confirmation */
+/** @typedef {{ id: string, accountId: string, resource: string, device: string | null, ip: string | null, startedAt: number, lastSeenAt: number }} Session */
+/** @typedef {{ id: number, at: number, kind: string, accountId: string | null, actor: string | null, reason: string | null, resource: string | null, count: number | null, confirmation: Confirmation | null }} AuditRecord */
+/** @typedef {{ idleTimeoutSeconds: number, absoluteLifetimeSeconds: number }} Policy */
+/** @typedef {{ sessions: Session[], next: string | null }} SessionPage */
+/** @typedef {{ revoked: number, confirmation: Confirmation | null }} Reset */
+/** @typedef {Record<string, string | number | null>} Params */
 
-  var revokeForm = document.getElementById('revoke-user-form');
-  var revokeAccount = document.getElementById('revoke-account');
-  var revokeButton = document.getElementById('revoke-user');
+const PAGE_SIZE = 50;
+// The most a reset's confirm step counts before it says "or more".
+const RESET_COUNT_LIMIT = 200;
 
-  var resetSite = document.getElementById('reset-site');
-  var resetConfirm = document.getElementById('reset-confirm');
-  var resetQuestion = document.getElementById('reset-question');
-  var resetYes = document.getElementById('reset-site-confirm');
-  var resetNo = document.getElementById('reset-site-cancel');
+// Denials end this page's use of its token: tables emptied, every control disabled. Under the headline, what to do next.
+/** @type {Readonly<Record<string, string>>} */
+const DETAIL = {
+  token_revoked: 'This page\u2019s session was ended. Reload the page to start again if you are still a site admin.',
+  token_expired: 'This page reached the end of its session. Reload the page to continue.',
+  token_idle: 'This page was idle too long. Reload the page to continue.',
+  forbidden: 'Only site admins can use this page.',
+};
 
-  var policyForm = document.getElementById('policy-form');
-  var idle = document.getElementById('idle');
-  var absolute = document.getElementById('absolute');
-  var policySave = document.getElementById('policy-save');
-  var policySource = document.getElementById('policy-source');
-  var policyError = document.getElementById('policy-error');
+/** @param {Params} params */
+function query(params) {
+  const parts = [];
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== '' && value !== null && value !== undefined) parts.push(`${name}=${encodeURIComponent(value)}`);
+  }
+  return parts.length === 0 ? '' : `?${parts.join('&')}`;
+}
 
-  var auditTable = document.getElementById('audit');
-  var auditFilter = document.getElementById('audit-filter');
-  var auditKind = document.getElementById('audit-kind');
-  var auditUser = document.getElementById('audit-user');
-  var auditRefresh = document.getElementById('audit-refresh');
-  var auditMore = document.getElementById('audit-more');
-  var auditEmpty = document.getElementById('audit-empty');
+/** @param {Confirmation | null} value */
+function confirmation(value) {
+  return value ? `${value.confirmed}/${value.expected}` : null;
+}
 
-  var PAGE_SIZE = 50;
-  // The most a reset's confirm step counts before it says "or more".
-  var RESET_COUNT_LIMIT = 200;
+/** Runs the page on the markup of views/partials/admin.hbs. @param {Api} api */
+export function startAdmin(api) {
+  const sessionsTable = byId('sessions', HTMLTableElement);
+  const sessionsFilter = byId('sessions-filter', HTMLFormElement);
+  const sessionsUser = byId('sessions-user', HTMLInputElement);
+  const sessionsRefresh = byId('sessions-refresh', HTMLButtonElement);
+  const sessionsMore = byId('sessions-more', HTMLButtonElement);
+  const sessionsEmpty = byId('sessions-empty', HTMLElement);
 
-  // Denials end this page's use of its token: tables emptied, every control disabled. Under the headline, what to do next.
-  var DETAIL = {
-    token_revoked: 'This page\u2019s session was ended. Reload the page to start again if you are still a site admin.',
-    token_expired: 'This page reached the end of its session. Reload the page to continue.',
-    token_idle: 'This page was idle too long. Reload the page to continue.',
-    forbidden: 'Only site admins can use this page.',
-  };
+  const revokeForm = byId('revoke-user-form', HTMLFormElement);
+  const revokeAccount = byId('revoke-account', HTMLInputElement);
+  const revokeButton = byId('revoke-user', HTMLButtonElement);
 
-  var ended = false;
+  const resetSite = byId('reset-site', HTMLButtonElement);
+  const resetConfirm = byId('reset-confirm', HTMLElement);
+  const resetQuestion = byId('reset-question', HTMLElement);
+  const resetYes = byId('reset-site-confirm', HTMLButtonElement);
+  const resetNo = byId('reset-site-cancel', HTMLButtonElement);
+
+  const policyForm = byId('policy-form', HTMLFormElement);
+  const idle = byId('idle', HTMLInputElement);
+  const absolute = byId('absolute', HTMLInputElement);
+  const policySave = byId('policy-save', HTMLButtonElement);
+  const policySource = byId('policy-source', HTMLElement);
+  const policyError = byId('policy-error', HTMLElement);
+
+  const auditTable = byId('audit', HTMLTableElement);
+  const auditFilter = byId('audit-filter', HTMLFormElement);
+  const auditKind = byId('audit-kind', HTMLSelectElement);
+  const auditUser = byId('audit-user', HTMLInputElement);
+  const auditRefresh = byId('audit-refresh', HTMLButtonElement);
+  const auditMore = byId('audit-more', HTMLButtonElement);
+  const auditEmpty = byId('audit-empty', HTMLElement);
+
+  let ended = false;
   // Set once a reset succeeds: the reset ends this page's session too, and the denial that follows should say so.
-  var resetNotice = null;
+  /** @type {string | null} */
+  let resetNotice = null;
 
+  /** @param {Failure} error */
   function endPage(error) {
     ended = true;
-    [sessionsTable, auditTable].forEach(function (table) {
+    for (const table of [sessionsTable, auditTable]) {
       table.tBodies[0].textContent = '';
       table.removeAttribute('aria-busy');
-    });
-    [sessionsMore, auditMore, sessionsEmpty, auditEmpty, resetConfirm, policyError].forEach(function (element) {
-      element.classList.add('hidden');
-    });
-    Array.prototype.forEach.call(document.querySelectorAll('button, input, select'), function (control) {
-      control.disabled = true;
-    });
+    }
+    for (const element of [sessionsMore, auditMore, sessionsEmpty, auditEmpty, resetConfirm, policyError]) element.classList.add('hidden');
+    for (const control of document.querySelectorAll('button, input, select')) {
+      if (control instanceof HTMLButtonElement || control instanceof HTMLInputElement || control instanceof HTMLSelectElement) control.disabled = true;
+    }
     if (resetNotice && error.code === 'token_revoked') {
-      page.showStatus('denied', error.code, 'Site reset', resetNotice + ' This page\u2019s session ended with them; reload the page to continue.');
+      showStatus('denied', error.code, 'Site reset', `${resetNotice} This page\u2019s session ended with them; reload the page to continue.`);
       return;
     }
-    page.showStatus('denied', error.code, page.DENIED[error.code], DETAIL[error.code] || error.message);
+    showStatus('denied', error.code, DENIED[error.code], DETAIL[error.code] || error.message);
   }
 
-  function showFailure(error) {
+  /** @param {unknown} rejected */
+  function showFailure(rejected) {
     if (ended) return;
-    if (page.DENIED[error.code]) {
+    const error = asFailure(rejected);
+    if (DENIED[error.code]) {
       endPage(error);
       return;
     }
     if (error.code === 'bad_request') {
-      page.showStatus('invalid', error.code, '', error.message);
+      showStatus('invalid', error.code, '', error.message);
       return;
     }
     // Store down, server error, network: not a verdict on this page, so every control stays to try again.
-    page.showStatus('unavailable', error.code, 'Unavailable', error.message);
+    showStatus('unavailable', error.code, 'Unavailable', error.message);
   }
 
-  /** Answers { body, headers }; a failure is thrown as the server's { code, message }. */
+  /** A call under /api/admin. @param {'GET' | 'PUT' | 'DELETE'} method @param {string} path @param {unknown} [body] */
   function call(method, path, body) {
-    return page.call(method, '/api/admin' + path, body);
+    return api.call(method, `/api/admin${path}`, body);
   }
 
-  function query(params) {
-    var parts = [];
-    Object.keys(params).forEach(function (name) {
-      var value = params[name];
-      if (value !== '' && value !== null && value !== undefined) parts.push(name + '=' + encodeURIComponent(value));
-    });
-    return parts.length === 0 ? '' : '?' + parts.join('&');
-  }
-
-  /** Keeps `button` disabled while `promise` runs; once this page has ended, it stays disabled. */
-  function during(button, promise) {
-    return page.during(button, promise, function () {
-      return ended;
-    });
-  }
-
-  function confirmation(value) {
-    return value ? value.confirmed + '/' + value.expected : null;
+  /** Keeps `button` disabled while `promise` runs; once this page has ended, it stays disabled. @param {HTMLButtonElement} button @param {Promise<unknown>} promise */
+  function whileRunning(button, promise) {
+    return during(button, promise, () => ended);
   }
 
   // ---- live sessions --------------------------------------------------------
 
+  /** @param {Session} session */
   function sessionRow(session) {
-    var row = document.createElement('tr');
+    const row = document.createElement('tr');
     row.setAttribute('data-session-id', session.id);
     row.setAttribute('data-account-id', session.accountId);
     row.setAttribute('data-resource', session.resource);
-    page.cell(row, session.accountId, 'user');
-    page.cell(row, session.resource, 'resource');
-    page.cell(row, session.device || 'Unknown device', 'device');
-    page.cell(row, session.ip, 'ip');
-    page.cell(row, page.when(session.startedAt), 'started');
-    page.cell(row, page.when(session.lastSeenAt), 'last-seen');
-    var actions = document.createElement('td');
+    cell(row, session.accountId, 'user');
+    cell(row, session.resource, 'resource');
+    cell(row, session.device || 'Unknown device', 'device');
+    cell(row, session.ip, 'ip');
+    cell(row, when(session.startedAt), 'started');
+    cell(row, when(session.lastSeenAt), 'last-seen');
+    const actions = document.createElement('td');
     actions.className = 'actions';
-    var revoke = document.createElement('button');
+    const revoke = document.createElement('button');
     revoke.type = 'button';
     revoke.className = 'revoke danger';
     revoke.setAttribute('data-account-id', session.accountId);
-    revoke.setAttribute('aria-label', 'Revoke every session of ' + session.accountId);
+    revoke.setAttribute('aria-label', `Revoke every session of ${session.accountId}`);
     revoke.textContent = 'Revoke';
-    revoke.addEventListener('click', function () {
-      during(revoke, revokeUser(session.accountId));
+    revoke.addEventListener('click', () => {
+      whileRunning(revoke, revokeUser(session.accountId));
     });
     actions.appendChild(revoke);
     row.appendChild(actions);
@@ -141,27 +159,29 @@
   /**
    * A table filled page by page. `load(false)` reads the filters afresh and replaces the rows; `load(true)`
    * appends the next page. A newer load makes the answers of older ones moot.
+   * @template T
+   * @param {{ table: HTMLTableElement, more: HTMLElement, empty: HTMLElement, path: string, items: string, cursorParam: string, nextField: string, row(item: T): HTMLTableRowElement, filters(): Params }} spec
+   * @returns {(more: boolean) => Promise<void>}
    */
   function pagedTable(spec) {
-    var state = { filters: {}, next: null, generation: 0 };
+    /** @type {{ filters: Params, next: string | number | null, generation: number }} */
+    const state = { filters: {}, next: null, generation: 0 };
     return function load(more) {
       if (ended) return Promise.resolve();
       if (!more) {
         state.generation += 1;
         state.filters = spec.filters();
       }
-      var generation = state.generation;
+      const generation = state.generation;
       spec.table.setAttribute('aria-busy', 'true');
-      var params = Object.assign({ limit: PAGE_SIZE }, state.filters);
-      params[spec.cursorParam] = more ? state.next : '';
-      return call('GET', spec.path + query(params)).then(function (result) {
+      const params = { limit: PAGE_SIZE, ...state.filters, [spec.cursorParam]: more ? state.next : '' };
+      return call('GET', spec.path + query(params)).then((result) => {
         if (ended || generation !== state.generation) return;
-        var body = spec.table.tBodies[0];
+        const page = /** @type {Record<string, unknown>} */ (result.body);
+        const body = spec.table.tBodies[0];
         if (!more) body.textContent = '';
-        result.body[spec.items].forEach(function (item) {
-          body.appendChild(spec.row(item));
-        });
-        state.next = result.body[spec.nextField];
+        for (const item of /** @type {T[]} */ (page[spec.items])) body.appendChild(spec.row(item));
+        state.next = /** @type {string | number | null} */ (page[spec.nextField]);
         spec.more.classList.toggle('hidden', state.next === null);
         spec.empty.classList.toggle('hidden', body.rows.length > 0);
         spec.table.removeAttribute('aria-busy');
@@ -170,7 +190,7 @@
     };
   }
 
-  var loadSessions = pagedTable({
+  const loadSessions = pagedTable({
     table: sessionsTable,
     more: sessionsMore,
     empty: sessionsEmpty,
@@ -179,42 +199,39 @@
     cursorParam: 'after',
     nextField: 'next',
     row: sessionRow,
-    filters: function () {
-      return { user: sessionsUser.value.trim() };
-    },
+    filters: () => ({ user: sessionsUser.value.trim() }),
   });
 
   // ---- revoking -------------------------------------------------------------
 
-  /** Resolves true once the user is revoked and the tables show it. */
+  /** Resolves true once the user is revoked and the tables show it. @param {string} accountId @returns {Promise<boolean>} */
   function revokeUser(accountId) {
-    return call('DELETE', '/users/' + encodeURIComponent(accountId) + '/sessions').then(
-      function (result) {
-        var confirmed = result.headers.get('Revocation-Confirmed');
-        page.showStatus('done', null, '', 'Revoked ' + accountId + (confirmed ? '; ' + confirmed + ' nodes confirmed.' : '.'));
-        return refreshAll().then(function () {
-          return true;
-        });
+    return call('DELETE', `/users/${encodeURIComponent(accountId)}/sessions`).then(
+      (result) => {
+        const confirmed = result.header('Revocation-Confirmed');
+        showStatus('done', null, '', `Revoked ${accountId}${confirmed ? `; ${confirmed} nodes confirmed.` : '.'}`);
+        return refreshAll().then(() => true);
       },
-      function (error) {
-        if (error.code === 'not_found') page.showStatus('invalid', error.code, '', 'No such user: ' + accountId + ' has no sessions and no record on this site.');
+      (error) => {
+        const { code } = asFailure(error);
+        if (code === 'not_found') showStatus('invalid', code, '', `No such user: ${accountId} has no sessions and no record on this site.`);
         else showFailure(error);
         return false;
       }
     );
   }
 
-  revokeForm.addEventListener('submit', function (event) {
+  revokeForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    var accountId = revokeAccount.value.trim();
+    const accountId = revokeAccount.value.trim();
     if (accountId === '') {
-      page.showStatus('invalid', 'bad_request', '', 'Enter the account ID of the user to revoke.');
+      showStatus('invalid', 'bad_request', '', 'Enter the account ID of the user to revoke.');
       revokeAccount.focus();
       return;
     }
-    during(
+    whileRunning(
       revokeButton,
-      revokeUser(accountId).then(function (revoked) {
+      revokeUser(accountId).then((revoked) => {
         if (revoked) revokeAccount.value = '';
       })
     );
@@ -227,45 +244,45 @@
     if (!ended) resetSite.disabled = false;
   }
 
-  resetSite.addEventListener('click', function () {
+  resetSite.addEventListener('click', () => {
     resetSite.disabled = true;
-    call('GET', '/sessions' + query({ limit: RESET_COUNT_LIMIT })).then(
-      function (result) {
+    call('GET', `/sessions${query({ limit: RESET_COUNT_LIMIT })}`).then(
+      (result) => {
         if (ended) return;
-        var count = result.body.sessions.length;
-        var counted = result.body.next === null ? String(count) : count + ' or more';
-        resetQuestion.textContent =
-          'End all ' + counted + ' live ' + (count === 1 && result.body.next === null ? 'session' : 'sessions') + ' on this site, this page\u2019s included?';
+        const { sessions, next } = /** @type {SessionPage} */ (result.body);
+        const count = sessions.length;
+        const counted = next === null ? String(count) : `${count} or more`;
+        resetQuestion.textContent = `End all ${counted} live ${count === 1 && next === null ? 'session' : 'sessions'} on this site, this page\u2019s included?`;
         resetQuestion.setAttribute('data-count', String(count));
         resetConfirm.classList.remove('hidden');
         resetYes.focus();
       },
-      function (error) {
+      (error) => {
         closeResetConfirm();
         showFailure(error);
       }
     );
   });
 
-  resetNo.addEventListener('click', function () {
+  resetNo.addEventListener('click', () => {
     closeResetConfirm();
     resetSite.focus();
   });
 
-  resetYes.addEventListener('click', function () {
-    during(
+  resetYes.addEventListener('click', () => {
+    whileRunning(
       resetYes,
       call('DELETE', '/sessions').then(
-        function (result) {
+        (result) => {
           closeResetConfirm();
-          var revoked = result.body.revoked;
+          const reset = /** @type {Reset} */ (result.body);
           resetNotice =
-            'Ended ' + revoked + (revoked === 1 ? ' session' : ' sessions') +
-            (result.body.confirmation ? '; ' + confirmation(result.body.confirmation) + ' nodes confirmed.' : '.');
-          page.showStatus('done', null, 'Site reset', resetNotice);
+            `Ended ${reset.revoked}${reset.revoked === 1 ? ' session' : ' sessions'}` +
+            (reset.confirmation ? `; ${confirmation(reset.confirmation)} nodes confirmed.` : '.');
+          showStatus('done', null, 'Site reset', resetNotice);
           return refreshAll();
         },
-        function (error) {
+        (error) => {
           closeResetConfirm();
           showFailure(error);
         }
@@ -275,12 +292,14 @@
 
   // ---- policy ---------------------------------------------------------------
 
+  /** @param {Policy} policy @param {boolean} isDefault */
   function showPolicy(policy, isDefault) {
     idle.value = String(policy.idleTimeoutSeconds);
     absolute.value = String(policy.absoluteLifetimeSeconds);
     policySource.textContent = isDefault ? 'Now: the default policy.' : 'Now: set by a site admin.';
   }
 
+  /** @param {string} message */
   function showPolicyError(message) {
     policyError.className = 'invalid';
     policyError.textContent = message;
@@ -288,48 +307,48 @@
 
   function loadPolicy() {
     if (ended) return Promise.resolve();
-    return call('GET', '/policy').then(function (result) {
+    return call('GET', '/policy').then((result) => {
       if (ended) return;
-      showPolicy(result.body.policy, result.body.isDefault);
+      const { policy, isDefault } = /** @type {{ policy: Policy, isDefault: boolean }} */ (result.body);
+      showPolicy(policy, isDefault);
       policyForm.setAttribute('data-loaded', 'true');
     }, showFailure);
   }
 
+  /** @param {HTMLInputElement} input @param {string} name */
   function seconds(input, name) {
-    var value = input.value.trim();
+    const value = input.value.trim();
     if (value === '' || !isFinite(Number(value))) {
-      showPolicyError('Enter the ' + name + ' as a whole number of seconds.');
+      showPolicyError(`Enter the ${name} as a whole number of seconds.`);
       input.focus();
       return null;
     }
     return Number(value);
   }
 
-  policyForm.addEventListener('submit', function (event) {
+  policyForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    var idleSeconds = seconds(idle, 'idle timeout');
+    const idleSeconds = seconds(idle, 'idle timeout');
     if (idleSeconds === null) return;
-    var absoluteSeconds = seconds(absolute, 'absolute lifetime');
+    const absoluteSeconds = seconds(absolute, 'absolute lifetime');
     if (absoluteSeconds === null) return;
-    var policy = { idleTimeoutSeconds: idleSeconds, absoluteLifetimeSeconds: absoluteSeconds };
-    during(
+    /** @type {Policy} */
+    const policy = { idleTimeoutSeconds: idleSeconds, absoluteLifetimeSeconds: absoluteSeconds };
+    whileRunning(
       policySave,
       call('PUT', '/policy', policy).then(
-        function (result) {
+        (result) => {
+          const saved = /** @type {{ policy: Policy }} */ (result.body).policy;
           policyError.className = 'hidden';
           policyError.textContent = '';
-          showPolicy(result.body.policy, false);
-          page.showStatus(
-            'done',
-            null,
-            '',
-            'Policy saved: idle timeout ' + result.body.policy.idleTimeoutSeconds + ' s, absolute lifetime ' + result.body.policy.absoluteLifetimeSeconds + ' s.'
-          );
+          showPolicy(saved, false);
+          showStatus('done', null, '', `Policy saved: idle timeout ${saved.idleTimeoutSeconds} s, absolute lifetime ${saved.absoluteLifetimeSeconds} s.`);
           return loadAudit(false);
         },
-        function (error) {
+        (error) => {
           // The server names the field that is out of range; the values stay in the form to fix.
-          if (error.code === 'bad_request') showPolicyError(error.message);
+          const failure = asFailure(error);
+          if (failure.code === 'bad_request') showPolicyError(failure.message);
           else showFailure(error);
         }
       )
@@ -338,23 +357,24 @@
 
   // ---- audit log ------------------------------------------------------------
 
+  /** @param {AuditRecord} record */
   function auditRow(record) {
-    var row = document.createElement('tr');
+    const row = document.createElement('tr');
     row.setAttribute('data-record-id', String(record.id));
     row.setAttribute('data-kind', record.kind);
     if (record.accountId) row.setAttribute('data-account-id', record.accountId);
-    page.cell(row, page.when(record.at), 'at');
-    page.cell(row, record.kind, 'kind');
-    page.cell(row, record.accountId, 'user');
-    page.cell(row, record.actor, 'actor');
-    page.cell(row, record.reason, 'reason');
-    page.cell(row, record.resource, 'resource');
-    page.cell(row, record.count, 'count');
-    page.cell(row, confirmation(record.confirmation), 'confirmation');
+    cell(row, when(record.at), 'at');
+    cell(row, record.kind, 'kind');
+    cell(row, record.accountId, 'user');
+    cell(row, record.actor, 'actor');
+    cell(row, record.reason, 'reason');
+    cell(row, record.resource, 'resource');
+    cell(row, record.count, 'count');
+    cell(row, confirmation(record.confirmation), 'confirmation');
     return row;
   }
 
-  var loadAudit = pagedTable({
+  const loadAudit = pagedTable({
     table: auditTable,
     more: auditMore,
     empty: auditEmpty,
@@ -363,9 +383,7 @@
     cursorParam: 'before',
     nextField: 'nextBefore',
     row: auditRow,
-    filters: function () {
-      return { kind: auditKind.value, user: auditUser.value.trim() };
-    },
+    filters: () => ({ kind: auditKind.value, user: auditUser.value.trim() }),
   });
 
   // ---- wiring ---------------------------------------------------------------
@@ -374,32 +392,32 @@
     return Promise.all([loadSessions(false), loadAudit(false)]);
   }
 
-  sessionsFilter.addEventListener('submit', function (event) {
+  sessionsFilter.addEventListener('submit', (event) => {
     event.preventDefault();
     loadSessions(false);
   });
-  sessionsRefresh.addEventListener('click', function () {
+  sessionsRefresh.addEventListener('click', () => {
     loadSessions(false);
   });
-  sessionsMore.addEventListener('click', function () {
-    during(sessionsMore, loadSessions(true));
+  sessionsMore.addEventListener('click', () => {
+    whileRunning(sessionsMore, loadSessions(true));
   });
 
-  auditFilter.addEventListener('submit', function (event) {
+  auditFilter.addEventListener('submit', (event) => {
     event.preventDefault();
     loadAudit(false);
   });
-  auditKind.addEventListener('change', function () {
+  auditKind.addEventListener('change', () => {
     loadAudit(false);
   });
-  auditRefresh.addEventListener('click', function () {
+  auditRefresh.addEventListener('click', () => {
     loadAudit(false);
   });
-  auditMore.addEventListener('click', function () {
-    during(auditMore, loadAudit(true));
+  auditMore.addEventListener('click', () => {
+    whileRunning(auditMore, loadAudit(true));
   });
 
   loadSessions(false);
   loadPolicy();
   loadAudit(false);
-})();
+}

@@ -1,79 +1,79 @@
-// The issue panel's script: lists and adds notes with the page token; on a denial it shows why and drops the data.
-(function () {
-  'use strict';
-  var page = window.PanelGuardPage;
-  var issueId = document.querySelector('meta[name="issue-id"]').content;
-  var url = '/api/issues/' + encodeURIComponent(issueId) + '/notes';
-  var list = document.getElementById('notes');
-  var form = document.getElementById('add-note-form');
-  var text = document.getElementById('note-text');
-  var refresh = document.getElementById('refresh');
+// @ts-check
+/** The issue panel's logic: lists and adds notes through the page's API; on a denial it shows why and drops the data. */
+import { asFailure, byId, DENIED, showStatus, when } from './page.js';
 
-  // Denials end this page's use of its token: nothing shown, nothing more to click. Where the other pages say a session ended, the panel says it expired.
-  var EXPIRED = { token_expired: 'Session expired', token_idle: 'Session expired' };
-  // The server's words, where they would only repeat the headline.
-  var DETAIL = {
-    token_revoked: 'This session was ended by the site or an administrator, so its notes are hidden. Reload the issue to start again if you still have access.',
-  };
-  // Refused input: the note stays in the box to fix, the notes stay listed.
-  var INVALID = { bad_request: true, payload_too_large: true };
+/** @typedef {import('./page.js').Api} Api */
+/** @typedef {import('./page.js').Failure} Failure */
+/** @typedef {{ text: string, accountId: string, createdAt: number }} Note */
 
-  function deniedHeadline(code) {
-    return EXPIRED[code] || page.DENIED[code];
-  }
+// Denials end this page's use of its token: nothing shown, nothing more to click. Where the other pages say a session ended, the panel says it expired.
+/** @type {Readonly<Record<string, string>>} */
+const EXPIRED = { token_expired: 'Session expired', token_idle: 'Session expired' };
+// The server's words, where they would only repeat the headline.
+/** @type {Readonly<Record<string, string>>} */
+const DETAIL = {
+  token_revoked: 'This session was ended by the site or an administrator, so its notes are hidden. Reload the issue to start again if you still have access.',
+};
+// Refused input: the note stays in the box to fix, the notes stay listed.
+const INVALID = new Set(['bad_request', 'payload_too_large']);
 
+/** Runs the panel on the markup of views/partials/issue-notes.hbs, for the issue `issueId`. @param {Api} api @param {string} issueId */
+export function startIssueNotes(api, issueId) {
+  const url = `/api/issues/${encodeURIComponent(issueId)}/notes`;
+  const list = byId('notes', HTMLUListElement);
+  const form = byId('add-note-form', HTMLFormElement);
+  const text = byId('note-text', HTMLTextAreaElement);
+  const refresh = byId('refresh', HTMLButtonElement);
+
+  /** @param {unknown} error */
   function showFailure(error) {
-    if (INVALID[error.code]) {
-      page.showStatus('invalid', error.code, '', error.message);
+    const { code, message } = asFailure(error);
+    if (INVALID.has(code)) {
+      showStatus('invalid', code, '', message);
       return;
     }
     list.textContent = '';
-    var headline = deniedHeadline(error.code);
+    const headline = EXPIRED[code] || DENIED[code];
     if (headline) {
       form.classList.add('hidden');
       refresh.classList.add('hidden');
-      page.showStatus('denied', error.code, headline, DETAIL[error.code] || error.message);
+      showStatus('denied', code, headline, DETAIL[code] || message);
       return;
     }
     // Store down, server error, network: not a verdict on this page, so Refresh stays to try again.
-    page.showStatus('unavailable', error.code, 'Unavailable', error.message);
+    showStatus('unavailable', code, 'Unavailable', message);
   }
 
+  /** @param {Note[]} notes */
   function render(notes) {
     list.textContent = '';
-    notes.forEach(function (note) {
-      var item = document.createElement('li');
+    for (const note of notes) {
+      const item = document.createElement('li');
       item.textContent = note.text;
-      var meta = document.createElement('div');
+      const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.textContent = note.accountId + ' \u00b7 ' + page.when(note.createdAt);
+      meta.textContent = `${note.accountId} \u00b7 ${when(note.createdAt)}`;
       item.appendChild(meta);
       list.appendChild(item);
-    });
-    page.showStatus('', null, '', notes.length === 0 ? 'No notes yet.' : notes.length === 1 ? '1 note.' : notes.length + ' notes.');
-  }
-
-  function call(method, body) {
-    return page.call(method, url, body).then(function (answer) {
-      return answer.body;
-    });
+    }
+    showStatus('', null, '', notes.length === 0 ? 'No notes yet.' : notes.length === 1 ? '1 note.' : `${notes.length} notes.`);
   }
 
   function load() {
-    return call('GET').then(function (payload) { render(payload.notes); }, showFailure);
+    return api.call('GET', url).then((answer) => render(/** @type {{ notes: Note[] }} */ (answer.body).notes), showFailure);
   }
 
-  form.addEventListener('submit', function (event) {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (text.value.trim() === '') {
-      page.showStatus('invalid', 'bad_request', '', 'Write something first.');
+      showStatus('invalid', 'bad_request', '', 'Write something first.');
       return;
     }
-    call('POST', { text: text.value }).then(function () {
+    api.call('POST', url, { text: text.value }).then(() => {
       text.value = '';
       return load();
     }, showFailure);
   });
   refresh.addEventListener('click', load);
   load();
-})();
+}

@@ -1,91 +1,96 @@
-// The "my sessions" page's script: lists the user's own sessions and ends one or all others, with the page token; a denial ends the page.
-(function () {
-  'use strict';
-  var page = window.PanelGuardPage;
-  var table = document.getElementById('sessions');
-  var endOthers = document.getElementById('end-others');
-  var refresh = document.getElementById('refresh');
+// @ts-check
+/** The "my sessions" page's logic: lists the user's own sessions and ends one or all others through the page's API; a denial ends the page. */
+import { asFailure, byId, cell, DENIED, during, showStatus, when } from './page.js';
 
-  // Denials end this page's use of its token: nothing shown, nothing more to click. Under the headline, what to do next.
-  var DETAIL = {
-    token_revoked: 'This page\u2019s session was ended by the site or an administrator. Reload the page to start again if you still have access.',
-    token_expired: 'This page reached the end of its session. Reload the page to continue.',
-    token_idle: 'This page was idle too long. Reload the page to continue.',
-  };
+/** @typedef {import('./page.js').Api} Api */
+/** @typedef {{ id: string, resource: string, current: boolean, device: string | null, ip: string | null, startedAt: number, lastSeenAt: number }} Session */
+/** @typedef {{ revoked: number, confirmation: { confirmed: number, expected: number } | null }} Ended */
+/** The outcome of an action, shown instead of the count. @typedef {{ className: string, code?: string, text: string }} Notice */
 
-  var ended = false;
-  var generation = 0;
+// Denials end this page's use of its token: nothing shown, nothing more to click. Under the headline, what to do next.
+/** @type {Readonly<Record<string, string>>} */
+const DETAIL = {
+  token_revoked: 'This page\u2019s session was ended by the site or an administrator. Reload the page to start again if you still have access.',
+  token_expired: 'This page reached the end of its session. Reload the page to continue.',
+  token_idle: 'This page was idle too long. Reload the page to continue.',
+};
 
+/** What a session was opened on, in the product's words. @param {string} resource */
+function where(resource) {
+  let match = /^jira:issue:(.+)$/.exec(resource);
+  if (match) return `Issue ${match[1]}`;
+  match = /^jira:project:(.+)$/.exec(resource);
+  if (match) return `Project ${match[1]}`;
+  if (resource === 'app:admin') return 'Admin page';
+  if (resource === 'app:self') return 'My sessions page';
+  return resource;
+}
+
+/** Runs the page on the markup of views/partials/my-sessions.hbs. @param {Api} api */
+export function startMySessions(api) {
+  const table = byId('sessions', HTMLTableElement);
+  const endOthers = byId('end-others', HTMLButtonElement);
+  const refresh = byId('refresh', HTMLButtonElement);
+
+  let ended = false;
+  let generation = 0;
+
+  /** @param {unknown} error */
   function showFailure(error) {
     if (ended) return;
-    if (page.DENIED[error.code]) {
+    const { code, message } = asFailure(error);
+    if (DENIED[code]) {
       ended = true;
       table.tBodies[0].textContent = '';
-      Array.prototype.forEach.call(document.querySelectorAll('button'), function (button) {
-        button.disabled = true;
-      });
-      page.showStatus('denied', error.code, page.DENIED[error.code], DETAIL[error.code] || error.message);
+      for (const button of document.querySelectorAll('button')) button.disabled = true;
+      showStatus('denied', code, DENIED[code], DETAIL[code] || message);
       return;
     }
     // Store down, server error, network: not a verdict on this page, so Refresh stays to try again.
-    page.showStatus('unavailable', error.code, 'Unavailable', error.message);
+    showStatus('unavailable', code, 'Unavailable', message);
   }
 
-  /** Answers the JSON body (null for 204); a failure is thrown as the server's { code, message }. */
+  /** The JSON body of a call under /api/me/sessions (null for 204). @param {'GET' | 'DELETE'} method @param {string} path */
   function call(method, path) {
-    return page.call(method, '/api/me/sessions' + path).then(function (answer) {
-      return answer.body;
-    });
+    return api.call(method, `/api/me/sessions${path}`).then((answer) => answer.body);
   }
 
-  /** What a session was opened on, in the product's words. */
-  function where(resource) {
-    var match = /^jira:issue:(.+)$/.exec(resource);
-    if (match) return 'Issue ' + match[1];
-    match = /^jira:project:(.+)$/.exec(resource);
-    if (match) return 'Project ' + match[1];
-    if (resource === 'app:admin') return 'Admin page';
-    if (resource === 'app:self') return 'My sessions page';
-    return resource;
+  /** Keeps `button` disabled while `promise` runs; once this page has ended, it stays disabled. @param {HTMLButtonElement} button @param {Promise<unknown>} promise */
+  function whileRunning(button, promise) {
+    return during(button, promise, () => ended);
   }
 
-  /** Keeps `button` disabled while `promise` runs; once this page has ended, it stays disabled. */
-  function during(button, promise) {
-    return page.during(button, promise, function () {
-      return ended;
-    });
-  }
-
+  /** @param {Session} session */
   function row(session) {
-    var tr = document.createElement('tr');
+    const tr = document.createElement('tr');
     tr.setAttribute('data-session-id', session.id);
     tr.setAttribute('data-resource', session.resource);
     tr.setAttribute('data-current', session.current ? 'true' : 'false');
-    var place = page.cell(tr, where(session.resource), 'where');
+    const place = cell(tr, where(session.resource), 'where');
     if (session.current) {
       tr.className = 'current';
-      var badge = document.createElement('span');
+      const badge = document.createElement('span');
       badge.className = 'badge';
       badge.textContent = 'this session';
       place.appendChild(document.createTextNode(' '));
       place.appendChild(badge);
     }
-    page.cell(tr, session.device || 'Unknown device', 'device');
-    page.cell(tr, session.ip, 'ip');
-    page.cell(tr, page.when(session.startedAt), 'started');
-    page.cell(tr, page.when(session.lastSeenAt), 'last-seen');
-    var actions = document.createElement('td');
+    cell(tr, session.device || 'Unknown device', 'device');
+    cell(tr, session.ip, 'ip');
+    cell(tr, when(session.startedAt), 'started');
+    cell(tr, when(session.lastSeenAt), 'last-seen');
+    const actions = document.createElement('td');
     actions.className = 'actions';
     // Ending the current session would leave this page nothing to act with; "End" is for the others.
     if (!session.current) {
-      var end = document.createElement('button');
+      const end = document.createElement('button');
       end.type = 'button';
       end.className = 'end secondary';
       end.setAttribute('data-session-id', session.id);
-      end.setAttribute('aria-label', 'End the session on ' + where(session.resource));
+      end.setAttribute('aria-label', `End the session on ${where(session.resource)}`);
       end.textContent = 'End';
-      end.addEventListener('click', function () {
-        during(end, endSession(session));
+      end.addEventListener('click', () => {
+        whileRunning(end, endSession(session));
       });
       actions.appendChild(end);
     }
@@ -93,68 +98,64 @@
     return tr;
   }
 
+  /** @param {Session[]} sessions @param {Notice} [notice] */
   function render(sessions, notice) {
-    var body = table.tBodies[0];
+    const body = table.tBodies[0];
     body.textContent = '';
     // The current session first: it is the one the user is looking at.
-    sessions
-      .filter(function (session) { return session.current; })
-      .concat(sessions.filter(function (session) { return !session.current; }))
-      .forEach(function (session) {
-        body.appendChild(row(session));
-      });
-    var others = sessions.length - sessions.filter(function (session) { return session.current; }).length;
-    endOthers.disabled = others === 0;
+    const current = sessions.filter((session) => session.current);
+    const others = sessions.filter((session) => !session.current);
+    for (const session of current.concat(others)) body.appendChild(row(session));
+    endOthers.disabled = others.length === 0;
     if (notice) {
-      page.showStatus(notice.className, notice.code || null, '', notice.text);
+      showStatus(notice.className, notice.code || null, '', notice.text);
       return;
     }
-    page.showStatus('', null, '', others === 0 ? 'No other sessions.' : others === 1 ? '1 other session.' : others + ' other sessions.');
+    showStatus('', null, '', others.length === 0 ? 'No other sessions.' : others.length === 1 ? '1 other session.' : `${others.length} other sessions.`);
   }
 
-  /** Lists the sessions; `notice` (the outcome of an action) takes the status line instead of the count. */
+  /** Lists the sessions; `notice` (the outcome of an action) takes the status line instead of the count. @param {Notice} [notice] */
   function load(notice) {
     if (ended) return Promise.resolve();
     generation += 1;
-    var mine = generation;
+    const mine = generation;
     table.setAttribute('aria-busy', 'true');
-    return call('GET', '').then(function (payload) {
+    return call('GET', '').then((payload) => {
       if (ended || mine !== generation) return;
       table.removeAttribute('aria-busy');
-      render(payload.sessions, notice);
+      render(/** @type {{ sessions: Session[] }} */ (payload).sessions, notice);
     }, showFailure);
   }
 
+  /** @param {Session} session */
   function endSession(session) {
-    return call('DELETE', '/' + encodeURIComponent(session.id)).then(
-      function () {
-        return load({ className: 'done', text: 'Ended the session on ' + where(session.resource) + '.' });
-      },
-      function (error) {
-        if (error.code === 'not_found') return load({ className: 'invalid', code: error.code, text: 'That session had already ended.' });
+    return call('DELETE', `/${encodeURIComponent(session.id)}`).then(
+      () => load({ className: 'done', text: `Ended the session on ${where(session.resource)}.` }),
+      (error) => {
+        if (asFailure(error).code === 'not_found') return load({ className: 'invalid', code: 'not_found', text: 'That session had already ended.' });
         showFailure(error);
       }
     );
   }
 
-  endOthers.addEventListener('click', function () {
+  endOthers.addEventListener('click', () => {
     // Stays disabled until the fresh list says whether any other session is left.
     endOthers.disabled = true;
     call('DELETE', '').then(
-      function (payload) {
-        var revoked = payload.revoked;
-        var confirmed = payload.confirmation ? '; ' + payload.confirmation.confirmed + '/' + payload.confirmation.expected + ' nodes confirmed' : '';
-        var text = revoked === 0 ? 'There were no other sessions to end.' : 'Ended ' + revoked + (revoked === 1 ? ' other session' : ' other sessions') + confirmed + '.';
-        return load({ className: 'done', text: text });
+      (payload) => {
+        const { revoked, confirmation } = /** @type {Ended} */ (payload);
+        const confirmed = confirmation ? `; ${confirmation.confirmed}/${confirmation.expected} nodes confirmed` : '';
+        const text = revoked === 0 ? 'There were no other sessions to end.' : `Ended ${revoked}${revoked === 1 ? ' other session' : ' other sessions'}${confirmed}.`;
+        return load({ className: 'done', text });
       },
-      function (error) {
+      (error) => {
         showFailure(error);
         if (!ended) endOthers.disabled = false;
       }
     );
   });
-  refresh.addEventListener('click', function () {
+  refresh.addEventListener('click', () => {
     load();
   });
   load();
-})();
+}

@@ -1,88 +1,117 @@
-// What every page's script shares: calls to the app with the page token, the status line, denial headlines and table cells. Loaded before the page's own script.
-(function () {
-  'use strict';
-  var token = document.querySelector('meta[name="page-token"]').content;
-  var status = document.getElementById('status');
+// @ts-check
+/**
+ * What every page's logic shares, whichever front door framed it: the API it is handed, the status line, denial
+ * headlines and table cells. The Connect pages load these modules as they are; the Forge build bundles them.
+ */
 
-  // Denials end a page's use of its token. The headline names what happened.
-  var DENIED = {
-    token_revoked: 'Access revoked',
-    token_invalid: 'Access revoked',
-    tenant_unknown: 'Access revoked',
-    tenant_inactive: 'Access revoked',
-    resource_mismatch: 'Access revoked',
-    forbidden: 'Access denied',
-    token_missing: 'Access denied',
-    token_malformed: 'Access denied',
-    token_expired: 'Session ended',
-    token_idle: 'Session ended',
+/** @typedef {'GET' | 'POST' | 'PUT' | 'DELETE'} Method */
+
+/** A refusal or an outage, in the server's words: `code` is stable, `message` is for people. @typedef {{ code: string, message: string }} Failure */
+
+/** A 2xx answer: its JSON body (null for 204) and its headers. @typedef {{ body: unknown, header(name: string): string | null }} Answer */
+
+/**
+ * How a page reaches PanelGuard's API; each front door has its own (views/public/connect/transport.js,
+ * forge/src/transport.ts). `call` sends `method` to `path` (the API's path and query) with a JSON `body`, adding
+ * the page's credentials, and resolves with a 2xx's Answer or rejects with a Failure.
+ * @typedef {{ call(method: Method, path: string, body?: unknown): Promise<Answer> }} Api
+ */
+
+// Denials end a page's use of its token. The headline names what happened.
+/** @type {Readonly<Record<string, string>>} */
+export const DENIED = {
+  token_revoked: 'Access revoked',
+  token_invalid: 'Access revoked',
+  tenant_unknown: 'Access revoked',
+  tenant_inactive: 'Access revoked',
+  resource_mismatch: 'Access revoked',
+  forbidden: 'Access denied',
+  token_missing: 'Access denied',
+  token_malformed: 'Access denied',
+  token_expired: 'Session ended',
+  token_idle: 'Session ended',
+};
+
+/** @param {string} code @param {string} message @returns {Failure} */
+export function failure(code, message) {
+  return { code, message };
+}
+
+/** @param {unknown} value @returns {value is Failure} */
+function isFailure(value) {
+  return typeof value === 'object' && value !== null && 'code' in value && typeof value.code === 'string' && 'message' in value && typeof value.message === 'string';
+}
+
+/** What a rejected call is in the page's terms: the Failure a transport threw, or (a bug, not the server) an internal error. @param {unknown} error @returns {Failure} */
+export function asFailure(error) {
+  return isFailure(error) ? error : failure('internal_error', 'Something went wrong in this page; reload it.');
+}
+
+/**
+ * Turns a remote's answer into the page's terms, the same for both transports: a 2xx's body (null for 204), or
+ * the Failure the server named in `{ error: { code, message } }`.
+ * @param {number} status @param {unknown} body @param {(name: string) => string | null} header
+ * @returns {Answer} @throws {Failure}
+ */
+export function answerOf(status, body, header) {
+  if (status >= 200 && status < 300) return { body: status === 204 ? null : body, header };
+  const named = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
+  throw isFailure(named) ? named : failure('internal_error', `Request failed (${status}).`);
+}
+
+/**
+ * The element with `id`, checked to be a `type`; a page whose markup lacks it is broken, not refused.
+ * @template {HTMLElement} T @param {string} id @param {{ new (): T }} type @returns {T}
+ */
+export function byId(id, type) {
+  const element = document.getElementById(id);
+  if (!(element instanceof type)) throw new Error(`#${id} is not a ${type.name}`);
+  return element;
+}
+
+/**
+ * Fills the #status line; `code` lands in data-code, a `headline` is set in bold before the detail.
+ * @param {string} className @param {string | null} code @param {string} headline @param {string} detail
+ */
+export function showStatus(className, code, headline, detail) {
+  const status = byId('status', HTMLElement);
+  status.className = className;
+  if (code) status.setAttribute('data-code', code);
+  else status.removeAttribute('data-code');
+  status.textContent = '';
+  if (headline) {
+    const strong = document.createElement('strong');
+    strong.textContent = `${headline}: `;
+    status.appendChild(strong);
+  }
+  status.appendChild(document.createTextNode(detail));
+}
+
+/**
+ * Keeps `button` disabled while `promise` runs, so an action is not sent twice; it stays disabled once `hasEnded()` says the page has ended.
+ * @param {HTMLButtonElement} button @param {Promise<unknown>} promise @param {() => boolean} hasEnded @returns {Promise<void>}
+ */
+export function during(button, promise, hasEnded) {
+  button.disabled = true;
+  const release = () => {
+    if (!hasEnded()) button.disabled = false;
   };
+  return promise.then(release, release);
+}
 
-  function failure(code, message) {
-    return { code: code, message: message };
-  }
+/** @param {number | null | undefined} epochMs */
+export function when(epochMs) {
+  return epochMs === null || epochMs === undefined ? '\u2014' : new Date(epochMs).toLocaleString();
+}
 
-  /** Answers { body, headers } (body null for 204); a failure is thrown as the server's { code, message }. */
-  function call(method, url, body) {
-    var init = { method: method, headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    return fetch(url, init).then(
-      function (response) {
-        if (response.status === 204) return { body: null, headers: response.headers };
-        return response.json().then(
-          function (payload) {
-            if (!response.ok) throw (payload && payload.error) || failure('internal_error', 'Request failed (' + response.status + ').');
-            return { body: payload, headers: response.headers };
-          },
-          function () {
-            throw failure('internal_error', 'The app answered ' + response.status + ' with something that is not JSON.');
-          }
-        );
-      },
-      function () {
-        throw failure('network_error', 'The app could not be reached; try again.');
-      }
-    );
-  }
-
-  /** Fills the #status line; `code` lands in data-code, a `headline` is set in bold before the detail. */
-  function showStatus(className, code, headline, detail) {
-    status.className = className;
-    if (code) status.setAttribute('data-code', code);
-    else status.removeAttribute('data-code');
-    status.textContent = '';
-    if (headline) {
-      var strong = document.createElement('strong');
-      strong.textContent = headline + ': ';
-      status.appendChild(strong);
-    }
-    status.appendChild(document.createTextNode(detail));
-  }
-
-  /** Keeps `button` disabled while `promise` runs, so an action is not sent twice; it stays disabled once `hasEnded()` says the page has ended. */
-  function during(button, promise, hasEnded) {
-    button.disabled = true;
-    function release() {
-      if (!hasEnded()) button.disabled = false;
-    }
-    return promise.then(release, release);
-  }
-
-  function when(epochMs) {
-    return epochMs === null || epochMs === undefined ? '\u2014' : new Date(epochMs).toLocaleString();
-  }
-
-  /** Appends a cell to `row`; an empty value shows as a dash. */
-  function cell(row, text, className) {
-    var td = document.createElement('td');
-    if (className) td.className = className;
-    td.textContent = text === null || text === undefined || text === '' ? '\u2014' : String(text);
-    row.appendChild(td);
-    return td;
-  }
-
-  window.PanelGuardPage = { DENIED: DENIED, call: call, showStatus: showStatus, during: during, when: when, cell: cell };
-})();
+/**
+ * Appends a cell to `row`; an empty value shows as a dash.
+ * @param {HTMLTableRowElement} row @param {string | number | null | undefined} text @param {string} [className]
+ */
+export function cell(row, text, className) {
+  const td = document.createElement('td');
+  if (className) td.className = className;
+  td.textContent = text === null || text === undefined || text === '' ? '\u2014' : String(text);
+  row.appendChild(td);
+  return td;
+}

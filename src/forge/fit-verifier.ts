@@ -1,0 +1,63 @@
+/**
+ * Verifies Forge Invocation Tokens: RS256 only, signed by a key of the configured JWKS (fetched once,
+ * refetched on an unknown `kid` at most every 30 s), `iss` forge/invocation-token, `aud` this app,
+ * and `exp`, `nbf` in range. Which JWKS is trusted comes from configuration only, never from a claim.
+ */
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { fail, ok, type Result } from '../allowlist/result';
+import type { Clock } from '../allowlist/types';
+import { FIT_ISSUER, invocationOf, type ForgeInvocation } from './invocation';
+
+/** The only algorithm a FIT may use. */
+export const FIT_ALGORITHM = 'RS256';
+/** Atlassian's production JWKS; staging and Isolated Cloud are chosen by FORGE_JWKS_URL. */
+export const PRODUCTION_JWKS_URL = 'https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json';
+/** Clocks differ a little between Atlassian and this node. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** An unknown `kid` refetches the JWKS at most this often: junk tokens cannot make the node hammer Atlassian's CDN. */
+const REFETCH_COOLDOWN_MS = 30_000;
+
+export type FitFailure = 'token_invalid' | 'token_expired' | 'keys_unavailable';
+
+export interface FitVerifier {
+  verify(token: string): Promise<Result<ForgeInvocation, FitFailure>>;
+}
+
+export interface FitVerifierOptions {
+  /** FORGE_APP_ID: the only audience accepted. */
+  appId: string;
+  jwksUrl: string;
+  clock: Clock;
+}
+
+export function createFitVerifier(options: FitVerifierOptions): FitVerifier {
+  const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: REFETCH_COOLDOWN_MS });
+  return {
+    async verify(token) {
+      let payload: unknown;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          algorithms: [FIT_ALGORITHM],
+          issuer: FIT_ISSUER,
+          audience: options.appId,
+          requiredClaims: ['exp', 'iat', 'nbf'],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          currentDate: new Date(options.clock.now()),
+        }));
+      } catch (error) {
+        return fail(failureOf(error));
+      }
+      const invocation = invocationOf(payload);
+      return invocation === null ? fail('token_invalid') : ok(invocation);
+    },
+  };
+}
+
+/** jose's failures by kind: an expired token, keys that could not be fetched (fail closed, 503), or anything else (401). */
+function failureOf(error: unknown): FitFailure {
+  if (error instanceof errors.JWTExpired) return 'token_expired';
+  if (error instanceof errors.JWKSTimeout) return 'keys_unavailable';
+  // Not one of jose's verification errors: the JWKS could not be fetched or parsed.
+  if (!(error instanceof errors.JOSEError) || error.code === 'ERR_JOSE_GENERIC' || error instanceof errors.JWKSInvalid) return 'keys_unavailable';
+  return 'token_invalid';
+}

@@ -1,0 +1,256 @@
+/**
+ * The Forge front door over real HTTP: FIT-signed lifecycle and events, a page's first call minting its page
+ * token from the FIT's signed module and context, and every later call served only with a FIT and a page
+ * token that agree. The same allowlist as the Connect door decides.
+ */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { startFitSigner, type FitOptions, type FitSigner } from '../support/fit-signer';
+import { ALICE, BOB, ISSUE, startStack, type Stack } from './harness';
+
+interface Answer {
+  status: number;
+  body: { error?: { code: string }; pageToken?: string; expiresAt?: number; notes?: { text: string }[]; applied?: boolean; revoked?: number };
+}
+
+const ADMIN_PAGE = { moduleKey: 'panelguard-admin-page', extension: { type: 'jira:adminPage' } };
+const MY_SESSIONS = { moduleKey: 'panelguard-my-sessions', extension: { type: 'jira:globalPage' } };
+const OTHER_ISSUE_EXTENSION = {
+  type: 'jira:issuePanel',
+  issue: { id: '10002', key: 'DEMO-2', type: 'Task', typeId: '10002' },
+  project: { id: '10000', key: 'DEMO', type: 'software' },
+};
+const OTHER_PROJECT_EXTENSION = {
+  type: 'jira:issuePanel',
+  issue: { id: '20001', key: 'OPS-1', type: 'Task', typeId: '10002' },
+  project: { id: '20000', key: 'OPS', type: 'software' },
+};
+
+describe('HTTP: the Forge front door', () => {
+  let fits: FitSigner;
+  let stack: Stack;
+
+  beforeEach(async () => {
+    fits = await startFitSigner();
+    stack = await startStack({ env: { FORGE_APP_ID: fits.appId, FORGE_JWKS_URL: fits.jwksUrl } });
+  });
+
+  afterEach(async () => {
+    await stack.stop();
+    await fits.close();
+  });
+
+  async function call(path: string, options: { method?: string; fit?: string | null; pageToken?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.fit !== null && options.fit !== undefined) headers.authorization = `Bearer ${options.fit}`;
+    if (options.pageToken !== undefined) headers['x-page-token'] = options.pageToken;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${stack.app.baseUrl}${path}`, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Answer['body']) };
+  }
+
+  /** What Forge sends for an event or lifecycle call: a FIT without a principal. */
+  const systemFit = (options: FitOptions = {}) => fits.sign({ principal: null, extension: null, ...options });
+
+  async function install(installationId = fits.installationId): Promise<void> {
+    const answer = await call('/forge/lifecycle/installed', {
+      method: 'POST',
+      fit: await systemFit({ installationId }),
+      body: { id: installationId, app: { id: fits.appId, version: '1.0.0' } },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(204);
+  }
+
+  async function session(options: FitOptions = {}, headers: Record<string, string> = {}): Promise<string> {
+    const answer = await call('/forge/sessions', { method: 'POST', fit: await fits.sign(options), headers });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+    return answer.body.pageToken as string;
+  }
+
+  async function notes(pageToken: string, options: FitOptions = {}, issueId = ISSUE.issueId): Promise<Answer> {
+    return call(`/api/issues/${issueId}/notes`, { fit: await fits.sign(options), pageToken });
+  }
+
+  describe('lifecycle and the first call', () => {
+    it('refuses a page before the installed event made its installation a tenant', async () => {
+      const answer = await call('/forge/sessions', { method: 'POST', fit: await fits.sign() });
+      expect(answer.status).to.equal(401);
+      expect(answer.body.error?.code).to.equal('tenant_unknown');
+    });
+
+    it('mints a page token for the issue the FIT names, and serves notes to the FIT and page token together', async () => {
+      await install();
+      const answer = await call('/forge/sessions', { method: 'POST', fit: await fits.sign() });
+      expect(answer.body.expiresAt).to.be.greaterThan(Date.now());
+      const pageToken = answer.body.pageToken as string;
+      const added = await call(`/api/issues/${ISSUE.issueId}/notes`, { method: 'POST', fit: await fits.sign(), pageToken, body: { text: 'from Forge' } });
+      expect(added.status).to.equal(201);
+      const listed = await notes(pageToken);
+      expect(listed.status).to.equal(200);
+      expect(listed.body.notes?.map((note) => note.text)).to.deep.equal(['from Forge']);
+    });
+
+    it('takes the resource from the signed context only: a module it does not know mints nothing', async () => {
+      await install();
+      const unknown = await call('/forge/sessions', { method: 'POST', fit: await fits.sign({ moduleKey: 'someone-elses-module' }) });
+      expect(unknown.status).to.equal(403);
+      const mismatched = await call('/forge/sessions', { method: 'POST', fit: await fits.sign({ ...MY_SESSIONS, extension: { type: 'jira:issuePanel' } }) });
+      expect(mismatched.status).to.equal(403);
+    });
+
+    it('refuses to mint from a FIT without a principal, and events from a FIT with one', async () => {
+      await install();
+      expect((await call('/forge/sessions', { method: 'POST', fit: await systemFit() })).status).to.equal(403);
+      const event = await call('/forge/events/user-deleted', { method: 'POST', fit: await fits.sign(), body: { user: { accountId: BOB } } });
+      expect(event.status).to.equal(403);
+    });
+
+    it('accepts an installed call once: its FIT replayed is refused', async () => {
+      const fit = await systemFit();
+      const body = { id: fits.installationId, app: { id: fits.appId, version: '1.0.0' } };
+      expect((await call('/forge/lifecycle/installed', { method: 'POST', fit, body })).status).to.equal(204);
+      const replay = await call('/forge/lifecycle/installed', { method: 'POST', fit, body });
+      expect(replay.status).to.equal(401);
+      expect(replay.body.error?.code).to.equal('token_replayed');
+    });
+  });
+
+  describe('every later call needs both credentials, and they must agree', () => {
+    let pageToken: string;
+
+    beforeEach(async () => {
+      await install();
+      pageToken = await session();
+    });
+
+    const refusals: [string, () => Promise<Answer>, number, string][] = [
+      ['the FIT alone', async () => call(`/api/issues/${ISSUE.issueId}/notes`, { fit: await fits.sign() }), 401, 'token_invalid'],
+      ['the page token alone', async () => call(`/api/issues/${ISSUE.issueId}/notes`, { headers: { authorization: `Bearer ${pageToken}` } }), 401, 'token_invalid'],
+      ['a FIT of another user', async () => notes(pageToken, { principal: BOB }), 401, 'token_invalid'],
+      ['a FIT of another installation', async () => notes(pageToken, { installationId: `ari:cloud:ecosystem::installation/${randomUUID()}` }), 401, 'token_invalid'],
+      ['a FIT for another app (aud)', async () => notes(pageToken, { aud: `ari:cloud:ecosystem::app/${randomUUID()}` }), 401, 'token_invalid'],
+      ['a FIT from another issuer', async () => notes(pageToken, { iss: 'someone/else' }), 401, 'token_invalid'],
+      ['a FIT signed under an unknown kid', async () => notes(pageToken, { kid: randomUUID() }), 401, 'token_invalid'],
+      ['a FIT signed by another key under the right kid', async () => notes(pageToken, { foreignKey: true }), 401, 'token_invalid'],
+      ['an expired FIT', async () => notes(pageToken, { expiresIn: -60 }), 401, 'token_expired'],
+      ['a page token for another issue', async () => notes(pageToken, {}, '10002'), 403, 'resource_mismatch'],
+    ];
+    for (const [what, send, status, code] of refusals) {
+      it(`refuses ${what} with ${status} ${code}`, async () => {
+        const answer = await send();
+        expect([answer.status, answer.body.error?.code]).to.deep.equal([status, code]);
+      });
+    }
+
+    it('refuses a FIT signed with HS256 (the JWKS public key as a secret) or with alg none', async () => {
+      const [header, payload] = (await fits.sign()).split('.');
+      const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+      const hs = `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()), alg: 'HS256' })).toString('base64url')}.${payload}.c2ln`;
+      for (const fit of [none, hs]) {
+        const answer = await call(`/api/issues/${ISSUE.issueId}/notes`, { fit, pageToken });
+        expect([answer.status, answer.body.error?.code]).to.deep.equal([401, 'token_invalid']);
+      }
+    });
+
+    it('does not take a Connect page token through the Forge door', async () => {
+      const connect = await stack.loadPanel(ALICE);
+      const linked = await notes(connect.token as string);
+      expect([linked.status, linked.body.error?.code]).to.deep.equal([401, 'token_invalid']);
+    });
+  });
+
+  describe('events', () => {
+    it("refuses a deleted user's next call on every open page, and the event's retry changes nothing", async () => {
+      await install();
+      const onIssue = await session();
+      const onSelf = await session(MY_SESSIONS);
+      const bobs = await session({ principal: BOB });
+      const event = { eventType: 'avi:jira:deleted:user', user: { accountId: ALICE } };
+      const first = await call('/forge/events/user-deleted', { method: 'POST', fit: await systemFit(), body: event });
+      expect([first.status, first.body.applied, first.body.revoked]).to.deep.equal([200, true, 2]);
+      expect((await notes(onIssue)).body.error?.code).to.equal('token_revoked');
+      const mine = await call('/api/me/sessions', { fit: await fits.sign(MY_SESSIONS), pageToken: onSelf });
+      expect(mine.body.error?.code).to.equal('token_revoked');
+      expect((await notes(bobs, { principal: BOB })).status).to.equal(200);
+      const retry = await call('/forge/events/user-deleted', { method: 'POST', fit: await systemFit(), body: event });
+      expect([retry.status, retry.body.applied, retry.body.revoked]).to.deep.equal([200, false, 0]);
+      // Nor can the removed user open a page again while the removal stands.
+      expect((await call('/forge/sessions', { method: 'POST', fit: await fits.sign() })).status).to.equal(403);
+    });
+
+    it('revokes the tokens of a deleted issue, and of every issue of a deleted project', async () => {
+      await install();
+      const onIssue = await session();
+      const onSibling = await session({ extension: OTHER_ISSUE_EXTENSION });
+      const elsewhere = await session({ extension: OTHER_PROJECT_EXTENSION });
+      await call('/forge/events/issue-deleted', { method: 'POST', fit: await systemFit(), body: { eventType: 'avi:jira:deleted:issue', issue: { id: '10001', key: 'DEMO-1' } } });
+      expect((await notes(onIssue)).body.error?.code).to.equal('token_revoked');
+      expect((await notes(onSibling, { extension: OTHER_ISSUE_EXTENSION }, '10002')).status).to.equal(200);
+      await call('/forge/events/project-deleted', { method: 'POST', fit: await systemFit(), body: { eventType: 'avi:jira:deleted:project', project: { id: '10000', key: 'DEMO' } } });
+      expect((await notes(onSibling, { extension: OTHER_ISSUE_EXTENSION }, '10002')).body.error?.code).to.equal('token_revoked');
+      expect((await notes(elsewhere, { extension: OTHER_PROJECT_EXTENSION }, '20001')).status).to.equal(200);
+    });
+
+    it('ends every token of the installation on uninstall; a reinstall is a new installation and brings none back', async () => {
+      await install();
+      const before = await session();
+      const gone = await call('/forge/lifecycle/uninstalled', { method: 'POST', fit: await systemFit(), body: {} });
+      expect(gone.status).to.equal(204);
+      expect((await notes(before)).body.error?.code).to.equal('token_revoked');
+      const reinstalled = `ari:cloud:ecosystem::installation/${randomUUID()}`;
+      await install(reinstalled);
+      expect((await notes(before, { installationId: reinstalled })).body.error?.code).to.equal('token_revoked');
+      const fresh = await session({ installationId: reinstalled });
+      expect((await notes(fresh, { installationId: reinstalled })).status).to.equal(200);
+    });
+  });
+
+  describe('the admin page', () => {
+    beforeEach(async () => {
+      await install();
+    });
+
+    it('mints app:admin only for a user Jira reports as a site admin, asked with the app system token', async () => {
+      const headers = { 'x-forge-oauth-system': fits.systemToken };
+      const refused = await call('/forge/sessions', { method: 'POST', fit: await fits.sign(ADMIN_PAGE), headers });
+      expect([refused.status, refused.body.error?.code]).to.deep.equal([403, 'forbidden']);
+      fits.siteAdmins.add(BOB);
+      const pageToken = await session({ ...ADMIN_PAGE, principal: BOB }, headers);
+      const sessions = await call('/api/admin/sessions', { fit: await fits.sign({ ...ADMIN_PAGE, principal: BOB }), pageToken });
+      expect(sessions.status).to.equal(200);
+    });
+
+    it('refuses without the system token, rather than minting an admin page it cannot confirm', async () => {
+      fits.siteAdmins.add(ALICE);
+      const answer = await call('/forge/sessions', { method: 'POST', fit: await fits.sign(ADMIN_PAGE) });
+      expect(answer.status).to.equal(403);
+    });
+  });
+});
+
+describe('HTTP: Connect on Forge', () => {
+  it("is the same tenant: a page token minted through Forge reads the notes added through Connect", async () => {
+    const fits = await startFitSigner();
+    const stack = await startStack({ env: { FORGE_APP_ID: fits.appId, FORGE_JWKS_URL: fits.jwksUrl }, forgeInstallationId: fits.installationId });
+    try {
+      const connect = (await stack.loadPanel(ALICE)).token as string;
+      expect((await stack.api(connect, 'POST', ISSUE.issueId, { text: 'from Connect' })).status).to.equal(201);
+      const minted = await fetch(`${stack.app.baseUrl}/forge/sessions`, { method: 'POST', headers: { authorization: `Bearer ${await fits.sign()}` } });
+      expect(minted.status).to.equal(200);
+      const { pageToken } = (await minted.json()) as { pageToken: string };
+      const listed = await fetch(`${stack.app.baseUrl}/api/issues/${ISSUE.issueId}/notes`, {
+        headers: { authorization: `Bearer ${await fits.sign()}`, 'x-page-token': pageToken },
+      });
+      const body = (await listed.json()) as { notes: { text: string }[] };
+      expect(body.notes.map((note) => note.text)).to.deep.equal(['from Connect']);
+    } finally {
+      await stack.stop();
+      await fits.close();
+    }
+  });
+});

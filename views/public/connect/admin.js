@@ -1,0 +1,6 @@
+// @ts-check
+/** The Connect admin page: the shared admin logic over fetch. */
+import { startAdmin } from '../admin.js';
+import { connectApi } from './transport.js';
+
+startAdmin(connectApi());

@@ -1,0 +1,6 @@
+// @ts-check
+/** The Connect "my sessions" page: the shared page logic over fetch. */
+import { startMySessions } from '../my-sessions.js';
+import { connectApi } from './transport.js';
+
+startMySessions(connectApi());
