@@ -46,7 +46,7 @@ describe('browser: the real @forge/bridge in a Custom UI frame, through the simu
       launchChromium(executablePath),
       startHostSimulator({ users: [{ accountId: ADMIN, displayName: 'Ada Admin', siteAdmin: true }, { accountId: USER, displayName: 'Uma User' }] }),
     ]);
-    const resources = { 'issue-panel': fixtureDir, 'admin-page': fixtureDir, 'my-sessions': fixtureDir };
+    const resources = { 'issue-panel': fixtureDir, admin: fixtureDir, 'my-sessions': fixtureDir };
     forge = await startForgeSimulator(site, { layout: CONTRACT_LAYOUT, resources });
     remote = await startStandInRemote({ jwksUrl: forge.jwksUrl, appId: forge.appId });
     await forge.install(remote.baseUrl);

@@ -12,6 +12,7 @@ import {
   type ForgeSimulator,
   type UiCall,
 } from '../../src/host-simulator/forge';
+import { PROJECT_ROOT } from '../../src/paths';
 import { startStandInRemote, type Seen, type StandInRemote } from '../support/forge-remote';
 
 const ISSUE: IssueContext = { issueId: '10001', issueKey: 'PG-1', projectId: '10000', projectKey: 'PG' };
@@ -256,7 +257,7 @@ describe('host simulator, Forge mode', () => {
       const claims = forge.eventFitClaims('avi:jira:deleted:user');
       expect(claims).to.not.have.property('principal');
       expect(claims).to.not.have.property('context');
-      expect(claims.app.module).to.deep.equal({ type: 'core:endpoint', key: 'panelguard-user-deleted-endpoint' });
+      expect(claims.app.module).to.deep.equal({ type: 'core:endpoint', key: 'events-user-deleted' });
       expect(claims.app.installationId).to.equal(forge.installationId());
     });
   });
@@ -324,7 +325,7 @@ describe('host simulator, Forge mode', () => {
   });
 
   describe('invokeRemote', () => {
-    it('sends the request to the remote with a fresh FIT, the caller headers, the system token and trace headers', async () => {
+    it('sends the request to the remote with a fresh FIT, the caller headers and trace headers', async () => {
       remote.script('/api/issues/10001/notes', { status: 201, json: { id: 'n1' }, headers: { 'page-token-next': 'next-token' } });
       const answer = await forge.invokeRemote(PANEL, {
         path: '/api/issues/10001/notes',
@@ -343,9 +344,14 @@ describe('host simulator, Forge mode', () => {
       expect(seen.headers['x-page-token']).to.equal('page-token-1');
       expect(seen.headers['content-type']).to.equal('application/json');
       expect(seen.text).to.equal('{"text":"hello"}');
-      expect(seen.headers['x-forge-oauth-system']).to.equal(forge.systemToken());
+      expect(seen.headers).to.not.have.property('x-forge-oauth-system');
       expect(seen.headers['x-b3-traceid']).to.match(/^[0-9a-f]{32}$/);
       expect(seen.headers['x-b3-spanid']).to.match(/^[0-9a-f]{16}$/);
+    });
+
+    it("adds the app system token only to calls through an endpoint whose auth asks for it (the admin page's)", async () => {
+      await forge.invokeRemote(ADMIN_PAGE, { path: '/forge/sessions', method: 'POST' });
+      expect(only(remote.at('/forge/sessions')).headers['x-forge-oauth-system']).to.equal(forge.systemToken());
     });
 
     it('answers what @forge/bridge resolves: status, headers joined, body; non-2xx with JSON resolves too', async () => {
@@ -454,7 +460,7 @@ describe('host simulator, Forge mode', () => {
         expect(seen.method).to.equal('POST');
         const claims = claimsOf(seen) as Record<string, any>;
         expect(claims).to.not.have.property('principal');
-        expect(claims.app.module).to.deep.equal({ type: 'core:endpoint', key: 'panelguard-installed-endpoint' });
+        expect(claims.app.module).to.deep.equal({ type: 'core:endpoint', key: 'lifecycle-installed' });
         const installationUuid = String(other.forge.installationId()).split('/').pop();
         expect(seen.body).to.deep.equal({
           payload: {
@@ -464,7 +470,7 @@ describe('host simulator, Forge mode', () => {
             environment: { id: other.forge.environmentUuid },
           },
         });
-        expect(seen.headers['x-forge-oauth-system']).to.be.a('string');
+        expect(seen.headers).to.not.have.property('x-forge-oauth-system');
       } finally {
         await stopStack(other);
       }
@@ -472,7 +478,7 @@ describe('host simulator, Forge mode', () => {
 
     it('removes a user and sends avi:jira:deleted:user to the user-deleted route', async () => {
       const delivery = await forge.removeUser(USER, { timestamp: 1700000000123 });
-      expect(delivery).to.include({ delivered: true, status: 200, endpoint: 'panelguard-user-deleted-endpoint' });
+      expect(delivery).to.include({ delivered: true, status: 200, endpoint: 'events-user-deleted' });
       expect(site.directory.get(USER)?.active).to.equal(false);
       const seen = only(remote.at('/forge/events/user-deleted'));
       expect(claimsOf(seen)).to.not.have.property('principal');
@@ -594,7 +600,7 @@ describe('host simulator, Forge mode', () => {
         expect(claimsOf(seen)).to.not.have.property('principal');
         expect((claimsOf(seen) as any).app.installationId).to.equal(firstId);
         expect(seen.body).to.have.nested.property('payload.context.cloudId', other.site.cloudId);
-        expect(seen.body).to.have.nested.property('payload.context.moduleKey', 'panelguard-pre-uninstall');
+        expect(seen.body).to.have.nested.property('payload.context.moduleKey', 'on-app-uninstalling');
         expect(seen.body).to.have.nested.property('payload.contextToken').that.is.a('string');
 
         expect(other.forge.installationId()).to.equal(undefined);
@@ -811,6 +817,14 @@ describe('host simulator, Forge mode: the app layout', () => {
 
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('reads the committed forge/manifest.yml as the constant the simulator falls back on, its app id left to the simulator', async () => {
+    const manifestPath = path.join(PROJECT_ROOT, 'forge', 'manifest.yml');
+    const layout = await loadForgeLayout(path.join(PROJECT_ROOT, 'forge'));
+    expect(layout.source).to.deep.equal({ kind: 'manifest', path: manifestPath });
+    expect(layout.appId).to.equal(undefined);
+    expect({ ...layout, source: CONTRACT_LAYOUT.source, appId: undefined }).to.deep.equal({ ...CONTRACT_LAYOUT, appId: undefined });
+  });
+
   it('uses the contract of docs/FORGE.md when there is no manifest', async () => {
     const layout = await loadForgeLayout(dir);
     expect(layout.source).to.deep.equal({ kind: 'constant' });
@@ -891,7 +905,7 @@ permissions:
       { key: 'panelguard-my-sessions', type: 'jira:globalPage', resource: 'sessions', endpoint: 'ui-remote', title: 'My sessions' },
     ]);
     expect(layout.endpoints).to.deep.equal([
-      { key: 'ui-remote', routePath: undefined, appSystemToken: true },
+      { key: 'ui-remote', appSystemToken: true },
       { key: 'user-deleted', routePath: '/forge/events/user-deleted', appSystemToken: false },
       { key: 'uninstalled', routePath: '/forge/lifecycle/uninstalled', appSystemToken: false },
     ]);

@@ -45,7 +45,7 @@ export interface ContentPermissions {
 export interface ForgeAppLayout {
   /** Where this came from: the manifest, or the constant below when there is none. */
   source: { kind: 'manifest'; path: string } | { kind: 'constant' };
-  /** `app.id` from the manifest, when it has one. */
+  /** `app.id` from the manifest, when it is one (not a `${VARIABLE}` left for the Forge CLI). */
   appId?: string;
   uiModules: UiModule[];
   endpoints: Endpoint[];
@@ -57,39 +57,42 @@ export interface ForgeAppLayout {
 }
 
 export const INSTALLED_EVENT = 'avi:forge:installed:app';
+const APP_ID = /^ari:cloud:ecosystem::app\/[0-9a-f-]{36}$/i;
 
-function eventRoute(name: string, event: string, routePath: string): { endpoint: Endpoint; trigger: Trigger } {
-  return {
-    endpoint: { key: `panelguard-${name}-endpoint`, routePath, appSystemToken: true },
-    trigger: { key: `panelguard-${name}`, endpoint: `panelguard-${name}-endpoint`, events: [event] },
-  };
+function eventRoute(trigger: string, endpoint: string, event: string, routePath: string): { endpoint: Endpoint; trigger: Trigger } {
+  return { endpoint: { key: endpoint, routePath, appSystemToken: false }, trigger: { key: trigger, endpoint, events: [event] } };
 }
 
 const CONTRACT_ROUTES = [
-  eventRoute('installed', INSTALLED_EVENT, '/forge/lifecycle/installed'),
-  eventRoute('user-deleted', 'avi:jira:deleted:user', '/forge/events/user-deleted'),
-  eventRoute('user-updated', 'avi:jira:updated:user', '/forge/events/user-updated'),
-  eventRoute('user-created', 'avi:jira:created:user', '/forge/events/user-created'),
-  eventRoute('issue-deleted', 'avi:jira:deleted:issue', '/forge/events/issue-deleted'),
-  eventRoute('project-deleted', 'avi:jira:deleted:project', '/forge/events/project-deleted'),
+  eventRoute('on-user-deleted', 'events-user-deleted', 'avi:jira:deleted:user', '/forge/events/user-deleted'),
+  eventRoute('on-user-updated', 'events-user-updated', 'avi:jira:updated:user', '/forge/events/user-updated'),
+  eventRoute('on-user-created', 'events-user-created', 'avi:jira:created:user', '/forge/events/user-created'),
+  eventRoute('on-issue-deleted', 'events-issue-deleted', 'avi:jira:deleted:issue', '/forge/events/issue-deleted'),
+  eventRoute('on-project-deleted', 'events-project-deleted', 'avi:jira:deleted:project', '/forge/events/project-deleted'),
+  eventRoute('on-app-installed', 'lifecycle-installed', INSTALLED_EVENT, '/forge/lifecycle/installed'),
 ];
 
-/** docs/FORGE.md's module keys and routes; endpoint, trigger and resource keys are the simulator's own names. */
+/**
+ * docs/FORGE.md's module keys and routes, with the endpoint, trigger and resource keys of forge/manifest.yml
+ * (a test holds the two together): what the simulator plays when there is no manifest to read.
+ */
 export const CONTRACT_LAYOUT: ForgeAppLayout = {
   source: { kind: 'constant' },
   uiModules: [
-    { key: 'panelguard-issue-panel', type: 'jira:issuePanel', resource: 'issue-panel', endpoint: 'panelguard-remote', title: 'PanelGuard' },
-    { key: 'panelguard-admin-page', type: 'jira:adminPage', resource: 'admin-page', endpoint: 'panelguard-remote', title: 'PanelGuard' },
-    { key: 'panelguard-my-sessions', type: 'jira:globalPage', resource: 'my-sessions', endpoint: 'panelguard-remote', title: 'My sessions' },
+    { key: 'panelguard-issue-panel', type: 'jira:issuePanel', resource: 'issue-panel', endpoint: 'panelguard-ui', title: 'PanelGuard notes' },
+    { key: 'panelguard-admin-page', type: 'jira:adminPage', resource: 'admin', endpoint: 'panelguard-admin-ui', title: 'PanelGuard sessions' },
+    { key: 'panelguard-my-sessions', type: 'jira:globalPage', resource: 'my-sessions', endpoint: 'panelguard-ui', title: 'My PanelGuard sessions' },
   ],
   endpoints: [
-    { key: 'panelguard-remote', appSystemToken: true },
+    { key: 'panelguard-ui', appSystemToken: false },
+    // only the admin page asks Jira who is a site admin, so only its calls carry the app system token
+    { key: 'panelguard-admin-ui', appSystemToken: true },
     ...CONTRACT_ROUTES.map((route) => route.endpoint),
-    { key: 'panelguard-pre-uninstall-endpoint', routePath: '/forge/lifecycle/uninstalled', appSystemToken: true },
+    { key: 'lifecycle-uninstalled', routePath: '/forge/lifecycle/uninstalled', appSystemToken: false },
   ],
   triggers: CONTRACT_ROUTES.map((route) => route.trigger),
-  preUninstall: { key: 'panelguard-pre-uninstall', endpoint: 'panelguard-pre-uninstall-endpoint' },
-  resources: { 'issue-panel': 'static/issue-panel', 'admin-page': 'static/admin-page', 'my-sessions': 'static/my-sessions' },
+  preUninstall: { key: 'on-app-uninstalling', endpoint: 'lifecycle-uninstalled' },
+  resources: { 'issue-panel': 'static/issue-panel', admin: 'static/admin', 'my-sessions': 'static/my-sessions', icons: 'icons' },
   permissions: { scripts: [], styles: [], fetchClient: [], images: [] },
 };
 
@@ -164,22 +167,24 @@ export function layoutFromManifest(manifest: unknown, manifestPath: string): For
       key: module.key,
       type,
       resource: module.resource,
-      endpoint: module.resolver?.endpoint,
+      ...(module.resolver?.endpoint === undefined ? {} : { endpoint: module.resolver.endpoint }),
       title: titleOf(module.title, module.key),
     })),
   );
   const endpoints: Endpoint[] = (m.modules.endpoint ?? []).map((endpoint) => ({
     key: endpoint.key,
-    routePath: endpoint.route?.path,
+    ...(endpoint.route === undefined ? {} : { routePath: endpoint.route.path }),
     appSystemToken: enabled(endpoint.auth?.appSystemToken),
   }));
   const triggers: Trigger[] = (m.modules.trigger ?? []).flatMap((trigger) =>
     trigger.endpoint === undefined ? [] : [{ key: trigger.key, endpoint: trigger.endpoint, events: trigger.events }],
   );
   const preUninstall = (m.modules.preUninstall ?? []).find((module) => module.endpoint !== undefined);
+  // `${FORGE_APP_ID}` is the Forge CLI's to fill in at deploy; unfilled, the simulator picks the app id
+  const appId = m.app?.id !== undefined && APP_ID.test(m.app.id) ? m.app.id : undefined;
   return {
     source: { kind: 'manifest', path: manifestPath },
-    appId: m.app?.id,
+    appId,
     uiModules,
     endpoints,
     triggers,
