@@ -10,6 +10,7 @@ import { HostSimulatorError } from '../errors';
 import { ADMIN_SCRIPT, IFRAME_SANDBOX, sendMessage, sendPage, viewer } from '../host-page';
 import { projectKeyOf, type IssueContext, type IssueRegistry } from '../issues';
 import { BRIDGE_ANSWER, BRIDGE_CALL } from './cdn';
+import type { Delivery } from './delivery';
 import type { UiModule } from './manifest';
 
 /** A Forge UI module shown to a user: what every FIT and context of its calls is built from. */
@@ -32,9 +33,9 @@ export interface ForgeHostPagesHost {
   /** Remembers what a page shows, and answers the view's id and its frame's URL. */
   openView(call: UiCall, location: string): { viewId: string; frameUrl: string };
   answerBridge(viewId: string, name: string, payload: unknown): Promise<BridgeAnswer>;
-  removeUser(accountId: string): Promise<unknown>;
-  deactivateUser(accountId: string): Promise<unknown>;
-  reactivateUser(accountId: string): Promise<unknown>;
+  removeUser(accountId: string): Promise<Delivery | null>;
+  deactivateUser(accountId: string): Promise<Delivery | null>;
+  reactivateUser(accountId: string): Promise<Delivery | null>;
 }
 
 export const FORGE_PAGES_PREFIX = '/forge';
@@ -166,8 +167,8 @@ export function forgeHostPagesRouter(host: ForgeHostPagesHost): Router {
     if (!isUserAction(action)) return void res.status(404).json({ accountId, message: 'No such action.' });
     try {
       const delivery = await (action === 'remove' ? host.removeUser(accountId) : action === 'deactivate' ? host.deactivateUser(accountId) : host.reactivateUser(accountId));
-      const status = (delivery as { status?: number | null } | null)?.status ?? null;
-      const outcome = delivery === null ? 'no trigger subscribes to the event' : `the app answered ${status ?? 'nothing'}`;
+      const status = delivery?.status ?? null;
+      const outcome = delivery === null ? 'no trigger subscribes to the event' : `the app answered ${status ?? 'nothing'}${delivery.attempts.length > 1 ? ` after ${delivery.attempts.length} attempts` : ''}`;
       res.json({ accountId, active: host.directory.get(accountId)?.active ?? false, appStatus: status, message: `${accountId} ${action}d; ${outcome}` });
     } catch (error) {
       if (error instanceof HostSimulatorError && error.code === 'user_unknown') return void res.status(404).json({ accountId, message: `no user ${accountId}` });
