@@ -1,9 +1,14 @@
-/** The local demo: a simulated Jira site with three users, PanelGuard installed on it, and a short guide to revoking a user live. */
+/**
+ * The local demo: a simulated Jira site with three users, PanelGuard installed on it, and a short guide to revoking
+ * a user live. `npm run demo -- --forge` installs PanelGuard as a Forge app instead: its Custom UI from the
+ * simulated Forge CDN, every call a Forge Remote call with a FIT, Jira events as Forge triggers.
+ */
 import { Writable } from 'node:stream';
 import { startApp, type RunningApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { startHostSimulator, type HostSimulator } from './host-simulator';
-import { DEMO_ISSUES, DEMO_USERS, hostPageLinks, sessionPageLinks } from './host-simulator/demo-site';
+import { DEMO_ISSUES, DEMO_USERS, forgeIssueLinks, forgeSessionPageLinks, hostPageLinks, sessionPageLinks } from './host-simulator/demo-site';
+import { startForgeSimulator, type ForgeSimulator } from './host-simulator/forge';
 import { createLogger } from './logger';
 import { compactLogLine } from './log-lines';
 import { isAddressInUse, PortInUse } from './port-in-use';
@@ -11,11 +16,22 @@ import { isAddressInUse, PortInUse } from './port-in-use';
 /** A stable site name, so the demo's URLs and logs read the same on every run. */
 const DEMO_CLIENT_KEY = 'panelguard-demo-site';
 
+type Mode = 'connect' | 'forge';
 
+class UsageError extends Error {}
 
+function modeOf(args: readonly string[]): Mode {
+  if (args.length === 0) return 'connect';
+  if (args.length === 1 && args[0] === '--forge') return 'forge';
+  throw new UsageError(`unknown argument ${args.find((arg) => arg !== '--forge') ?? args[1]}; usage: npm run demo [-- --forge]`);
+}
 
+/** The Forge side's settings for the app: the FIT audience and where its keys are, both the simulator's. */
+function forgeSettings(forge: ForgeSimulator | undefined): NodeJS.ProcessEnv {
+  return forge === undefined ? {} : { FORGE_APP_ID: forge.appId, FORGE_JWKS_URL: forge.jwksUrl };
+}
 
-function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string): Config {
+function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string, forge?: ForgeSimulator): Config {
   return loadConfig({
     ...env,
     // the demo is a development setup whatever the shell says, with data apart from `npm start`'s
@@ -27,6 +43,7 @@ function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string): Config {
     DATABASE_URL: env.DATABASE_URL || 'sqlite::memory:',
     LOG_LEVEL: env.LOG_LEVEL || 'info',
     CONNECT_KEYS_CDN_URL: keysUrl,
+    ...forgeSettings(forge),
   });
 }
 
@@ -70,20 +87,64 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config): string {
   ].join('\n');
 }
 
+function forgeGuide(sim: HostSimulator, forge: ForgeSimulator, app: RunningApp, config: Config): string {
+  const issue = DEMO_ISSUES[0];
+  const source = forge.layout.source.kind === 'manifest' ? 'forge/manifest.yml' : 'the docs/FORGE.md contract (no forge/manifest.yml)';
+  return [
+    '',
+    'PanelGuard demo is running as a Forge app.',
+    '',
+    `  Simulated Jira  ${sim.baseUrl}/   (users and issues)`,
+    `  Forge CDN       ${forge.cdnUrl}   (the Custom UI; FIT keys at ${forge.jwksUrl})`,
+    `  PanelGuard      ${app.baseUrl}   (FORGE_APP_ID ${forge.appId}; store: ${config.databaseUrl === 'sqlite::memory:' ? 'in memory, fresh each run' : config.databaseUrl.split(':')[0]})`,
+    `  App layout      ${source}`,
+    '',
+    `Open ${issue.issueKey} as each user (one browser tab each):`,
+    ...forgeIssueLinks(forge, issue),
+    '',
+    'See a removed user lose access in a page that is already open:',
+    '  1. In Bob\'s tab, add a note in the PanelGuard panel on the right (every call goes through Forge with a FIT).',
+    '  2. In Bob\'s tab, click "Remove user" (or "Deactivate user"): Forge delivers avi:jira:deleted:user at once.',
+    '  3. Still in Bob\'s tab, click Refresh in the panel: the server refuses his page token.',
+    '     Carol\'s and Alice\'s panels keep working.',
+    '  4. "Reactivate user" lets Bob back in with a fresh page (reload the tab); the old page stays revoked.',
+    '',
+    'Sessions, as admins and users see them:',
+    ...forgeSessionPageLinks(forge),
+    '',
+    'Stop with Ctrl-C (closes the app and the simulator).',
+    '',
+  ].join('\n');
+}
+
+/** Builds the Custom UI (the demo serves what the sources say now) and starts the Forge side on the CDN port. */
+async function startForgeSide(sim: HostSimulator, simPort: string): Promise<ForgeSimulator> {
+  const { buildForgeUi } = await import('../forge/build');
+  await buildForgeUi();
+  const cdnPort = process.env.FORGE_CDN_PORT || String(Number(simPort) + 1);
+  // Forge waits 60 s between retries of a refused event; the demo waits 5, so a refusal shows in the log while you watch
+  return startForgeSimulator(sim, { cdnPort: Number(cdnPort), eventPolicy: { retryDelayMs: 5_000 } }).catch((error: unknown) => {
+    throw isAddressInUse(error) ? new PortInUse('FORGE_CDN_PORT', cdnPort) : error;
+  });
+}
 
 async function main(): Promise<void> {
+  const mode = modeOf(process.argv.slice(2));
   const simPort = process.env.SIM_PORT || '3100';
   const sim = await startHostSimulator({ port: Number(simPort), users: DEMO_USERS, clientKey: DEMO_CLIENT_KEY }).catch((error: unknown) => {
     throw isAddressInUse(error) ? new PortInUse('SIM_PORT', simPort) : error;
   });
   let app: RunningApp;
   let config: Config;
+  let forge: ForgeSimulator | undefined;
   try {
-    config = demoConfig(process.env, sim.keysUrl);
+    if (mode === 'forge') forge = await startForgeSide(sim, simPort);
+    config = demoConfig(process.env, sim.keysUrl, forge);
     app = await startApp(config, { logger: createLogger(config.logLevel, compactLog()) }).catch((error: unknown) => {
       throw isAddressInUse(error) ? new PortInUse('PORT', String(config.port)) : error;
     });
   } catch (error) {
+    await forge?.close();
     await sim.close();
     throw error;
   }
@@ -96,7 +157,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the app and the simulator...\n`);
-    Promise.all([app.close(), sim.close()]).then(
+    Promise.all([app.close(), forge?.close(), sim.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`demo: could not stop cleanly: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -107,6 +168,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
+  if (forge !== undefined) {
+    const installed = await forge.install(app.baseUrl, { installerAccountId: DEMO_USERS[0].accountId });
+    if (installed !== null && !installed.delivered) {
+      await Promise.all([app.close(), forge.close(), sim.close()]);
+      throw new Error(`Forge could not deliver avi:forge:installed:app to the app: it answered ${installed.status ?? 'nothing'}`);
+    }
+    for (const issue of DEMO_ISSUES) sim.issues.put(issue);
+    process.stdout.write(forgeGuide(sim, forge, app, config));
+    return;
+  }
   const installed = await sim.install(app.baseUrl);
   if (installed.status !== 204) {
     await Promise.all([app.close(), sim.close()]);
@@ -117,7 +188,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`demo: ${error.message}\n`);
+  } else if (error instanceof ConfigError) {
     for (const problem of error.problems) process.stderr.write(`demo: configuration error: ${problem}\n`);
   } else {
     process.stderr.write(`demo: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

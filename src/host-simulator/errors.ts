@@ -7,7 +7,12 @@ export type HostSimulatorErrorCode =
   | 'descriptor_invalid'
   | 'module_not_found'
   | 'webhook_not_declared'
-  | 'user_unknown';
+  | 'user_unknown'
+  | 'manifest_invalid'
+  | 'trigger_not_declared'
+  | 'resource_not_found'
+  | 'issue_unknown'
+  | 'already_installed';
 
 export class HostSimulatorError extends Error {
   constructor(

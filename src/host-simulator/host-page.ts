@@ -33,7 +33,7 @@ function isUserAction(value: string): value is UserAction {
 }
 
 /** The sandbox Jira puts on Connect iframes. */
-const IFRAME_SANDBOX =
+export const IFRAME_SANDBOX =
   'allow-downloads allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox allow-scripts allow-same-origin allow-top-navigation-by-user-activation allow-storage-access-by-user-activation';
 
 const STYLE = `
@@ -46,7 +46,8 @@ iframe { width: 100%; min-height: 360px; border: 1px solid #dfe1e6; border-radiu
 form.admin-action { display: inline; }
 `;
 
-const ADMIN_SCRIPT = `
+/** Submits the site-admin forms with fetch and shows the outcome in #admin-status. */
+export const ADMIN_SCRIPT = `
 document.querySelectorAll('form.admin-action').forEach(function (form) {
   form.addEventListener('submit', function (event) {
     event.preventDefault();
@@ -114,16 +115,16 @@ const index = Handlebars.compile<{ users: SimulatedUser[]; issues: Array<IssueCo
 <section><h1>Issues</h1><ul id="issues">{{#each issues}}<li>{{issueKey}}: {{#each links}}<a href="{{href}}">as {{accountId}}</a> {{/each}}</li>{{/each}}</ul></section></main>`,
 );
 
-function sendPage(res: ExpressResponse, status: number, title: string, body: string, user?: SimulatedUser, script?: string): void {
+export function sendPage(res: ExpressResponse, status: number, title: string, body: string, user?: SimulatedUser, script?: string): void {
   res.status(status).type('html').send(page({ title, style: STYLE, user, body, script }));
 }
 
-function sendMessage(res: ExpressResponse, status: number, id: string, text: string): void {
+export function sendMessage(res: ExpressResponse, status: number, id: string, text: string): void {
   sendPage(res, status, text, message({ id, text }));
 }
 
 /** The viewing user, as Jira's session would name them; `?as=` stands in for the login. */
-function viewer(host: HostPageHost, req: Request, res: ExpressResponse): SimulatedUser | undefined {
+export function viewer(host: Pick<HostPageHost, 'directory'>, req: Request, res: ExpressResponse): SimulatedUser | undefined {
   const accountId = typeof req.query.as === 'string' ? req.query.as : '';
   const user = accountId === '' ? undefined : host.directory.get(accountId);
   if (user === undefined) {

@@ -65,7 +65,8 @@ const READ_OR_ABOVE = ['READ', 'WRITE', 'DELETE', 'PROJECT_ADMIN', 'ADMIN'];
 const ACCESS_TOKEN_TTL_SECONDS = 900;
 const CLAIM_PREFIX = 'urn:atlassian:connect';
 
-const bulkCheckSchema = z.object({
+/** The body of Jira's bulk permission check (`POST /rest/api/3/permissions/check`). */
+export const bulkCheckSchema = z.object({
   accountId: z.string().min(1).optional(),
   globalPermissions: z.array(z.string().nullable()).optional(),
   projectPermissions: z
@@ -89,7 +90,30 @@ const assertionSchema = z.object({
   exp: z.number(),
 });
 
-function jiraError(res: Response, status: number, message: string): void {
+/** Whether a user holds `permission`: inactive users hold nothing, ADMINISTER is for site admins. */
+export function userHolds(directory: UserDirectory, accountId: string, permission: string): boolean {
+  const user = directory.get(accountId);
+  if (user === undefined || !user.active) return false;
+  return permission === 'ADMINISTER' ? user.siteAdmin : true;
+}
+
+/** The bulk check's answer: the requested permissions, global and per project, that the subject holds. */
+export function bulkCheckAnswer(
+  body: z.infer<typeof bulkCheckSchema>,
+  holds: (permission: string) => boolean,
+): { globalPermissions: string[]; projectPermissions: Array<{ permission: string; projects: number[]; issues: number[] }> } {
+  const globalPermissions = (body.globalPermissions ?? [])
+    .filter((key): key is string => key !== null && PERMISSIONS[key]?.type === 'GLOBAL')
+    .filter((key) => holds(key));
+  const projectPermissions = (body.projectPermissions ?? []).flatMap((entry) =>
+    entry.permissions
+      .filter((key) => PERMISSIONS[key]?.type === 'PROJECT' && holds(key))
+      .map((permission) => ({ permission, projects: entry.projects ?? [], issues: entry.issues ?? [] })),
+  );
+  return { globalPermissions, projectPermissions };
+}
+
+export function jiraError(res: Response, status: number, message: string): void {
   res.status(status).json({ errorMessages: [message], errors: {} });
 }
 
@@ -138,11 +162,8 @@ export function restApiRouter(host: RestApiHost): Router {
         return false;
       case 'app':
         return permission === 'ADMINISTER' ? hasScope(subject.app.descriptor, ['ADMIN']) : true;
-      case 'user': {
-        const user = host.directory.get(subject.accountId);
-        if (user === undefined || !user.active) return false;
-        return permission === 'ADMINISTER' ? user.siteAdmin : true;
-      }
+      case 'user':
+        return userHolds(host.directory, subject.accountId, permission);
     }
   }
 
@@ -186,15 +207,7 @@ export function restApiRouter(host: RestApiHost): Router {
       if (host.directory.get(body.data.accountId) === undefined) return jiraError(res, 404, 'The user was not found.');
       subject = { kind: 'user', accountId: body.data.accountId };
     }
-    const globalPermissions = (body.data.globalPermissions ?? [])
-      .filter((key): key is string => key !== null && PERMISSIONS[key]?.type === 'GLOBAL')
-      .filter((key) => holds(subject, key));
-    const projectPermissions = (body.data.projectPermissions ?? []).flatMap((entry) =>
-      entry.permissions
-        .filter((key) => PERMISSIONS[key]?.type === 'PROJECT' && holds(subject, key))
-        .map((permission) => ({ permission, projects: entry.projects ?? [], issues: entry.issues ?? [] })),
-    );
-    res.json({ globalPermissions, projectPermissions });
+    res.json(bulkCheckAnswer(body.data, (key) => holds(subject, key)));
   };
 
   // Atlassian's authorization server: the JWT bearer grant behind ACE's asUserByAccountId

@@ -1,7 +1,7 @@
 /** The simulated Jira site: one installed app, its lifecycle, the Connect JWTs on its pages and the webhooks it receives. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import express, { type Router } from 'express';
 import { DEFAULT_TTL_SECONDS, signHostToken, signLifecycleToken } from './connect-jwt';
 import {
   appUrl,
@@ -116,6 +116,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     baseUrl: string,
     private readonly signingKey: SigningKey,
     options: HostSimulatorOptions,
+    private readonly extensions: Router = express.Router(),
   ) {
     this.baseUrl = trimSlash(baseUrl);
     this.keysUrl = `${this.baseUrl}${KEYS_PATH}`;
@@ -338,6 +339,11 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     };
   }
 
+  /** Serves more of the site beside the Connect routes: the Forge mode's pages and APIs. */
+  mount(router: Router): void {
+    this.extensions.use(router);
+  }
+
   /** Stops serving; a second call does nothing (a test may take the host down before its teardown does). */
   async close(): Promise<void> {
     if (!this.server.listening) return;
@@ -501,9 +507,11 @@ export async function startHostSimulator(opts: HostSimulatorOptions = {}): Promi
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const signingKey = generateSigningKey(opts.signingKeyId ?? randomUuid());
-  const simulator = new HostSimulator(server, `http://${urlHost}:${port}`, signingKey, opts);
+  const extensions = express.Router();
+  const simulator = new HostSimulator(server, `http://${urlHost}:${port}`, signingKey, opts, extensions);
   app.use(KEYS_PATH, keyServerRouter([signingKey]));
   app.use(restApiRouter(simulator));
   app.use(hostPagesRouter(simulator));
+  app.use(extensions);
   return simulator;
 }

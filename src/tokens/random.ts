@@ -17,3 +17,8 @@ export function randomSecret(bytes = 32): string {
 export function randomUuid(): string {
   return randomUUID();
 }
+
+/** Lowercase hex, as some identifiers are spelled (a Forge FIT's `jti`). */
+export function randomHex(bytes = 20): string {
+  return randomBytes(bytes).toString('hex');
+}
