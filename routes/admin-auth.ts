@@ -36,14 +36,15 @@ export function requireAdmin(guard: Guard, operators: OperatorTokens): RequestHa
     }
     // Not an operator token: a page token, or nothing we issued.
     Promise.resolve(guard.credentials(req))
-      .then((presented) => guard.decide(presented, ADMIN_RESOURCE.resource))
-      .then((result) => {
+      .then(async (presented) => {
+        const result = await guard.decide(presented, ADMIN_RESOURCE.resource);
         // A live token for another page is a signed-in user without the admin page: not an admin.
-        if (!result.ok && result.code === 'resource_mismatch') return sendError(res, 'forbidden', 'Only site admins may do this.');
-        if (!result.ok) return sendError(res, result.code === 'token_malformed' ? 'token_invalid' : result.code);
+        if (!result.ok && result.code === 'resource_mismatch') return guard.refuse(res, presented, 'forbidden', 'Only site admins may do this.');
+        if (!result.ok) return guard.refuse(res, presented, result.code === 'token_malformed' ? 'token_invalid' : result.code);
         const { claims } = result.value;
         res.locals.admin = { clientKey: claims.aud, actor: `admin:${claims.sub}` } satisfies AdminCaller;
         next();
-      }, next);
+      })
+      .catch(next);
   };
 }

@@ -71,3 +71,13 @@ export function sendError(res: Response, code: ErrorCode, message: string = MESS
   if (status === 503) res.set('Retry-After', '5');
   res.status(status).json({ error: { code, message } });
 }
+
+/**
+ * A refusal on a Forge call whose FIT verified. Forge keeps 401 for "the FIT did not verify": it never hands
+ * a 401's body to the page, which would then show a network failure instead of why. So what would be a 401
+ * (a revoked, expired or idle page token, an unknown site) is a 403 here, with the same code and message.
+ */
+export function sendForgeError(res: Response, code: ErrorCode, message: string = MESSAGE[code]): void {
+  if (STATUS[code] !== 401) return sendError(res, code, message);
+  res.status(403).json({ error: { code, message } });
+}

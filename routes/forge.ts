@@ -16,7 +16,7 @@ import type { Logger } from '../src/logger';
 import { sha256Hex } from '../src/tokens/hash';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
-import { messageOf, sendError } from './errors';
+import { messageOf, sendError, sendForgeError } from './errors';
 import { readBearer } from './bearer';
 import { forgeInvocationOf, type ForgeDoor } from './page-credentials';
 
@@ -35,8 +35,12 @@ const SYSTEM_TOKEN_HEADER = 'x-forge-oauth-system';
 
 const accountId = z.string().min(1).max(128);
 const jiraId = z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(JIRA_ID));
-/** Forge's Jira events; a `timestamp` (epoch ms) when the payload has one. */
-const timestamp = z.number().int().nonnegative().optional();
+/** Forge's Jira events carry `timestamp` as epoch milliseconds in a string; a number is taken too. */
+const timestamp = z
+  .union([z.number(), z.string().regex(/^[0-9]{1,16}$/)])
+  .transform(Number)
+  .pipe(z.number().int().nonnegative())
+  .optional();
 const userEvent = z.object({ timestamp, user: z.object({ accountId, active: z.boolean().optional() }).passthrough() }).passthrough();
 const issueDeleted = z.object({ timestamp, issue: z.object({ id: jiraId }).passthrough() }).passthrough();
 const projectDeleted = z.object({ timestamp, project: z.object({ id: jiraId }).passthrough() }).passthrough();
@@ -54,21 +58,21 @@ export function forgeRoutes(deps: ForgeDeps): Router {
       if (!invocation.ok) return sendError(res, invocation.code);
       const call = invocation.value;
       const page = pageOf(call);
-      if (page === null) return sendError(res, 'forbidden', 'The call comes from no PanelGuard page.');
+      if (page === null) return sendForgeError(res, 'forbidden', 'The call comes from no PanelGuard page.');
       const principal = call.principal as string;
       const clientKey = await door.installations.tenantOf(call.installationId);
       if (page.kind === 'admin') {
         const systemToken = req.get(SYSTEM_TOKEN_HEADER);
         // Without the app's token Jira cannot be asked, and a page whose admin cannot be confirmed is not minted.
-        if (systemToken === undefined) return sendError(res, 'forbidden', 'Jira could not be asked whether you are a site admin.');
+        if (systemToken === undefined) return sendForgeError(res, 'forbidden', 'Jira could not be asked whether you are a site admin.');
         let admin: boolean;
         try {
           admin = await deps.siteAdmins.isSiteAdmin(call.installationId, principal, { apiBaseUrl: call.apiBaseUrl, systemToken });
         } catch (error) {
           log.warn({ err: error, installationId: call.installationId }, 'could not ask Jira who is a site admin');
-          return sendError(res, 'store_unavailable', 'Jira could not confirm that you are a site admin; try again shortly.');
+          return sendForgeError(res, 'store_unavailable', 'Jira could not confirm that you are a site admin; try again shortly.');
         }
-        if (!admin) return sendError(res, 'forbidden', 'Only site admins can manage PanelGuard sessions.');
+        if (!admin) return sendForgeError(res, 'forbidden', 'Only site admins can manage PanelGuard sessions.');
       }
       const minted = await allowlist.mint({
         clientKey,
@@ -81,7 +85,7 @@ export function forgeRoutes(deps: ForgeDeps): Router {
         // Shown only beside a FIT of the same user: a page token copied out of the frame is useless alone.
         proof: { fit: 'principal' },
       });
-      if (!minted.ok) return sendError(res, minted.code, minted.code === 'forbidden' ? messageOf('token_revoked') : undefined);
+      if (!minted.ok) return sendForgeError(res, minted.code, minted.code === 'forbidden' ? messageOf('token_revoked') : undefined);
       res.json({ pageToken: minted.value.token, expiresAt: minted.value.entry.expiresAt });
     } catch (error) {
       log.error({ err: error }, 'forge session failed');
@@ -97,7 +101,8 @@ export function forgeRoutes(deps: ForgeDeps): Router {
       try {
         const invocation = await forgeInvocationOf(door, req, 'none');
         if (!invocation.ok) return sendError(res, invocation.code);
-        const parsed = schema.safeParse(req.body);
+        // Forge posts the event as `{ "payload": { ...event, retryContext? } }`.
+        const parsed = schema.safeParse((req.body as { payload?: unknown }).payload);
         if (!parsed.success) return sendError(res, 'bad_request', `Not a ${event} payload: ${parsed.error.issues[0]?.path.join('.')} is missing or invalid.`);
         const tenant = await door.installations.tenantOf(invocation.value.installationId);
         // Events without their own time are ordered by the FIT's: a retry is signed later, and changes nothing a newer event set.

@@ -5,7 +5,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Allowlist, Grant } from '../src/allowlist/allowlist';
 import { fail, type Result } from '../src/allowlist/result';
-import { sendError, type ErrorCode } from './errors';
+import { sendError, sendForgeError, type ErrorCode } from './errors';
 import { connectCredentials, type PageCredentials, type Presented } from './page-credentials';
 
 /** Returns the resource a request touches, or null when its parameters are not valid. */
@@ -20,7 +20,19 @@ export interface Guard {
   page(resourceOf: ResourceOf): RequestHandler;
   /** The decision behind `page`, for callers that answer some refusals themselves (the admin API). */
   decide(presented: Presented, resource: string): Promise<Result<Grant, ErrorCode>>;
+  /** Answers a refusal in the door's own terms (see sendForgeError). */
+  refuse(res: Response, presented: Presented, code: ErrorCode, message?: string): void;
   credentials: PageCredentials;
+}
+
+/** A Forge call whose FIT verified (its failures after that are not the FIT's: Forge must pass them to the page). */
+function pastTheFit(presented: Presented): boolean {
+  return presented.ok && presented.value.holder !== null;
+}
+
+function refuse(res: Response, presented: Presented, code: ErrorCode, message?: string): void {
+  if (pastTheFit(presented)) return sendForgeError(res, code, message);
+  sendError(res, code, message);
 }
 
 export function createGuard(allowlist: Allowlist, credentials: PageCredentials): Guard {
@@ -40,19 +52,21 @@ export function createGuard(allowlist: Allowlist, credentials: PageCredentials):
   return {
     credentials,
     decide,
+    refuse,
     page(resourceOf) {
       return (req: Request, res: Response, next: NextFunction) => {
         // Answers behind the guard belong to one user at one moment; no cache may keep them.
         res.set('Cache-Control', 'no-store');
         const resource = resourceOf(req);
         if (resource === null) return sendError(res, 'bad_request', 'The URL does not name a valid resource.');
+        const answer = (presented: Presented) =>
+          decide(presented, resource).then((result) => {
+            if (!result.ok) return refuse(res, presented, result.code);
+            res.locals.grant = result.value;
+            next();
+          });
         const presented = credentials(req);
-        const decided = presented instanceof Promise ? presented.then((read) => decide(read, resource)) : decide(presented, resource);
-        decided.then((result) => {
-          if (!result.ok) return sendError(res, result.code);
-          res.locals.grant = result.value;
-          next();
-        }, next);
+        (presented instanceof Promise ? presented.then(answer) : answer(presented)).catch(next);
       };
     },
   };

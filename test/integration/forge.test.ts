@@ -79,7 +79,8 @@ describe('HTTP: the Forge front door', () => {
   describe('lifecycle and the first call', () => {
     it('refuses a page before the installed event made its installation a tenant', async () => {
       const answer = await call('/forge/sessions', { method: 'POST', fit: await fits.sign() });
-      expect(answer.status).to.equal(401);
+      // 403, not 401: Forge keeps 401 for a FIT that did not verify, and would hide this answer from the page.
+      expect(answer.status).to.equal(403);
       expect(answer.body.error?.code).to.equal('tenant_unknown');
     });
 
@@ -106,7 +107,7 @@ describe('HTTP: the Forge front door', () => {
     it('refuses to mint from a FIT without a principal, and events from a FIT with one', async () => {
       await install();
       expect((await call('/forge/sessions', { method: 'POST', fit: await systemFit() })).status).to.equal(403);
-      const event = await call('/forge/events/user-deleted', { method: 'POST', fit: await fits.sign(), body: { user: { accountId: BOB } } });
+      const event = await call('/forge/events/user-deleted', { method: 'POST', fit: await fits.sign(), body: { payload: { user: { accountId: BOB } } } });
       expect(event.status).to.equal(403);
     });
 
@@ -131,8 +132,9 @@ describe('HTTP: the Forge front door', () => {
     const refusals: [string, () => Promise<Answer>, number, string][] = [
       ['the FIT alone', async () => call(`/api/issues/${ISSUE.issueId}/notes`, { fit: await fits.sign() }), 401, 'token_invalid'],
       ['the page token alone', async () => call(`/api/issues/${ISSUE.issueId}/notes`, { headers: { authorization: `Bearer ${pageToken}` } }), 401, 'token_invalid'],
-      ['a FIT of another user', async () => notes(pageToken, { principal: BOB }), 401, 'token_invalid'],
-      ['a FIT of another installation', async () => notes(pageToken, { installationId: `ari:cloud:ecosystem::installation/${randomUUID()}` }), 401, 'token_invalid'],
+      // Past a FIT that verified, refusals are 403: Forge hands a 401's body to no page.
+      ['a FIT of another user', async () => notes(pageToken, { principal: BOB }), 403, 'token_invalid'],
+      ['a FIT of another installation', async () => notes(pageToken, { installationId: `ari:cloud:ecosystem::installation/${randomUUID()}` }), 403, 'token_invalid'],
       ['a FIT for another app (aud)', async () => notes(pageToken, { aud: `ari:cloud:ecosystem::app/${randomUUID()}` }), 401, 'token_invalid'],
       ['a FIT from another issuer', async () => notes(pageToken, { iss: 'someone/else' }), 401, 'token_invalid'],
       ['a FIT signed under an unknown kid', async () => notes(pageToken, { kid: randomUUID() }), 401, 'token_invalid'],
@@ -160,7 +162,7 @@ describe('HTTP: the Forge front door', () => {
     it('does not take a Connect page token through the Forge door', async () => {
       const connect = await stack.loadPanel(ALICE);
       const linked = await notes(connect.token as string);
-      expect([linked.status, linked.body.error?.code]).to.deep.equal([401, 'token_invalid']);
+      expect([linked.status, linked.body.error?.code]).to.deep.equal([403, 'token_invalid']);
     });
   });
 
@@ -170,7 +172,7 @@ describe('HTTP: the Forge front door', () => {
       const onIssue = await session();
       const onSelf = await session(MY_SESSIONS);
       const bobs = await session({ principal: BOB });
-      const event = { eventType: 'avi:jira:deleted:user', user: { accountId: ALICE } };
+      const event = { payload: { eventType: 'avi:jira:deleted:user', timestamp: String(Date.now()), user: { accountId: ALICE } } };
       const first = await call('/forge/events/user-deleted', { method: 'POST', fit: await systemFit(), body: event });
       expect([first.status, first.body.applied, first.body.revoked]).to.deep.equal([200, true, 2]);
       expect((await notes(onIssue)).body.error?.code).to.equal('token_revoked');
@@ -188,10 +190,10 @@ describe('HTTP: the Forge front door', () => {
       const onIssue = await session();
       const onSibling = await session({ extension: OTHER_ISSUE_EXTENSION });
       const elsewhere = await session({ extension: OTHER_PROJECT_EXTENSION });
-      await call('/forge/events/issue-deleted', { method: 'POST', fit: await systemFit(), body: { eventType: 'avi:jira:deleted:issue', issue: { id: '10001', key: 'DEMO-1' } } });
+      await call('/forge/events/issue-deleted', { method: 'POST', fit: await systemFit(), body: { payload: { eventType: 'avi:jira:deleted:issue', issue: { id: '10001', key: 'DEMO-1' } } } });
       expect((await notes(onIssue)).body.error?.code).to.equal('token_revoked');
       expect((await notes(onSibling, { extension: OTHER_ISSUE_EXTENSION }, '10002')).status).to.equal(200);
-      await call('/forge/events/project-deleted', { method: 'POST', fit: await systemFit(), body: { eventType: 'avi:jira:deleted:project', project: { id: '10000', key: 'DEMO' } } });
+      await call('/forge/events/project-deleted', { method: 'POST', fit: await systemFit(), body: { payload: { eventType: 'avi:jira:deleted:project', project: { id: '10000', key: 'DEMO' } } } });
       expect((await notes(onSibling, { extension: OTHER_ISSUE_EXTENSION }, '10002')).body.error?.code).to.equal('token_revoked');
       expect((await notes(elsewhere, { extension: OTHER_PROJECT_EXTENSION }, '20001')).status).to.equal(200);
     });
