@@ -1,0 +1,99 @@
+/**
+ * The Forge issue panel end to end: PanelGuard's built Custom UI (with the real @forge/bridge) in the host
+ * simulator's Forge frame, calling the running app as a Forge Remote with FITs the simulator signs. A user
+ * removed on the site is refused on the open panel's next action.
+ */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { buildForgeUi } from '../../forge/build';
+import type { IssueContext } from '../../src/host-simulator';
+import { startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
+import { startStack, type Stack } from '../integration/harness';
+import { freePort } from '../support/ports';
+import { chromiumOrSkip, launchChromium } from './chromium';
+import { saveScreenshot, statusOf, WAIT, type HostPage } from './host-browser';
+
+const ISSUE: IssueContext = { issueId: '41001', issueKey: 'FRG-1', projectId: '41000', projectKey: 'FRG' };
+const PANEL = 'panelguard-issue-panel';
+
+describe('browser: the Forge issue panel, through the simulated Forge host', function () {
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let stack: Stack;
+  let forge: ForgeSimulator;
+  let run = 0;
+
+  before(async function () {
+    const executablePath = chromiumOrSkip(this);
+    await buildForgeUi();
+    // The app is configured with the simulated Forge's app id and JWKS before either starts.
+    const appId = `ari:cloud:ecosystem::app/${randomUUID()}`;
+    const cdnPort = await freePort();
+    const jwksUrl = `http://127.0.0.1:${cdnPort}/.well-known/jwks.json`;
+    [browser, stack] = await Promise.all([launchChromium(executablePath), startStack({ env: { FORGE_APP_ID: appId, FORGE_JWKS_URL: jwksUrl } })]);
+    forge = await startForgeSimulator(stack.sim, { appId, cdnPort });
+    expect(forge.jwksUrl).to.equal(jwksUrl);
+    const installed = await forge.install(stack.app.baseUrl);
+    expect(installed?.status).to.equal(204);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await forge?.close();
+    await stack?.stop();
+  });
+
+  beforeEach(async () => {
+    context = await browser!.newContext({ viewport: { width: 1100, height: 640 } });
+  });
+
+  afterEach(async () => {
+    await context?.close();
+  });
+
+  function newUser(): string {
+    run += 1;
+    return stack.sim.directory.add({ accountId: `557058:forge-${run}`, displayName: `Forge user ${run}` }).accountId;
+  }
+
+  async function openPanel(accountId: string): Promise<HostPage> {
+    const page = await context!.newPage();
+    await page.goto(forge.hostPageUrl(accountId, PANEL, ISSUE));
+    const frame = page.frameLocator('#panel');
+    await frame.locator('#status').and(frame.locator(':not(:empty)')).waitFor(WAIT);
+    return { page, frame };
+  }
+
+  it('lists and adds a note, then shows "access revoked" on the open panel once the user is removed', async () => {
+    const user = newUser();
+    const host = await openPanel(user);
+    expect(await host.frame.locator('#issue-key').innerText()).to.equal(ISSUE.issueKey);
+
+    await host.frame.locator('#note-text').fill('Added through the Forge bridge.');
+    await host.frame.locator('#add-note').click();
+    await host.frame.locator('#notes li').first().waitFor(WAIT);
+    expect(await host.frame.locator('#notes li').first().innerText()).to.include('Added through the Forge bridge.');
+
+    const removed = await forge.removeUser(user);
+    expect(removed?.status).to.equal(200);
+    await host.frame.locator('#refresh').click();
+    await host.frame.locator('#status.denied').waitFor(WAIT);
+
+    const status = await statusOf(host);
+    expect(status.text).to.match(/access revoked/i);
+    expect(status.code).to.equal('token_revoked');
+    expect(await host.frame.locator('#notes li').count()).to.equal(0);
+    await saveScreenshot(host.page, 'forge-panel-revoked.png');
+  });
+
+  it('reaches the app only through the bridge: every call the page makes is an invoke or a getContext', async () => {
+    const user = newUser();
+    const host = await openPanel(user);
+    await host.frame.locator('#refresh').click();
+    await host.frame.locator('#status:not(.denied)').waitFor(WAIT);
+    const calls = forge.bridgeCalls().filter((call) => call.accountId === user);
+    expect(calls.map((call) => call.name)).to.include('invoke');
+    expect(calls.every((call) => call.name === 'invoke' || call.name === 'getContext')).to.equal(true);
+  });
+});
