@@ -227,6 +227,20 @@ describe('HTTP: the Forge front door', () => {
       expect(sessions.status).to.equal(200);
     });
 
+    it("never writes a FIT, a page token or Forge's OAuth token to its logs", async () => {
+      fits.siteAdmins.add(ALICE);
+      const headers = { 'x-forge-oauth-system': fits.systemToken };
+      const fit = await fits.sign(ADMIN_PAGE);
+      const pageToken = await session(ADMIN_PAGE, headers);
+      await call('/api/admin/sessions', { fit, pageToken });
+      await call('/api/admin/sessions', { fit: `${fit}x`, pageToken });
+      await call('/forge/sessions', { method: 'POST', fit: await fits.sign(ADMIN_PAGE), headers: { 'x-forge-oauth-system': 'wrong-system-token' } });
+      const logs = stack.logs.text();
+      for (const secret of [fit, fit.split('.')[1], pageToken, pageToken.split('.')[1], fits.systemToken, 'wrong-system-token']) {
+        expect(logs).not.to.include(secret);
+      }
+    });
+
     it('refuses without the system token, rather than minting an admin page it cannot confirm', async () => {
       fits.siteAdmins.add(ALICE);
       const answer = await call('/forge/sessions', { method: 'POST', fit: await fits.sign(ADMIN_PAGE) });
