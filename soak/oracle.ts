@@ -57,7 +57,7 @@ export interface OracleCounts {
   liveRefused: number;
   /** (b) a page render refused (4xx) to a user in good standing on an issue never deleted. */
   pagesRefused: number;
-  /** (c) a 5xx other than 503 `store_unavailable`, or no answer, outside any window in which a node was down. */
+  /** (c) a 5xx other than 503 `store_unavailable`, or a lost connection, outside any window in which a node was down; or no answer within the soak's timeout. */
   serverErrors: number;
   /** (c) a node process that exited without the soak killing it (other than failing to start while its store link was cut). */
   unexpectedExits: number;
@@ -87,7 +87,7 @@ export interface Verdict {
     refusalsDuringRevocation: number;
     /** 503 store_unavailable answers. */
     storeUnavailable: number;
-    /** 502 or no answer while a node was down. */
+    /** 502 or a lost connection while a node was down. */
     nodeDownErrors: number;
   };
   /** Tokens a 2xx revocation ended, and when the last of them had to be refused everywhere. */
@@ -320,7 +320,8 @@ export function judge(ledger: Ledger, settings: OracleSettings): Verdict {
     if (record.status !== null && record.status < 500) continue;
     if (record.status === 503 && (record.code === 'store_unavailable' || what === 'page render')) {
       allowed.storeUnavailable += 1;
-    } else if ((record.status === null || (record.status === 502 && record.code === 'bad_gateway')) && nodeDownDuring(ledger, record.sentAt, record.answeredAt)) {
+    } else if (((record.status === null && record.code === 'network') || (record.status === 502 && record.code === 'bad_gateway')) && nodeDownDuring(ledger, record.sentAt, record.answeredAt)) {
+      // A killed node resets its connections: the balancer answers 502, or the connection drops. It never hangs.
       allowed.nodeDownErrors += 1;
     } else {
       found('serverErrors', () => `${what} ${describeAnswer(record)}`);

@@ -204,6 +204,14 @@ describe('the soak oracle', () => {
       expect(counts(l)).to.deep.equal({ ...NONE, serverErrors: 2 });
     });
 
+    it('counts a request left unanswered, even while a node was down: a killed node drops connections, it does not hang them', () => {
+      const l = ledger();
+      const token = minted(l, T0);
+      l.faults.push({ kind: 'node_kill', node: 'node-2', from: T0 + 1_000, to: T0 + 5_000 });
+      used(l, token, T0 + 900, null, 'timeout');
+      expect(counts(l)).to.deep.equal({ ...NONE, serverErrors: 1 });
+    });
+
     it('counts a node that exited on its own, not one that failed to start while its store link was cut', () => {
       const l = ledger();
       l.exits.push({ node: 'node-1', at: T0, detail: 'exited on its own', duringStartWithoutStore: false });
