@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { describeMachine } from '../bench/lib/machine';
 import { probe } from '../test/support/services';
 import { renderReport, resultJson, totalViolations } from './report';
 import { runSoak, soakOptions } from './soak';
@@ -46,6 +47,7 @@ async function main(options: Options): Promise<number> {
     return 2;
   }
   const started = Date.now();
+  const machine = await describeMachine();
   const result = await runSoak(
     soakOptions({
       durationMs: options.minutes * 60_000,
@@ -61,7 +63,7 @@ async function main(options: Options): Promise<number> {
   process.stdout.write(`\n${renderReport(result)}\n\n`);
   const file = options.record ? RECORDED : UNRECORDED;
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(file, `${JSON.stringify(resultJson(result), null, 1)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine, ...resultJson(result) }, null, 1)}\n`);
   const violations = totalViolations(result.verdict.counts);
   process.stdout.write(`${violations === 0 ? 'PASS: every oracle count is 0' : `FAIL: ${violations} violations`}; results in ${path.relative(process.cwd(), file)}, node logs in ${result.logDir}\n`);
   return violations === 0 ? 0 : 1;
