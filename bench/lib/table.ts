@@ -17,13 +17,24 @@ export function renderTable(measurements: readonly Measurement[], skipped: reado
   const header = ['figure', 'measurement', 'value', 'target', 'mark'];
   const rows = measurements.map((m) => [m.figure, m.name, formatValue(m.value, m.unit), formatTarget(m.target, m.unit), mark(m)]);
   for (const s of skipped) rows.push([s.figure, `not run: ${s.reason}`, '', '', 'SKIP']);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 1 ? Math.min(r[i].length, 64) : r[i].length))));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+  return alignColumns(header, rows, { rightAligned: [2], widest: { 1: 64 } });
+}
+
+export interface ColumnLayout {
+  /** Columns padded on the left (numbers). */
+  rightAligned?: readonly number[];
+  /** Longest cell a column is sized for, by column; longer cells overflow rather than widen it. */
+  widest?: Readonly<Record<number, number>>;
+}
+
+/** A header, a rule and the rows, in columns two spaces apart, for a terminal. */
+export function alignColumns(header: readonly string[], rows: readonly (readonly string[])[], layout: ColumnLayout = {}): string {
+  const right = new Set(layout.rightAligned ?? []);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => Math.min((r[i] ?? '').length, layout.widest?.[i] ?? Number.POSITIVE_INFINITY))));
+  const line = (cells: readonly string[]) =>
+    widths
+      .map((width, i) => (right.has(i) ? (cells[i] ?? '').padStart(width) : (cells[i] ?? '').padEnd(width)))
       .join('  ')
       .trimEnd();
-  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
-  for (const row of rows) out.push(line(row));
-  return out.join('\n');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

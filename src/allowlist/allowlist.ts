@@ -219,6 +219,15 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       } catch {
         return fail('store_unavailable');
       }
+      // A removal whose tombstone the first read missed may have run its revoking UPDATE before this entry was
+      // written, and taken its time before this mint began. Read again now that the entry is durable: either
+      // that UPDATE saw the entry, or this read sees the tombstone, which was written before the UPDATE began.
+      const recheck = await mayMint(store, request);
+      if (!recheck.ok) {
+        // The token is never handed out; revoked, its entry is not listed as a live session either.
+        await store.revokeEntries({ kind: 'token', idHash: entry.idHash }, clock.now(), 'removed_while_minting').catch(() => undefined);
+        return recheck;
+      }
       audit.record({
         at: entry.createdAt,
         kind: 'mint',

@@ -11,9 +11,22 @@ export interface Balancer {
   close(): Promise<void>;
 }
 
-export async function startBalancer(port: number, targets: string[]): Promise<Balancer> {
+export interface BalancerOptions {
+  /** Adds `X-Balancer-Target: <target URL>` to every answer a node gave, so a client can tell which node served it. */
+  nameTarget?: boolean;
+}
+
+export const TARGET_HEADER = 'x-balancer-target';
+
+export async function startBalancer(port: number, targets: string[], options: BalancerOptions = {}): Promise<Balancer> {
   if (targets.length === 0) throw new Error('a balancer needs at least one target');
   const proxy = httpProxy.createProxyServer({ xfwd: true });
+  const targetOf = new WeakMap<http.IncomingMessage, string>();
+  if (options.nameTarget === true) {
+    proxy.on('proxyRes', (proxyRes, req) => {
+      proxyRes.headers[TARGET_HEADER] = targetOf.get(req) ?? 'unknown';
+    });
+  }
   let next = 0;
   let pinned: string | null = null;
   proxy.on('error', (_error, _req, res) => {
@@ -25,6 +38,7 @@ export async function startBalancer(port: number, targets: string[]): Promise<Ba
   });
   const server = http.createServer((req, res) => {
     const target = pinned ?? targets[next++ % targets.length]!;
+    if (options.nameTarget === true) targetOf.set(req, target);
     proxy.web(req, res, { target });
   });
   await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,10 @@ export interface ClusterOptions {
   nodeEnv?: (index: number, defaults: Record<string, string>) => Record<string, string>;
   /** The simulated site's clientKey (random by default): known before the nodes start, e.g. to bind an OPERATOR_TOKEN to it. */
   clientKey?: string;
+  /** Where each node's log lines go (kept in memory, last lines only, when not given). */
+  onLog?: (name: string, line: string) => void;
+  /** The balancer names the node that served each answer in `X-Balancer-Target`. */
+  nameTarget?: boolean;
 }
 
 export interface ClusterStack {
@@ -59,7 +63,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
     ],
   });
   const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
-  const balancer = await startBalancer(0, ports.map((port) => `http://127.0.0.1:${port}`));
+  const balancer = await startBalancer(0, ports.map((port) => `http://127.0.0.1:${port}`), { nameTarget: options.nameTarget });
   const shared: Record<string, string> = {
     NODE_ENV: 'test',
     APP_BASE_URL: balancer.url,
@@ -75,7 +79,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
   };
   const nodes = ports.map(
     (port, index) =>
-      new NodeProcess({ name: `node-${index + 1}`, port, env: options.nodeEnv?.(index, { ...shared }) ?? shared }),
+      new NodeProcess({ name: `node-${index + 1}`, port, env: options.nodeEnv?.(index, { ...shared }) ?? shared, onLog: options.onLog }),
   );
 
   const stack: ClusterStack = {

@@ -7,7 +7,7 @@ import { createCore } from '../../src/allowlist/core';
 import type { Removals } from '../../src/allowlist/removals';
 import { issueResource, projectResource, type ResourceRef } from '../../src/allowlist/resource';
 import { tenantIn, type TenantLifecycle } from '../../src/allowlist/tenants';
-import type { Store } from '../../src/allowlist/types';
+import type { AllowlistEntry, Store, Tombstone } from '../../src/allowlist/types';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MemoryStore } from '../../src/store/memory-store';
@@ -73,6 +73,44 @@ async function codeOf(w: World, token: string | null, resource: string = ISSUE.r
 
 function payloadOf(token: string): Record<string, unknown> {
   return jwt.decode(token, { json: true }) as Record<string, unknown>;
+}
+
+/** A memory store whose writes can be held back, to replay an interleaving of two nodes' requests. */
+class GatedStore extends MemoryStore {
+  private readonly gates = new Map<string, Promise<void>>();
+  private readonly arrivals = new Map<string, () => void>();
+  private readonly arrived = new Map<string, Promise<void>>();
+
+  /** Holds the next calls of `method` until the returned function is called. */
+  hold(method: 'putTombstone' | 'insertEntry'): () => void {
+    let release!: () => void;
+    this.gates.set(method, new Promise<void>((resolve) => (release = resolve)));
+    this.arrived.set(method, new Promise<void>((resolve) => this.arrivals.set(method, resolve)));
+    return () => {
+      this.gates.delete(method);
+      release();
+    };
+  }
+
+  /** Resolves once a call of `method` is being held. */
+  reached(method: string): Promise<void> {
+    return this.arrived.get(method) ?? Promise.resolve();
+  }
+
+  override async putTombstone(tombstone: Tombstone): Promise<boolean> {
+    await this.gate('putTombstone');
+    return super.putTombstone(tombstone);
+  }
+
+  override async insertEntry(entry: AllowlistEntry): Promise<void> {
+    await this.gate('insertEntry');
+    return super.insertEntry(entry);
+  }
+
+  private async gate(method: string): Promise<void> {
+    this.arrivals.get(method)?.();
+    await this.gates.get(method);
+  }
 }
 
 describe('allowlist', () => {
@@ -267,6 +305,26 @@ describe('allowlist', () => {
       await w.store.putTombstone({ clientKey: SITE, kind: 'user', subject: ALICE, removedAt: entry.createdAt, removedEventAt: w.clock.now(), liftedAt: null, lastEventAt: w.clock.now() });
       w.cache.clear();
       expect(await codeOf(w, token)).to.equal('token_revoked');
+    });
+
+    it('hands out no token from a page whose mint raced a removal that revoked before the entry was written', async () => {
+      // The removal takes its time first, then its tombstone lands after the mint read none, and its
+      // revoking UPDATE runs before the mint's entry is written: neither the UPDATE nor the removal time catch it.
+      const store = new GatedStore();
+      const w = await world(store);
+      const tombstoneWritten = store.hold('putTombstone');
+      const removal = w.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'test', reason: 'user_removed' });
+      w.clock.advance(5);
+      const entryWritten = store.hold('insertEntry');
+      const minting = w.allowlist.mint({ clientKey: SITE, accountId: ALICE, target: ISSUE, connectIssuedAt: w.clock.now(), ip: null, userAgent: null });
+      await store.reached('insertEntry');
+      tombstoneWritten();
+      expect((await removal).applied).to.equal(true);
+      entryWritten();
+      const minted = await minting;
+      expect(minted).to.deep.equal({ ok: false, code: 'forbidden' });
+      const live = await w.store.listEntries({ clientKey: SITE, accountId: ALICE, now: w.clock.now(), limit: 10 });
+      expect(live.entries).to.have.length(0);
     });
 
     it('revokes the tokens of a deleted issue only', async () => {

@@ -204,6 +204,16 @@ describe('cluster bus', () => {
     expect(await one!.bus.publish({ scope: USER_SCOPE })).to.deep.equal({ confirmed: 1, expected: 3 });
   });
 
+  it('answers a publish made before it ever heard the bus as unconfirmed, never 1/1: it cannot know who else is live', async () => {
+    await cluster(3);
+    // A node restarted while its link is cut: it has heard no peer, and the others still cache what it revokes.
+    const restarted = node('node-4');
+    restarted.link.cut();
+    await hub.settle();
+    expect(restarted.bus.liveNodes()).to.equal(1);
+    expect(await restarted.bus.publish({ scope: USER_SCOPE })).to.deep.equal({ confirmed: 1, expected: 2 });
+  });
+
   it('gives the peers it knew three heartbeats to be heard again after it reconnects, then forgets the silent ones', async () => {
     const [one, , three] = await cluster(3);
     one!.link.cut();
