@@ -72,13 +72,17 @@ const page = Handlebars.compile<{ title: string; style: string; user?: Simulated
 </body>
 </html>`);
 
-interface PanelView {
+/** One app frame on the issue view: a Connect web panel, or a Forge Custom UI view (which has a view id). */
+export interface PanelView {
   id: string;
   key: string;
   src: string;
+  title: string;
+  viewId?: string;
 }
 
-const issueView = Handlebars.compile<{
+/** The issue view, for either kind of app: the issue, the site-admin actions, and the app's frames beside. */
+export const issueView = Handlebars.compile<{
   issue: IssueContext;
   projectKey: string;
   user: SimulatedUser;
@@ -99,7 +103,7 @@ const issueView = Handlebars.compile<{
     </section>
   </section>
   <aside id="issue-context">
-    {{#each panels}}<iframe id="{{id}}" data-module-key="{{key}}" src="{{src}}" title="{{key}}" sandbox="{{../sandbox}}"></iframe>
+    {{#each panels}}<iframe id="{{id}}" data-module-key="{{key}}"{{#if viewId}} data-forge-view="{{viewId}}"{{/if}} src="{{src}}" title="{{title}}" sandbox="{{../sandbox}}"></iframe>
     {{else}}<p id="no-panel">{{noPanelReason}}</p>{{/each}}
   </aside>
 </main>`);
@@ -163,6 +167,7 @@ export function hostPagesRouter(host: HostPageHost): Router {
       id: i === 0 ? 'panel' : `panel-${module.key}`,
       key: module.key,
       src: host.panelUrl(module.key, issue, user.accountId),
+      title: module.key,
     }));
     const noPanelReason = descriptor === undefined ? 'The app is not installed or not enabled.' : 'The app has no issue panel.';
     const adminActions = `/admin/users/${encodeURIComponent(user.accountId)}`;

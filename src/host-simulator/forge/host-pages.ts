@@ -7,7 +7,7 @@ import express, { type Request, type Router } from 'express';
 import Handlebars from 'handlebars';
 import type { SimulatedUser, UserDirectory } from '../directory';
 import { HostSimulatorError } from '../errors';
-import { ADMIN_SCRIPT, IFRAME_SANDBOX, sendMessage, sendPage, viewer } from '../host-page';
+import { ADMIN_SCRIPT, IFRAME_SANDBOX, issueView, sendMessage, sendPage, viewer, type PanelView } from '../host-page';
 import { projectKeyOf, type IssueContext, type IssueRegistry } from '../issues';
 import { BRIDGE_ANSWER, BRIDGE_CALL } from './cdn';
 import type { Delivery } from './delivery';
@@ -69,39 +69,8 @@ function hostBridgeScript(appOrigin: string): string {
 `;
 }
 
-interface FrameView {
-  id: string;
-  key: string;
-  viewId: string;
-  src: string;
-  title: string;
-}
-
-const issueView = Handlebars.compile<{
-  issue: IssueContext;
-  projectKey: string;
-  user: SimulatedUser;
-  adminActions: string;
-  frames: FrameView[];
-  noPanelReason: string;
-  sandbox: string;
-}>(`<main id="issue-view" data-issue-id="{{issue.issueId}}" data-issue-key="{{issue.issueKey}}" data-project-id="{{issue.projectId}}">
-  <section id="issue-main">
-    <p id="issue-project">{{projectKey}}</p>
-    <h1 id="issue-key">{{issue.issueKey}}</h1>
-    <section id="site-admin" data-account-id="{{user.accountId}}">
-      <h2>Site administration</h2>
-      <form class="admin-action" method="post" action="{{adminActions}}/remove"><button id="remove-user" type="submit">Remove user</button></form>
-      <form class="admin-action" method="post" action="{{adminActions}}/deactivate"><button id="deactivate-user" type="submit">Deactivate user</button></form>
-      <form class="admin-action" method="post" action="{{adminActions}}/reactivate"><button id="reactivate-user" type="submit">Reactivate user</button></form>
-      <output id="admin-status" data-state="idle"></output>
-    </section>
-  </section>
-  <aside id="issue-context">
-    {{#each frames}}<iframe id="{{id}}" data-module-key="{{key}}" data-forge-view="{{viewId}}" src="{{src}}" title="{{title}}" sandbox="{{../sandbox}}"></iframe>
-    {{else}}<p id="no-panel">{{noPanelReason}}</p>{{/each}}
-  </aside>
-</main>`);
+/** A Custom UI view in a site page. */
+type FrameView = Required<PanelView>;
 
 const appPage = Handlebars.compile<{ frame: FrameView; sandbox: string }>(
   `<main id="app-page"><iframe id="page" data-module-key="{{frame.key}}" data-forge-view="{{frame.viewId}}" src="{{frame.src}}" title="{{frame.title}}" sandbox="{{sandbox}}"></iframe></main>`,
@@ -137,7 +106,7 @@ export function forgeHostPagesRouter(host: ForgeHostPagesHost): Router {
       projectKey: projectKeyOf(issue),
       user,
       adminActions: `${FORGE_PAGES_PREFIX}/admin/users/${encodeURIComponent(user.accountId)}`,
-      frames,
+      panels: frames,
       noPanelReason: host.installedUiModules().length === 0 ? 'The app is not installed.' : 'The app has no issue panel.',
       sandbox: IFRAME_SANDBOX,
     });
