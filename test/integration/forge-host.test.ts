@@ -1,0 +1,141 @@
+/**
+ * The Forge front door against the host simulator's Forge mode, over real HTTP: Forge installs the app,
+ * a panel's first call mints through invokeRemote, every FIT the simulator signs or forges is judged, and
+ * the simulated site's removals reach the app as Forge events (with Forge's retries).
+ */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { IssueContext } from '../../src/host-simulator';
+import { startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
+import type { FitForgery } from '../../src/host-simulator/forge/fit';
+import { freePort } from '../support/ports';
+import { ALICE, BOB, ISSUE, OTHER_ISSUE, OTHER_PROJECT_ISSUE, startStack, type Stack } from './harness';
+
+const PANEL = 'panelguard-issue-panel';
+
+interface Answer {
+  status: number;
+  body: { error?: { code: string }; pageToken?: string; notes?: { text: string }[]; applied?: boolean; revoked?: number };
+}
+
+describe('HTTP: the Forge front door, played by the simulated Forge', () => {
+  let stack: Stack;
+  let forge: ForgeSimulator;
+
+  beforeEach(async () => {
+    const appId = `ari:cloud:ecosystem::app/${randomUUID()}`;
+    const cdnPort = await freePort();
+    stack = await startStack({ env: { FORGE_APP_ID: appId, FORGE_JWKS_URL: `http://127.0.0.1:${cdnPort}/.well-known/jwks.json` } });
+    // Retries at once: the tests wait for no timer.
+    forge = await startForgeSimulator(stack.sim, { appId, cdnPort, eventPolicy: { retryDelayMs: 0 } });
+    const installed = await forge.install(stack.app.baseUrl);
+    expect(installed?.status, 'the installed event creates the tenant').to.equal(204);
+  });
+
+  afterEach(async () => {
+    await forge.close();
+    await stack.stop();
+  });
+
+  const panel = (accountId: string, issue: IssueContext = ISSUE) => ({ accountId, moduleKey: PANEL, issue });
+
+  /** What the Custom UI's first call does: POST /forge/sessions through the bridge. */
+  async function session(accountId: string, issue: IssueContext = ISSUE): Promise<string> {
+    const answer = await forge.invokeRemote(panel(accountId, issue), { path: '/forge/sessions', method: 'POST' });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+    return (answer.body as { pageToken: string }).pageToken;
+  }
+
+  /** A notes call as the app receives it, with the FIT Forge signs (or a forged one) and the page token. */
+  async function notes(accountId: string, pageToken: string | null, options: { forgery?: FitForgery; issue?: IssueContext; fit?: boolean } = {}): Promise<Answer> {
+    const issue = options.issue ?? ISSUE;
+    const headers: Record<string, string> = {};
+    if (options.fit !== false) headers.authorization = `Bearer ${forge.fit(panel(accountId, issue), options.forgery)}`;
+    if (pageToken !== null) headers['x-page-token'] = pageToken;
+    const response = await fetch(`${stack.app.baseUrl}/api/issues/${issue.issueId}/notes`, { headers });
+    return { status: response.status, body: (await response.json()) as Answer['body'] };
+  }
+
+  it('mints on a panel load and serves notes to the FIT and the page token together', async () => {
+    const pageToken = await session(ALICE);
+    const added = await forge.invokeRemote(panel(ALICE), {
+      path: `/api/issues/${ISSUE.issueId}/notes`,
+      method: 'POST',
+      headers: { 'X-Page-Token': pageToken },
+      body: { text: 'through Forge' },
+    });
+    expect(added.status).to.equal(201);
+    const listed = await forge.invokeRemote(panel(ALICE), { path: `/api/issues/${ISSUE.issueId}/notes`, method: 'GET', headers: { 'X-Page-Token': pageToken } });
+    expect((listed.body as Answer['body']).notes?.map((note) => note.text)).to.deep.equal(['through Forge']);
+  });
+
+  describe('refuses, with its code', () => {
+    let pageToken: string;
+    beforeEach(async () => {
+      pageToken = await session(ALICE);
+    });
+
+    const cases: [string, () => Promise<Answer>, number, string][] = [
+      ['the FIT alone', () => notes(ALICE, null), 401, 'token_invalid'],
+      ['the page token alone', async () => {
+        const response = await fetch(`${stack.app.baseUrl}/api/issues/${ISSUE.issueId}/notes`, { headers: { authorization: `Bearer ${pageToken}` } });
+        return { status: response.status, body: (await response.json()) as Answer['body'] };
+      }, 401, 'token_invalid'],
+      ['a FIT of another user', () => notes(BOB, pageToken), 403, 'token_invalid'],
+      ['a FIT of another installation', () => notes(ALICE, pageToken, { forgery: { installationId: `ari:cloud:ecosystem::installation/${randomUUID()}` } }), 403, 'token_invalid'],
+      ['a FIT for another app (aud)', () => notes(ALICE, pageToken, { forgery: { aud: `ari:cloud:ecosystem::app/${randomUUID()}` } }), 401, 'token_invalid'],
+      ['a FIT from another issuer', () => notes(ALICE, pageToken, { forgery: { iss: 'forge/someone-else' } }), 401, 'token_invalid'],
+      ['a FIT under an unknown kid', () => notes(ALICE, pageToken, { forgery: { signing: 'unknown-kid' } }), 401, 'token_invalid'],
+      ['a FIT signed by a foreign key under the right kid', () => notes(ALICE, pageToken, { forgery: { signing: 'foreign-key' } }), 401, 'token_invalid'],
+      ['an expired FIT', () => notes(ALICE, pageToken, { forgery: { expired: true } }), 401, 'token_expired'],
+      ['a FIT signed RS512', () => notes(ALICE, pageToken, { forgery: { signing: 'rs512' } }), 401, 'token_invalid'],
+      ['a FIT signed HS256 with the public key as its secret', () => notes(ALICE, pageToken, { forgery: { signing: 'hs256-public-key' } }), 401, 'token_invalid'],
+      ['a FIT with alg none', () => notes(ALICE, pageToken, { forgery: { signing: 'none' } }), 401, 'token_invalid'],
+      ['a page token for another issue', () => notes(ALICE, pageToken, { issue: OTHER_ISSUE }), 403, 'resource_mismatch'],
+    ];
+    for (const [what, send, status, code] of cases) {
+      it(`${what}: ${status} ${code}`, async () => {
+        const answer = await send();
+        expect([answer.status, answer.body.error?.code]).to.deep.equal([status, code]);
+      });
+    }
+  });
+
+  it("refuses a user removed on the site on the next call of every open page, and Forge's retry of the event changes nothing", async () => {
+    const first = await session(ALICE);
+    const second = await session(ALICE, OTHER_ISSUE);
+    const bobs = await session(BOB);
+    const removed = await forge.removeUser(ALICE);
+    expect([removed?.status, removed?.attempts.length]).to.deep.equal([200, 1]);
+    expect((await notes(ALICE, first)).body.error?.code).to.equal('token_revoked');
+    expect((await notes(ALICE, second, { issue: OTHER_ISSUE })).body.error?.code).to.equal('token_revoked');
+    expect((await notes(BOB, bobs)).status).to.equal(200);
+    // Forge delivers the same event again (a retry after a timeout, say): nothing more to revoke, nothing revived.
+    const again = await forge.sendEvent('avi:jira:deleted:user', { eventType: 'avi:jira:deleted:user', user: { accountId: ALICE }, retryContext: { retryData: null, retryCount: 1, retryReason: 'TIMEOUT_ERROR' } });
+    expect(again.status).to.equal(200);
+    expect((await notes(ALICE, first)).body.error?.code).to.equal('token_revoked');
+  });
+
+  it('revokes the tokens of a deleted issue, then of every issue of a deleted project', async () => {
+    const onIssue = await session(ALICE);
+    const onSibling = await session(BOB, OTHER_ISSUE);
+    const elsewhere = await session(BOB, OTHER_PROJECT_ISSUE);
+    expect((await forge.deleteIssue(ISSUE))?.status).to.equal(200);
+    expect((await notes(ALICE, onIssue)).body.error?.code).to.equal('token_revoked');
+    expect((await notes(BOB, onSibling, { issue: OTHER_ISSUE })).status).to.equal(200);
+    expect((await forge.deleteProject({ id: ISSUE.projectId, key: ISSUE.projectKey ?? 'DEMO' }))?.status).to.equal(200);
+    expect((await notes(BOB, onSibling, { issue: OTHER_ISSUE })).body.error?.code).to.equal('token_revoked');
+    expect((await notes(BOB, elsewhere, { issue: OTHER_PROJECT_ISSUE })).status).to.equal(200);
+  });
+
+  it('ends every token on uninstall; a reinstall is a new installation that brings none back', async () => {
+    const before = await session(ALICE);
+    const gone = await forge.uninstall();
+    expect(gone?.status).to.equal(204);
+    const reinstalled = await forge.install(stack.app.baseUrl);
+    expect(reinstalled?.status).to.equal(204);
+    expect((await notes(ALICE, before)).body.error?.code).to.equal('token_revoked');
+    const fresh = await session(ALICE);
+    expect((await notes(ALICE, fresh)).status).to.equal(200);
+  });
+});
