@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { Clock } from '../../src/allowlist/types';
+import type { Clock, Store } from '../../src/allowlist/types';
 import { startApp, type AppOverrides, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
@@ -59,6 +59,10 @@ export interface StackOptions {
   clientKey?: string;
   /** A vendor's own routes, as startApp takes them. */
   routes?: AppOverrides['routes'];
+  /** The app's store instead of a SQLite file; it is closed with the app, so restartApp cannot reuse it. */
+  store?: Store;
+  /** What the app logs into `logs` (default info); a long run keeps every line it captures. */
+  logLevel?: string;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -81,7 +85,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       LOG_LEVEL: 'info',
       ...options.env,
     });
-    const app = await startApp(config, { logger: createLogger('info', logs), clock: options.clock, routes: options.routes });
+    const app = await startApp(config, {
+      logger: createLogger(options.logLevel ?? 'info', logs),
+      clock: options.clock,
+      routes: options.routes,
+      store: options.store,
+    });
     port = app.port;
     return app;
   };
