@@ -71,6 +71,14 @@ const anyArgs = fc.array(
   { maxLength: 10 },
 );
 
+/** A valid command line with one value swapped for a near miss or junk: it must be refused or still parse to valid values. */
+const nearValid = fc.tuple(rendered, fc.nat(), fc.constantFrom('0', '-1', '1001', '1e3', '1.5', ' 5', '', '--json', 'x', '2026-02-30', '-5', '99999999999999999999', 'MINT', 'none')).map(([r, at, junk]) => {
+  const args = [...r.args];
+  const values = args.map((a, i) => i).filter((i) => i >= 2 && !args[i].startsWith('--'));
+  if (values.length > 0) args[values[at % values.length]] = junk;
+  return args;
+});
+
 function checkShape(parsed: ParsedCommandLine, args: string[]): void {
   if (!parsed.ok) {
     if (parsed.exitCode !== 0 && parsed.exitCode !== 2) violated(`exit code ${String(parsed.exitCode)} for ${JSON.stringify(args)}`);
@@ -92,7 +100,7 @@ export const cliOptions: FuzzProperty = {
   claim: 'a valid command line parses back to exactly its command and options, in any order and either --opt v or --opt=v; any other parses to a well-typed command or exit 0/2, and the parser never throws or exits',
   async open() {
     const tally = new Tally();
-    const property = fc.property(fc.oneof(rendered.map((r) => ({ ...r, valid: true })), anyArgs.map((args) => ({ args, command: null, valid: false }))), (input) => {
+    const property = fc.property(fc.oneof(rendered.map((r) => ({ ...r, valid: true })), nearValid.map((args) => ({ args, command: null, valid: false })), anyArgs.map((args) => ({ args, command: null, valid: false }))), (input) => {
       const parsed = parseCommandLine(input.args, SILENT);
       tally.add(parsed.ok ? `ok: ${parsed.command.name}` : `exit ${parsed.exitCode}`);
       checkShape(parsed, input.args);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ALICE, BOB, ISSUE, pageTokenOf } from '../../integration/harness';
 import { checkAnswer, outcomeOf, violated } from '../oracle';
 import { Tally, type FuzzProperty } from '../property';
-import { sessionIdOf } from '../site';
+import { CAROL, sessionIdOf } from '../site';
 
 const NOBODY = '557058:nobody';
 
@@ -43,7 +43,7 @@ export const routeIds: FuzzProperty = {
   async open(sites) {
     const site = await sites.shared();
     const { sim } = await site.tenant('ids');
-    sim.directory.add({ accountId: BOB, displayName: 'Bob' });
+    for (const user of [BOB, CAROL]) sim.directory.add({ accountId: user, displayName: user });
     const mint = async (url: string) => {
       const response = await fetch(url);
       const token = pageTokenOf(await response.text());
@@ -54,13 +54,15 @@ export const routeIds: FuzzProperty = {
     const self = await mint(sim.pageUrl('my-sessions', ALICE));
     const ownSessions = [await mint(sim.panelUrl('issue-notes', ISSUE, ALICE)), await mint(sim.panelUrl('issue-notes', ISSUE, ALICE))].map(sessionIdOf);
     const bobsSession = sessionIdOf(await mint(sim.panelUrl('issue-notes', ISSUE, BOB)));
+    await mint(sim.panelUrl('issue-notes', ISSUE, CAROL));
     const operator = site.operatorTokens.get('ids') as string;
 
     const request = fc.oneof(
       segments([ISSUE.issueId, '10002']).map((segment) => ({ kind: 'issue', method: 'GET', path: `/api/issues/${segment}/notes`, segment, bearer: panel })),
       segments([...ownSessions, bobsSession, sessionIdOf(self).toUpperCase()]).map((segment) => ({ kind: 'session', method: 'DELETE', path: `/api/me/sessions/${segment}`, segment, bearer: self })),
-      // Never alice: her tokens serve the other two kinds of request.
-      segments([BOB, NOBODY, 'bob', '557058:bob ']).map((segment) => ({ kind: 'account', method: 'DELETE', path: `/api/admin/users/${segment}/sessions`, segment, bearer: operator })),
+      // Never alice or bob: alice's tokens serve the other two kinds of request, and bob's session must stay
+      // live for alice to try to end it.
+      segments([CAROL, NOBODY, 'carol', `${CAROL} `]).map((segment) => ({ kind: 'account', method: 'DELETE', path: `/api/admin/users/${segment}/sessions`, segment, bearer: operator })),
     );
     const tally = new Tally();
     const property = fc.asyncProperty(request, async ({ kind, method, path, segment, bearer }) => {
@@ -70,7 +72,7 @@ export const routeIds: FuzzProperty = {
       checkAnswer(answer);
       if (answer.status < 300) {
         const id = decoded(segment);
-        const allowed = kind === 'issue' ? id === ISSUE.issueId : kind === 'session' ? ownSessions.includes(id ?? '') : id === BOB;
+        const allowed = kind === 'issue' ? id === ISSUE.issueId : kind === 'session' ? ownSessions.includes(id ?? '') : id === CAROL;
         if (!allowed) violated(`${method} ${path} answered ${answer.status}`);
       }
       site.faults.check();
