@@ -50,6 +50,8 @@ export interface Tenant {
 export interface SiteOptions {
   /** Default: a fresh MemoryStore. */
   store?: Store;
+  /** What the app logs (kept in memory for the whole run); default error. */
+  logLevel?: string;
 }
 
 const MINUTE = 60_000;
@@ -80,7 +82,7 @@ export class FuzzSite {
       clock,
       clientKey: clientKeyOf('home'),
       store: options.store ?? new MemoryStore(),
-      logLevel: 'error',
+      logLevel: options.logLevel ?? 'error',
       env: {
         PAGE_TOKEN_SECRET: pageTokenSecret,
         OPERATOR_TOKEN: [...operatorTokens].map(([name, token]) => `${clientKeyOf(name)}:${token}`).join(','),

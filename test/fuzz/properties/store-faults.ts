@@ -36,7 +36,8 @@ export const storeFaults: FuzzProperty = {
     'while any part of the store fails, every API answer is a 2xx, a 4xx in the error format or 503 store_unavailable, never another server failure or a fault in the process; once it answers again, a live token is served again',
   async open(sites) {
     const store = failing(new FailingStore());
-    const site: FuzzSite = await sites.own({ store });
+    // Every failed store call is logged at error level, with a stack: a long run would keep them all.
+    const site: FuzzSite = await sites.own({ store, logLevel: 'fatal' });
     const home = site.stack.sim;
     const alice = site.liveToken(home.clientKey, ALICE, 'jira:issue:10001');
     const self = site.liveToken(home.clientKey, ALICE, 'app:self');
