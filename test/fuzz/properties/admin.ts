@@ -156,10 +156,19 @@ export const adminPolicyBodies: FuzzProperty = {
       const { policy } = jsonOf(answer) as { policy: Policy };
       return { idleTimeoutSeconds: policy.idleTimeoutSeconds, absoluteLifetimeSeconds: policy.absoluteLifetimeSeconds };
     };
-    current = await read();
+    const baseline = await read();
+    current = baseline;
+    // A failed run may leave any policy behind; the next run (a shrink step, say) starts from the baseline again.
+    let dirty = false;
     const tally = new Tally();
     const property = fc.asyncProperty(request, async (body) => {
       site.faults.check();
+      if (dirty) {
+        const reset = await site.http.send({ method: 'PUT', path: '/api/admin/policy', headers: { 'content-type': 'application/json', authorization: `Bearer ${operator}` }, body: JSON.stringify(baseline) });
+        if (reset.status !== 200) violated(`could not restore the policy: ${reset.status} ${reset.text}`);
+        current = baseline;
+      }
+      dirty = true;
       const answer = await site.http.send({ method: 'PUT', path: '/api/admin/policy', headers: { ...body.headers, authorization: `Bearer ${operator}` }, body: body.body });
       tally.add(outcomeOf(answer));
       const error = checkAnswer(answer);
@@ -177,6 +186,7 @@ export const adminPolicyBodies: FuzzProperty = {
       if (now.idleTimeoutSeconds !== current?.idleTimeoutSeconds || now.absoluteLifetimeSeconds !== current.absoluteLifetimeSeconds) {
         violated(`after ${answer.status} to ${body.how} the policy is ${JSON.stringify(now)}, not ${JSON.stringify(current)}`);
       }
+      dirty = false;
       site.faults.check();
     });
     return { property, tally, finish: async () => site.faults.check() };
