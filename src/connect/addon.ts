@@ -55,7 +55,33 @@ export function createAddon(options: AddonOptions): AddOn {
   for (const listener of process.listeners('unhandledRejection')) {
     if (!before.has(listener)) process.off('unhandledRejection', listener);
   }
+  const verifyInstallation = addon.verifyInstallation.bind(addon);
+  const authenticateInstall = addon.authenticateInstall.bind(addon);
+  addon.verifyInstallation = () => unverifiedOnThrow(verifyInstallation());
+  addon.authenticateInstall = () => unverifiedOnThrow(authenticateInstall());
   return addon;
+}
+
+/**
+ * ACE's install verification reads the body before it checks anything, and throws on what it did not expect
+ * there: a `jwt` member that is not a JWT (ACE prefers it to the Authorization header), a `baseUrl` that is
+ * not a string. Anyone can send such a body; it means the install cannot be verified, so it is answered as
+ * ACE answers any install it cannot verify (401), never as a server failure.
+ */
+function unverifiedOnThrow(middleware: express.RequestHandler): express.RequestHandler {
+  return (req, res, next) => {
+    let passedOn = false;
+    try {
+      middleware(req, res, (error?: unknown) => {
+        passedOn = true;
+        next(error);
+      });
+    } catch (error) {
+      // Thrown by what ran after ACE, not by ACE: not ours to answer.
+      if (passedOn) throw error;
+      next({ code: 401, message: 'The install could not be verified.' });
+    }
+  };
 }
 
 /** What ACE's `authenticate()` and `authenticateInstall()` put on a request they verified. */

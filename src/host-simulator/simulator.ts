@@ -216,6 +216,22 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     });
   }
 
+  /**
+   * The Authorization header Jira puts on a call no user made (a webhook, a lifecycle callback), signed as
+   * `sendWebhook` and the lifecycle calls sign theirs. For a caller that sends its own body: the token
+   * covers the method and the URL, never the body.
+   */
+  serverAuthorization(method: string, urlPathWithQuery: string, signing: LifecycleSigning = 'symmetric', opts: TokenOptions = {}): string {
+    const { descriptor, sharedSecret } = this.requireInstallation();
+    const url = appUrl(descriptor, urlPathWithQuery);
+    const lifetime = { iat: opts.iat ?? this.nowSeconds(), ttlSeconds: opts.ttlSeconds ?? DEFAULT_TTL_SECONDS };
+    const token =
+      signing === 'asymmetric'
+        ? signLifecycleToken({ kid: this.signingKey.kid, privateKeyPem: this.signingKey.privateKeyPem, clientKey: this.clientKey, audience: descriptor.baseUrl, method, url, ...lifetime })
+        : signHostToken({ sharedSecret, clientKey: this.clientKey, appBaseUrl: descriptor.baseUrl, method, url, ...lifetime });
+    return `JWT ${token}`;
+  }
+
   /** The iframe URL Jira renders for an issue panel (webPanels or jiraIssueContexts), jwt last. */
   panelUrl(moduleKey: string, ctx: IssueContext, accountId: string, opts: TokenOptions = {}): string {
     const module = this.requireModule(moduleKey);

@@ -177,7 +177,13 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
         verified.delete(token);
         return fail('token_expired');
       }
-      const decoded = jwt.decode(token, { complete: true });
+      let decoded: jwt.Jwt | null;
+      try {
+        decoded = jwt.decode(token, { complete: true });
+      } catch {
+        // jsonwebtoken throws, instead of answering null, when the header is JSON and the payload is not.
+        return fail('token_malformed');
+      }
       if (decoded === null || typeof decoded.payload !== 'object') return fail('token_malformed');
       if (decoded.header.alg !== PAGE_TOKEN_ALGORITHM) return fail('token_invalid');
       const aud = decoded.payload.aud;

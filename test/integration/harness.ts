@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Clock } from '../../src/allowlist/types';
-import { startApp, type AppOverrides, type RunningApp } from '../../src/app';
+import { startApp, type AppOverrides, type AppStore, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
 import { createLogger } from '../../src/logger';
@@ -63,6 +63,10 @@ export interface StackOptions {
   simNow?: () => number;
   /** Connect on Forge: the Forge installation the simulated site's Connect install names. */
   forgeInstallationId?: string;
+  /** The app's store instead of a SQLite file; it is closed with the app, so restartApp cannot reuse it. */
+  store?: AppStore;
+  /** What the app logs into `logs` (default info); a long run keeps every line it captures. */
+  logLevel?: string;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -87,7 +91,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       LOG_LEVEL: 'info',
       ...options.env,
     });
-    const app = await startApp(config, { logger: createLogger('info', logs), clock: options.clock, routes: options.routes });
+    const app = await startApp(config, {
+      logger: createLogger(options.logLevel ?? 'info', logs),
+      clock: options.clock,
+      routes: options.routes,
+      store: options.store,
+    });
     port = app.port;
     return app;
   };

@@ -347,6 +347,24 @@ describe('host simulator', () => {
       expect(lastAt(app, '/webhooks/user-deleted').body).to.include({ timestamp: 5 });
     });
 
+    it('signs a call whose body the caller sends itself, as it signs webhooks and uninstalls', async () => {
+      for (const [path, signing, alg] of [
+        ['/webhooks/user-deleted', 'symmetric', 'HS256'],
+        ['/uninstalled', 'asymmetric', 'RS256'],
+      ] as const) {
+        const response = await fetch(`${app.baseUrl}${path}`, {
+          method: 'POST',
+          headers: { authorization: sim.serverAuthorization('POST', path, signing), 'content-type': 'application/json' },
+          body: JSON.stringify({ clientKey: sim.clientKey, anything: [1, 'two'] }),
+        });
+        expect(response.status, path).to.equal(204);
+        const call = lastAt(app, path);
+        expect(call.alg).to.equal(alg);
+        expect(call.claims?.iss).to.equal(sim.clientKey);
+        expect(call.claims).not.to.have.property('sub');
+      }
+    });
+
     it('refuses an event the descriptor declares no webhook for', async () => {
       const failure = await sim.sendWebhook('comment_created', {}).catch((error: unknown) => error);
       expect(failure).to.be.instanceOf(HostSimulatorError).with.property('code', 'webhook_not_declared');

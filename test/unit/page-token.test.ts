@@ -64,6 +64,13 @@ describe('page token codec', () => {
     expect(settled(tokens.verify(tampered))).to.deep.equal({ ok: false, code: 'token_invalid' });
   });
 
+  it('refuses a token whose payload is not JSON as malformed, instead of throwing', () => {
+    const tokens = codec(new ManualClock());
+    const [header, , signature] = issue(tokens).split('.');
+    const notJson = Buffer.from('{"iss": "panelguard", ').toString('base64url');
+    expect(tokens.verify(`${header}.${notJson}.${signature}`)).to.deep.equal({ ok: false, code: 'token_malformed' });
+  });
+
   it('never remembers a refused token', () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 23, 12));
     const tokens = codec(clock);
