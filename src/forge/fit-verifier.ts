@@ -3,7 +3,7 @@
  * refetched on an unknown `kid` at most every 30 s), `iss` forge/invocation-token, `aud` this app,
  * and `exp`, `nbf` in range. Which JWKS is trusted comes from configuration only, never from a claim.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import { fail, ok, type Result } from '../allowlist/result';
 import type { Clock } from '../allowlist/types';
 import { FIT_ISSUER, invocationOf, type ForgeInvocation } from './invocation';
@@ -16,6 +16,8 @@ export const PRODUCTION_JWKS_URL = 'https://forge.cdn.prod.atlassian-dev.net/.we
 const CLOCK_TOLERANCE_SECONDS = 5;
 /** An unknown `kid` refetches the JWKS at most this often: junk tokens cannot make the node hammer Atlassian's CDN. */
 const REFETCH_COOLDOWN_MS = 30_000;
+/** How long the JWKS, and a key found in it, is trusted before it is fetched again (jose's default). */
+const KEY_MEMORY_MS = 10 * 60 * 1000;
 
 export type FitFailure = 'token_invalid' | 'token_expired' | 'keys_unavailable';
 
@@ -31,7 +33,17 @@ export interface FitVerifierOptions {
 }
 
 export function createFitVerifier(options: FitVerifierOptions): FitVerifier {
-  const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: REFETCH_COOLDOWN_MS });
+  const remote = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: REFETCH_COOLDOWN_MS, cacheMaxAge: KEY_MEMORY_MS });
+  // Every Forge call carries a FIT: a key found once by its kid is kept, for as long as the JWKS itself would
+  // be, rather than looked up among the JWKS's keys again on every call. Only kids the JWKS holds get in.
+  const found = new Map<string, { key: KeyLike | Uint8Array; until: number }>();
+  const keys: JWTVerifyGetKey = async (header, token) => {
+    const known = header.kid === undefined ? undefined : found.get(header.kid);
+    if (known !== undefined && options.clock.now() < known.until) return known.key;
+    const key = await remote(header, token);
+    if (header.kid !== undefined) found.set(header.kid, { key, until: options.clock.now() + KEY_MEMORY_MS });
+    return key;
+  };
   return {
     async verify(token) {
       let payload: unknown;

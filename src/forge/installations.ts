@@ -24,26 +24,33 @@ export interface Installations {
 /** What a Forge installation id looks like (an ARI). */
 export const INSTALLATION_ID = /^ari:cloud:ecosystem::installation\/[0-9a-f-]{36}$/;
 
-/** Links found are kept (they change only at a Connect install); at most this many. */
+/** Installations remembered, at most; only ones whose FIT verified are ever asked about. */
 const REMEMBERED = 10_000;
+/**
+ * How long an installation found unlinked is taken as its own tenant without asking the store again. A Connect
+ * install that links it on another node is seen within this long; the node that links it sees it at once.
+ */
+export const UNLINKED_MEMORY_MS = 30_000;
 
 export function createInstallations(links: InstallationLinks, clock: Clock): Installations {
-  const known = new Map<string, string>();
+  // The tenant of each installation asked about, and until when an unlinked answer stands (linked ones stand).
+  const known = new Map<string, { tenant: string; until: EpochMs }>();
+  const remember = (installationId: string, tenant: string, until: EpochMs) => {
+    if (!known.has(installationId) && known.size >= REMEMBERED) known.delete(known.keys().next().value as string);
+    known.set(installationId, { tenant, until });
+  };
   return {
     async link(installationId, clientKey) {
       await links.linkInstallation(installationId, clientKey, clock.now());
-      known.set(installationId, clientKey);
+      remember(installationId, clientKey, Number.POSITIVE_INFINITY);
     },
     async tenantOf(installationId) {
       const cached = known.get(installationId);
-      if (cached !== undefined) return cached;
-      const tenant = (await links.linkedTenant(installationId)) ?? installationId;
-      // Only linked installations are kept: an unlinked one may be linked by a Connect install on another node.
-      if (tenant !== installationId) {
-        if (known.size >= REMEMBERED) known.delete(known.keys().next().value as string);
-        known.set(installationId, tenant);
-      }
-      return tenant;
+      if (cached !== undefined && clock.now() < cached.until) return cached.tenant;
+      const linked = await links.linkedTenant(installationId);
+      // Every Forge call asks this; the store is asked once per window for an installation of its own.
+      remember(installationId, linked ?? installationId, linked === null ? clock.now() + UNLINKED_MEMORY_MS : Number.POSITIVE_INFINITY);
+      return linked ?? installationId;
     },
   };
 }
