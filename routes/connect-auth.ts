@@ -28,12 +28,13 @@ export interface VerifiedConnect {
   tokenHash: string;
 }
 
-/** Every Connect JWT (or ACE session token) the request carries, wherever ACE might look. */
+/** Every Connect JWT (or ACE session token) the request carries, wherever ACE might look, as text. */
 export function connectJwtsOf(req: Request): string[] {
   const found: string[] = [];
+  // Anything in a place ACE reads counts, a number or an object too: ACE would take it (and fail on it).
   const add = (value: unknown) => {
-    if (typeof value === 'string' && value.length > 0) found.push(value);
-    else if (Array.isArray(value)) for (const item of value) add(item);
+    if (Array.isArray(value)) for (const item of value) add(item);
+    else if (typeof value === 'string' ? value.length > 0 : value !== undefined && value !== null) found.push(String(value));
   };
   add(req.query.jwt);
   add(req.query.acpt);

@@ -47,21 +47,31 @@ describe('requests the app cannot read', function () {
     expect(await response.json()).to.deep.equal({ error: { code: 'bad_request', message: 'The URL does not decode.' } });
   });
 
-  it('refuses, as unverified, an install whose body holds a jwt that is not one or a baseUrl that is not a string', async () => {
+  it('refuses, as unverified, an install whose body holds a baseUrl that is not a string', async () => {
+    const { sim } = stack;
+    const response = await fetch(`${stack.app.baseUrl}/installed`, {
+      method: 'POST',
+      headers: { authorization: sim.serverAuthorization('POST', '/installed', 'asymmetric'), 'content-type': 'application/json' },
+      body: JSON.stringify({ key: 'panelguard', clientKey: sim.clientKey, baseUrl: 5 }),
+    });
+    expect(response.status).to.equal(401);
+    expect(await response.json()).to.have.nested.property('error.code', 'token_invalid');
+  });
+
+  it('refuses a lifecycle call whose body holds a jwt of any kind beside the signed header: two Connect JWTs', async () => {
     const { sim } = stack;
     const payload = { key: 'panelguard', clientKey: sim.clientKey, baseUrl: sim.baseUrl };
     for (const [path, body] of [
       ['/installed', { ...payload, jwt: ' ' }],
       ['/uninstalled', { ...payload, jwt: 5 }],
-      ['/installed', { ...payload, baseUrl: 5 }],
     ] as const) {
       const response = await fetch(`${stack.app.baseUrl}${path}`, {
         method: 'POST',
         headers: { authorization: sim.serverAuthorization('POST', path, 'asymmetric'), 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      expect(response.status, `${path} ${JSON.stringify(body)}`).to.equal(401);
-      expect(await response.json()).to.have.nested.property('error.code', 'token_invalid');
+      expect(response.status, `${path} ${JSON.stringify(body)}`).to.equal(400);
+      expect(await response.json()).to.have.nested.property('error.code', 'bad_request');
     }
   });
 });
