@@ -361,12 +361,8 @@ export class HostSimulator implements HostPageHost, RestApiHost {
   }
 
   /** Stops serving; a second call does nothing (a test may take the host down before its teardown does). */
-  async close(): Promise<void> {
-    if (!this.server.listening) return;
-    await new Promise<void>((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      this.server.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return closeServer(this.server);
   }
 
   // ---- internals --------------------------------------------------------------
@@ -505,6 +501,15 @@ async function postJson(url: string, body: object, token: string, extraHeaders: 
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `JWT ${token}`, ...extraHeaders },
     body: JSON.stringify(body),
+  });
+}
+
+/** Stops `server` and drops its kept-alive connections; a server already stopped is left as it is. */
+export async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  await new Promise<void>((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
   });
 }
 

@@ -10,7 +10,7 @@ import express from 'express';
 import { HostSimulatorError } from '../errors';
 import type { NewUser } from '../directory';
 import type { IssueContext } from '../issues';
-import type { HostSimulator } from '../simulator';
+import { closeServer, type HostSimulator } from '../simulator';
 import { PROJECT_ROOT } from '../../paths';
 import { randomId, randomSecret, randomUuid } from '../../tokens/random';
 import { appAri, appUuidOf, environmentAri, extensionAri, installationAri } from './ari';
@@ -448,12 +448,8 @@ export class ForgeSimulator implements ForgeHostPagesHost, CdnHost, ProductApiHo
   }
 
   /** Stops the CDN; a second call does nothing. The site's own pages stop with the site. */
-  async close(): Promise<void> {
-    if (!this.server.listening) return;
-    await new Promise<void>((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      this.server.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return closeServer(this.server);
   }
 
   // ---- internals --------------------------------------------------------------
