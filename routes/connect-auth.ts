@@ -47,8 +47,6 @@ export function connectJwtsOf(req: Request): string[] {
 }
 
 function exactlyOneConnectJwt(req: Request, res: Response, next: NextFunction): void {
-  // ACE reads req.body.jwt without a guard; routes that take no body leave it unparsed, so it is set empty here.
-  if (req.body === undefined) req.body = {};
   const tokens = connectJwtsOf(req);
   if (tokens.length > 1) return sendError(res, 'bad_request', 'The request carries a Connect JWT in more than one place.');
   res.locals.connectJwt = tokens[0];
