@@ -6,6 +6,7 @@ export type DenyCode =
   | 'token_invalid'
   | 'token_expired'
   | 'token_revoked'
+  | 'token_forked'
   | 'token_idle'
   | 'token_replayed'
   | 'token_stale'

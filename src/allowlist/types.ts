@@ -26,6 +26,40 @@ export interface AllowlistEntry {
   userAgent: string | null;
   revokedAt: EpochMs | null;
   revokeReason: string | null;
+  /**
+   * Where the session's chain of page tokens stands once it has rotated (theft detection); null while the
+   * token minted first (whose jti hashes to `idHash`) is still current.
+   */
+  chain: ChainPosition | null;
+  /** RFC 7638 thumbprint of the page's key the session is bound to (key-bound tokens); null while unbound. */
+  boundKey: string | null;
+}
+
+/**
+ * A rotated session's current page token, the one it replaced, and who made the change. An entry is one page
+ * session: every token of its chain checks against this one row.
+ */
+export interface ChainPosition {
+  /** 1 for the first successor, and one more for each rotation after it. */
+  seq: number;
+  /** SHA-256 of the current token's jti. */
+  tokenHash: string;
+  /** SHA-256 of the jti of the token it replaced; that one keeps working for the rotation grace after `rotatedAt`. */
+  previousHash: string;
+  /** When the current token was first used, which made it current. */
+  rotatedAt: EpochMs;
+  /** Where that first use came from. */
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A rotation as the store applies it: the successor that becomes current, and its first use. */
+export interface TokenAdvance {
+  seq: number;
+  tokenHash: string;
+  at: EpochMs;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 /**
@@ -87,12 +121,21 @@ export interface Tenant {
   updatedAt: EpochMs;
 }
 
+/** What theft detection does about a suspicious session: end it everywhere, or only record it (audit and metrics). */
+export type TheftResponse = 'revoke' | 'report';
+
 /** A tenant's session policy, set by its admins. */
 export interface Policy {
   /** A token unused for longer than this is refused as `token_idle`. */
   idleTimeoutSeconds: number;
   /** A token older than this (from its mint) is refused as `token_expired`, whatever its `exp`. */
   absoluteLifetimeSeconds: number;
+  /** What a forked session (one token chain used by two parties) gets; `revoke` by default. */
+  theftResponse: TheftResponse;
+  /** What a session whose browser family changes between rotations gets; `report` by default (a change alone proves little). */
+  agentChangeResponse: TheftResponse;
+  /** Whether every call must carry a DPoP proof signed by the key the page made (key-bound tokens); off by default. */
+  keyBinding: boolean;
 }
 
 /** Which entries a revocation ends. */
@@ -115,7 +158,34 @@ export interface Note {
   createdAt: EpochMs;
 }
 
-export type AuditKind = 'mint' | 'deny' | 'revoke' | 'lifecycle' | 'policy';
+export type AuditKind = 'mint' | 'deny' | 'revoke' | 'lifecycle' | 'policy' | 'signal';
+
+/** What theft detection noticed about a session. */
+export type SignalKind = 'fork' | 'network_changed' | 'agent_changed';
+
+/** One use of a session as theft detection saw it: from where, with what, when. */
+export interface Sighting {
+  ip: string | null;
+  userAgent: string | null;
+  /** The IP's network (`203.0.113.0/24`), as compared; null without a readable IP. */
+  network: string | null;
+  /** The user agent's browser family and OS (`Chrome on Linux`), as compared; null without one. */
+  agent: string | null;
+  at: EpochMs;
+}
+
+/** A theft signal's two sides: the use that raised it, and the session's holder it disagreed with. */
+export interface SignalDetail {
+  kind: SignalKind;
+  /** The session (its entry's idHash, as listed to admins and users). */
+  session: string;
+  /** What was done: the session ended everywhere, or only recorded, as the site's policy says. */
+  action: 'revoked' | 'reported';
+  /** The use that raised the signal (for a fork: the stale token's). */
+  presented: Sighting;
+  /** The session's current holder as last recorded (for a fork: whoever made the newer token current). */
+  holder: Sighting;
+}
 
 /** How many live nodes had applied a revocation when its call returned, out of how many were expected to. */
 export interface Confirmation {
@@ -138,6 +208,8 @@ export interface AuditRecord {
   count: number | null;
   /** For revocations: how many nodes confirmed before the call returned. */
   confirmation: Confirmation | null;
+  /** For theft signals (`kind: 'signal'`): both sides of what was noticed. Absent on every other kind. */
+  detail?: SignalDetail | null;
 }
 
 /** An audit record as stored: with its id, which orders records and pages through them. */
@@ -249,6 +321,20 @@ export interface Store {
   /** Cheap round trip proving the store answers (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The writes of theft detection, one per rotation or binding: compare-and-set on one session's row, so that
+ * two nodes racing over one session settle on one answer.
+ */
+export interface TokenChains {
+  /**
+   * Makes `next` the session's current token, if the session is not revoked and its current token is still
+   * the one at `fromSeq` (0: the first); resolves false, changing nothing, otherwise.
+   */
+  advanceToken(idHash: string, fromSeq: number, next: TokenAdvance): Promise<boolean>;
+  /** Binds the session to `thumbprint` if it is bound to no key yet; resolves whether it is now bound to this one. */
+  bindKey(idHash: string, thumbprint: string): Promise<boolean>;
 }
 
 /**

@@ -27,6 +27,12 @@ export interface PageTokenClaims {
    * Absent: the token alone is enough (the Connect door).
    */
   cnf?: HolderProof;
+  /**
+   * On a successor (a token handed out by rotation): the session it continues, as the idHash of the session's
+   * first token, and its place in the chain (1 for the first successor). Absent on the token a mint hands out.
+   */
+  sid?: string;
+  seq?: number;
 }
 
 /** A page token's confirmation (`cnf`): what its holder must also show. */
@@ -46,8 +52,21 @@ export interface IssuedPageToken {
 /** A verification's answer; a promise only when the token names a site this node holds no key for yet. */
 export type Verdict = Result<PageTokenClaims, TokenFailure>;
 
+/** What a rotation hands on to a session's next token. */
+export interface Succession {
+  /** The token being replaced: the successor names the same site, user and resource and carries its `cnf`. */
+  of: PageTokenClaims;
+  /** The session's idHash. */
+  session: string;
+  seq: number;
+  /** The session's expiry (ms): rotation never extends a session. */
+  expiresAt: EpochMs;
+}
+
 export interface PageTokenCodec {
   issue(input: { clientKey: string; accountId: string; resource: string; ttlSeconds: number; proof?: HolderProof }): IssuedPageToken;
+  /** Signs the next token of a session's chain. */
+  succeed(succession: Succession): IssuedPageToken;
   /** Rejects only when `isTenant` does (the store cannot be read). */
   verify(token: string): Verdict | Promise<Verdict>;
   /** How much each of its caches holds now: each is bounded, whatever callers send. */
@@ -97,6 +116,9 @@ function isClaims(value: unknown): value is PageTokenClaims {
     typeof c.res === 'string' &&
     typeof c.iat === 'number' &&
     typeof c.exp === 'number' &&
+    (c.sid === undefined || typeof c.sid === 'string') &&
+    (c.seq === undefined || (typeof c.seq === 'number' && Number.isSafeInteger(c.seq) && c.seq > 0)) &&
+    (c.sid === undefined) === (c.seq === undefined) &&
     (c.cnf === undefined || (typeof c.cnf === 'object' && c.cnf !== null && !Array.isArray(c.cnf)))
   );
 }
@@ -166,6 +188,25 @@ export function createPageTokenCodec(options: PageTokenOptions): PageTokenCodec 
       };
       // Tokens are issued only for installed, enabled sites (the allowlist checks before it asks).
       const token = jwt.sign(claims, admit(clientKey), { algorithm: PAGE_TOKEN_ALGORITHM });
+      return { token, claims, issuedAt: now, expiresAt: claims.exp * 1000 };
+    },
+
+    succeed({ of, session, seq, expiresAt }) {
+      const now = options.clock.now();
+      const iat = Math.floor(now / 1000);
+      const claims: PageTokenClaims = {
+        iss: options.appKey,
+        aud: of.aud,
+        sub: of.sub,
+        jti: randomTokenId(),
+        res: of.res,
+        iat,
+        exp: Math.floor(expiresAt / 1000),
+        ...(of.cnf === undefined ? {} : { cnf: of.cnf }),
+        sid: session,
+        seq,
+      };
+      const token = jwt.sign(claims, admit(of.aud), { algorithm: PAGE_TOKEN_ALGORITHM });
       return { token, claims, issuedAt: now, expiresAt: claims.exp * 1000 };
     },
 
