@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PREFIXES, type NetworkPrefixes } from './allowlist/network';
 import { PRODUCTION_JWKS_URL } from './forge/fit-verifier';
 import { FORGE_APP_ID } from './forge/invocation';
 import { parseOperatorTokens, type OperatorToken } from './operators';
@@ -34,6 +35,15 @@ export interface Config {
   lastSeenFlushSeconds: number;
   /** Audit records older than this are deleted by the sweep. */
   auditRetentionDays: number;
+  /** Page-token rotation, which lets theft detection tell a session's holder from a copy of its token. */
+  rotation: {
+    /** How long a page token serves before guarded answers offer its successor; 0 turns rotation off. */
+    afterMs: number;
+    /** How long a replaced token keeps working after its successor's first use; a use after that is a fork. */
+    graceMs: number;
+  };
+  /** How coarse "the same network" is when theft detection compares where a session is used from. */
+  networkPrefixes: NetworkPrefixes;
   /** Operator bearer tokens, each bound to one tenant; empty when none are configured. */
   operatorTokens: OperatorToken[];
   /** Bearer token /metrics requires; null leaves /metrics open (keep it behind the network then). */
@@ -72,6 +82,16 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
+/** Seconds as a decimal down to the millisecond (0.5 for tests), read as whole milliseconds. */
+const secondsAsMs = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]{1,3})?$/, 'must be seconds such as 60 or 0.5, with at most 3 decimals')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    // Three decimals are whole milliseconds; rounding only undoes binary fractions (1.005 * 1000 is 1004.999...).
+    .transform((seconds) => Math.round(seconds * 1000));
+
 const httpUrl = z
   .string()
   .url('must be a URL such as https://panelguard.example.com')
@@ -105,6 +125,10 @@ const environmentSchema = z.object({
   IDLE_TIMEOUT_SECONDS: integer(60, 86_400).default('300'),
   LAST_SEEN_FLUSH_SECONDS: integer(1, 60).default('15'),
   AUDIT_RETENTION_DAYS: integer(1, 3650).default('90'),
+  ROTATE_AFTER_SECONDS: secondsAsMs(0, 86_400).default('60'),
+  ROTATION_GRACE_SECONDS: secondsAsMs(0, 3600).default('10'),
+  NETWORK_PREFIX_V4: integer(8, 32).default(String(DEFAULT_PREFIXES.ipv4)),
+  NETWORK_PREFIX_V6: integer(16, 128).default(String(DEFAULT_PREFIXES.ipv6)),
   OPERATOR_TOKEN: z
     .string()
     .transform((value, ctx) => {
@@ -180,6 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     idleTimeoutSeconds: values.IDLE_TIMEOUT_SECONDS,
     lastSeenFlushSeconds: values.LAST_SEEN_FLUSH_SECONDS,
     auditRetentionDays: values.AUDIT_RETENTION_DAYS,
+    rotation: { afterMs: values.ROTATE_AFTER_SECONDS, graceMs: values.ROTATION_GRACE_SECONDS },
+    networkPrefixes: { ipv4: values.NETWORK_PREFIX_V4, ipv6: values.NETWORK_PREFIX_V6 },
     operatorTokens: values.OPERATOR_TOKEN ?? [],
     metricsToken: values.METRICS_TOKEN ?? null,
     trustProxy: trustProxyValue(values.TRUST_PROXY),

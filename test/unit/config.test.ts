@@ -124,6 +124,55 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }, dir).trustProxy).to.equal('loopback, 10.0.0.0/8');
   });
 
+  it('rotates page tokens after a minute with ten seconds of grace by default', () => {
+    expect(loadConfig({}, dir).rotation).to.deep.equal({ afterMs: 60_000, graceMs: 10_000 });
+  });
+
+  it('reads rotation times in seconds, to the millisecond, and 0 as off', () => {
+    const rotation = (after: string, grace: string) => loadConfig({ ROTATE_AFTER_SECONDS: after, ROTATION_GRACE_SECONDS: grace }, dir).rotation;
+    expect(rotation('0.5', '0.25')).to.deep.equal({ afterMs: 500, graceMs: 250 });
+    expect(rotation('1.005', '3600')).to.deep.equal({ afterMs: 1005, graceMs: 3_600_000 });
+    expect(rotation('86400', '10')).to.deep.equal({ afterMs: 86_400_000, graceMs: 10_000 });
+    expect(rotation('0', '0')).to.deep.equal({ afterMs: 0, graceMs: 0 });
+  });
+
+  it('names each malformed rotation time', () => {
+    expect(problemsOf({ ROTATE_AFTER_SECONDS: '86401', ROTATION_GRACE_SECONDS: '3601' }, dir)).to.deep.equal([
+      'ROTATE_AFTER_SECONDS must be at most 86400',
+      'ROTATION_GRACE_SECONDS must be at most 3600',
+    ]);
+    const malformed = 'must be seconds such as 60 or 0.5, with at most 3 decimals';
+    for (const value of ['-1', 'soon', '1e3', '0.0005', '.5']) {
+      expect(problemsOf({ ROTATE_AFTER_SECONDS: value, ROTATION_GRACE_SECONDS: value }, dir), value).to.deep.equal([
+        `ROTATE_AFTER_SECONDS ${malformed}`,
+        `ROTATION_GRACE_SECONDS ${malformed}`,
+      ]);
+    }
+  });
+
+  it('compares networks by /24 and /48 by default, or by the prefixes given', () => {
+    expect(loadConfig({}, dir).networkPrefixes).to.deep.equal({ ipv4: 24, ipv6: 48 });
+    const prefixes = (v4: string, v6: string) => loadConfig({ NETWORK_PREFIX_V4: v4, NETWORK_PREFIX_V6: v6 }, dir).networkPrefixes;
+    expect(prefixes('16', '64')).to.deep.equal({ ipv4: 16, ipv6: 64 });
+    expect(prefixes('8', '16')).to.deep.equal({ ipv4: 8, ipv6: 16 });
+    expect(prefixes('32', '128')).to.deep.equal({ ipv4: 32, ipv6: 128 });
+  });
+
+  it('names each network prefix out of range or not whole', () => {
+    expect(problemsOf({ NETWORK_PREFIX_V4: '7', NETWORK_PREFIX_V6: '129' }, dir)).to.deep.equal([
+      'NETWORK_PREFIX_V4 must be at least 8',
+      'NETWORK_PREFIX_V6 must be at most 128',
+    ]);
+    expect(problemsOf({ NETWORK_PREFIX_V4: '33', NETWORK_PREFIX_V6: '15' }, dir)).to.deep.equal([
+      'NETWORK_PREFIX_V4 must be at most 32',
+      'NETWORK_PREFIX_V6 must be at least 16',
+    ]);
+    expect(problemsOf({ NETWORK_PREFIX_V4: '/24', NETWORK_PREFIX_V6: '48.5' }, dir)).to.deep.equal([
+      'NETWORK_PREFIX_V4 must be a whole number',
+      'NETWORK_PREFIX_V6 must be a whole number',
+    ]);
+  });
+
   it('stops the process with one line naming the mistake', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: PROJECT_ROOT,
