@@ -37,10 +37,11 @@ export function requireAdmin(guard: Guard, operators: OperatorTokens): RequestHa
     // Not an operator token: a page token, or nothing we issued.
     Promise.resolve(guard.credentials(req))
       .then(async (presented) => {
-        const result = await guard.decide(presented, ADMIN_RESOURCE.resource);
+        const result = await guard.decide(presented, ADMIN_RESOURCE.resource, req);
         // A live token for another page is a signed-in user without the admin page: not an admin.
         if (!result.ok && result.code === 'resource_mismatch') return guard.refuse(res, presented, 'forbidden', 'Only site admins may do this.');
         if (!result.ok) return guard.refuse(res, presented, result.code === 'token_malformed' ? 'token_invalid' : result.code);
+        guard.offerNext(res, result.value);
         const { claims } = result.value;
         res.locals.admin = { clientKey: claims.aud, actor: `admin:${claims.sub}` } satisfies AdminCaller;
         next();

@@ -24,7 +24,7 @@ export interface AdminDeps {
   log: Logger;
 }
 
-const AUDIT_KINDS: [AuditKind, ...AuditKind[]] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy'];
+const AUDIT_KINDS: [AuditKind, ...AuditKind[]] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'];
 const accountId = z.string().min(1).max(128);
 const limit = z.coerce.number().int().min(1).max(200).default(50);
 /** Epoch milliseconds, or an ISO 8601 time. */
@@ -47,10 +47,18 @@ const auditQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
   limit,
 });
-const policyBody = z.object({
-  idleTimeoutSeconds: z.number().int(),
-  absoluteLifetimeSeconds: z.number().int(),
-});
+const theftResponse = z.enum(['revoke', 'report']);
+// Every field may be left out: it keeps its current value, so an admin can change one setting without restating the rest.
+const policyBody = z
+  .object({
+    idleTimeoutSeconds: z.number().int(),
+    absoluteLifetimeSeconds: z.number().int(),
+    theftResponse,
+    agentChangeResponse: theftResponse,
+    keyBinding: z.boolean(),
+  })
+  .partial()
+  .strict();
 
 function problem(error: z.ZodError): string {
   const issue = error.issues[0];
@@ -107,7 +115,8 @@ export function adminRoutes(deps: AdminDeps): Router {
     const body = policyBody.safeParse(req.body);
     if (!body.success) return sendError(res, 'bad_request', problem(body.error));
     const { clientKey, actor } = adminOf(res);
-    const changed = await policies.set(clientKey, body.data, actor);
+    const { policy: current } = await policies.get(clientKey);
+    const changed = await policies.set(clientKey, { ...current, ...body.data }, actor);
     if (!changed.ok) return sendError(res, 'bad_request', changed.problem);
     res.json({ policy: changed.value });
   }));
@@ -128,6 +137,7 @@ export function adminRoutes(deps: AdminDeps): Router {
         resource: record.resource,
         count: record.count,
         confirmation: record.confirmation,
+        detail: record.detail ?? null,
       })),
       nextBefore: page.nextBefore,
     });

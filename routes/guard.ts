@@ -3,7 +3,7 @@
  * map a denial to its answer. No policy here.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Allowlist, Grant } from '../src/allowlist/allowlist';
+import type { Allowlist, Call, Grant } from '../src/allowlist/allowlist';
 import { fail, type Result } from '../src/allowlist/result';
 import { sendError, sendForgeError, type ErrorCode } from './errors';
 import { connectCredentials, type PageCredentials, type Presented, type PresentedToken } from './page-credentials';
@@ -15,11 +15,27 @@ export function grantOf(res: Response): Grant {
   return res.locals.grant as Grant;
 }
 
+/** The header a guarded answer carries a session's next page token in; the page switches to it for its next call. */
+export const NEXT_TOKEN_HEADER = 'Page-Token-Next';
+
+/** The header a key-bound page sends its DPoP proof in. */
+export const PROOF_HEADER = 'dpop';
+
+/** What the core may ask of a request beyond its token, worked out only when asked. `baseUrl`: the app's public base URL. */
+export function callOf(req: Request, baseUrl: string): Call {
+  return {
+    origin: () => ({ ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null }),
+    // The URL the page called, as it signed it: the app's public base URL and the path, without the query (RFC 9449 htu).
+    proof: () => ({ proof: req.get(PROOF_HEADER) ?? null, method: req.method, url: `${baseUrl}${req.originalUrl.split('?')[0]}` }),
+  };
+}
+
 export interface Guard {
   /** Serves the request only to a live page token covering the resource `resourceOf` names. */
   page(resourceOf: ResourceOf): RequestHandler;
-  /** The decision behind `page`, for callers that answer some refusals themselves (the admin API). */
-  decide(presented: Presented, resource: string): Promise<Result<Grant, ErrorCode>>;
+  /** The decision behind `page`, for callers that answer some refusals themselves (the admin API); they hand on `next` with `offerNext`. */
+  decide(presented: Presented, resource: string, req?: Request): Promise<Result<Grant, ErrorCode>>;
+  offerNext(res: Response, grant: Grant): void;
   /** Answers a refusal in the door's own terms (see sendForgeError). */
   refuse(res: Response, presented: Presented, code: ErrorCode, message?: string): void;
   credentials: PageCredentials;
@@ -47,16 +63,22 @@ function agreed(presented: PresentedToken, result: Result<Grant>): Result<Grant,
   return result;
 }
 
-export function createGuard(allowlist: Allowlist, credentials: PageCredentials): Guard {
-  function decide(presented: Presented, resource: string): Promise<Result<Grant, ErrorCode>> {
+/** Hands the page its session's next token, when the core offered one. */
+function offerNext(res: Response, grant: Grant): void {
+  if (grant.next !== null) res.set(NEXT_TOKEN_HEADER, grant.next);
+}
+
+export function createGuard(allowlist: Allowlist, credentials: PageCredentials, baseUrl: string): Guard {
+  function decide(presented: Presented, resource: string, req?: Request): Promise<Result<Grant, ErrorCode>> {
     if (!presented.ok) return Promise.resolve(presented);
-    return allowlist.check(presented.value.token, resource).then((result) => agreed(presented.value, result));
+    return allowlist.check(presented.value.token, resource, req && callOf(req, baseUrl)).then((result) => agreed(presented.value, result));
   }
 
   return {
     credentials,
     decide,
     refuse,
+    offerNext,
     page(resourceOf) {
       return (req: Request, res: Response, next: NextFunction) => {
         // Answers behind the guard belong to one user at one moment; no cache may keep them.
@@ -66,9 +88,10 @@ export function createGuard(allowlist: Allowlist, credentials: PageCredentials):
         // One step after the core's answer, as the hot path had before there were two doors.
         const answer = (presented: Presented): Promise<void> | void => {
           if (!presented.ok) return refuse(res, presented, presented.code);
-          return allowlist.check(presented.value.token, resource).then((result) => {
+          return allowlist.check(presented.value.token, resource, callOf(req, baseUrl)).then((result) => {
             const judged = agreed(presented.value, result);
             if (!judged.ok) return refuse(res, presented, judged.code);
+            offerNext(res, judged.value);
             res.locals.grant = judged.value;
             next();
           }, next);
@@ -82,6 +105,6 @@ export function createGuard(allowlist: Allowlist, credentials: PageCredentials):
 }
 
 /** The guard for the Connect door alone (a bearer page token), for code that serves no Forge page. */
-export function requirePageToken(allowlist: Allowlist, resourceOf: ResourceOf): RequestHandler {
-  return createGuard(allowlist, connectCredentials).page(resourceOf);
+export function requirePageToken(allowlist: Allowlist, resourceOf: ResourceOf, baseUrl: string): RequestHandler {
+  return createGuard(allowlist, connectCredentials, baseUrl).page(resourceOf);
 }

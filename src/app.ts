@@ -21,10 +21,11 @@ import { loadViews, PUBLIC_DIR } from '../views/views';
 import type { Allowlist } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
 import { createCore, type Core } from './allowlist/core';
+import type { EntryStates } from './allowlist/entry-states';
 import type { Removals } from './allowlist/removals';
 import { tenantIn, type TenantLifecycle } from './allowlist/tenants';
 import { systemClock } from './allowlist/clock';
-import type { Clock, ReplayLedger, Store } from './allowlist/types';
+import type { Clock, ReplayLedger, Store, TokenChains } from './allowlist/types';
 import { createSweeper } from './allowlist/sweeper';
 import { ClusterBus } from './bus/cluster-bus';
 import { MemoryBus } from './bus/memory-bus';
@@ -47,6 +48,7 @@ import { PROJECT_ROOT } from './paths';
 import { createMetrics, type Metrics } from './metrics';
 import { openSequelizeStore, SequelizeStore } from './store/sequelize-store';
 import { createPageTokenCodec } from './tokens/page-token';
+import { createProofVerifier } from './tokens/proof-of-possession';
 import { randomId } from './tokens/random';
 
 /** How long a stopping node lets requests in flight finish. */
@@ -58,7 +60,7 @@ const SITE_ADMIN_TTL_SECONDS = 30;
 const DENIAL_AUDIT_WINDOW_MS = 5_000;
 
 /** What the app keeps: the core's records, the replay ledger and Forge installation links, in one database. */
-export type AppStore = Store & ReplayLedger & InstallationLinks;
+export type AppStore = Store & ReplayLedger & InstallationLinks & TokenChains;
 
 export interface AppOverrides {
   clock?: Clock;
@@ -68,7 +70,7 @@ export interface AppOverrides {
    * A vendor's own routes, mounted after PanelGuard's and before its 404: put them behind
    * `guard.page(resourceOf)` (routes/guard.ts) to serve them to page tokens only, from either front door.
    */
-  routes?: (parts: { allowlist: Allowlist; addon: AddOn; guard: Guard }) => express.Router;
+  routes?: (parts: { allowlist: Allowlist; addon: AddOn; guard: Guard; baseUrl: string }) => express.Router;
 }
 
 export interface RunningApp {
@@ -77,6 +79,8 @@ export interface RunningApp {
   port: number;
   addon: AddOn;
   allowlist: Allowlist;
+  /** This node's cache of entry states (benchmarks forget them to time misses). */
+  states: EntryStates;
   removals: Removals;
   tenants: TenantLifecycle;
   store: AppStore;
@@ -165,7 +169,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   if (forge !== null) {
     app.use(forgeRoutes({ door: forge, allowlist, removals, tenants, replays: core.replays, siteAdmins: forgeSiteAdmins({ ttlSeconds: SITE_ADMIN_TTL_SECONDS }), log: logger }));
   }
-  const guard = createGuard(allowlist, pageCredentials(forge));
+  const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
   app.use(apiRoutes(guard, notes, logger));
   app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
   app.use(
@@ -179,7 +183,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       log: logger,
     }),
   );
-  if (overrides.routes !== undefined) app.use(overrides.routes({ allowlist, addon, guard }));
+  if (overrides.routes !== undefined) app.use(overrides.routes({ allowlist, addon, guard, baseUrl }));
   app.use(notFound);
   app.use(errorHandler(logger, views));
   server.on('request', app);
@@ -190,6 +194,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     port,
     addon,
     allowlist,
+    states: opened.core.states,
     removals,
     tenants,
     store,
@@ -244,6 +249,9 @@ export function openCore(config: Config, deps: { store: AppStore; clock: Clock; 
     audit,
     ttlSeconds: config.pageTokenTtlSeconds,
     idleTimeoutSeconds: config.idleTimeoutSeconds,
+    rotation: config.rotation,
+    prefixes: config.networkPrefixes,
+    proofs: createProofVerifier({ clock }),
     observer: metrics.observer,
   });
   return {

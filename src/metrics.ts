@@ -132,6 +132,18 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     },
   });
 
+  const rotations = new Counter({
+    name: 'panelguard_page_token_rotations_total',
+    help: "Successor page tokens made current by their first use (one store write each).",
+    registers: [registry],
+  });
+  const theftSignals = new Counter({
+    name: 'panelguard_theft_signals_total',
+    help: 'Theft signals by kind (fork, network_changed, agent_changed) and action (revoked, reported).',
+    labelNames: ['kind', 'action'] as const,
+    registers: [registry],
+  });
+
   // The check's counters, bound once per label value: a labelled inc() on the hot path would hash its labels on every call.
   const lookupsBy = boundLabels((outcome: string) => cacheLookups.labels(outcome));
   const checksBy = boundLabels((outcome: string) => checks.labels(outcome));
@@ -147,6 +159,8 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
         checkSeconds.observe(seconds);
       },
       minted: () => mints.inc(),
+      rotated: () => rotations.inc(),
+      signalled: (kind, action) => theftSignals.inc({ kind, action }),
       revoked(cause, revocation) {
         revocations.inc({ reason: cause.reason });
         if (revocation.confirmation.confirmed < revocation.confirmation.expected) unconfirmed.inc();

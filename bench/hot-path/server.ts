@@ -74,11 +74,11 @@ async function start(request: ServerStart): Promise<StartedServer> {
   });
   const app = await startApp(config, {
     logger: createLogger('warn'),
-    routes: ({ allowlist, addon, guard }) => {
+    routes: ({ allowlist, addon, guard, baseUrl }) => {
       const router = Router();
       const issueOf = (req: Request) => (JIRA_ID.test(req.params.issueId) ? issueResource(req.params.issueId, null).resource : null);
       router.get('/bench/plain/:issueId', answer);
-      router.get('/bench/guard/:issueId', requirePageToken(allowlist, issueOf), answer);
+      router.get('/bench/guard/:issueId', requirePageToken(allowlist, issueOf, baseUrl), answer);
       router.get('/bench/ace/:issueId', addon.checkValidToken(), answer);
       // The guard with both doors: a FIT and an X-Page-Token take the Forge door.
       router.get('/bench/forge/:issueId', guard.page(issueOf), answer);

@@ -359,7 +359,7 @@ async function sweep(request: Sweep): Promise<SweepResult> {
   const loop = (async () => {
     for (let i = 0; sweeping; i++) {
       const { token, resource, idHash } = tokens[i % tokens.length];
-      app.allowlist.forget({ kind: 'token', idHash });
+      app.states.forget({ kind: 'token', idHash });
       const started = performance.now();
       const result = await app.allowlist.check(token, resource);
       checkMs.push(performance.now() - started);

@@ -1,41 +1,64 @@
-/** The allowlist: mint a page token, check one against its live entry, revoke entries. */
-import type { Bus } from '../bus/types';
-import type { EntryCache } from '../cache/entry-cache';
-import { dependencyKeys, type Generations } from '../cache/generations';
+/** The allowlist: mint a page token, check one against its session's live entry, rotate it, revoke entries. */
+import type { PageTokenClaims, PageTokenCodec, HolderProof } from '../tokens/page-token';
 import { hashTokenId } from '../tokens/hash';
-import type { HolderProof, PageTokenClaims, PageTokenCodec } from '../tokens/page-token';
 import type { AuditLog } from './audit';
+import type { CacheLookup, EntryStates, KnownState } from './entry-states';
 import type { LastSeenTracker } from './last-seen';
 import { absoluteDeadline, idleDeadline } from './policy';
 import { covers, type ResourceRef } from './resource';
 import { fail, ok, type DenyCode, type Result } from './result';
-import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, MintState, Policy, RevokeScope, Store } from './types';
+import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';
+import { createTheft, THEFT_CAUSE, type Origin, type TheftObserver } from './theft';
+import type { NetworkPrefixes } from './network';
+import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, MintState, Policy, RevokeScope, Store, TokenChains } from './types';
 
-/** How a check found its entry state: in the cache, in the store after a miss, or in the store because the cache is not trusted. */
-export type CacheLookup = 'hit' | 'miss' | 'bypass';
+export type { CacheLookup } from './entry-states';
 
 /** What the allowlist reports as it works, for metrics; the core knows nothing of how they are kept. */
-export interface AllowlistObserver {
+export interface AllowlistObserver extends TheftObserver {
   cacheLookup(outcome: CacheLookup): void;
   /** Every check's outcome ('ok' or its deny code) and how long it took. */
   checked(outcome: 'ok' | DenyCode, seconds: number): void;
   minted(): void;
+  /** A successor became its session's current token. */
+  rotated(): void;
   revoked(cause: RevokeCause, revocation: Revocation): void;
 }
 
-const NO_OBSERVER: AllowlistObserver = { cacheLookup() {}, checked() {}, minted() {}, revoked() {} };
+export const NO_OBSERVER: AllowlistObserver = { cacheLookup() {}, checked() {}, minted() {}, rotated() {}, revoked() {}, signalled() {} };
+
+/** Verifies a call's proof of possession (a DPoP proof JWT) and names the key that signed it. */
+export interface KeyProofs {
+  verify(proof: string | null, request: { method: string; url: string; accessToken: string }): Promise<Result<{ thumbprint: string }, string>>;
+}
+
+/** What a check may need to know of the call beyond its token; each is asked only when needed. */
+export interface Call {
+  /** Where the call came from: asked when the session rotates or forks. */
+  origin(): Origin;
+  /** The call's DPoP proof, and the method and URL (no query) it must sign: asked when the site binds tokens to keys. */
+  proof(): { proof: string | null; method: string; url: string };
+}
+
+/** A call known only by its token (scripts, tests): from nowhere in particular, with no proof. */
+export const BARE_CALL: Call = {
+  origin: () => ({ ip: null, userAgent: null }),
+  proof: () => ({ proof: null, method: '', url: '' }),
+};
 
 export interface AllowlistDeps {
-  store: Store;
-  cache: EntryCache;
-  generations: Generations;
-  bus: Bus;
+  store: Store & TokenChains;
+  states: EntryStates;
   clock: Clock;
   tokens: PageTokenCodec;
   audit: AuditLog;
   /** The policy of a tenant whose admins never set one. */
   defaultPolicy: Policy;
   lastSeen: LastSeenTracker;
+  rotation: RotationPolicy;
+  prefixes: NetworkPrefixes;
+  /** Needed only by sites that bind tokens to keys; without it their calls are refused. */
+  proofs?: KeyProofs;
   observer?: AllowlistObserver;
 }
 
@@ -58,7 +81,10 @@ export interface MintedToken {
 
 export interface Grant {
   claims: PageTokenClaims;
+  /** The session's entry, as it stands after this call (a rotation it made included). */
   entry: AllowlistEntry;
+  /** The session's next token, to hand to the page (`Page-Token-Next`); null when none is offered with this answer. */
+  next: string | null;
 }
 
 export interface RevokeCause {
@@ -77,79 +103,76 @@ export interface Revocation {
 
 export interface Allowlist {
   mint(request: MintRequest): Promise<Result<MintedToken>>;
-  check(token: string | null, resource: string): Promise<Result<Grant>>;
+  /** Serves `call` with `token` on `resource`, or says why not; `call` defaults to a bare one. */
+  check(token: string | null, resource: string, call?: Call): Promise<Result<Grant>>;
   /** Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed. */
   revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation>;
-  /** Every node forgets what it cached in scope, without a revocation (the tenant's policy changed, say). */
-  announce(scope: RevokeScope): Promise<Confirmation>;
-  /** Applies an invalidation announced on the bus to this node's cache. */
-  forget(scope: RevokeScope): void;
 }
 
 export function createAllowlist(deps: AllowlistDeps): Allowlist {
-  const { store, cache, generations, clock, tokens, audit } = deps;
+  const { store, states, clock, tokens, audit, lastSeen, rotation } = deps;
   const observe = deps.observer ?? NO_OBSERVER;
-  const { lastSeen } = deps;
+  const offers = new Offers(Math.max(rotation.graceMs, 1_000));
 
   // Only denials of a token that verified are audited: unsigned garbage names nobody, and writing a row
   // for each would let anyone fill the audit log.
   const deny = (code: DenyCode, claims: PageTokenClaims | null, resource: string): Result<Grant> => {
     if (claims === null) return fail(code);
-    audit.record({
-      at: clock.now(),
-      kind: 'deny',
-      clientKey: claims.aud,
-      accountId: claims.sub,
-      actor: null,
-      reason: code,
-      resource,
-      count: null,
-      confirmation: null,
-    });
+    audit.record({ at: clock.now(), kind: 'deny', clientKey: claims.aud, accountId: claims.sub, actor: null, reason: code, resource, count: null, confirmation: null });
     return fail(code);
   };
 
-  // A cache hit costs a map lookup and four counter comparisons; a miss reads the store once.
-  // While the bus is down the cache is bypassed: every check reads the store.
-  async function loadState(idHash: string, fresh = false): Promise<Result<LoadedState | null>> {
-    const trusted = generations.isTrusted();
-    if (trusted && !fresh) {
-      const cached = cache.get(idHash);
-      if (cached !== undefined && generations.isCurrent(cached.stamp, cached.keys)) {
-        observe.cacheLookup('hit');
-        return ok({ state: cached.state, cached: true });
-      }
-    }
-    observe.cacheLookup(trusted ? 'miss' : 'bypass');
-    const stamp = generations.stamp();
-    let state: EntryState | null;
-    try {
-      state = await store.loadEntryState(idHash);
-    } catch {
-      return fail('store_unavailable');
-    }
-    if (state === null) return ok(null);
-    if (trusted) cache.set(idHash, { state, stamp, keys: dependencyKeys(state.entry) });
-    return ok({ state, cached: false });
+  async function revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation> {
+    const at = clock.now();
+    const count = await store.revokeEntries(scope, at, cause.reason);
+    const confirmation = await states.announce(scope);
+    // The trace is written before the answer: an admin who reads the audit next finds this revocation there.
+    await audit.record({
+      at,
+      kind: 'revoke',
+      clientKey: scope.kind === 'token' ? null : scope.clientKey,
+      accountId: scope.kind === 'user' || scope.kind === 'session' ? scope.accountId : null,
+      actor: cause.actor,
+      reason: cause.reason,
+      resource: scope.kind === 'resource' ? scope.resource : null,
+      count,
+      confirmation,
+    });
+    const revocation = { count, confirmation };
+    observe.revoked(cause, revocation);
+    return revocation;
   }
 
-  function forget(scope: RevokeScope): void {
-    if (scope.kind === 'token' || scope.kind === 'session') cache.delete(scope.idHash);
-    generations.invalidate(scope);
-  }
+  const theft = createTheft({ audit, prefixes: deps.prefixes, revoke, observer: observe });
 
-  // The codec answers a token it remembers with the same claims object, so its id's hash is worked out once.
-  const idHashes = new WeakMap<PageTokenClaims, string>();
-  const idHashOf = (claims: PageTokenClaims): string => {
-    let idHash = idHashes.get(claims);
-    if (idHash === undefined) {
-      idHash = hashTokenId(claims.jti);
-      idHashes.set(claims, idHash);
+  // The codec answers a token it remembers with the same claims object, so its place in the chain is worked out once.
+  const links = new WeakMap<PageTokenClaims, ChainLink>();
+  const linkOf = (claims: PageTokenClaims): ChainLink => {
+    let link = links.get(claims);
+    if (link === undefined) {
+      const tokenHash = hashTokenId(claims.jti);
+      link = { session: claims.sid ?? tokenHash, tokenHash, seq: claims.seq ?? 0 };
+      links.set(claims, link);
     }
-    return idHash;
+    return link;
   };
 
-  async function decide(token: string | null, resource: string): Promise<Result<Grant>> {
+  /** The newest use known: the store's (as read) or this node's own, not yet written. */
+  const lastUse = (entry: AllowlistEntry): EpochMs => Math.max(entry.lastSeenAt, lastSeen.newest(entry.idHash) ?? 0);
+
+  /** Where the token stands, from a state another node cannot have moved on from unseen. */
+  async function stand(link: ChainLink, known: KnownState, now: EpochMs): Promise<Result<{ state: EntryState; standing: ChainStanding } | null>> {
+    const standing = standingOf(known.state.entry, link, now, rotation);
+    // A cached state is trusted for the session's current token only, and for its idleness only when it is not idle:
+    // for anything else, another node may have rotated the session or seen a use since; ask the store.
+    const idle = now >= idleDeadline(lastUse(known.state.entry), known.state.policy ?? deps.defaultPolicy);
+    if (!known.cached || (standing === 'current' && !idle)) return ok({ state: known.state, standing });
+    const fresh = await states.read(link.session);
+    if (!fresh.ok || fresh.value === null) return fresh.ok ? ok(null) : fresh;
+    return ok({ state: fresh.value.state, standing: standingOf(fresh.value.state.entry, link, now, rotation) });
+  }
+
+  async function decide(token: string | null, resource: string, call: Call): Promise<Result<Grant>> {
     if (token === null || token.length === 0) return deny('token_missing', null, resource);
     let verified = tokens.verify(token);
     if (verified instanceof Promise) {
@@ -162,28 +185,115 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     }
     if (!verified.ok) return deny(verified.code, null, resource);
     const claims = verified.value;
-    const idHash = idHashOf(claims);
-    let loaded = await loadState(idHash);
-    if (!loaded.ok) return deny(loaded.code, claims, resource);
+    const link = linkOf(claims);
+    const found = states.get(link.session);
+    const lookup = found instanceof Promise ? await found : found;
+    if (!lookup.ok) return deny(lookup.code, claims, resource);
     // A validly signed token without an entry was never minted here, or its entry is gone: revoked.
-    if (loaded.value === null) return deny('token_revoked', claims, resource);
+    if (lookup.value === null) return deny('token_revoked', claims, resource);
     const now = clock.now();
-    let code = judge(loaded.value.state, claims, resource, now, lastUse(loaded.value.state), deps.defaultPolicy);
-    // Idleness judged on a cached copy may miss a use another node has written since: ask the store once before refusing.
-    if (code === 'token_idle' && loaded.value.cached) {
-      loaded = await loadState(idHash, true);
-      if (!loaded.ok) return deny(loaded.code, claims, resource);
-      if (loaded.value === null) return deny('token_revoked', claims, resource);
-      code = judge(loaded.value.state, claims, resource, now, lastUse(loaded.value.state), deps.defaultPolicy);
-    }
+    const stood = lookup.value.cached && isHot(lookup.value.state, link, now) ? ok({ state: lookup.value.state, standing: 'current' as const }) : await stand(link, lookup.value, now);
+    if (!stood.ok) return deny(stood.code, claims, resource);
+    if (stood.value === null) return deny('token_revoked', claims, resource);
+    const { state } = stood.value;
+    const policy = state.policy ?? deps.defaultPolicy;
+    const code = judge(state, claims, resource, now, lastUse(state.entry), policy);
     if (code !== null) return deny(code, claims, resource);
-    lastSeen.note(idHash, now);
-    return ok({ claims, entry: loaded.value.state.entry });
+    if (policy.keyBinding) {
+      const bound = await proveKey(state.entry, token, call);
+      if (bound !== null) return deny(bound, claims, resource);
+    }
+    return follow(stood.value.standing, state.entry, link, claims, policy, call, now, resource);
   }
 
-  /** The newest use known: the store's (as read) or this node's own, not yet written. */
-  function lastUse(state: EntryState): EpochMs {
-    return Math.max(state.entry.lastSeenAt, lastSeen.newest(state.entry.idHash) ?? 0);
+  /** The common case, decided from a cached state without asking anything: the session's current token, not idle. */
+  function isHot(state: EntryState, link: ChainLink, now: EpochMs): boolean {
+    const { entry } = state;
+    if (link.tokenHash !== (entry.chain === null ? entry.idHash : entry.chain.tokenHash)) return false;
+    return now < idleDeadline(lastUse(entry), state.policy ?? deps.defaultPolicy);
+  }
+
+  /** Key-bound sessions: the call's proof must verify, and its key be the one the session is bound to (the first one seen). */
+  async function proveKey(entry: AllowlistEntry, token: string, call: Call): Promise<DenyCode | null> {
+    if (deps.proofs === undefined) return 'token_invalid';
+    const { proof, method, url } = call.proof();
+    const proven = await deps.proofs.verify(proof, { method, url, accessToken: token });
+    if (!proven.ok) return 'token_invalid';
+    const { thumbprint } = proven.value;
+    if (entry.boundKey !== null) return entry.boundKey === thumbprint ? null : 'token_invalid';
+    let bound: boolean;
+    try {
+      bound = await store.bindKey(entry.idHash, thumbprint);
+    } catch {
+      return 'store_unavailable';
+    }
+    // Whatever the cache holds for the session predates the binding.
+    states.forget({ kind: 'token', idHash: entry.idHash });
+    return bound ? null : 'token_invalid';
+  }
+
+  /** Acts on where the token stands in its chain: serve it, make it current, or treat it as a fork. */
+  async function follow(
+    standing: ChainStanding,
+    entry: AllowlistEntry,
+    link: ChainLink,
+    claims: PageTokenClaims,
+    policy: Policy,
+    call: Call,
+    now: EpochMs,
+    resource: string,
+  ): Promise<Result<Grant>> {
+    switch (standing) {
+      case 'current':
+        lastSeen.note(entry.idHash, now);
+        return ok({ claims, entry, next: isDue(entry, now, rotation) && offers.take(link.tokenHash, now) ? succeed(entry, claims) : null });
+      case 'previous':
+        lastSeen.note(entry.idHash, now);
+        return ok({ claims, entry, next: null });
+      case 'successor':
+        return advance(entry, link, claims, policy, call, now, resource);
+      case 'stale': {
+        const ended = await theft.forked(entry, link.tokenHash, policy, call.origin(), now);
+        if (ended) return deny('token_forked', claims, resource);
+        lastSeen.note(entry.idHash, now);
+        return ok({ claims, entry, next: null });
+      }
+    }
+  }
+
+  function succeed(entry: AllowlistEntry, claims: PageTokenClaims): string {
+    return tokens.succeed({ of: claims, session: entry.idHash, seq: (entry.chain?.seq ?? 0) + 1, expiresAt: entry.expiresAt }).token;
+  }
+
+  /** A successor's first use: make it current (one write), unless another node moved the session on first. */
+  async function advance(entry: AllowlistEntry, link: ChainLink, claims: PageTokenClaims, policy: Policy, call: Call, now: EpochMs, resource: string): Promise<Result<Grant>> {
+    const origin = call.origin();
+    const next = { seq: link.seq, tokenHash: link.tokenHash, at: now, ip: origin.ip, userAgent: origin.userAgent };
+    let advanced: boolean;
+    try {
+      advanced = await store.advanceToken(entry.idHash, link.seq - 1, next);
+    } catch {
+      return deny('store_unavailable', claims, resource);
+    }
+    if (!advanced) {
+      // Another request made this token (or a rival) current first, or the session ended: judge again from the store.
+      const fresh = await states.read(entry.idHash);
+      if (!fresh.ok) return deny(fresh.code, claims, resource);
+      if (fresh.value === null) return deny('token_revoked', claims, resource);
+      const { state } = fresh.value;
+      const code = judge(state, claims, resource, now, lastUse(state.entry), policy);
+      if (code !== null) return deny(code, claims, resource);
+      const standing = standingOf(state.entry, link, now, rotation);
+      if (standing === 'successor') return deny('store_unavailable', claims, resource);
+      return follow(standing, state.entry, link, claims, policy, call, now, resource);
+    }
+    observe.rotated();
+    // Other nodes drop their copy, so the token this one replaced is judged from the store there too.
+    void states.announce({ kind: 'token', idHash: entry.idHash });
+    const rotated: AllowlistEntry = { ...entry, chain: { ...next, previousHash: entry.chain?.tokenHash ?? entry.idHash, rotatedAt: now } };
+    if (await theft.moved(entry, policy, origin, now)) return deny('token_forked', claims, resource);
+    lastSeen.note(entry.idHash, now);
+    return ok({ claims, entry: rotated, next: null });
   }
 
   return {
@@ -213,6 +323,8 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
         userAgent: request.userAgent,
         revokedAt: null,
         revokeReason: null,
+        chain: null,
+        boundKey: null,
       };
       try {
         await store.insertEntry(entry);
@@ -243,63 +355,26 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       return ok({ token: issued.token, entry });
     },
 
-    async check(token, resource) {
+    async check(token, resource, call = BARE_CALL) {
       const started = performance.now();
-      const result = await decide(token, resource);
+      const result = await decide(token, resource, call);
       observe.checked(result.ok ? 'ok' : result.code, (performance.now() - started) / 1000);
       return result;
     },
 
-    async revoke(scope, cause) {
-      const at = clock.now();
-      const count = await store.revokeEntries(scope, at, cause.reason);
-      // Durable first, then every node forgets; this node forgets before publish resolves.
-      const confirmation = await deps.bus.publish({ scope });
-      // The trace is written before the answer: an admin who reads the audit next finds this revocation there.
-      await audit.record({
-        at,
-        kind: 'revoke',
-        clientKey: scope.kind === 'token' ? null : scope.clientKey,
-        accountId: scope.kind === 'user' || scope.kind === 'session' ? scope.accountId : null,
-        actor: cause.actor,
-        reason: cause.reason,
-        resource: scope.kind === 'resource' ? scope.resource : null,
-        count,
-        confirmation,
-      });
-      const revocation = { count, confirmation };
-      observe.revoked(cause, revocation);
-      return revocation;
-    },
-
-    announce: (scope) => deps.bus.publish({ scope }),
-
-    forget,
+    revoke,
   };
-}
-
-interface LoadedState {
-  state: EntryState;
-  /** Read from this node's cache rather than the store. */
-  cached: boolean;
 }
 
 /**
  * Guarantee 1: the entry exists, is not revoked, outlived no removal, its tenant is active, it is within
  * its absolute and idle deadlines, and it covers the resource.
  */
-function judge(
-  state: EntryState,
-  claims: PageTokenClaims,
-  resource: string,
-  now: EpochMs,
-  lastUse: EpochMs,
-  defaultPolicy: Policy,
-): DenyCode | null {
+function judge(state: EntryState, claims: PageTokenClaims, resource: string, now: EpochMs, lastUse: EpochMs, policy: Policy): DenyCode | null {
   const { entry } = state;
-  const policy = state.policy ?? defaultPolicy;
   if (entry.clientKey !== claims.aud || entry.accountId !== claims.sub || entry.resource !== claims.res) return 'token_invalid';
-  if (entry.revokedAt !== null) return 'token_revoked';
+  // A session ended for theft says so, so that its page can tell its user why.
+  if (entry.revokedAt !== null) return entry.revokeReason === THEFT_CAUSE.reason ? 'token_forked' : 'token_revoked';
   if (state.newestRemovalAt !== null && entry.createdAt <= state.newestRemovalAt) return 'token_revoked';
   if (state.tenantStatus === null) return 'tenant_unknown';
   if (state.tenantStatus !== 'enabled') return 'tenant_inactive';

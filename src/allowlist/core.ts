@@ -4,20 +4,25 @@
  */
 import type { Bus } from '../bus/types';
 import type { EntryCache } from '../cache/entry-cache';
-import { Generations } from '../cache/generations';
 import type { PageTokenCodec } from '../tokens/page-token';
-import { createAllowlist, type Allowlist, type AllowlistObserver } from './allowlist';
+import { createAllowlist, type Allowlist, type AllowlistObserver, type KeyProofs } from './allowlist';
 import type { AuditLog } from './audit';
+import { createEntryStates, type EntryStates } from './entry-states';
+import { DEFAULT_PREFIXES, type NetworkPrefixes } from './network';
+import type { RotationPolicy } from './rotation';
 import { LastSeenTracker } from './last-seen';
 import { createPolicies, type Policies } from './policies';
 import { createSessions, type Sessions } from './sessions';
 import { createRemovals, type Removals } from './removals';
 import { createReplays, type Replays } from './replays';
 import { createTenantLifecycle, type TenantLifecycle } from './tenants';
-import type { Clock, ReplayLedger, Store } from './types';
+import type { Clock, Policy, ReplayLedger, Store, TokenChains } from './types';
+
+/** Rotation as it runs when nothing else is said: a successor offered after a minute, ten seconds' grace. */
+export const DEFAULT_ROTATION: RotationPolicy = { afterMs: 60_000, graceMs: 10_000 };
 
 export interface CoreDeps {
-  store: Store;
+  store: Store & TokenChains;
   /** Where lifecycle JWTs and webhook deliveries already accepted are recorded (the store, in the app). */
   ledger: ReplayLedger;
   cache: EntryCache;
@@ -29,11 +34,19 @@ export interface CoreDeps {
   ttlSeconds: number;
   /** Idle timeout, unless its tenant's policy says otherwise; by default as long as the lifetime (no idle limit). */
   idleTimeoutSeconds?: number;
+  /** When sessions rotate their tokens; DEFAULT_ROTATION unless said. */
+  rotation?: RotationPolicy;
+  /** How coarse "the same network" is for theft signals; DEFAULT_PREFIXES unless said. */
+  prefixes?: NetworkPrefixes;
+  /** Verifies DPoP proofs for sites that bind tokens to keys. */
+  proofs?: KeyProofs;
   observer?: AllowlistObserver;
 }
 
 export interface Core {
   allowlist: Allowlist;
+  /** Entry states as this node caches them; `forget` drops them (benchmarks force misses with it). */
+  states: EntryStates;
   removals: Removals;
   tenants: TenantLifecycle;
   policies: Policies;
@@ -47,32 +60,40 @@ export interface Core {
   detach(): void;
 }
 
-export function createCore(deps: CoreDeps): Core {
-  const generations = new Generations();
-  const lastSeen = new LastSeenTracker();
-  const defaultPolicy = {
-    idleTimeoutSeconds: Math.min(deps.idleTimeoutSeconds ?? deps.ttlSeconds, deps.ttlSeconds),
-    absoluteLifetimeSeconds: deps.ttlSeconds,
+/** A tenant's policy when its admins never set one: the configured timeouts, forks revoked, nothing else. */
+export function defaultPolicyOf(ttlSeconds: number, idleTimeoutSeconds = ttlSeconds): Policy {
+  return {
+    idleTimeoutSeconds: Math.min(idleTimeoutSeconds, ttlSeconds),
+    absoluteLifetimeSeconds: ttlSeconds,
+    theftResponse: 'revoke',
+    agentChangeResponse: 'report',
+    keyBinding: false,
   };
-  const allowlist = createAllowlist({ ...deps, generations, defaultPolicy, lastSeen });
-  const unsubscribe = deps.bus.subscribe((message) => allowlist.forget(message.scope));
-  // Guarantee 5: invalidations may be missed while the bus is down, so nothing cached is trusted until it is back and flushed.
-  const follow = (connected: boolean) => (connected ? generations.resume() : generations.suspend());
-  follow(deps.bus.isConnected());
-  const unfollow = deps.bus.onConnectionChange(follow);
+}
+
+export function createCore(deps: CoreDeps): Core {
+  const lastSeen = new LastSeenTracker();
+  const defaultPolicy = defaultPolicyOf(deps.ttlSeconds, deps.idleTimeoutSeconds);
+  const states = createEntryStates({ store: deps.store, cache: deps.cache, bus: deps.bus, onLookup: (outcome) => deps.observer?.cacheLookup(outcome) });
+  const allowlist = createAllowlist({
+    ...deps,
+    states,
+    defaultPolicy,
+    lastSeen,
+    rotation: deps.rotation ?? DEFAULT_ROTATION,
+    prefixes: deps.prefixes ?? DEFAULT_PREFIXES,
+  });
   const { store, clock, audit } = deps;
   return {
     allowlist,
+    states,
     removals: createRemovals({ store, clock, allowlist }),
     tenants: createTenantLifecycle({ store, clock, allowlist, audit }),
-    policies: createPolicies({ store, clock, allowlist, audit, defaultPolicy }),
+    policies: createPolicies({ store, clock, announce: states.announce, audit, defaultPolicy }),
     sessions: createSessions({ store, clock, allowlist }),
     replays: createReplays({ ledger: deps.ledger, clock }),
     lastSeen,
     flushLastSeen: () => lastSeen.flush(store, clock.now()),
-    detach() {
-      unsubscribe();
-      unfollow();
-    },
+    detach: () => states.detach(),
   };
 }

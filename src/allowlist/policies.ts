@@ -1,7 +1,7 @@
 /** Each tenant's session policy: read with its defaults, changed by an admin (audited, and every node re-reads it). */
-import type { Allowlist } from './allowlist';
 import type { AuditLog } from './audit';
-import { policyProblem } from './policy';
+import type { EntryStates } from './entry-states';
+import { describePolicy, policyProblem } from './policy';
 import type { Clock, Policy, Store } from './types';
 
 export interface TenantPolicy {
@@ -21,13 +21,13 @@ export interface Policies {
 export interface PolicyDeps {
   store: Store;
   clock: Clock;
-  allowlist: Allowlist;
+  announce: EntryStates['announce'];
   audit: AuditLog;
   defaultPolicy: Policy;
 }
 
 export function createPolicies(deps: PolicyDeps): Policies {
-  const { store, clock, allowlist, audit } = deps;
+  const { store, clock, announce, audit } = deps;
   return {
     async get(clientKey) {
       const policy = await store.getPolicy(clientKey);
@@ -40,14 +40,14 @@ export function createPolicies(deps: PolicyDeps): Policies {
       const at = clock.now();
       await store.putPolicy(clientKey, policy, at);
       // Entry states are cached with their tenant's policy: every node re-reads them under the new one.
-      const confirmation = await allowlist.announce({ kind: 'tenant', clientKey });
+      const confirmation = await announce({ kind: 'tenant', clientKey });
       await audit.record({
         at,
         kind: 'policy',
         clientKey,
         accountId: null,
         actor,
-        reason: `idle=${policy.idleTimeoutSeconds}s absolute=${policy.absoluteLifetimeSeconds}s`,
+        reason: describePolicy(policy),
         resource: null,
         count: null,
         confirmation,

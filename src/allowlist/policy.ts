@@ -1,5 +1,5 @@
-/** Session policy: each tenant's idle timeout and absolute lifetime, their bounds, and the deadlines they set for an entry. */
-import type { AllowlistEntry, EpochMs, Policy } from './types';
+/** Session policy: each tenant's timeouts and theft responses, their bounds, and the deadlines they set for an entry. */
+import type { AllowlistEntry, EpochMs, Policy, TheftResponse } from './types';
 
 export const POLICY_BOUNDS = { min: 60, max: 86_400 } as const;
 
@@ -12,7 +12,22 @@ export function policyProblem(policy: Policy): string | null {
     }
   }
   if (policy.idleTimeoutSeconds > policy.absoluteLifetimeSeconds) return 'idleTimeoutSeconds must not exceed absoluteLifetimeSeconds';
+  for (const field of ['theftResponse', 'agentChangeResponse'] as const) {
+    if (!THEFT_RESPONSES.includes(policy[field])) return `${field} must be one of ${THEFT_RESPONSES.join(', ')}`;
+  }
+  if (typeof policy.keyBinding !== 'boolean') return 'keyBinding must be true or false';
   return null;
+}
+
+export const THEFT_RESPONSES: readonly TheftResponse[] = ['revoke', 'report'];
+
+/** A policy in one line, as its change is audited. */
+export function describePolicy(policy: Policy): string {
+  return [
+    `idle=${policy.idleTimeoutSeconds}s absolute=${policy.absoluteLifetimeSeconds}s`,
+    `theft=${policy.theftResponse} agent-change=${policy.agentChangeResponse}`,
+    `key-binding=${policy.keyBinding ? 'on' : 'off'}`,
+  ].join(' ');
 }
 
 /** The moment an entry stops being usable whatever its use: its mint plus the absolute lifetime. */
