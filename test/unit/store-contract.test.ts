@@ -53,6 +53,8 @@ function anEntry(label: string, fields: Partial<AllowlistEntry> = {}): Allowlist
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64)',
     revokedAt: null,
     revokeReason: null,
+    chain: null,
+    boundKey: null,
     ...fields,
   };
 }
@@ -79,7 +81,14 @@ function aNote(id: string, fields: Partial<Note> = {}): Note {
 }
 
 function aPolicy(fields: Partial<Policy> = {}): Policy {
-  return { idleTimeoutSeconds: 30 * 60, absoluteLifetimeSeconds: 8 * 60 * 60, ...fields };
+  return {
+    idleTimeoutSeconds: 30 * 60,
+    absoluteLifetimeSeconds: 8 * 60 * 60,
+    theftResponse: 'revoke',
+    agentChangeResponse: 'report',
+    keyBinding: false,
+    ...fields,
+  };
 }
 
 function anAuditRecord(fields: Partial<AuditRecord> = {}): AuditRecord {
