@@ -24,7 +24,7 @@ export interface AdminDeps {
   log: Logger;
 }
 
-const AUDIT_KINDS: [AuditKind, ...AuditKind[]] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy'];
+const AUDIT_KINDS: [AuditKind, ...AuditKind[]] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'];
 const accountId = z.string().min(1).max(128);
 const limit = z.coerce.number().int().min(1).max(200).default(50);
 /** Epoch milliseconds, or an ISO 8601 time. */
