@@ -79,8 +79,9 @@ interface ProofClaims {
 
 /**
  * Proof ids accepted lately, oldest first. Each is kept until no proof carrying it could be fresh any more:
- * `maxAge + maxFuture` after it was accepted, which is never earlier than its `iat + maxAge`. Since that deadline
- * follows acceptance order, the expired ids are always the oldest, and dropping them is a walk from the front.
+ * through `maxAge + maxFuture` after it was accepted, which is never earlier than its `iat + maxAge`, the last
+ * moment its proof is fresh. Since that deadline follows acceptance order, the expired ids are always the oldest,
+ * and dropping them is a walk from the front.
  *
  * Eviction and security: when the memory is full of ids that have not expired, the oldest is forgotten, and the
  * proof that carried it could be replayed until it goes stale. Forcing that takes more than `rememberJtis` proofs
@@ -101,7 +102,7 @@ class SpentProofs {
 
   isSpent(jti: string, now: EpochMs): boolean {
     const until = this.until.get(jti);
-    return until !== undefined && until > now;
+    return until !== undefined && until >= now;
   }
 
   spend(jti: string, now: EpochMs): void {
@@ -110,7 +111,8 @@ class SpentProofs {
       const oldest = this.until.keys().next();
       if (!oldest.done) this.until.delete(oldest.value);
     }
-    // An id spent before and expired since goes to the back, where its new deadline belongs.
+    // Were the clock stepped back, an id spent before and expired since could still be held: it goes to the back,
+    // where its new deadline belongs.
     this.until.delete(jti);
     this.until.set(jti, now + this.retainMs);
   }
@@ -121,7 +123,7 @@ class SpentProofs {
 
   private forgetExpired(now: EpochMs): void {
     for (const [jti, until] of this.until) {
-      if (until > now) return;
+      if (until >= now) return;
       this.until.delete(jti);
     }
   }
@@ -213,7 +215,8 @@ export function createProofVerifier(options: ProofVerifierOptions): ProofVerifie
     } catch {
       return fail('proof_malformed');
     }
-    // Checked before any key is imported, so that no other algorithm or key type reaches the signature check.
+    // Checked before any key is imported, so that no other algorithm or key type reaches the signature check. The
+    // type is compared exactly, as RFC 9449 writes it (jose's own check would also take `application/DPoP+JWT`).
     if (header.typ !== PROOF_TYPE || header.alg !== PROOF_ALGORITHM) return fail('proof_invalid');
     const coordinates = publicP256(header.jwk);
     if (!coordinates) return fail('proof_invalid');
@@ -223,7 +226,7 @@ export function createProofVerifier(options: ProofVerifierOptions): ProofVerifie
     const now = clock.now();
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(proof, signer.key, { algorithms: [PROOF_ALGORITHM], typ: PROOF_TYPE, currentDate: new Date(now) }));
+      ({ payload } = await jwtVerify(proof, signer.key, { algorithms: [PROOF_ALGORITHM], currentDate: new Date(now) }));
     } catch (error) {
       return fail(joseFailure(error));
     }
