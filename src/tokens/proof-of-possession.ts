@@ -181,7 +181,8 @@ export function createProofVerifier(options: ProofVerifierOptions): ProofVerifie
   const rememberJtis = options.rememberJtis ?? REMEMBER_JTIS;
   if (!Number.isSafeInteger(rememberJtis) || rememberJtis < 1) throw new RangeError('rememberJtis must be a positive integer');
   const spent = new SpentProofs(rememberJtis, maxAgeMs + maxFutureMs);
-  // Importing a key and hashing its thumbprint costs more than verifying a signature: do both once per key.
+  // Importing a key (which checks its point is on the curve) and hashing its thumbprint cost as much again as
+  // verifying the signature: do both once per key.
   const keys = new Map<string, ProofKey>();
 
   async function proofKey(x: string, y: string): Promise<ProofKey | null> {
@@ -194,7 +195,7 @@ export function createProofVerifier(options: ProofVerifierOptions): ProofVerifie
       key = await importJWK({ kty: 'EC', crv: 'P-256', x, y }, PROOF_ALGORITHM);
       thumbprint = await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x, y }, 'sha256');
     } catch {
-      return null; // not a point on the curve
+      return null; // no key: coordinates off the curve or of the wrong length
     }
     if (key instanceof Uint8Array) return null;
     if (keys.size >= REMEMBER_KEYS) {

@@ -216,6 +216,13 @@ describe('proof-of-possession verifier', () => {
     expect(await verifier.verify(proof, call())).to.deep.equal({ ok: false, code: 'proof_stale' });
   });
 
+  it('refuses a proof past an exp of its own as proof_stale', async () => {
+    const clock = clockNow();
+    const verifier = createProofVerifier({ clock });
+    const proof = await forgedProof(clock, keyPair, { claims: { exp: Math.floor(clock.now() / 1000) - 1 } });
+    expect(await verifier.verify(proof, call())).to.deep.equal({ ok: false, code: 'proof_stale' });
+  });
+
   it('accepts a proof dated at either edge of the window', async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 23, 12));
     const verifier = createProofVerifier({ clock, maxAgeSeconds: 60, maxFutureSeconds: 5 });
