@@ -1,7 +1,8 @@
 /**
  * Figures 1 and 5: throughput of one route served plain, behind PanelGuard's guard (cache hit) and behind
- * ACE's checkValidToken(), measured by a load generator in another process in interleaved rounds; then,
- * under the same load, users revoked one after another.
+ * ACE's checkValidToken(), through the Forge door, and with theft detection's rotation and key binding at work,
+ * measured by a load generator in another process in interleaved rounds; then, under the same load, users
+ * revoked one after another.
  */
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,14 +13,16 @@ import { distribution, median } from '../lib/stats';
 import {
   routeUrl,
   type LoadResult,
+  type BindPage,
   type LoadRun,
+  type PageRun,
   type RevokeUnderLoad,
   type RevokeUnderLoadResult,
   type Route,
   type StartedServer,
 } from '../hot-path/protocol';
 
-const ROUTES: Route[] = ['plain', 'guard', 'ace', 'forge-plain', 'forge', 'ace-forge'];
+const ROUTES: Route[] = ['plain', 'guard', 'ace', 'forge-plain', 'forge', 'ace-forge', 'rotating-plain', 'rotating', 'bound-plain', 'bound'];
 const LABEL: Record<Route, string> = {
   plain: 'plain route',
   guard: 'guard (cache hit)',
@@ -27,7 +30,12 @@ const LABEL: Record<Route, string> = {
   'forge-plain': 'plain route, Forge headers',
   forge: 'Forge: FIT + guard (cache hit)',
   'ace-forge': "ACE's authenticateForge()",
+  'rotating-plain': 'plain route, a page following Page-Token-Next',
+  rotating: 'guard with rotation, the page following Page-Token-Next',
+  'bound-plain': 'plain route, a DPoP proof per call',
+  bound: 'guard with key binding, a DPoP proof per call',
 };
+export const THEFT_RATIOS = { rotation: 'guard with rotation / plain', keyBinding: 'guard with key binding / plain' };
 const CONNECTIONS = 10;
 const USERS = 200;
 const REVOKED_USERS = 100;
@@ -46,16 +54,30 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
     // Plain gets the very same headers as the guard: the requests differ only in the path.
     // Every Forge call carries a FIT of its own, as Forge signs one per call.
     const forgeHeaders = started.forge.fits.map((fit) => ({ authorization: `Bearer ${fit}`, 'x-page-token': started.forge.pageToken }));
-    const headers: Record<Route, Record<string, string>[]> = {
-      plain: [{ authorization: `Bearer ${user.pageToken}` }],
-      guard: [{ authorization: `Bearer ${user.pageToken}` }],
-      ace: [{ authorization: `JWT ${user.aceToken}` }],
-      'forge-plain': forgeHeaders,
-      forge: forgeHeaders,
-      'ace-forge': started.forge.fits.map((fit) => ({ authorization: `Bearer ${fit}` })),
+    // The theft-detection rows are sent by a page client, each against the plain route sent by the same client with
+    // the same page's headers: it builds every request as it goes, which costs the load generator more than fixed
+    // headers, on the same two cores. The rotating page switches to each Page-Token-Next; the key-bound page (on a
+    // site of its own) signs each call with a proof used once, all made before the run.
+    const rotatingPage: PageRun = { name: 'rotating', token: started.rotatingPageToken, follow: true, proofs: 'none' };
+    const boundPage = (proofs: PageRun['proofs']): PageRun => ({ name: 'bound', token: started.boundPageToken, follow: false, proofs });
+    const send: Record<Route, LoadRun['send']> = {
+      plain: { headers: [{ authorization: `Bearer ${user.pageToken}` }] },
+      guard: { headers: [{ authorization: `Bearer ${user.pageToken}` }] },
+      ace: { headers: [{ authorization: `JWT ${user.aceToken}` }] },
+      'forge-plain': { headers: forgeHeaders },
+      forge: { headers: forgeHeaders },
+      'ace-forge': { headers: started.forge.fits.map((fit) => ({ authorization: `Bearer ${fit}` })) },
+      'rotating-plain': { page: rotatingPage },
+      rotating: { page: rotatingPage },
+      'bound-plain': { page: boundPage('cycled') },
+      bound: { page: boundPage('fresh') },
     };
     const run = (route: Route, runSeconds: number) =>
-      load!.ask<LoadResult>({ kind: 'load', url: routeUrl(started.baseUrl, route), headers: headers[route], connections: CONNECTIONS, seconds: runSeconds } satisfies LoadRun);
+      load!.ask<LoadResult>({ kind: 'load', url: routeUrl(started.baseUrl, route), send: send[route], connections: CONNECTIONS, seconds: runSeconds } satisfies LoadRun);
+
+    // The key-bound page's first call binds its session to its key, as a page's does, before anything is timed.
+    const bound = await load.ask<number>({ kind: 'bind-page', page: boundPage('fresh'), url: routeUrl(started.baseUrl, 'bound') } satisfies BindPage);
+    if (bound !== 200) throw new Error(`the key-bound page's first call was answered ${bound}`);
 
     ctx.log('figure 1: warm-up');
     for (const route of ROUTES) await run(route, 1);
@@ -74,9 +96,15 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
     const guardOverAce = byRound.map((r) => r.guard.rps / r.ace.rps);
     const forgeOverPlain = byRound.map((r) => r.forge.rps / r['forge-plain'].rps);
     const forgeOverAce = byRound.map((r) => r.forge.rps / r['ace-forge'].rps);
+    const rotationOverPlain = byRound.map((r) => r.rotating.rps / r['rotating-plain'].rps);
+    const bindingOverPlain = byRound.map((r) => r.bound.rps / r['bound-plain'].rps);
     // What verifying the FIT adds to a call: the Forge guard's time per request less the Connect guard's (both cache hits).
     const fitMicros = byRound.map((r) => 1e6 / r.forge.rps - 1e6 / r.guard.rps - (1e6 / r['forge-plain'].rps - 1e6 / r.plain.rps));
+    // The same for the key-bound guard: what verifying the call's proof adds.
+    const proofMicros = byRound.map((r) => 1e6 / r.bound.rps - 1e6 / r.guard.rps - (1e6 / r['bound-plain'].rps - 1e6 / r.plain.rps));
+    const rotations = byRound.map((r) => r.rotating.rotations);
     const how = `${rounds} interleaved rounds of ${seconds} s, ${CONNECTIONS} connections`;
+    const { afterSeconds, graceSeconds } = started.rotation;
     const measurements: Measurement[] = [
       ...ROUTES.map((route) => ({
         figure: '1',
@@ -95,6 +123,25 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
         value: median(fitMicros),
         unit: 'µs',
         note: `server time per request, Forge guard less Connect guard, less what the larger headers cost the plain route; rounds: ${fitMicros.map((v) => v.toFixed(0)).join(', ')}`,
+      },
+      ratioRow(
+        THEFT_RATIOS.rotation,
+        rotationOverPlain,
+        0.9,
+        `the server offers a successor once a token has been current ${afterSeconds} s (ROTATE_AFTER_SECONDS=${afterSeconds}; default 60), grace ${graceSeconds} s; the page switched ${rotations.join(', ')} times in the rounds' runs; against the plain route sent by the same page client`,
+      ),
+      ratioRow(
+        THEFT_RATIOS.keyBinding,
+        bindingOverPlain,
+        0.7,
+        "a second site with keyBinding on, its session bound by one call before timing; every proof made before its run and used once; the page ignores Page-Token-Next (rotation is the row above's); against the plain route sent the same page's headers and proofs",
+      ),
+      {
+        figure: '1',
+        name: 'DPoP proof verification per call',
+        value: median(proofMicros),
+        unit: 'µs',
+        note: `server time per request, key-bound guard less guard, less what the larger headers and the page client cost the plain route; rounds: ${proofMicros.map((v) => v.toFixed(0)).join(', ')}`,
       },
       { figure: '1', name: 'failed requests in these runs', value: failed, unit: 'requests', target: { op: '=', value: 0 } },
     ];
@@ -143,14 +190,14 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
 }
 
 /** A throughput ratio's row: the median of its per-round ratios, against the least it must be. */
-function ratioRow(name: string, perRound: number[], atLeast: number): Measurement {
+function ratioRow(name: string, perRound: number[], atLeast: number, how?: string): Measurement {
   return {
     figure: '1',
     name,
     value: median(perRound),
     unit: 'x',
     target: { op: '>=', value: atLeast },
-    note: `median of per-round ratios: ${perRound.map((v) => v.toFixed(2)).join(', ')}`,
+    note: `median of per-round ratios: ${perRound.map((v) => v.toFixed(2)).join(', ')}${how === undefined ? '' : `; ${how}`}`,
   };
 }
 
@@ -161,10 +208,20 @@ function reportProfile(ctx: BenchContext, dir: string): void {
     .map((f) => path.join(dir, f))
     .sort((a, b) => statSync(b).size - statSync(a).size);
   if (files.length === 0) return;
-  const summary = summarizeProfile(files[0], 15, ['allowlist.ts', 'page-token.ts', 'guard.ts', 'entry-cache.ts', 'metrics.ts', 'checkValidToken', 'authentication.js']);
+  const summary = summarizeProfile(files[0], 15, [
+    'allowlist.ts',
+    'page-token.ts',
+    'guard.ts',
+    'entry-cache.ts',
+    'metrics.ts',
+    'rotation.ts',
+    'proof-of-possession.ts',
+    'checkValidToken',
+    'authentication.js',
+  ]);
   const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
   const lines = [
-    `CPU profile ${files[0]} (${(summary.totalMs / 1000).toFixed(1)} s sampled; all three routes and figure 5)`,
+    `CPU profile ${files[0]} (${(summary.totalMs / 1000).toFixed(1)} s sampled; every route and figure 5)`,
     'self time:',
     ...summary.self.map((l) => `  ${pct(l.self)}  ${l.where}`),
     'inclusive time of the checks:',
