@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runCoreCheck } from './figures/core-check';
-import { runHotPath } from './figures/hot-path';
+import { runHotPath, THEFT_RATIOS } from './figures/hot-path';
 import { runRevocation } from './figures/revocation';
 import { runScale } from './figures/scale';
 import { renderChart, type RatioBar } from './lib/chart';
@@ -98,14 +98,14 @@ async function main(options: Options): Promise<number> {
     details,
   };
   writeFileSync(path.join(options.out, 'latest.json'), `${JSON.stringify(results, null, 1)}\n`);
-  const ratio = (name: string, target: number): RatioBar => ({ label: name, value: measurements.find((m) => m.figure === '1' && m.name === name)?.value ?? Number.NaN, target });
+  const ratio = (name: string, target: number, label = name): RatioBar => ({ label, value: measurements.find((m) => m.figure === '1' && m.name === name)?.value ?? Number.NaN, target });
   const latency = Object.fromEntries(Object.entries(samples).filter(([name]) => !name.startsWith('check')));
   writeFileSync(
     path.join(options.out, 'latest.svg'),
     renderChart({
       title: `PanelGuard ${options.quick ? 'quick' : 'full'} bench, ${results.startedAt.slice(0, 16)}Z, ${machine.cores} × ${machine.cpu}, commit ${machine.commit ?? '?'}${machine.dirty ? '+' : ''}`,
       latency,
-      ratios: [ratio('guard / plain', 0.9), ratio('guard / ACE', 2.5)],
+      ratios: [ratio('guard / plain', 0.9), ratio('guard / ACE', 2.5), ratio(THEFT_RATIOS.rotation, 0.9, 'rotation / plain'), ratio(THEFT_RATIOS.keyBinding, 0.7, 'key binding / plain')],
     }),
   );
   process.stdout.write(`results: ${path.relative(process.cwd(), path.join(options.out, 'latest.json'))}, chart: ${path.relative(process.cwd(), path.join(options.out, 'latest.svg'))}\n`);
