@@ -10,6 +10,8 @@ export interface ApiAnswer {
   status: number;
   /** The error code of a refusal, null for a 200. */
   code: string | null;
+  /** The session's next token, when the answer offers one (Page-Token-Next). */
+  next: string | null;
 }
 
 /** Renders the issue panel on `nodeUrl` as the host would (Connect JWT and qsh from the simulator) and returns its page token. */
@@ -26,7 +28,7 @@ export async function mintPageToken(sim: HostSimulator, nodeUrl: string, account
 export async function callNotes(nodeUrl: string, token: string): Promise<ApiAnswer> {
   const response = await fetch(`${nodeUrl}/api/issues/${BENCH_ISSUE.issueId}/notes`, { headers: { authorization: `Bearer ${token}` } });
   const body = (await response.json()) as ApiBody;
-  return { status: response.status, code: body.error?.code ?? null };
+  return { status: response.status, code: body.error?.code ?? null, next: response.headers.get('page-token-next') };
 }
 
 /** Uses the token once so that the node caches its entry; anything but 200 means the setup is broken, not the measurement. */
@@ -37,6 +39,11 @@ export async function useOnce(nodeUrl: string, token: string): Promise<void> {
 
 export function isRevokedRefusal(answer: ApiAnswer): boolean {
   return answer.status === 401 && answer.code === 'token_revoked';
+}
+
+/** A refusal of a session that theft detection ended. */
+export function isForkedRefusal(answer: ApiAnswer): boolean {
+  return answer.status === 401 && answer.code === 'token_forked';
 }
 
 /** A user no earlier sample has seen, so no tombstone or cached state of theirs exists yet. */
