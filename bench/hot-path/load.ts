@@ -40,11 +40,11 @@ async function load(run: LoadRun): Promise<LoadResult> {
   return resultOf(result);
 }
 
-/** What a page holds between runs: its current token, its key once it has one, and the best rate it was served at. */
+/** What a page holds between runs: its current token, its key once it has one, and the best rate its fresh proofs were used at. */
 interface PageState {
   token: string;
   key: KeyPair | null;
-  bestRps: number;
+  bestFreshRps: number;
 }
 
 const pages = new Map<string, PageState>();
@@ -57,13 +57,17 @@ const noteRate = (rps: number) => {
 function pageOf(run: PageRun): PageState {
   let page = pages.get(run.name);
   if (page === undefined) {
-    page = { token: run.token, key: null, bestRps: 0 };
+    page = { token: run.token, key: null, bestFreshRps: 0 };
     pages.set(run.name, page);
   }
   return page;
 }
 
-/** Proofs a run can use up, made before it: its page's best rate so far (or any run's), half as much again, for the whole run. */
+/**
+ * Proofs a run can use up, made before it, for the whole run at half as much again as the rate expected: the best
+ * this page used fresh proofs at, and never less than 60% of the best rate of any run here (a 1 s warm-up's rate is
+ * no guide). A pool that runs dry ends the run early and says so.
+ */
 const PROOF_HEADROOM = 1.5;
 const CYCLED_PROOFS = 1_000;
 const PROOF_BATCH = 500;
@@ -71,7 +75,7 @@ const PROOF_BATCH = 500;
 async function proofsFor(page: PageState, run: LoadRun, kind: 'fresh' | 'cycled'): Promise<string[]> {
   if (page.key === null) page.key = await generateKeyPair('ES256');
   const key = page.key;
-  const rate = Math.max(page.bestRps, bestRps, 1_000);
+  const rate = Math.max(page.bestFreshRps, 0.6 * bestRps, 1_000);
   const count = kind === 'cycled' ? CYCLED_PROOFS : Math.ceil(rate * run.seconds * PROOF_HEADROOM) + run.connections;
   // htu is the URL without its query, as the verifier compares it.
   const htu = new URL(run.url);
@@ -146,7 +150,7 @@ async function loadAsPage(run: LoadRun, pageRun: PageRun): Promise<LoadResult> {
   const result = await finished;
   if (dry) process.stderr.write(`load: page ${pageRun.name} used all ${proofs.length} proofs before the run's end; its rate is over ${result.duration} s\n`);
   const rps = result['2xx'] / result.duration;
-  page.bestRps = Math.max(page.bestRps, rps);
+  if (pageRun.proofs === 'fresh') page.bestFreshRps = Math.max(page.bestFreshRps, rps);
   noteRate(rps);
   return resultOf(result, { rotations, proofsMade: cycle ? 0 : proofs.length });
 }
