@@ -103,7 +103,7 @@ async function main(options: Options): Promise<number> {
   writeFileSync(
     path.join(options.out, 'latest.svg'),
     renderChart({
-      title: `PanelGuard ${options.quick ? 'quick' : 'full'} bench, ${results.startedAt.slice(0, 16)}Z, ${machine.cores} × ${machine.cpu}, commit ${machine.commit ?? '?'}${machine.dirty ? '+' : ''}`,
+      title: `PanelGuard ${options.quick ? 'quick' : 'full'} bench${options.only === undefined ? '' : ` (figures ${options.only.join(', ')} only)`}, ${results.startedAt.slice(0, 16)}Z, ${machine.cores} × ${machine.cpu}, commit ${machine.commit ?? '?'}${machine.dirty ? '+' : ''}`,
       latency,
       ratios: [ratio('guard / plain', 0.9), ratio('guard / ACE', 2.5), ratio(THEFT_RATIOS.rotation, 0.9, 'rotation / plain'), ratio(THEFT_RATIOS.keyBinding, 0.7, 'key binding / plain')],
     }),

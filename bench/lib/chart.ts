@@ -20,6 +20,8 @@ const WIDTH = 1000;
 const HEIGHT = 540;
 const COLORS = ['#1f6feb', '#d9480f', '#2b8a3e', '#7048e8', '#c2255c', '#0b7285'];
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
+/** Wide enough for "three nodes, postgres: fork to refusal everywhere (n=200)". */
+const LEGEND_COLUMN = 440;
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -75,8 +77,8 @@ function latencyPanel(latency: Record<string, number[]>, x0: number, y0: number,
     const points = sorted.map((ms, k) => `${sx(ms).toFixed(1)},${sy((k + 1) / sorted.length).toFixed(1)}`);
     const color = COLORS[i % COLORS.length];
     out.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    // The legend goes under the axis, two columns, clear of the curves.
-    const lx = x0 + (i % 2) * (w / 2);
+    // The legend goes under the axis, two columns, clear of the curves; the second under the ratios, so long names fit.
+    const lx = x0 + (i % 2) * LEGEND_COLUMN;
     const ly = y0 + h + 50 + Math.floor(i / 2) * 18;
     out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${color}"/>`, text(lx + 18, ly + 10, `${name} (n=${samples.length})`));
   });
