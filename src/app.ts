@@ -14,6 +14,7 @@ import { forgeRoutes } from '../routes/forge';
 import { createGuard, type Guard } from '../routes/guard';
 import { pageCredentials, type ForgeDoor } from '../routes/page-credentials';
 import { pageMinter } from '../routes/page-mint';
+import { pageModuleRoutes } from '../routes/page-modules';
 import { pageRoutes } from '../routes/pages';
 import { securityHeaders } from '../routes/security-headers';
 import { webhookRoutes } from '../routes/webhooks';
@@ -152,6 +153,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     req.body ??= {};
     next();
   });
+  app.use(pageModuleRoutes());
   app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   app.use(healthRoutes({ store, bus, nodeName: config.nodeName, registry: metrics.registry, metricsToken: config.metricsToken }));
   app.use(descriptorRoutes(addon));
@@ -167,7 +169,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       ? null
       : { fits: createFitVerifier({ appId: config.forgeAppId, jwksUrl: config.forgeJwksUrl, clock }), installations };
   if (forge !== null) {
-    app.use(forgeRoutes({ door: forge, allowlist, removals, tenants, replays: core.replays, siteAdmins: forgeSiteAdmins({ ttlSeconds: SITE_ADMIN_TTL_SECONDS }), log: logger }));
+    app.use(forgeRoutes({ door: forge, allowlist, removals, tenants, replays: core.replays, siteAdmins: forgeSiteAdmins({ ttlSeconds: SITE_ADMIN_TTL_SECONDS }), baseUrl, log: logger }));
   }
   const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
   app.use(apiRoutes(guard, notes, logger));
