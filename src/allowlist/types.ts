@@ -209,7 +209,7 @@ export interface AuditRecord {
   /** For revocations: how many nodes confirmed before the call returned. */
   confirmation: Confirmation | null;
   /** For theft signals (`kind: 'signal'`): both sides of what was noticed. Absent on every other kind. */
-  detail?: SignalDetail | null;
+  detail?: SignalDetail;
 }
 
 /** An audit record as stored: with its id, which orders records and pages through them. */

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import type { AuditKind, EpochMs } from '../allowlist/types';
 
-export const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy'];
+export const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'];
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 50;

@@ -19,11 +19,14 @@ import type {
   Tenant,
   Tombstone,
   TombstoneKind,
+  TokenAdvance,
+  TokenChains,
 } from '../allowlist/types';
 import type { InstallationLinks } from '../forge/installations';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
 import { decodeSettingValue, encodeSettingValue } from './setting-value';
+import { copySignalDetail } from './signal-detail';
 
 // JSON arrays as keys: unambiguous whatever characters a clientKey or subject holds.
 function tombstoneKey(clientKey: string, kind: TombstoneKind, subject: string): string {
@@ -64,9 +67,20 @@ function newestFirst(a: Pick<AllowlistEntry, 'createdAt' | 'idHash'>, b: Pick<Al
   return compareText(b.idHash, a.idHash);
 }
 
-// An audit record is flat but for its confirmation, which is copied too so that callers never share it either.
+// An entry is flat but for its chain position, which is copied too so that callers never share it either.
+function copyEntry(entry: AllowlistEntry): AllowlistEntry {
+  return { ...entry, chain: entry.chain === null ? null : { ...entry.chain } };
+}
+
+// An audit record is flat but for its confirmation and signal detail, copied too for the same reason. A record
+// without a detail keeps none, not even a null one, as the SQL store reads it back.
 function copyAudit(record: StoredAuditRecord): StoredAuditRecord {
-  return { ...record, confirmation: record.confirmation === null ? null : { ...record.confirmation } };
+  const { detail, ...flat } = record;
+  return {
+    ...flat,
+    confirmation: record.confirmation === null ? null : { ...record.confirmation },
+    ...(detail ? { detail: copySignalDetail(detail) } : {}),
+  };
 }
 
 function matchesAuditQuery(record: StoredAuditRecord, query: AuditQuery): boolean {
@@ -89,9 +103,9 @@ function ledgerKey(kind: string, key: string): string {
   return JSON.stringify([kind, key]);
 }
 
-export class MemoryStore implements Store, ReplayLedger, InstallationLinks {
-  // Records are flat (audit records aside: see copyAudit), so a spread on the way in and out is a full copy,
-  // and callers never share state with the store.
+export class MemoryStore implements Store, TokenChains, ReplayLedger, InstallationLinks {
+  // Records are flat (entries and audit records aside: see copyEntry and copyAudit), so a spread on the way in and
+  // out is a full copy, and callers never share state with the store.
   private readonly entries = new Map<string, AllowlistEntry>();
   private readonly tombstones = new Map<string, Tombstone>();
   private readonly tenants = new Map<string, Tenant>();
@@ -108,7 +122,7 @@ export class MemoryStore implements Store, ReplayLedger, InstallationLinks {
   async insertEntry(entry: AllowlistEntry): Promise<void> {
     this.assertOpen();
     if (this.entries.has(entry.idHash)) throw new DuplicateKeyError('allowlist entry');
-    this.entries.set(entry.idHash, { ...entry });
+    this.entries.set(entry.idHash, copyEntry(entry));
   }
 
   async loadMintState(clientKey: string, accountId: string, resource: string, parent: string | null): Promise<MintState> {
@@ -139,7 +153,7 @@ export class MemoryStore implements Store, ReplayLedger, InstallationLinks {
     }
     const policy = this.policies.get(entry.clientKey)?.policy;
     return {
-      entry: { ...entry },
+      entry: copyEntry(entry),
       tenantStatus: this.tenants.get(entry.clientKey)?.status ?? null,
       policy: policy ? { ...policy } : null,
       newestRemovalAt,
@@ -156,6 +170,30 @@ export class MemoryStore implements Store, ReplayLedger, InstallationLinks {
       changed += 1;
     }
     return changed;
+  }
+
+  async advanceToken(idHash: string, fromSeq: number, next: TokenAdvance): Promise<boolean> {
+    this.assertOpen();
+    const entry = this.entries.get(idHash);
+    if (!entry || entry.revokedAt !== null || (entry.chain?.seq ?? 0) !== fromSeq) return false;
+    entry.chain = {
+      seq: next.seq,
+      tokenHash: next.tokenHash,
+      // The token being replaced: the last successor, or the one minted first, whose jti hashes to the entry's id.
+      previousHash: entry.chain?.tokenHash ?? entry.idHash,
+      rotatedAt: next.at,
+      ip: next.ip,
+      userAgent: next.userAgent,
+    };
+    return true;
+  }
+
+  async bindKey(idHash: string, thumbprint: string): Promise<boolean> {
+    this.assertOpen();
+    const entry = this.entries.get(idHash);
+    if (!entry || entry.revokedAt !== null) return false;
+    entry.boundKey ??= thumbprint;
+    return entry.boundKey === thumbprint;
   }
 
   async sweepExpired(before: EpochMs, limit: number): Promise<number> {
@@ -207,7 +245,7 @@ export class MemoryStore implements Store, ReplayLedger, InstallationLinks {
           (after === null || newestFirst(after, entry) < 0),
       )
       .sort(newestFirst);
-    const entries = matching.slice(0, query.limit).map((entry) => ({ ...entry }));
+    const entries = matching.slice(0, query.limit).map(copyEntry);
     const last = entries[entries.length - 1];
     return { entries, next: matching.length > query.limit && last ? encodeEntryCursor(last) : null };
   }

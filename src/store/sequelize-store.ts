@@ -11,6 +11,7 @@ import type {
   AuditPage,
   AuditQuery,
   AuditRecord,
+  ChainPosition,
   Confirmation,
   EntryPage,
   EntryQuery,
@@ -26,14 +27,18 @@ import type {
   StoredAuditRecord,
   Tenant,
   TenantStatus,
+  TheftResponse,
   Tombstone,
   TombstoneKind,
+  TokenAdvance,
+  TokenChains,
 } from '../allowlist/types';
 import type { InstallationLinks } from '../forge/installations';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { migrations } from './migrations';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
 import { decodeSettingValue, encodeSettingValue } from './setting-value';
+import { decodeSignalDetail, encodeSignalDetail } from './signal-detail';
 
 export interface SequelizeStoreOptions {
   /** Print every SQL statement (never its bound values). */
@@ -154,6 +159,9 @@ async function withMigrationLock(url: string, apply: () => Promise<void>): Promi
 /** BIGINT arrives as a number from SQLite and as a string from PostgreSQL. */
 type DbInteger = number | string;
 
+/** BOOLEAN is a TINYINT(1) on SQLite, so it arrives as 0 or 1 there, and as a boolean from PostgreSQL. */
+type DbBoolean = boolean | number;
+
 interface EntryRow {
   id_hash: string;
   client_key: string;
@@ -167,18 +175,31 @@ interface EntryRow {
   user_agent: string | null;
   revoked_at: DbInteger | null;
   revoke_reason: string | null;
+  /** The chain columns: all null until the session first rotates. */
+  chain_seq: DbInteger | null;
+  chain_token_hash: string | null;
+  chain_previous_hash: string | null;
+  chain_rotated_at: DbInteger | null;
+  chain_ip: string | null;
+  chain_user_agent: string | null;
+  bound_key: string | null;
 }
 
 interface PolicyRow {
   idle_timeout_seconds: DbInteger;
   absolute_lifetime_seconds: DbInteger;
+  theft_response: string;
+  agent_change_response: string;
+  key_binding: DbBoolean;
 }
 
-interface EntryStateRow extends EntryRow {
+/** A policy's columns read through a LEFT JOIN or a subquery: all null when the tenant has no policy row. */
+type OptionalPolicyRow = { [Column in keyof PolicyRow]: PolicyRow[Column] | null };
+
+const POLICY_COLUMNS = 'idle_timeout_seconds, absolute_lifetime_seconds, theft_response, agent_change_response, key_binding';
+
+interface EntryStateRow extends EntryRow, OptionalPolicyRow {
   tenant_status: string | null;
-  /** Both null when the tenant has no policy row (the LEFT JOIN found none). */
-  idle_timeout_seconds: DbInteger | null;
-  absolute_lifetime_seconds: DbInteger | null;
   newest_removal_at: DbInteger | null;
 }
 
@@ -228,10 +249,13 @@ interface AuditRow {
   count: DbInteger | null;
   confirmed: DbInteger | null;
   expected: DbInteger | null;
+  /** JSON text; null on every record that is not a signal. */
+  detail: string | null;
 }
 
 const ENTRY_COLUMNS = `id_hash, client_key, account_id, resource, parent, created_at, expires_at,
-       last_seen_at, ip, user_agent, revoked_at, revoke_reason`;
+       last_seen_at, ip, user_agent, revoked_at, revoke_reason,
+       chain_seq, chain_token_hash, chain_previous_hash, chain_rotated_at, chain_ip, chain_user_agent, bound_key`;
 
 // A mint's one read: tenant, the user's tombstone, a removed resource or parent, and the policy, as scalar
 // subqueries of a FROM-less SELECT (valid on SQLite and PostgreSQL), each served by a primary key.
@@ -243,16 +267,17 @@ SELECT
   (SELECT lifted_at FROM tombstones WHERE client_key = $clientKey AND kind = 'user' AND subject = $accountId) AS user_lifted_at,
   (SELECT COUNT(*) FROM tombstones WHERE client_key = $clientKey AND kind = 'resource' AND subject IN ($resource, $parent)) AS resources_removed,
   (SELECT idle_timeout_seconds FROM policies WHERE client_key = $clientKey) AS idle_timeout_seconds,
-  (SELECT absolute_lifetime_seconds FROM policies WHERE client_key = $clientKey) AS absolute_lifetime_seconds`;
+  (SELECT absolute_lifetime_seconds FROM policies WHERE client_key = $clientKey) AS absolute_lifetime_seconds,
+  (SELECT theft_response FROM policies WHERE client_key = $clientKey) AS theft_response,
+  (SELECT agent_change_response FROM policies WHERE client_key = $clientKey) AS agent_change_response,
+  (SELECT key_binding FROM policies WHERE client_key = $clientKey) AS key_binding`;
 
-interface MintStateRow {
+interface MintStateRow extends OptionalPolicyRow {
   tenant_status: string | null;
   user_removed: DbInteger;
   user_removed_event_at: DbInteger | null;
   user_lifted_at: DbInteger | null;
   resources_removed: DbInteger;
-  idle_timeout_seconds: DbInteger | null;
-  absolute_lifetime_seconds: DbInteger | null;
 }
 
 // The check's one read on a cache miss: entry, tenant status, policy and newest applicable removal in a single round trip.
@@ -260,8 +285,9 @@ interface MintStateRow {
 const LOAD_ENTRY_STATE_SQL = `
 SELECT e.id_hash, e.client_key, e.account_id, e.resource, e.parent, e.created_at, e.expires_at,
        e.last_seen_at, e.ip, e.user_agent, e.revoked_at, e.revoke_reason,
+       e.chain_seq, e.chain_token_hash, e.chain_previous_hash, e.chain_rotated_at, e.chain_ip, e.chain_user_agent, e.bound_key,
        t.status AS tenant_status,
-       p.idle_timeout_seconds, p.absolute_lifetime_seconds,
+       p.idle_timeout_seconds, p.absolute_lifetime_seconds, p.theft_response, p.agent_change_response, p.key_binding,
        (SELECT MAX(s.removed_at) FROM tombstones s
          WHERE s.client_key = e.client_key
            AND ((s.kind = 'user' AND s.subject = e.account_id)
@@ -271,7 +297,30 @@ SELECT e.id_hash, e.client_key, e.account_id, e.resource, e.parent, e.created_at
   LEFT JOIN policies p ON p.client_key = e.client_key
  WHERE e.id_hash = $idHash`;
 
-const ENTRY_FIELDS = ['idHash', 'clientKey', 'accountId', 'resource', 'parent', 'createdAt', 'expiresAt', 'lastSeenAt', 'ip', 'userAgent', 'revokedAt', 'revokeReason'] as const;
+// In ENTRY_COLUMNS' order; the chain's fields are flattened into columns of their own.
+const ENTRY_FIELDS = [
+  'idHash', 'clientKey', 'accountId', 'resource', 'parent', 'createdAt', 'expiresAt', 'lastSeenAt', 'ip', 'userAgent', 'revokedAt', 'revokeReason',
+  'chainSeq', 'chainTokenHash', 'chainPreviousHash', 'chainRotatedAt', 'chainIp', 'chainUserAgent', 'boundKey',
+] as const;
+
+function entryValue(entry: AllowlistEntry, field: (typeof ENTRY_FIELDS)[number]): BindValue {
+  switch (field) {
+    case 'chainSeq':
+      return entry.chain?.seq ?? null;
+    case 'chainTokenHash':
+      return entry.chain?.tokenHash ?? null;
+    case 'chainPreviousHash':
+      return entry.chain?.previousHash ?? null;
+    case 'chainRotatedAt':
+      return entry.chain?.rotatedAt ?? null;
+    case 'chainIp':
+      return entry.chain?.ip ?? null;
+    case 'chainUserAgent':
+      return entry.chain?.userAgent ?? null;
+    default:
+      return entry[field];
+  }
+}
 
 /**
  * The VALUES list of a multi-row INSERT: one row per record, each value bound as `$<field><row>`, never spliced
@@ -288,19 +337,20 @@ function multiRowValues<T>(records: readonly T[], fields: readonly string[], val
 
 /** One INSERT of `entries`, all or none. */
 function insertEntriesStatement(entries: readonly AllowlistEntry[]): { sql: string; bind: Record<string, BindValue> } {
-  const { values, bind } = multiRowValues(entries, ENTRY_FIELDS, (entry, field) => entry[field as (typeof ENTRY_FIELDS)[number]]);
+  const { values, bind } = multiRowValues(entries, ENTRY_FIELDS, (entry, field) => entryValue(entry, field as (typeof ENTRY_FIELDS)[number]));
   return { sql: `INSERT INTO allowlist_entries (${ENTRY_COLUMNS}) VALUES ${values}`, bind };
 }
 
-const AUDIT_FIELDS = ['at', 'kind', 'clientKey', 'accountId', 'actor', 'reason', 'resource', 'count', 'confirmed', 'expected'] as const;
+const AUDIT_FIELDS = ['at', 'kind', 'clientKey', 'accountId', 'actor', 'reason', 'resource', 'count', 'confirmed', 'expected', 'detail'] as const;
 
 function auditValue(record: AuditRecord, field: (typeof AUDIT_FIELDS)[number]): BindValue {
   if (field === 'confirmed') return record.confirmation?.confirmed ?? null;
   if (field === 'expected') return record.confirmation?.expected ?? null;
+  if (field === 'detail') return record.detail ? encodeSignalDetail(record.detail) : null;
   return record[field];
 }
 
-/** Entries per INSERT at most: 12 values each, well under SQLite's limit on bound values. */
+/** Entries per INSERT at most: 19 values each, well under SQLite's limit on bound values (32,766). */
 const INSERT_BATCH = 200;
 
 // ON CONFLICT ... DO UPDATE is understood by SQLite (3.24+) and PostgreSQL (9.5+) alike.
@@ -348,12 +398,30 @@ ON CONFLICT (client_key) DO UPDATE SET
   base_url = excluded.base_url, status = excluded.status, updated_at = excluded.updated_at`;
 
 const PUT_POLICY_SQL = `
-INSERT INTO policies (client_key, idle_timeout_seconds, absolute_lifetime_seconds, updated_at)
-VALUES ($clientKey, $idleTimeoutSeconds, $absoluteLifetimeSeconds, $updatedAt)
+INSERT INTO policies (client_key, ${POLICY_COLUMNS}, updated_at)
+VALUES ($clientKey, $idleTimeoutSeconds, $absoluteLifetimeSeconds, $theftResponse, $agentChangeResponse, $keyBinding, $updatedAt)
 ON CONFLICT (client_key) DO UPDATE SET
   idle_timeout_seconds = excluded.idle_timeout_seconds,
   absolute_lifetime_seconds = excluded.absolute_lifetime_seconds,
+  theft_response = excluded.theft_response,
+  agent_change_response = excluded.agent_change_response,
+  key_binding = excluded.key_binding,
   updated_at = excluded.updated_at`;
+
+// Compare-and-set in the WHERE clause: of two nodes advancing one session from the same position, the second finds
+// the row changed (PostgreSQL re-checks the condition once the first commits; SQLite writes one at a time) and
+// changes nothing. The right-hand sides read the row as it was, so the token being replaced becomes the previous one.
+const ADVANCE_TOKEN_SQL = `
+UPDATE allowlist_entries
+   SET chain_seq = $seq, chain_token_hash = $tokenHash, chain_previous_hash = COALESCE(chain_token_hash, id_hash),
+       chain_rotated_at = $at, chain_ip = $ip, chain_user_agent = $userAgent
+ WHERE id_hash = $idHash AND revoked_at IS NULL AND COALESCE(chain_seq, 0) = $fromSeq`;
+
+// Matching a row already bound to this key too (a write of the same value) makes "now bound to this key" the row
+// count of one statement, without a second read that a concurrent bind could slip between.
+const BIND_KEY_SQL = `
+UPDATE allowlist_entries SET bound_key = $thumbprint
+ WHERE id_hash = $idHash AND revoked_at IS NULL AND (bound_key IS NULL OR bound_key = $thumbprint)`;
 
 const SET_SETTING_SQL = `
 INSERT INTO settings (client_key, key, value) VALUES ($clientKey, $key, $value)
@@ -372,7 +440,7 @@ DELETE FROM audit_log WHERE id IN (
 
 const REVOKE_SQL = 'UPDATE allowlist_entries SET revoked_at = $at, revoke_reason = $reason WHERE revoked_at IS NULL AND ';
 
-type BindValue = string | number | null;
+type BindValue = string | number | boolean | null;
 
 /** The WHERE condition of a revocation and the values it binds (SQLite refuses a bound name its statement lacks). */
 function revokeScope(scope: RevokeScope): { sql: string; bind: Record<string, BindValue> } {
@@ -436,7 +504,7 @@ function newestPerEntry(seen: LastSeen[]): LastSeen[] {
 
 export type SequelizeDialect = 'sqlite' | 'postgres';
 
-export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
+export class SequelizeStore implements Store, TokenChains, ReplayLedger, InstallationLinks {
   /** Which database the store runs on; only PostgreSQL can `notify`. */
   readonly dialect: SequelizeDialect;
   private closed = false;
@@ -490,7 +558,6 @@ export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
   async loadMintState(clientKey: string, accountId: string, resource: string, parent: string | null): Promise<MintState> {
     const [row] = await this.read<MintStateRow>(LOAD_MINT_STATE_SQL, { clientKey, accountId, resource, parent });
     if (!row) throw new Error('the mint state query returned no row');
-    const { idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime } = row;
     return {
       tenantStatus: row.tenant_status === null ? null : toTenantStatus(row.tenant_status),
       userRemoval:
@@ -498,18 +565,17 @@ export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
           ? null
           : { removedEventAt: toNumber(row.user_removed_event_at ?? 0), liftedAt: toNullableNumber(row.user_lifted_at) },
       resourceRemoved: toNumber(row.resources_removed) > 0,
-      policy: idle === null || lifetime === null ? null : toPolicy({ idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime }),
+      policy: toOptionalPolicy(row),
     };
   }
 
   async loadEntryState(idHash: string): Promise<EntryState | null> {
     const [row] = await this.read<EntryStateRow>(LOAD_ENTRY_STATE_SQL, { idHash });
     if (!row) return null;
-    const { idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime } = row;
     return {
       entry: toEntry(row),
       tenantStatus: row.tenant_status === null ? null : toTenantStatus(row.tenant_status),
-      policy: idle === null || lifetime === null ? null : toPolicy({ idle_timeout_seconds: idle, absolute_lifetime_seconds: lifetime }),
+      policy: toOptionalPolicy(row),
       newestRemovalAt: toNullableNumber(row.newest_removal_at),
     };
   }
@@ -517,6 +583,20 @@ export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
   async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number> {
     const { sql, bind } = revokeScope(scope);
     return this.db().query(REVOKE_SQL + sql, { bind: { ...bind, at, reason }, type: QueryTypes.BULKUPDATE });
+  }
+
+  async advanceToken(idHash: string, fromSeq: number, next: TokenAdvance): Promise<boolean> {
+    const { seq, tokenHash, at, ip, userAgent } = next;
+    const changed = await this.db().query(ADVANCE_TOKEN_SQL, {
+      bind: { idHash, fromSeq, seq, tokenHash, at, ip, userAgent },
+      type: QueryTypes.BULKUPDATE,
+    });
+    return changed === 1;
+  }
+
+  async bindKey(idHash: string, thumbprint: string): Promise<boolean> {
+    const changed = await this.db().query(BIND_KEY_SQL, { bind: { idHash, thumbprint }, type: QueryTypes.BULKUPDATE });
+    return changed === 1;
   }
 
   async sweepExpired(before: EpochMs, limit: number): Promise<number> {
@@ -610,10 +690,7 @@ export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
   }
 
   async getPolicy(clientKey: string): Promise<Policy | null> {
-    const [row] = await this.read<PolicyRow>(
-      'SELECT idle_timeout_seconds, absolute_lifetime_seconds FROM policies WHERE client_key = $clientKey',
-      { clientKey },
-    );
+    const [row] = await this.read<PolicyRow>(`SELECT ${POLICY_COLUMNS} FROM policies WHERE client_key = $clientKey`, { clientKey });
     return row ? toPolicy(row) : null;
   }
 
@@ -624,6 +701,9 @@ export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
         clientKey,
         idleTimeoutSeconds: policy.idleTimeoutSeconds,
         absoluteLifetimeSeconds: policy.absoluteLifetimeSeconds,
+        theftResponse: policy.theftResponse,
+        agentChangeResponse: policy.agentChangeResponse,
+        keyBinding: policy.keyBinding,
         updatedAt: at,
       },
       'policy',
@@ -744,7 +824,7 @@ export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
     // One multi-row statement: a single commit for the whole batch, and atomic without a transaction.
     const { values, bind } = multiRowValues(records, AUDIT_FIELDS, (record, field) => auditValue(record, field as (typeof AUDIT_FIELDS)[number]));
     await this.insert(
-      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected) VALUES ${values}`,
+      `INSERT INTO audit_log (at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected, detail) VALUES ${values}`,
       bind,
       'audit record',
     );
@@ -770,7 +850,7 @@ export class SequelizeStore implements Store, ReplayLedger, InstallationLinks {
     }
     // Ids grow with appends (SQLite's INTEGER PRIMARY KEY, PostgreSQL's BIGSERIAL), so id order is newest first.
     const rows = await this.read<AuditRow>(
-      `SELECT id, at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected FROM audit_log
+      `SELECT id, at, kind, client_key, account_id, actor, reason, resource, count, confirmed, expected, detail FROM audit_log
         WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT $limit`,
       bind,
     );
@@ -847,6 +927,25 @@ function toEntry(row: EntryRow): AllowlistEntry {
     userAgent: row.user_agent,
     revokedAt: toNullableNumber(row.revoked_at),
     revokeReason: row.revoke_reason,
+    chain: toChain(row),
+    boundKey: row.bound_key,
+  };
+}
+
+// The chain's columns are written together; some without the others can only be a bug, refused like half a confirmation.
+function toChain(row: EntryRow): ChainPosition | null {
+  const { chain_seq: seq, chain_token_hash: tokenHash, chain_previous_hash: previousHash, chain_rotated_at: rotatedAt } = row;
+  if (seq === null && tokenHash === null && previousHash === null && rotatedAt === null) return null;
+  if (seq === null || tokenHash === null || previousHash === null || rotatedAt === null) {
+    throw new Error('allowlist entry in store has part of a chain position');
+  }
+  return {
+    seq: toNumber(seq),
+    tokenHash,
+    previousHash,
+    rotatedAt: toNumber(rotatedAt),
+    ip: row.chain_ip,
+    userAgent: row.chain_user_agent,
   };
 }
 
@@ -862,6 +961,8 @@ function toStoredAudit(row: AuditRow): StoredAuditRecord {
     resource: row.resource,
     count: toNullableNumber(row.count),
     confirmation: toConfirmation(row.confirmed, row.expected),
+    // Absent rather than null when there is none, as the records without one were appended.
+    ...(row.detail === null ? {} : { detail: decodeSignalDetail(row.detail) }),
   };
 }
 
@@ -869,7 +970,19 @@ function toPolicy(row: PolicyRow): Policy {
   return {
     idleTimeoutSeconds: toNumber(row.idle_timeout_seconds),
     absoluteLifetimeSeconds: toNumber(row.absolute_lifetime_seconds),
+    theftResponse: toTheftResponse(row.theft_response),
+    agentChangeResponse: toTheftResponse(row.agent_change_response),
+    keyBinding: toBoolean(row.key_binding),
   };
+}
+
+// Every policy column is NOT NULL, so one null means the join found no row.
+function toOptionalPolicy(row: OptionalPolicyRow): Policy | null {
+  const { idle_timeout_seconds, absolute_lifetime_seconds, theft_response, agent_change_response, key_binding } = row;
+  if (idle_timeout_seconds === null || absolute_lifetime_seconds === null || theft_response === null || agent_change_response === null || key_binding === null) {
+    return null;
+  }
+  return toPolicy({ idle_timeout_seconds, absolute_lifetime_seconds, theft_response, agent_change_response, key_binding });
 }
 
 function assertBatchLimit(limit: number): void {
@@ -891,9 +1004,16 @@ function toNullableNumber(value: DbInteger | null): number | null {
   return value === null ? null : toNumber(value);
 }
 
+function toBoolean(value: DbBoolean): boolean {
+  if (value === true || value === 1) return true;
+  if (value === false || value === 0) return false;
+  throw new Error(`unknown boolean in store: ${String(value)}`);
+}
+
 const TENANT_STATUSES: readonly TenantStatus[] = ['enabled', 'disabled', 'uninstalled'];
 const TOMBSTONE_KINDS: readonly TombstoneKind[] = ['user', 'resource'];
-const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy'];
+const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'];
+const THEFT_RESPONSES: readonly TheftResponse[] = ['revoke', 'report'];
 
 // Rows are text to the database; these turn them back into the core's unions, refusing anything a bug may have written.
 function oneOf<T extends string>(allowed: readonly T[], value: string, what: string): T {
@@ -912,4 +1032,8 @@ function toTombstoneKind(value: string): TombstoneKind {
 
 function toAuditKind(value: string): AuditKind {
   return oneOf(AUDIT_KINDS, value, 'audit kind');
+}
+
+function toTheftResponse(value: string): TheftResponse {
+  return oneOf(THEFT_RESPONSES, value, 'theft response');
 }

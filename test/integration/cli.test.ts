@@ -39,6 +39,8 @@ describe('operator CLI', function () {
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
     revokedAt: null,
     revokeReason: null,
+    chain: null,
+    boundKey: null,
   });
   const ALICE_ISSUE = entry('alice-issue', ALICE, 'jira:issue:10001', 3);
   const ALICE_OTHER_ISSUE = entry('alice-other-issue', ALICE, 'jira:issue:10002', 1);

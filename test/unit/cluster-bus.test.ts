@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../src/allowlist/clock';
 import { createCore } from '../../src/allowlist/core';
+import { NO_OBSERVER } from '../../src/allowlist/allowlist';
 import { storeAuditLog } from '../../src/allowlist/audit';
 import { issueResource } from '../../src/allowlist/resource';
 import type { Confirmation } from '../../src/allowlist/types';
@@ -295,7 +296,7 @@ describe('cluster bus', () => {
         tokens,
         audit: storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 }),
         ttlSeconds: 600,
-        observer: { cacheLookup: (outcome) => lookups.push(outcome), checked() {}, minted() {}, revoked() {} },
+        observer: { ...NO_OBSERVER, cacheLookup: (outcome) => lookups.push(outcome) },
       });
     }
 

@@ -23,6 +23,8 @@ function anEntry(label: string): AllowlistEntry {
     userAgent: null,
     revokedAt: null,
     revokeReason: null,
+    chain: null,
+    boundKey: null,
   };
 }
 

@@ -11,13 +11,17 @@ import type {
   AllowlistEntry,
   AuditQuery,
   AuditRecord,
+  ChainPosition,
   EntryQuery,
   Note,
   Policy,
+  SignalDetail,
   StoredAuditRecord,
   ReplayLedger,
   Store,
   Tenant,
+  TokenAdvance,
+  TokenChains,
   Tombstone,
 } from '../../src/allowlist/types';
 import type { InstallationLinks } from '../../src/forge/installations';
@@ -53,6 +57,8 @@ function anEntry(label: string, fields: Partial<AllowlistEntry> = {}): Allowlist
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64)',
     revokedAt: null,
     revokeReason: null,
+    chain: null,
+    boundKey: null,
     ...fields,
   };
 }
@@ -79,7 +85,14 @@ function aNote(id: string, fields: Partial<Note> = {}): Note {
 }
 
 function aPolicy(fields: Partial<Policy> = {}): Policy {
-  return { idleTimeoutSeconds: 30 * 60, absoluteLifetimeSeconds: 8 * 60 * 60, ...fields };
+  return {
+    idleTimeoutSeconds: 30 * 60,
+    absoluteLifetimeSeconds: 8 * 60 * 60,
+    theftResponse: 'revoke',
+    agentChangeResponse: 'report',
+    keyBinding: false,
+    ...fields,
+  };
 }
 
 function anAuditRecord(fields: Partial<AuditRecord> = {}): AuditRecord {
@@ -95,6 +108,38 @@ function anAuditRecord(fields: Partial<AuditRecord> = {}): AuditRecord {
     confirmation: null,
     ...fields,
   };
+}
+
+/** A key's RFC 7638 thumbprint: 43 base64url characters. */
+function thumbprint(label: string): string {
+  return createHash('sha256').update(label).digest('base64url');
+}
+
+/** The rotation to a session's `seq`th successor token, first used a minute after the one before it. */
+function anAdvance(label: string, seq: number, fields: Partial<TokenAdvance> = {}): TokenAdvance {
+  return {
+    seq,
+    tokenHash: idHash(`${label}-successor-${seq}`),
+    at: T0 + seq * MINUTE,
+    ip: '198.51.100.23',
+    userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5)',
+    ...fields,
+  };
+}
+
+function aSignalDetail(fields: Partial<SignalDetail> = {}): SignalDetail {
+  return {
+    kind: 'fork',
+    session: idHash('t1'),
+    action: 'revoked',
+    presented: { ip: '198.51.100.23', userAgent: 'curl/8.5.0', network: '198.51.100.0/24', agent: null, at: T0 + 2 * MINUTE },
+    holder: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)', network: '203.0.113.0/24', agent: 'Chrome on Linux', at: T0 + MINUTE },
+    ...fields,
+  };
+}
+
+function aSignal(detail: SignalDetail = aSignalDetail()): AuditRecord {
+  return anAuditRecord({ kind: 'signal', actor: null, reason: detail.kind, resource: ISSUE, count: null, detail });
 }
 
 /**
@@ -117,6 +162,42 @@ async function writeAuditBeforeConfirmations(sequelize: Sequelize): Promise<void
   }
 }
 
+/**
+ * Takes a database as far as the migration before theft detection and writes an entry and a policy there, as a
+ * node from before it did; closes `sequelize`.
+ */
+async function writeBeforeTheftDetection(sequelize: Sequelize): Promise<void> {
+  try {
+    const storage = new SequelizeStorage({ sequelize, modelName: 'SchemaMigration', tableName: 'schema_migrations' });
+    const before = migrations.findIndex((migration) => migration.name === '0007-theft-detection');
+    await new Umzug({ migrations: migrations.slice(0, before), context: sequelize.getQueryInterface(), storage, logger: undefined }).up();
+    const { chain, boundKey, ...columns } = anEntry('t1');
+    await sequelize.query(
+      `INSERT INTO allowlist_entries (id_hash, client_key, account_id, resource, parent, created_at, expires_at, last_seen_at, ip, user_agent, revoked_at, revoke_reason)
+       VALUES ($idHash, $clientKey, $accountId, $resource, $parent, $createdAt, $expiresAt, $lastSeenAt, $ip, $userAgent, $revokedAt, $revokeReason)`,
+      { bind: columns },
+    );
+    const { idleTimeoutSeconds, absoluteLifetimeSeconds } = aPolicy({ idleTimeoutSeconds: 600 });
+    await sequelize.query(
+      `INSERT INTO policies (client_key, idle_timeout_seconds, absolute_lifetime_seconds, updated_at)
+       VALUES ($clientKey, $idleTimeoutSeconds, $absoluteLifetimeSeconds, $updatedAt)`,
+      { bind: { clientKey: TENANT, idleTimeoutSeconds, absoluteLifetimeSeconds, updatedAt: T0 } },
+    );
+  } finally {
+    await sequelize.close();
+  }
+}
+
+/** What a store opened on a database from before theft detection must read: no chain, no key, the theft policy's defaults. */
+async function expectReadAsBeforeTheftDetection(store: Store): Promise<void> {
+  expect(await store.loadEntryState(idHash('t1'))).to.deep.equal({
+    entry: anEntry('t1'),
+    tenantStatus: null,
+    policy: aPolicy({ idleTimeoutSeconds: 600, theftResponse: 'revoke', agentChangeResponse: 'report', keyBinding: false }),
+    newestRemovalAt: null,
+  });
+}
+
 /** Audit records as appended, without the ids the store gave them (which differ between stores and runs). */
 function withoutIds(records: StoredAuditRecord[]): AuditRecord[] {
   return records.map(({ id, ...record }) => record);
@@ -132,9 +213,9 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-function describeStoreContract(name: string, makeStore: () => Promise<Store & ReplayLedger & InstallationLinks>): void {
+function describeStoreContract(name: string, makeStore: () => Promise<Store & TokenChains & ReplayLedger & InstallationLinks>): void {
   describe(`${name} keeps the Store contract`, () => {
-    let store: Store & ReplayLedger & InstallationLinks;
+    let store: Store & TokenChains & ReplayLedger & InstallationLinks;
 
     beforeEach(async () => {
       store = await makeStore();
@@ -203,6 +284,130 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store & Re
         if (state) state.entry.revokedAt = T0;
         expect(await revokedAtOf('t1')).to.equal(null);
       });
+
+      it('reads back the chain position and bound key it was given, by id and in a listing', async () => {
+        const chain: ChainPosition = { seq: 3, tokenHash: idHash('t1-3'), previousHash: idHash('t1-2'), rotatedAt: T0 + 3, ip: null, userAgent: null };
+        const entry = anEntry('t1', { chain, boundKey: thumbprint('page-key') });
+        await store.insertEntry(entry);
+        expect((await store.loadEntryState(entry.idHash))?.entry).to.deep.equal(entry);
+        expect((await store.listEntries({ clientKey: TENANT, now: T0, limit: 10 })).entries).to.deep.equal([entry]);
+      });
+
+      it("is not changed when the caller mutates the chain position of an entry it inserted or read", async () => {
+        const entry = anEntry('t1', { chain: { seq: 1, tokenHash: idHash('t1-1'), previousHash: idHash('t1'), rotatedAt: T0, ip: null, userAgent: null } });
+        await store.insertEntry(entry);
+        if (entry.chain) entry.chain.seq = 7;
+        const read = (await store.loadEntryState(entry.idHash))?.entry;
+        if (read?.chain) read.chain.tokenHash = idHash('tampered');
+        const listed = (await store.listEntries({ clientKey: TENANT, now: T0, limit: 10 })).entries[0];
+        if (listed?.chain) listed.chain.rotatedAt = 0;
+        expect((await store.loadEntryState(entry.idHash))?.entry.chain).to.deep.equal({ seq: 1, tokenHash: idHash('t1-1'), previousHash: idHash('t1'), rotatedAt: T0, ip: null, userAgent: null });
+      });
+    });
+
+    describe('advancing a session\'s token', () => {
+      async function chainOf(label: string): Promise<ChainPosition | null | undefined> {
+        return (await store.loadEntryState(idHash(label)))?.entry.chain;
+      }
+
+      it('advances from the first token, which becomes the previous one, and changes nothing else', async () => {
+        await store.insertEntry(anEntry('t1'));
+        const next = anAdvance('t1', 1);
+        expect(await store.advanceToken(idHash('t1'), 0, next)).to.equal(true);
+        const chain = { seq: 1, tokenHash: next.tokenHash, previousHash: idHash('t1'), rotatedAt: next.at, ip: next.ip, userAgent: next.userAgent };
+        expect((await store.loadEntryState(idHash('t1')))?.entry).to.deep.equal(anEntry('t1', { chain }));
+      });
+
+      it('advances again from where it stands, recording the token it replaces as the previous one', async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.advanceToken(idHash('t1'), 0, anAdvance('t1', 1));
+        const next = anAdvance('t1', 2, { ip: null, userAgent: null });
+        expect(await store.advanceToken(idHash('t1'), 1, next)).to.equal(true);
+        expect(await chainOf('t1')).to.deep.equal({
+          seq: 2,
+          tokenHash: next.tokenHash,
+          previousHash: anAdvance('t1', 1).tokenHash,
+          rotatedAt: next.at,
+          ip: null,
+          userAgent: null,
+        });
+      });
+
+      it('refuses to advance from a position the session has left, or not reached, and changes nothing', async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.advanceToken(idHash('t1'), 0, anAdvance('t1', 1));
+        const standing = await chainOf('t1');
+        expect(await store.advanceToken(idHash('t1'), 0, anAdvance('t1', 1, { tokenHash: idHash('thief') }))).to.equal(false);
+        expect(await store.advanceToken(idHash('t1'), 2, anAdvance('t1', 3))).to.equal(false);
+        expect(await chainOf('t1')).to.deep.equal(standing);
+      });
+
+      it('refuses to advance a revoked session', async () => {
+        await store.insertEntry(anEntry('t1', { revokedAt: T0, revokeReason: 'token_forked' }));
+        expect(await store.advanceToken(idHash('t1'), 0, anAdvance('t1', 1))).to.equal(false);
+        expect(await chainOf('t1')).to.equal(null);
+      });
+
+      it('refuses to advance a session it has never seen, and does not create one', async () => {
+        expect(await store.advanceToken(idHash('never-minted'), 0, anAdvance('never-minted', 1))).to.equal(false);
+        expect(await store.loadEntryState(idHash('never-minted'))).to.equal(null);
+      });
+
+      it('lets exactly one of two racing advances from the same position win, and keeps the winner\'s token', async () => {
+        await store.insertEntry(anEntry('t1'));
+        const rivals = [anAdvance('t1', 1, { tokenHash: idHash('first') }), anAdvance('t1', 1, { tokenHash: idHash('second') })];
+        const won = await Promise.all(rivals.map((next) => store.advanceToken(idHash('t1'), 0, next)));
+        expect(won.filter(Boolean)).to.have.length(1);
+        const winner = rivals[won.indexOf(true)];
+        expect((await chainOf('t1'))?.tokenHash).to.equal(winner?.tokenHash);
+      });
+    });
+
+    describe('binding a session to a key', () => {
+      async function boundKeyOf(label: string): Promise<string | null | undefined> {
+        return (await store.loadEntryState(idHash(label)))?.entry.boundKey;
+      }
+
+      it('binds an unbound session to the key it is given', async () => {
+        await store.insertEntry(anEntry('t1'));
+        expect(await store.bindKey(idHash('t1'), thumbprint('page-key'))).to.equal(true);
+        expect((await store.loadEntryState(idHash('t1')))?.entry).to.deep.equal(anEntry('t1', { boundKey: thumbprint('page-key') }));
+      });
+
+      it('answers true again for the key the session is bound to', async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.bindKey(idHash('t1'), thumbprint('page-key'));
+        expect(await store.bindKey(idHash('t1'), thumbprint('page-key'))).to.equal(true);
+        expect(await boundKeyOf('t1')).to.equal(thumbprint('page-key'));
+      });
+
+      it('refuses another key once bound, and keeps the first', async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.bindKey(idHash('t1'), thumbprint('page-key'));
+        expect(await store.bindKey(idHash('t1'), thumbprint('thief-key'))).to.equal(false);
+        expect(await boundKeyOf('t1')).to.equal(thumbprint('page-key'));
+      });
+
+      it('refuses to bind a revoked session, even to the key it is bound to', async () => {
+        await store.insertEntry(anEntry('unbound', { revokedAt: T0, revokeReason: 'user_ended' }));
+        await store.insertEntry(anEntry('bound', { boundKey: thumbprint('page-key'), revokedAt: T0, revokeReason: 'user_ended' }));
+        expect(await store.bindKey(idHash('unbound'), thumbprint('page-key'))).to.equal(false);
+        expect(await store.bindKey(idHash('bound'), thumbprint('page-key'))).to.equal(false);
+        expect(await boundKeyOf('unbound')).to.equal(null);
+      });
+
+      it('refuses a session it has never seen, and does not create one', async () => {
+        expect(await store.bindKey(idHash('never-minted'), thumbprint('page-key'))).to.equal(false);
+        expect(await store.loadEntryState(idHash('never-minted'))).to.equal(null);
+      });
+
+      it('binds exactly one of two keys racing for one session', async () => {
+        await store.insertEntry(anEntry('t1'));
+        const keys = [thumbprint('first'), thumbprint('second')];
+        const bound = await Promise.all(keys.map((key) => store.bindKey(idHash('t1'), key)));
+        expect(bound.filter(Boolean)).to.have.length(1);
+        expect(await boundKeyOf('t1')).to.equal(keys[bound.indexOf(true)]);
+      });
     });
 
     describe('mint state', () => {
@@ -219,6 +424,12 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store & Re
         expect(await mintState()).to.include({ tenantStatus: 'disabled', policy: null });
         await store.putPolicy(TENANT, aPolicy(), T0);
         expect((await mintState()).policy).to.deep.equal(aPolicy());
+      });
+
+      it("carries the policy's theft detection settings", async () => {
+        const guarded = aPolicy({ theftResponse: 'report', agentChangeResponse: 'revoke', keyBinding: true });
+        await store.putPolicy(TENANT, guarded, T0);
+        expect((await mintState()).policy).to.deep.equal(guarded);
       });
 
       it("reports the user's removal, and when it was lifted, for that user only", async () => {
@@ -275,6 +486,13 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store & Re
         expect((await store.loadEntryState(idHash('t1')))?.policy).to.deep.equal(aPolicy());
         await store.putPolicy(TENANT, aPolicy({ absoluteLifetimeSeconds: 3600 }), T0 + MINUTE);
         expect((await store.loadEntryState(idHash('t1')))?.policy).to.deep.equal(aPolicy({ absoluteLifetimeSeconds: 3600 }));
+      });
+
+      it("carries the policy's theft detection settings", async () => {
+        await store.insertEntry(anEntry('t1'));
+        const guarded = aPolicy({ theftResponse: 'report', agentChangeResponse: 'revoke', keyBinding: true });
+        await store.putPolicy(TENANT, guarded, T0);
+        expect((await store.loadEntryState(idHash('t1')))?.policy).to.deep.equal(guarded);
       });
     });
 
@@ -679,6 +897,14 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store & Re
         expect(await store.getPolicy(TENANT)).to.deep.equal(stricter);
       });
 
+      it("reads back theft detection's settings, and their defaults when set again", async () => {
+        const guarded = aPolicy({ theftResponse: 'report', agentChangeResponse: 'revoke', keyBinding: true });
+        await store.putPolicy(TENANT, guarded, T0);
+        expect(await store.getPolicy(TENANT)).to.deep.equal(guarded);
+        await store.putPolicy(TENANT, aPolicy(), T0 + MINUTE);
+        expect(await store.getPolicy(TENANT)).to.deep.equal(aPolicy());
+      });
+
       it("keeps tenants' policies apart", async () => {
         await store.putPolicy(OTHER_TENANT, aPolicy({ idleTimeoutSeconds: 60 }), T0);
         expect(await store.getPolicy(TENANT)).to.equal(null);
@@ -1009,6 +1235,33 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store & Re
         expect(await listed()).to.deep.equal([confirmed, unconfirmed]);
       });
 
+      it("reads back a theft signal's detail", async () => {
+        const signal = aSignal();
+        await store.appendAudit([anAuditRecord({ kind: 'mint' }), signal]);
+        expect(await listed()).to.deep.equal([signal, anAuditRecord({ kind: 'mint' })]);
+      });
+
+      it('lists signals by their kind', async () => {
+        const fork = aSignal();
+        const agentChanged = aSignal(aSignalDetail({ kind: 'agent_changed', action: 'reported' }));
+        await store.appendAudit([fork, anAuditRecord(), agentChanged]);
+        expect(await listed({ kind: 'signal' })).to.deep.equal([agentChanged, fork]);
+      });
+
+      it('gives a record without a detail none back', async () => {
+        await store.appendAudit([anAuditRecord({ reason: 'absent' })]);
+        for (const record of await listed()) expect(record, String(record.reason)).not.to.have.property('detail');
+      });
+
+      it('is not changed when the caller mutates a detail it appended or read', async () => {
+        const signal = aSignal();
+        await store.appendAudit([signal]);
+        if (signal.detail) signal.detail.presented.ip = null;
+        const [read] = await listed({ limit: 1 });
+        if (read?.detail) read.detail.holder.agent = 'tampered';
+        expect((await listed({ limit: 1 }))[0]?.detail).to.deep.equal(aSignalDetail());
+      });
+
       it('is not changed when the caller mutates a confirmation it appended or read', async () => {
         const record = anAuditRecord({ confirmation: { confirmed: 2, expected: 3 } });
         await store.appendAudit([record]);
@@ -1205,6 +1458,8 @@ function describeStoreContract(name: string, makeStore: () => Promise<Store & Re
           ['isKnownUser', () => store.isKnownUser(TENANT, 'user-1')],
           ['getPolicy', () => store.getPolicy(TENANT)],
           ['putPolicy', () => store.putPolicy(TENANT, aPolicy(), T0)],
+          ['advanceToken', () => store.advanceToken(idHash('t1'), 0, anAdvance('t1', 1))],
+          ['bindKey', () => store.bindKey(idHash('t1'), thumbprint('page-key'))],
           ['ping', () => store.ping()],
         ];
         for (const [method, call] of calls) {
@@ -1292,6 +1547,17 @@ describe('SequelizeStore on a SQLite file', () => {
       expect(withoutIds((await store.listAudit({ clientKey: TENANT, limit: 10 })).records)).to.deep.equal([
         anAuditRecord({ confirmation: null }),
       ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a file from before theft detection: sessions without chain or key, policies with its defaults', async () => {
+    const file = path.join(dir, 'before-theft-detection.db');
+    await writeBeforeTheftDetection(new Sequelize({ dialect: 'sqlite', storage: file, logging: false }));
+    const store = await openSequelizeStore(`sqlite:${file}`);
+    try {
+      await expectReadAsBeforeTheftDetection(store);
     } finally {
       await store.close();
     }
@@ -1393,6 +1659,21 @@ describe('SequelizeStore on PostgreSQL', () => {
         expect(withoutIds((await store.listAudit({ clientKey: TENANT, limit: 10 })).records)).to.deep.equal([
         anAuditRecord({ confirmation: null }),
       ]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('upgrades a database from before theft detection: sessions without chain or key, policies with its defaults', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      await writeBeforeTheftDetection(new Sequelize(fresh.url, { dialect: 'postgres', dialectModule: pg, logging: false }));
+      const store = await openSequelizeStore(fresh.url);
+      try {
+        await expectReadAsBeforeTheftDetection(store);
       } finally {
         await store.close();
       }

@@ -23,6 +23,8 @@ function entry(label: string, expiresAt: number): AllowlistEntry {
     userAgent: null,
     revokedAt: null,
     revokeReason: null,
+    chain: null,
+    boundKey: null,
   };
 }
 

@@ -9,7 +9,7 @@ import { storeAuditLog } from '../../src/allowlist/audit';
 import { ManualClock } from '../../src/allowlist/clock';
 import { createCore, type Core } from '../../src/allowlist/core';
 import { issueResource } from '../../src/allowlist/resource';
-import type { LastSeen } from '../../src/allowlist/types';
+import type { LastSeen, Policy } from '../../src/allowlist/types';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MemoryStore } from '../../src/store/memory-store';
@@ -20,6 +20,11 @@ const SITE = 'site-a';
 const ISSUE = issueResource('10001', '10000');
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
+
+/** A policy with these timeouts, and theft detection as it is by default. */
+function timeouts(idleTimeoutSeconds: number, absoluteLifetimeSeconds: number): Policy {
+  return { idleTimeoutSeconds, absoluteLifetimeSeconds, theftResponse: 'revoke', agentChangeResponse: 'report', keyBinding: false };
+}
 
 /** A MemoryStore that counts what is written behind. */
 class CountingStore extends MemoryStore {
@@ -107,18 +112,18 @@ describe('idle timeout and absolute lifetime', () => {
     const token = await mint(one);
     clock.advance(3 * MINUTE);
     expect(await codeOf(one, token)).to.equal('ok');
-    const changed = await one.core.policies.set(SITE, { idleTimeoutSeconds: 60, absoluteLifetimeSeconds: 3600 }, 'admin:ada');
+    const changed = await one.core.policies.set(SITE, timeouts(60, 3600), 'admin:ada');
     expect(changed.ok).to.equal(true);
     clock.advance(61 * SECOND);
     expect(await codeOf(one, token)).to.equal('token_idle');
-    const shorter = await one.core.policies.set(SITE, { idleTimeoutSeconds: 120, absoluteLifetimeSeconds: 240 }, 'admin:ada');
+    const shorter = await one.core.policies.set(SITE, timeouts(120, 240), 'admin:ada');
     expect(shorter.ok).to.equal(true);
     expect(await codeOf(one, token)).to.equal('token_expired');
   });
 
   it('mints tokens that expire with the tenant\'s absolute lifetime', async () => {
     const one = node();
-    await one.core.policies.set(SITE, { idleTimeoutSeconds: 120, absoluteLifetimeSeconds: 600 }, 'admin:ada');
+    await one.core.policies.set(SITE, timeouts(120, 600), 'admin:ada');
     const minted = await one.allowlist.mint({ clientKey: SITE, accountId: 'alice', target: ISSUE, connectIssuedAt: clock.now(), ip: null, userAgent: null });
     if (!minted.ok) throw new Error(minted.code);
     expect(minted.value.entry.expiresAt - minted.value.entry.createdAt).to.equal(600 * SECOND);
@@ -154,7 +159,7 @@ describe('idle timeout and absolute lifetime', () => {
       await append(records);
     };
     const revoking = one.allowlist.revoke({ kind: 'user', clientKey: SITE, accountId: 'alice' }, { actor: 'test', reason: 'user_removed' });
-    const changing = one.core.policies.set(SITE, { idleTimeoutSeconds: 120, absoluteLifetimeSeconds: 600 }, 'admin:ada');
+    const changing = one.core.policies.set(SITE, timeouts(120, 600), 'admin:ada');
     const settled = async <T>(promise: Promise<T>) => Promise.race([promise.then(() => 'done'), new Promise((resolve) => setImmediate(() => resolve('pending')))]);
     expect(await settled(revoking)).to.equal('pending');
     expect(await settled(changing)).to.equal('pending');

@@ -7,6 +7,7 @@ import * as policiesAndPaging from './0003-policies-and-paging';
 import * as entriesFillfactor from './0004-entries-fillfactor';
 import * as replayLedger from './0005-replay-ledger';
 import * as forgeInstallations from './0006-forge-installations';
+import * as theftDetection from './0007-theft-detection';
 
 // Append only: a name, once shipped, is recorded in every database that ran it.
 export const migrations: RunnableMigration<QueryInterface>[] = [
@@ -16,4 +17,5 @@ export const migrations: RunnableMigration<QueryInterface>[] = [
   { name: '0004-entries-fillfactor', up: entriesFillfactor.up, down: entriesFillfactor.down },
   { name: '0005-replay-ledger', up: replayLedger.up, down: replayLedger.down },
   { name: '0006-forge-installations', up: forgeInstallations.up, down: forgeInstallations.down },
+  { name: '0007-theft-detection', up: theftDetection.up, down: theftDetection.down },
 ];
