@@ -9,7 +9,7 @@ export const NEXT_TOKEN_HEADER = 'Page-Token-Next';
 /** The header a call carries its proof of possession in (RFC 9449). */
 export const PROOF_HEADER = 'DPoP';
 
-/** Signs one call with the page's key (views/public/key-binding.js). @typedef {{ proofFor(method: string, url: string, accessToken: string): Promise<string> }} Prover */
+/** Signs one call with the page's key. @typedef {import('./key-binding.js').Prover} Prover */
 
 /** What one call sends: the token current when it left, and its proof (null when the page has no key). @typedef {{ token: string, proof: string | null }} Credentials */
 
