@@ -46,13 +46,17 @@ function describeSignal(signal) {
   const session = signal.resource ? `one of your sessions (${where(signal.resource)})` : 'one of your sessions';
   const ended = signal.action === 'revoked' ? '; it was ended.' : '.';
   switch (signal.kind) {
-    case 'fork':
+    case 'fork': {
+      // The server knows two places used the session, not which was the user: whoever was left behind is "presented",
+      // and that may be the user's own page. Both are named, so the user can tell which one was not theirs.
+      const elsewhere = place(signal.holder) === place(signal.presented) ? '' : `, while it was also in use from ${place(signal.holder)}`;
       return {
         className: 'alert',
         text:
-          `A copy of ${session} was used from ${place(signal.presented)} at ${when(signal.presented.at)}` +
+          `A copy of ${session} was used from ${place(signal.presented)} at ${when(signal.presented.at)}${elsewhere}` +
           (signal.action === 'revoked' ? '; it was ended.' : '; your site only records this, so it was not ended.'),
       };
+    }
     case 'agent_changed':
       return { className: 'quiet', text: `${capitalised(session)} carried on in another browser (${place(signal.presented)}) at ${when(signal.presented.at)}${ended}` };
     default:
