@@ -122,6 +122,19 @@ describe('theft detection over HTTP on one node', function () {
       expect(await rotations([app()])).to.equal(1);
     });
 
+    it('audits a copy used by several calls at once as one theft', async () => {
+      const victim = await open(VICTIM);
+      const stolen = victim.token;
+      const thief = new PageClient(stolen, THIEF);
+      await work([victim], ROTATE_AFTER + STEP);
+      expect(victim.switches).to.equal(1);
+      clock.advance(GRACE);
+      const answers = await Promise.all([1, 2, 3, 4].map(() => thief.send(app(), stolen)));
+      expect(answers.map(outcome)).to.deep.equal(answers.map(() => '401 token_forked'));
+      expect(await signals(app(), OPERATOR_SECRET)).to.have.length(1);
+      expect(await alarms([app()])).to.deep.equal({ signals: 1, theftRevocations: 1 });
+    });
+
     it('catches a thief whose client follows Page-Token-Next too and takes the successor first', async () => {
       const victim = await open(VICTIM);
       const thief = await open(THIEF);
