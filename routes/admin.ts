@@ -58,7 +58,8 @@ const policyBody = z
     keyBinding: z.boolean(),
   })
   .partial()
-  .strict();
+  .strict()
+  .refine((change) => Object.keys(change).length > 0, 'name at least one setting to change');
 
 function problem(error: z.ZodError): string {
   const issue = error.issues[0];

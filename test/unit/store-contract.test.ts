@@ -27,7 +27,7 @@ import type {
 import type { InstallationLinks } from '../../src/forge/installations';
 import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
 import { MemoryStore } from '../../src/store/memory-store';
-import { migrations } from '../../src/store/migrations';
+import { migrations, PANELGUARD_TABLES } from '../../src/store/migrations';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { createTestDatabase, servicesOrSkip, type TestDatabase } from '../support/services';
 
@@ -1599,7 +1599,6 @@ describe('openSequelizeStore', () => {
   });
 });
 
-const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log', 'policies', 'replay_ledger', 'forge_installations'];
 
 /** Runs one statement on its own connection to `url`. */
 async function queryOnce<Row extends pg.QueryResultRow>(url: string, sql: string): Promise<Row[]> {
@@ -1632,7 +1631,7 @@ describe('SequelizeStore on PostgreSQL', () => {
   // One database for the whole contract, emptied after each open, so every test starts as on a fresh file.
   describeStoreContract('one database, emptied before each test', async () => {
     const store = await openSequelizeStore(databaseUrl());
-    await queryOnce(databaseUrl(), `TRUNCATE ${TABLES.join(', ')}`);
+    await queryOnce(databaseUrl(), `TRUNCATE ${PANELGUARD_TABLES.join(', ')}`);
     return store;
   });
 
