@@ -158,7 +158,10 @@ export interface Note {
   createdAt: EpochMs;
 }
 
-export type AuditKind = 'mint' | 'deny' | 'revoke' | 'lifecycle' | 'policy' | 'signal';
+/** Every kind of audit record, in one list: the store checks what it reads against it, and the admin API and the CLI offer it. */
+export const AUDIT_KINDS = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'] as const;
+
+export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 /** What theft detection noticed about a session. */
 export type SignalKind = 'fork' | 'network_changed' | 'agent_changed';

@@ -5,9 +5,9 @@ import pg from 'pg';
 import { QueryTypes, Sequelize, UniqueConstraintError } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { SequelizeStorage, Umzug } from 'umzug';
+import { AUDIT_KINDS, type AuditKind } from '../allowlist/types';
 import type {
   AllowlistEntry,
-  AuditKind,
   AuditPage,
   AuditQuery,
   AuditRecord,
@@ -1012,7 +1012,6 @@ function toBoolean(value: DbBoolean): boolean {
 
 const TENANT_STATUSES: readonly TenantStatus[] = ['enabled', 'disabled', 'uninstalled'];
 const TOMBSTONE_KINDS: readonly TombstoneKind[] = ['user', 'resource'];
-const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'];
 const THEFT_RESPONSES: readonly TheftResponse[] = ['revoke', 'report'];
 
 // Rows are text to the database; these turn them back into the core's unions, refusing anything a bug may have written.
