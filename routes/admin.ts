@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import type { Policies } from '../src/allowlist/policies';
 import type { Sessions } from '../src/allowlist/sessions';
-import { AUDIT_KINDS, type Store } from '../src/allowlist/types';
+import { AUDIT_KINDS, type AuditStore } from '../src/allowlist/types';
 import type { Logger } from '../src/logger';
 import type { OperatorTokens } from '../src/operators';
 import { adminOf, requireAdmin } from './admin-auth';
@@ -19,7 +19,7 @@ export interface AdminDeps {
   operators: OperatorTokens;
   sessions: Sessions;
   policies: Policies;
-  audit: Pick<Store, 'listAudit'>;
+  audit: AuditStore;
   lastSeen: LastSeenTracker;
   log: Logger;
 }

@@ -3,7 +3,7 @@
  * Admins end a user's or the whole site's; a user ends one of their own, or all but the one in hand.
  */
 import type { Allowlist, Grant, Revocation } from './allowlist';
-import type { AllowlistEntry, Clock, EntryPage, Store } from './types';
+import type { AllowlistEntry, Clock, EntryPage, SessionListing } from './types';
 
 export interface SessionFilter {
   accountId?: string;
@@ -28,7 +28,7 @@ export interface Sessions {
   resetTenant(clientKey: string, actor: string): Promise<Revocation>;
 }
 
-export function createSessions(deps: { store: Store; clock: Clock; allowlist: Allowlist }): Sessions {
+export function createSessions(deps: { store: SessionListing; clock: Clock; allowlist: Allowlist }): Sessions {
   const { store, clock, allowlist } = deps;
   return {
     list: (clientKey, filter) => store.listEntries({ clientKey, ...filter, now: clock.now() }),
