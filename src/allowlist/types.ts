@@ -149,15 +149,6 @@ export type RevokeScope =
   | { kind: 'resource'; clientKey: string; resource: string }
   | { kind: 'tenant'; clientKey: string };
 
-export interface Note {
-  id: string;
-  clientKey: string;
-  issueId: string;
-  accountId: string;
-  text: string;
-  createdAt: EpochMs;
-}
-
 /** Every kind of audit record, in one list: the store checks what it reads against it, and the admin API and the CLI offer it. */
 export const AUDIT_KINDS = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'] as const;
 
@@ -264,8 +255,9 @@ export interface LastSeen {
 }
 
 /*
- * The store's roles: each a small interface named for the job its users do with it. One database plays them all
- * (src/store: in memory, and SQL over sequelize); the composition root hands each user only the roles it needs.
+ * The store's roles the core runs on: each a small interface named for the job its users do with it. One database
+ * plays them all, and the roles other parts own besides (src/store/app-store.ts gathers them); the composition root
+ * hands each user only the roles it needs.
  * Every method either succeeds durably or rejects; the core turns rejections into `store_unavailable`.
  */
 
@@ -324,22 +316,6 @@ export interface AuditStore {
   listAudit(query: AuditQuery): Promise<AuditPage>;
   /** Deletes at most `limit` audit records older than `before`; returns how many (retention). */
   deleteAuditBefore(before: EpochMs, limit: number): Promise<number>;
-}
-
-/** Every role at once, until the ports outside the core move to their owners. */
-export interface Store extends EntryStore, SessionListing, TombstoneStore, TenantStore, AuditStore {
-  /** ACE's per-tenant key/value settings (clientInfo holds the sharedSecret). */
-  getSetting(clientKey: string, key: string): Promise<unknown | null>;
-  setSetting(clientKey: string, key: string, value: unknown): Promise<void>;
-  deleteSetting(clientKey: string, key: string): Promise<void>;
-  listSettings(key: string): Promise<unknown[]>;
-
-  listNotes(clientKey: string, issueId: string): Promise<Note[]>;
-  addNote(note: Note): Promise<void>;
-
-  /** Cheap round trip proving the store answers (readiness). */
-  ping(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /**

@@ -1,4 +1,4 @@
-/** The durable `Store`: SQL over sequelize, on a SQLite file by default and PostgreSQL for clusters. */
+/** The durable store: SQL over sequelize, on a SQLite file by default and PostgreSQL for clusters. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -19,11 +19,8 @@ import type {
   MintState,
   EpochMs,
   LastSeen,
-  Note,
   Policy,
   RevokeScope,
-  ReplayLedger,
-  Store,
   StoredAuditRecord,
   Tenant,
   TenantStatus,
@@ -31,9 +28,9 @@ import type {
   Tombstone,
   TombstoneKind,
   TokenAdvance,
-  TokenChains,
 } from '../allowlist/types';
-import type { InstallationLinks } from '../forge/installations';
+import type { Note } from '../notes/notes';
+import type { AppStore } from './app-store';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { migrations } from './migrations';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
@@ -504,7 +501,7 @@ function newestPerEntry(seen: LastSeen[]): LastSeen[] {
 
 export type SequelizeDialect = 'sqlite' | 'postgres';
 
-export class SequelizeStore implements Store, TokenChains, ReplayLedger, InstallationLinks {
+export class SequelizeStore implements AppStore {
   /** Which database the store runs on; only PostgreSQL can `notify`. */
   readonly dialect: SequelizeDialect;
   private closed = false;
