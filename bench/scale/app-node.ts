@@ -124,7 +124,10 @@ class StoreWatch {
   }
 }
 
-/** The store roles' methods: what the app asks of its store (the store's own helpers are not counted). */
+/**
+ * The store calls the figure counts: entries (but the mint's state read), listing, tombstones, tenants and policy,
+ * settings, notes, audit, ping and close; not the replay ledger, token chains or installation links, nor the store's own helpers.
+ */
 const STORE_METHODS = new Set<string>([
   'insertEntry', 'loadEntryState', 'revokeEntries', 'sweepExpired', 'getTombstone', 'putTombstone', 'touchEntries',
   'listEntries', 'countLiveEntries', 'isKnownUser', 'getPolicy', 'putPolicy', 'getTenant', 'putTenant', 'getSetting',

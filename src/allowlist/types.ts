@@ -255,10 +255,10 @@ export interface LastSeen {
 }
 
 /*
- * The store's roles the core runs on: each a small interface named for the job its users do with it. One database
- * plays them all, and the roles other parts own besides (src/store/app-store.ts gathers them); the composition root
- * hands each user only the roles it needs.
- * Every method either succeeds durably or rejects; the core turns rejections into `store_unavailable`.
+ * The store's roles that the core runs on, each a small interface named for what its users do with it. One database
+ * plays them all, with the roles other parts own beside their users (src/store/app-store.ts gathers them), and the
+ * composition root hands each user only its own. Every method either succeeds durably or rejects; the core turns
+ * rejections into `store_unavailable`.
  */
 
 /** Page sessions on the paths of mint, check and revoke: written, read with what decides them, ended, touched by use, swept. */
