@@ -10,7 +10,7 @@ import { fail, ok, type DenyCode, type Result } from './result';
 import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';
 import { createTheft, THEFT_CAUSE, type Origin, type TheftObserver } from './theft';
 import type { NetworkPrefixes } from './network';
-import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, MintState, Policy, RevokeScope, Store, TokenChains } from './types';
+import type { AllowlistEntry, Clock, Confirmation, EntryState, EntryStore, EpochMs, MintState, Policy, RevokeScope, TokenChains } from './types';
 
 export type { CacheLookup } from './entry-states';
 
@@ -47,7 +47,7 @@ export const BARE_CALL: Call = {
 };
 
 export interface AllowlistDeps {
-  store: Store & TokenChains;
+  store: EntryStore & TokenChains;
   states: EntryStates;
   clock: Clock;
   tokens: PageTokenCodec;
@@ -394,7 +394,7 @@ function judge(state: EntryState, claims: PageTokenClaims, resource: string, now
 }
 
 /** Nothing is minted for an inactive tenant, a removed user or a deleted resource. Answers the tenant's policy, if set. */
-async function mayMint(store: Store, request: MintRequest): Promise<Result<Policy | null>> {
+async function mayMint(store: EntryStore, request: MintRequest): Promise<Result<Policy | null>> {
   let state: MintState;
   try {
     state = await store.loadMintState(request.clientKey, request.accountId, request.target.resource, request.target.parent);

@@ -4,7 +4,7 @@
  * and reads what theft detection noticed about their sessions.
  */
 import type { Allowlist, Grant, Revocation } from './allowlist';
-import type { AllowlistEntry, Clock, EntryPage, EpochMs, SignalDetail, Store } from './types';
+import type { AllowlistEntry, AuditStore, Clock, EntryPage, EpochMs, SessionListing, SignalDetail } from './types';
 
 export interface SessionFilter {
   accountId?: string;
@@ -41,7 +41,7 @@ export interface Sessions {
   resetTenant(clientKey: string, actor: string): Promise<Revocation>;
 }
 
-export function createSessions(deps: { store: Store; clock: Clock; allowlist: Allowlist }): Sessions {
+export function createSessions(deps: { store: SessionListing & Pick<AuditStore, 'listAudit'>; clock: Clock; allowlist: Allowlist }): Sessions {
   const { store, clock, allowlist } = deps;
   return {
     list: (clientKey, filter) => store.listEntries({ clientKey, ...filter, now: clock.now() }),

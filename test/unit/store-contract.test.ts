@@ -1,4 +1,4 @@
-/** The behaviour every `Store` promises, run against each implementation, plus what only a SQLite file or PostgreSQL adds. */
+/** The behaviour every store promises in each of its roles, run against each implementation, plus what only a SQLite file or PostgreSQL adds. */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,18 +13,16 @@ import type {
   AuditRecord,
   ChainPosition,
   EntryQuery,
-  Note,
+  EntryStore,
   Policy,
   SignalDetail,
   StoredAuditRecord,
-  ReplayLedger,
-  Store,
   Tenant,
   TokenAdvance,
-  TokenChains,
   Tombstone,
 } from '../../src/allowlist/types';
-import type { InstallationLinks } from '../../src/forge/installations';
+import type { Note } from '../../src/notes/notes';
+import type { AppStore } from '../../src/store/app-store';
 import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
 import { MemoryStore } from '../../src/store/memory-store';
 import { migrations, PANELGUARD_TABLES } from '../../src/store/migrations';
@@ -189,7 +187,7 @@ async function writeBeforeTheftDetection(sequelize: Sequelize): Promise<void> {
 }
 
 /** What a store opened on a database from before theft detection must read: no chain, no key, the theft policy's defaults. */
-async function expectReadAsBeforeTheftDetection(store: Store): Promise<void> {
+async function expectReadAsBeforeTheftDetection(store: EntryStore): Promise<void> {
   expect(await store.loadEntryState(idHash('t1'))).to.deep.equal({
     entry: anEntry('t1'),
     tenantStatus: null,
@@ -213,9 +211,9 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-function describeStoreContract(name: string, makeStore: () => Promise<Store & TokenChains & ReplayLedger & InstallationLinks>): void {
+function describeStoreContract(name: string, makeStore: () => Promise<AppStore>): void {
   describe(`${name} keeps the Store contract`, () => {
-    let store: Store & TokenChains & ReplayLedger & InstallationLinks;
+    let store: AppStore;
 
     beforeEach(async () => {
       store = await makeStore();

@@ -1,5 +1,6 @@
 /** The admin API over HTTP: who gets in, what its query strings and policy bodies may hold. */
 import fc from 'fast-check';
+import { AUDIT_KINDS } from '../../../src/allowlist/types';
 import { bodies } from '../bodies';
 import { headerText, presentedTokens } from '../forgeries';
 import { checkAnswer, jsonOf, outcomeOf, violated } from '../oracle';
@@ -104,7 +105,7 @@ export const adminQueries: FuzzProperty = {
     const firstAudit = jsonOf(await call('/api/admin/audit?limit=1')) as { nextBefore: number | null };
     const users = [...new Set(site.tokens.map((t) => t.accountId))];
     const sessionValues = [...users, 'jira:issue:10001', 'app:admin', 'app:self', '1', '50', '200', '201', first.next ?? 'none', `${first.next ?? ''}x`, 'eyJ9', 'AAAA'];
-    const auditValues = [...users, 'mint', 'deny', 'revoke', 'lifecycle', 'policy', 'MINT', '1', '200', String(Date.now()), String(firstAudit.nextBefore ?? 1), '2026-01-31T12:00:00+01:00'];
+    const auditValues = [...users, ...AUDIT_KINDS, 'MINT', '1', '200', String(Date.now()), String(firstAudit.nextBefore ?? 1), '2026-01-31T12:00:00+01:00'];
     const request = fc.oneof(
       queryStrings(['user', 'resource', 'after', 'limit'], sessionValues).map((q) => ({ path: '/api/admin/sessions', ...q })),
       queryStrings(['kind', 'user', 'since', 'until', 'before', 'limit'], auditValues).map((q) => ({ path: '/api/admin/audit', ...q })),
