@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import type { Policies } from '../src/allowlist/policies';
 import type { Sessions } from '../src/allowlist/sessions';
-import type { AuditKind, Store } from '../src/allowlist/types';
+import { AUDIT_KINDS, type AuditStore } from '../src/allowlist/types';
 import type { Logger } from '../src/logger';
 import type { OperatorTokens } from '../src/operators';
 import { adminOf, requireAdmin } from './admin-auth';
@@ -19,12 +19,11 @@ export interface AdminDeps {
   operators: OperatorTokens;
   sessions: Sessions;
   policies: Policies;
-  audit: Pick<Store, 'listAudit'>;
+  audit: AuditStore;
   lastSeen: LastSeenTracker;
   log: Logger;
 }
 
-const AUDIT_KINDS: [AuditKind, ...AuditKind[]] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'];
 const accountId = z.string().min(1).max(128);
 const limit = z.coerce.number().int().min(1).max(200).default(50);
 /** Epoch milliseconds, or an ISO 8601 time. */
@@ -58,7 +57,8 @@ const policyBody = z
     keyBinding: z.boolean(),
   })
   .partial()
-  .strict();
+  .strict()
+  .refine((change) => Object.keys(change).length > 0, 'name at least one setting to change');
 
 function problem(error: z.ZodError): string {
   const issue = error.issues[0];

@@ -27,6 +27,8 @@ export interface ForgeDeps {
   tenants: TenantLifecycle;
   replays: Replays;
   siteAdmins: ForgeSiteAdmins;
+  /** The app's public base URL: a page's DPoP proofs name it (with the path) as the URL they were made for. */
+  baseUrl: string;
   log: Logger;
 }
 
@@ -86,7 +88,8 @@ export function forgeRoutes(deps: ForgeDeps): Router {
         proof: { fit: 'principal' },
       });
       if (!minted.ok) return sendForgeError(res, minted.code, minted.code === 'forbidden' ? messageOf('token_revoked') : undefined);
-      res.json({ pageToken: minted.value.token, expiresAt: minted.value.entry.expiresAt });
+      // invokeRemote never tells the page where the remote is, and a proof must name the URL the server sees.
+      res.json({ pageToken: minted.value.token, expiresAt: minted.value.entry.expiresAt, apiBase: deps.baseUrl });
     } catch (error) {
       log.error({ err: error }, 'forge session failed');
       sendError(res, 'store_unavailable');

@@ -2,13 +2,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
-import type { Store } from '../src/allowlist/types';
 import type { Bus } from '../src/bus/types';
 import { readBearer } from './bearer';
 import { sendError } from './errors';
 
+/** What readiness asks of the store. */
+export interface StoreHealth {
+  /** Cheap round trip proving the store answers. */
+  ping(): Promise<void>;
+}
+
 export interface HealthDeps {
-  store: Pick<Store, 'ping'>;
+  store: StoreHealth;
   bus: Pick<Bus, 'isConnected' | 'liveNodes'>;
   nodeName: string;
   registry: Registry;

@@ -1,9 +1,10 @@
-/** "My sessions": a user's own live sessions, behind the page token of their own page (app:self). Nobody sees or ends another's. */
+/** "My sessions": a user's own live sessions and what theft detection noticed about them, behind the page token of their own page (app:self). Nobody sees or ends another's. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import { SELF_RESOURCE } from '../src/allowlist/resource';
 import type { Sessions } from '../src/allowlist/sessions';
+import type { Sighting } from '../src/allowlist/types';
 import type { Logger } from '../src/logger';
 import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
@@ -11,6 +12,15 @@ import { grantOf, type Guard } from './guard';
 import { sessionJson } from './sessions-json';
 
 const sessionId = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * One side of a signal as its user sees it: the network (by prefix) and the browser, as theft detection compared
+ * them. Not the raw IP or user agent: the network says enough to recognise a place, and an IP is more than a
+ * thief's victim needs to be shown.
+ */
+function sightingJson(sighting: Sighting): { network: string | null; agent: string | null; at: number } {
+  return { network: sighting.network, agent: sighting.agent, at: sighting.at };
+}
 
 export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: LastSeenTracker; log: Logger }): Router {
   const { sessions, log } = deps;
@@ -34,6 +44,20 @@ export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: Las
         const { accountId: _self, ...session } = sessionJson(entry, deps.lastSeen.newest(entry.idHash));
         return { ...session, current: entry.idHash === grant.entry.idHash };
       }),
+    });
+  }));
+
+  router.get('/api/me/signals', handle('list own signals', async (_req, res) => {
+    const signals = await sessions.listOwnSignals(grantOf(res));
+    res.json({
+      signals: signals.map((signal) => ({
+        at: signal.at,
+        kind: signal.kind,
+        action: signal.action,
+        resource: signal.resource,
+        presented: sightingJson(signal.presented),
+        holder: sightingJson(signal.holder),
+      })),
     });
   }));
 

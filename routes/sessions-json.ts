@@ -23,14 +23,19 @@ export function describeDevice(userAgent: string | null): string | null {
   return browser !== '' && os !== '' ? `${browser} on ${os}` : browser || os;
 }
 
-/** `lastSeenAt`: the newest use known on this node, which may be newer than the store's until the next flush. */
+/**
+ * `lastSeenAt`: the newest use known on this node, which may be newer than the store's until the next flush.
+ * `device` and `ip`: where the session is now, i.e. whoever first used its current token (the page it was minted
+ * for until it rotates).
+ */
 export function sessionJson(entry: AllowlistEntry, newestUse: number | undefined): SessionJson {
+  const holder = entry.chain ?? entry;
   return {
     id: entry.idHash,
     accountId: entry.accountId,
     resource: entry.resource,
-    device: describeDevice(entry.userAgent),
-    ip: entry.ip,
+    device: describeDevice(holder.userAgent),
+    ip: holder.ip,
     startedAt: entry.createdAt,
     lastSeenAt: Math.max(entry.lastSeenAt, newestUse ?? 0),
     expiresAt: entry.expiresAt,

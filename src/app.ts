@@ -14,6 +14,7 @@ import { forgeRoutes } from '../routes/forge';
 import { createGuard, type Guard } from '../routes/guard';
 import { pageCredentials, type ForgeDoor } from '../routes/page-credentials';
 import { pageMinter } from '../routes/page-mint';
+import { pageModuleRoutes } from '../routes/page-modules';
 import { pageRoutes } from '../routes/pages';
 import { securityHeaders } from '../routes/security-headers';
 import { webhookRoutes } from '../routes/webhooks';
@@ -25,7 +26,7 @@ import type { EntryStates } from './allowlist/entry-states';
 import type { Removals } from './allowlist/removals';
 import { tenantIn, type TenantLifecycle } from './allowlist/tenants';
 import { systemClock } from './allowlist/clock';
-import type { Clock, ReplayLedger, Store, TokenChains } from './allowlist/types';
+import type { Clock } from './allowlist/types';
 import { createSweeper } from './allowlist/sweeper';
 import { ClusterBus } from './bus/cluster-bus';
 import { MemoryBus } from './bus/memory-bus';
@@ -38,7 +39,7 @@ import { NodeEntryCache } from './cache/entry-cache';
 import type { Config } from './config';
 import { createAddon, type AddOn } from './connect/addon';
 import { createFitVerifier } from './forge/fit-verifier';
-import { createInstallations, type InstallationLinks } from './forge/installations';
+import { createInstallations } from './forge/installations';
 import { forgeSiteAdmins } from './forge/site-admins';
 import { hostSiteAdmins } from './connect/site-admins';
 import { OperatorTokens } from './operators';
@@ -46,6 +47,7 @@ import { createLogger, type Logger } from './logger';
 import { createNotes } from './notes/notes';
 import { PROJECT_ROOT } from './paths';
 import { createMetrics, type Metrics } from './metrics';
+import type { AppStore } from './store/app-store';
 import { openSequelizeStore, SequelizeStore } from './store/sequelize-store';
 import { createPageTokenCodec } from './tokens/page-token';
 import { createProofVerifier } from './tokens/proof-of-possession';
@@ -59,8 +61,8 @@ const SITE_ADMIN_TTL_SECONDS = 30;
 /** Repeated denials (one user, reason and resource) within this window are one audit record with a count. */
 const DENIAL_AUDIT_WINDOW_MS = 5_000;
 
-/** What the app keeps: the core's records, the replay ledger and Forge installation links, in one database. */
-export type AppStore = Store & ReplayLedger & InstallationLinks & TokenChains;
+/** What the app keeps, in one database: every role of the store, each handed below to the code that uses it. */
+export type { AppStore };
 
 export interface AppOverrides {
   clock?: Clock;
@@ -152,6 +154,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     req.body ??= {};
     next();
   });
+  app.use(pageModuleRoutes());
   app.use('/public', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
   app.use(healthRoutes({ store, bus, nodeName: config.nodeName, registry: metrics.registry, metricsToken: config.metricsToken }));
   app.use(descriptorRoutes(addon));
@@ -167,7 +170,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       ? null
       : { fits: createFitVerifier({ appId: config.forgeAppId, jwksUrl: config.forgeJwksUrl, clock }), installations };
   if (forge !== null) {
-    app.use(forgeRoutes({ door: forge, allowlist, removals, tenants, replays: core.replays, siteAdmins: forgeSiteAdmins({ ttlSeconds: SITE_ADMIN_TTL_SECONDS }), log: logger }));
+    app.use(forgeRoutes({ door: forge, allowlist, removals, tenants, replays: core.replays, siteAdmins: forgeSiteAdmins({ ttlSeconds: SITE_ADMIN_TTL_SECONDS }), baseUrl, log: logger }));
   }
   const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
   app.use(apiRoutes(guard, notes, logger));
@@ -269,7 +272,7 @@ export function openCore(config: Config, deps: { store: AppStore; clock: Clock; 
 }
 
 /** The bus named by BUS: in-process for one node, or a cluster bus over PostgreSQL LISTEN/NOTIFY or Redis pub/sub. */
-function openBus(config: Config, store: Store, clock: Clock, logger: Logger, onRejected: (reason: RejectedReason) => void): Bus {
+function openBus(config: Config, store: AppStore, clock: Clock, logger: Logger, onRejected: (reason: RejectedReason) => void): Bus {
   if (config.bus === 'memory') return new MemoryBus();
   const log = logger.child({ bus: config.bus });
   // While the server is away, clients retry and heartbeats fail every second: report each kind of

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The operator's command line: list and revoke live sessions and read the audit trail, on the server's configured store. */
 import { systemClock } from './allowlist/clock';
-import type { Confirmation, Store } from './allowlist/types';
+import type { Confirmation, TenantStore } from './allowlist/types';
 import { auditTable, plural, sessionsTable } from './cli/format';
 import { note, withCore, withStore } from './cli/operator';
 import { parseCommandLine, type AuditOptions, type ListOptions, type OperatorCommand, type ResetOptions, type RevokeOptions } from './cli/command-line';
@@ -90,7 +90,7 @@ async function listAudit(options: AuditOptions): Promise<ExitCode> {
 }
 
 /** A typo in a client key would otherwise list nothing, or revoke nothing, without a word. */
-async function tenantExists(store: Store, clientKey: string): Promise<boolean> {
+async function tenantExists(store: TenantStore, clientKey: string): Promise<boolean> {
   if ((await store.getTenant(clientKey)) !== null) return true;
   note(`no such tenant: ${clientKey}`);
   return false;

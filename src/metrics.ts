@@ -1,13 +1,13 @@
 /** Prometheus metrics over prom-client: one registry per app, fed by the core's observer and read from the bus on scrape. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AllowlistObserver } from './allowlist/allowlist';
-import type { Clock, Store } from './allowlist/types';
+import type { Clock, SessionListing } from './allowlist/types';
 import type { Bus } from './bus/types';
 import type { PageTokenCodec } from './tokens/page-token';
 
 export interface MetricsDeps {
   bus: Bus;
-  store: Pick<Store, 'countLiveEntries'>;
+  store: SessionListing;
   clock: Clock;
   tokens: Pick<PageTokenCodec, 'held'>;
 }

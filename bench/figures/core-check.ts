@@ -7,8 +7,7 @@ import path from 'node:path';
 import type { Allowlist } from '../../src/allowlist/allowlist';
 import { systemClock } from '../../src/allowlist/clock';
 import { issueResource } from '../../src/allowlist/resource';
-import type { Store } from '../../src/allowlist/types';
-import { openCore, type OpenedCore } from '../../src/app';
+import { openCore, type AppStore, type OpenedCore } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
@@ -21,7 +20,7 @@ const TARGET = issueResource('10001', '10000');
 
 interface Subject {
   name: 'sqlite' | 'postgres';
-  store: Store;
+  store: AppStore;
   opened: OpenedCore;
   tokens: { token: string; idHash: string }[];
   database?: TestDatabase;

@@ -9,8 +9,8 @@ import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { systemClock } from '../../src/allowlist/clock';
 import { createSweeper } from '../../src/allowlist/sweeper';
-import type { LastSeen, Store } from '../../src/allowlist/types';
-import { startApp, type RunningApp } from '../../src/app';
+import type { EntryStore, LastSeen } from '../../src/allowlist/types';
+import { startApp, type AppStore, type RunningApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
@@ -56,7 +56,7 @@ class StoreWatch {
   private reads: { start: number; ms: number }[] | null = null;
 
   /** The store with every call counted and `touchEntries` timed; the calls themselves go straight through. */
-  observe<S extends Store>(store: S): S {
+  observe<S extends AppStore>(store: S): S {
     return new Proxy(store, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
@@ -81,7 +81,7 @@ class StoreWatch {
     return reads;
   }
 
-  private async timedRead(store: Store, idHash: string) {
+  private async timedRead(store: EntryStore, idHash: string) {
     const start = performance.now();
     try {
       return await store.loadEntryState(idHash);
@@ -113,7 +113,7 @@ class StoreWatch {
       .map((flush) => flush.ms ?? to - flush.startedAt);
   }
 
-  private async timed(store: Store, seen: LastSeen[]): Promise<void> {
+  private async timed(store: EntryStore, seen: LastSeen[]): Promise<void> {
     const flush: Flush = { startedAt: performance.now(), ms: null };
     this.flushes.push(flush);
     try {
@@ -124,13 +124,16 @@ class StoreWatch {
   }
 }
 
-/** The `Store` interface's methods: what the app asks of its store (the store's own helpers are not counted). */
+/**
+ * The store calls the figure counts: entries (but the mint's state read), listing, tombstones, tenants and policy,
+ * settings, notes, audit, ping and close; not the replay ledger, token chains or installation links, nor the store's own helpers.
+ */
 const STORE_METHODS = new Set<string>([
   'insertEntry', 'loadEntryState', 'revokeEntries', 'sweepExpired', 'getTombstone', 'putTombstone', 'touchEntries',
   'listEntries', 'countLiveEntries', 'isKnownUser', 'getPolicy', 'putPolicy', 'getTenant', 'putTenant', 'getSetting',
   'setSetting', 'deleteSetting', 'listSettings', 'listNotes', 'addNote', 'appendAudit', 'listAudit', 'deleteAuditBefore',
   'ping', 'close',
-] satisfies (keyof Store)[]);
+] satisfies (keyof AppStore)[]);
 
 let node: { app: RunningApp; config: Config; watch: StoreWatch } | null = null;
 

@@ -10,7 +10,7 @@ import { fail, ok, type DenyCode, type Result } from './result';
 import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';
 import { createTheft, THEFT_CAUSE, type Origin, type TheftObserver } from './theft';
 import type { NetworkPrefixes } from './network';
-import type { AllowlistEntry, Clock, Confirmation, EntryState, EpochMs, MintState, Policy, RevokeScope, Store, TokenChains } from './types';
+import type { AllowlistEntry, Clock, Confirmation, EntryState, EntryStore, EpochMs, MintState, Policy, RevokeScope, TokenChains } from './types';
 
 export type { CacheLookup } from './entry-states';
 
@@ -47,7 +47,7 @@ export const BARE_CALL: Call = {
 };
 
 export interface AllowlistDeps {
-  store: Store & TokenChains;
+  store: EntryStore & TokenChains;
   states: EntryStates;
   clock: Clock;
   tokens: PageTokenCodec;
@@ -124,7 +124,16 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
 
   async function revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation> {
     const at = clock.now();
-    const count = await store.revokeEntries(scope, at, cause.reason);
+    return announce(scope, cause, at, await end(scope, cause, at));
+  }
+
+  /** Durable first: ends the entries in scope in the store; resolves how many this call ended (none left: another did). */
+  function end(scope: RevokeScope, cause: RevokeCause, at: EpochMs): Promise<number> {
+    return store.revokeEntries(scope, at, cause.reason);
+  }
+
+  /** Then every node forgets, and the audit and metrics hear of it. */
+  async function announce(scope: RevokeScope, cause: RevokeCause, at: EpochMs, count: number): Promise<Revocation> {
     const confirmation = await states.announce(scope);
     // The trace is written before the answer: an admin who reads the audit next finds this revocation there.
     await audit.record({
@@ -143,7 +152,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     return revocation;
   }
 
-  const theft = createTheft({ audit, prefixes: deps.prefixes, revoke, observer: observe });
+  const theft = createTheft({ audit, prefixes: deps.prefixes, end, announce, observer: observe });
 
   // The codec answers a token it remembers with the same claims object, so its place in the chain is worked out once.
   const links = new WeakMap<PageTokenClaims, ChainLink>();
@@ -385,7 +394,7 @@ function judge(state: EntryState, claims: PageTokenClaims, resource: string, now
 }
 
 /** Nothing is minted for an inactive tenant, a removed user or a deleted resource. Answers the tenant's policy, if set. */
-async function mayMint(store: Store, request: MintRequest): Promise<Result<Policy | null>> {
+async function mayMint(store: EntryStore, request: MintRequest): Promise<Result<Policy | null>> {
   let state: MintState;
   try {
     state = await store.loadMintState(request.clientKey, request.accountId, request.target.resource, request.target.parent);

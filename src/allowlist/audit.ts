@@ -2,7 +2,7 @@
  * The audit trail's entry point for the core: record a decision without making the caller wait on it, and
  * without letting a flood of requests become a flood of writes.
  */
-import type { AuditRecord, Store } from './types';
+import type { AuditRecord, AuditStore } from './types';
 
 export interface AuditLog {
   /**
@@ -36,7 +36,7 @@ interface Waiting {
  * Writes records in batches, one batch at a time (group commit): while one batch is written, the records that
  * arrive queue for the next, so a busy node commits once per batch instead of once per mint or denial.
  */
-export function storeAuditLog(store: Store, options: AuditLogOptions): AuditLog {
+export function storeAuditLog(store: AuditStore, options: AuditLogOptions): AuditLog {
   const queue: Waiting[] = [];
   const denials = new Map<string, Waiting & { waiters: (() => void)[] }>();
   let denialTimer: NodeJS.Timeout | null = null;

@@ -16,13 +16,14 @@ import { createSessions, type Sessions } from './sessions';
 import { createRemovals, type Removals } from './removals';
 import { createReplays, type Replays } from './replays';
 import { createTenantLifecycle, type TenantLifecycle } from './tenants';
-import type { Clock, Policy, ReplayLedger, Store, TokenChains } from './types';
+import type { AuditStore, Clock, EntryStore, Policy, ReplayLedger, SessionListing, TenantStore, TokenChains, TombstoneStore } from './types';
 
 /** Rotation as it runs when nothing else is said: a successor offered after a minute, ten seconds' grace. */
 export const DEFAULT_ROTATION: RotationPolicy = { afterMs: 60_000, graceMs: 10_000 };
 
 export interface CoreDeps {
-  store: Store & TokenChains;
+  /** One store playing the roles the core's parts use; each part is handed only its own. */
+  store: EntryStore & TokenChains & SessionListing & TombstoneStore & TenantStore & Pick<AuditStore, 'listAudit'>;
   /** Where lifecycle JWTs and webhook deliveries already accepted are recorded (the store, in the app). */
   ledger: ReplayLedger;
   cache: EntryCache;

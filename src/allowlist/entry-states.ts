@@ -6,7 +6,7 @@ import type { Bus } from '../bus/types';
 import type { EntryCache } from '../cache/entry-cache';
 import { dependencyKeys, Generations } from '../cache/generations';
 import { fail, ok, type Result } from './result';
-import type { EntryState, RevokeScope, Store } from './types';
+import type { EntryState, EntryStore, RevokeScope } from './types';
 
 /** How a state was found: in the cache, in the store after a miss, or in the store because the cache is not trusted. */
 export type CacheLookup = 'hit' | 'miss' | 'bypass';
@@ -34,7 +34,7 @@ export interface EntryStates {
 }
 
 export interface EntryStatesDeps {
-  store: Pick<Store, 'loadEntryState'>;
+  store: EntryStore;
   cache: EntryCache;
   bus: Bus;
   onLookup?: (outcome: CacheLookup) => void;

@@ -3,7 +3,7 @@
  * use at no cost, and a flush writes each token's newest use at most once per interval.
  * The check honours the newest of what the store says and what this node has seen.
  */
-import type { EpochMs, LastSeen, Store } from './types';
+import type { EntryStore, EpochMs, LastSeen } from './types';
 
 /** Uses older than this are of no interest to any idle timeout (whose maximum is a day). */
 const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -33,7 +33,7 @@ export class LastSeenTracker {
   }
 
   /** Writes every use noted since the last flush in one batch; returns how many tokens it wrote. */
-  async flush(store: Pick<Store, 'touchEntries'>, now: EpochMs): Promise<number> {
+  async flush(store: EntryStore, now: EpochMs): Promise<number> {
     const batch: LastSeen[] = [];
     for (const [idHash, known] of this.seen) {
       if (known.dirty) batch.push({ idHash, lastSeenAt: known.at });

@@ -2,7 +2,7 @@
 import type { AuditLog } from './audit';
 import type { EntryStates } from './entry-states';
 import { describePolicy, policyProblem } from './policy';
-import type { Clock, Policy, Store } from './types';
+import type { Clock, Policy, TenantStore } from './types';
 
 export interface TenantPolicy {
   policy: Policy;
@@ -19,7 +19,7 @@ export interface Policies {
 }
 
 export interface PolicyDeps {
-  store: Store;
+  store: TenantStore;
   clock: Clock;
   announce: EntryStates['announce'];
   audit: AuditLog;

@@ -6,10 +6,10 @@
  * and the store decides that atomically, so concurrent events settle on the newest.
  */
 import type { Allowlist, RevokeCause } from './allowlist';
-import type { Clock, Confirmation, EpochMs, Store, Tombstone, TombstoneKind } from './types';
+import type { Clock, Confirmation, EpochMs, Tombstone, TombstoneKind, TombstoneStore } from './types';
 
 export interface RemovalDeps {
-  store: Store;
+  store: TombstoneStore;
   clock: Clock;
   allowlist: Allowlist;
 }

@@ -3,10 +3,13 @@
  * audit records past their retention, in bounded batches with a pause between them, so that no single
  * statement holds a table for long and checks keep flowing while millions of rows go.
  */
-import type { Clock, ReplayLedger, Store } from './types';
+import type { AuditStore, Clock, EntryStore, ReplayLedger } from './types';
+
+/** What a sweep deletes from: one bounded, oldest-first delete of each role that keeps rows past their time, and nothing else of them. */
+export type SweepTargets = Pick<EntryStore, 'sweepExpired'> & Pick<ReplayLedger, 'sweepClaims'> & Pick<AuditStore, 'deleteAuditBefore'>;
 
 export interface SweeperDeps {
-  store: Pick<Store, 'sweepExpired' | 'deleteAuditBefore'> & Pick<ReplayLedger, 'sweepClaims'>;
+  store: SweepTargets;
   clock: Clock;
   /** How long audit records are kept; none are deleted when omitted. */
   auditRetentionMs?: number;

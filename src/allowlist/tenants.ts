@@ -1,10 +1,10 @@
 /** Tenant lifecycle: installed, enabled, disabled, uninstalled, and what each does to page tokens. */
 import type { Allowlist, Revocation } from './allowlist';
 import type { AuditLog } from './audit';
-import type { Clock, Store, Tenant, TenantStatus } from './types';
+import type { Clock, Tenant, TenantStatus, TenantStore } from './types';
 
 export interface TenantDeps {
-  store: Pick<Store, 'getTenant' | 'putTenant'>;
+  store: TenantStore;
   clock: Clock;
   allowlist: Allowlist;
   audit: AuditLog;
@@ -88,6 +88,6 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
 }
 
 /** Whether a site has a record in `store`, in any status: what the page-token codec asks before deriving a key. */
-export function tenantIn(store: Pick<Store, 'getTenant'>): (clientKey: string) => Promise<boolean> {
+export function tenantIn(store: TenantStore): (clientKey: string) => Promise<boolean> {
   return async (clientKey) => (await store.getTenant(clientKey)) !== null;
 }

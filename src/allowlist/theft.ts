@@ -24,7 +24,10 @@ export interface TheftObserver {
 export interface TheftDeps {
   audit: AuditLog;
   prefixes: NetworkPrefixes;
-  revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation>;
+  /** Ends the entries in scope in the store; resolves how many this call ended (none when another ended them first). */
+  end(scope: RevokeScope, cause: RevokeCause, at: EpochMs): Promise<number>;
+  /** Tells every node and the audit about entries `end` ended. */
+  announce(scope: RevokeScope, cause: RevokeCause, at: EpochMs, count: number): Promise<Revocation>;
   observer?: TheftObserver;
 }
 
@@ -57,9 +60,14 @@ export function createTheft(deps: TheftDeps): Theft {
       : sighting({ ip: entry.chain.ip, userAgent: entry.chain.userAgent }, entry.chain.rotatedAt);
 
   async function signal(entry: AllowlistEntry, kind: SignalKind, revoke: boolean, presented: Sighting, holder: Sighting): Promise<void> {
+    const scope: RevokeScope = { kind: 'session', clientKey: entry.clientKey, accountId: entry.accountId, idHash: entry.idHash };
+    // A stale token in flight to several nodes at once is one theft: only the call whose update ended the session
+    // records it and announces the end; the others find it ended already and only refuse.
+    const ended = revoke ? await deps.end(scope, THEFT_CAUSE, presented.at) : null;
+    if (ended === 0) return;
     const action = revoke ? 'revoked' : 'reported';
     deps.observer?.signalled(kind, action);
-    // The signal first, then the revocation: an admin who reads the audit finds why before what.
+    // The signal before the revocation is announced: an admin who reads the audit finds why before what.
     await deps.audit.record({
       at: presented.at,
       kind: 'signal',
@@ -72,7 +80,7 @@ export function createTheft(deps: TheftDeps): Theft {
       confirmation: null,
       detail: { kind, session: entry.idHash, action, presented, holder },
     });
-    if (revoke) await deps.revoke({ kind: 'session', clientKey: entry.clientKey, accountId: entry.accountId, idHash: entry.idHash }, THEFT_CAUSE);
+    if (ended !== null) await deps.announce(scope, THEFT_CAUSE, presented.at, ended);
   }
 
   return {

@@ -149,16 +149,10 @@ export type RevokeScope =
   | { kind: 'resource'; clientKey: string; resource: string }
   | { kind: 'tenant'; clientKey: string };
 
-export interface Note {
-  id: string;
-  clientKey: string;
-  issueId: string;
-  accountId: string;
-  text: string;
-  createdAt: EpochMs;
-}
+/** Every kind of audit record, in one list: the store checks what it reads against it, and the admin API and the CLI offer it. */
+export const AUDIT_KINDS = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'] as const;
 
-export type AuditKind = 'mint' | 'deny' | 'revoke' | 'lifecycle' | 'policy' | 'signal';
+export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 /** What theft detection noticed about a session. */
 export type SignalKind = 'fork' | 'network_changed' | 'agent_changed';
@@ -260,12 +254,15 @@ export interface LastSeen {
   lastSeenAt: EpochMs;
 }
 
-/**
- * Everything the core persists. Implemented in memory (tests, single process
- * without a file) and with sequelize (SQLite, PostgreSQL). Every method either
- * succeeds durably or rejects; the core turns rejections into `store_unavailable`.
+/*
+ * The store's roles that the core runs on, each a small interface named for what its users do with it. One database
+ * plays them all, with the roles other parts own beside their users (src/store/app-store.ts gathers them), and the
+ * composition root hands each user only its own. Every method either succeeds durably or rejects; the core turns
+ * rejections into `store_unavailable`.
  */
-export interface Store {
+
+/** Page sessions on the paths of mint, check and revoke: written, read with what decides them, ended, touched by use, swept. */
+export interface EntryStore {
   insertEntry(entry: AllowlistEntry): Promise<void>;
   /** The entry with its tenant status and newest applicable removal, or null when unknown. */
   loadEntryState(idHash: string): Promise<EntryState | null>;
@@ -273,12 +270,27 @@ export interface Store {
   loadMintState(clientKey: string, accountId: string, resource: string, parent: string | null): Promise<MintState>;
   /** Marks every live (not yet revoked) entry in scope revoked; returns how many changed. */
   revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number>;
+  /** Raises each entry's last_seen_at to the given time; never lowers it. One batch, one round trip where the database allows. */
+  touchEntries(seen: LastSeen[]): Promise<void>;
   /**
    * Deletes at most `limit` entries that expired before `before` (revoked or not); returns how
    * many it deleted. Callers loop in batches so that no single statement holds the table long.
    */
   sweepExpired(before: EpochMs, limit: number): Promise<number>;
+}
 
+/** Live sessions as admins, users and operators look at them: listed, counted, and whether a user was ever seen. */
+export interface SessionListing {
+  /** Live entries of a tenant, filtered, newest first, paged. */
+  listEntries(query: EntryQuery): Promise<EntryPage>;
+  /** Live entries (not revoked, not expired at `now`), over every tenant when clientKey is omitted. */
+  countLiveEntries(now: EpochMs, clientKey?: string): Promise<number>;
+  /** Whether the store has ever heard of the user: any entry (live or dead) or a tombstone. */
+  isKnownUser(clientKey: string, accountId: string): Promise<boolean>;
+}
+
+/** Removals from the host, kept for good: what a user's or a resource's events last said. */
+export interface TombstoneStore {
   getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null>;
   /**
    * Inserts the tombstone for (clientKey, kind, subject), or replaces the stored one only when
@@ -286,41 +298,24 @@ export interface Store {
    * events for one subject settle on the newest. Resolves true when it wrote.
    */
   putTombstone(tombstone: Tombstone): Promise<boolean>;
+}
 
-  /** Raises each entry's last_seen_at to the given time; never lowers it. One batch, one round trip where the database allows. */
-  touchEntries(seen: LastSeen[]): Promise<void>;
-  /** Live entries of a tenant, filtered, newest first, paged. */
-  listEntries(query: EntryQuery): Promise<EntryPage>;
-  /** Live entries (not revoked, not expired at `now`), over every tenant when clientKey is omitted. */
-  countLiveEntries(now: EpochMs, clientKey?: string): Promise<number>;
-  /** Whether the store has ever heard of the user: any entry (live or dead) or a tombstone. */
-  isKnownUser(clientKey: string, accountId: string): Promise<boolean>;
-
-  getPolicy(clientKey: string): Promise<Policy | null>;
-  putPolicy(clientKey: string, policy: Policy, at: EpochMs): Promise<void>;
-
+/** Sites: their lifecycle status and address, and the session policy their admins set. */
+export interface TenantStore {
   getTenant(clientKey: string): Promise<Tenant | null>;
   /** Inserts or replaces the tenant's record. */
   putTenant(tenant: Tenant): Promise<void>;
+  getPolicy(clientKey: string): Promise<Policy | null>;
+  putPolicy(clientKey: string, policy: Policy, at: EpochMs): Promise<void>;
+}
 
-  /** ACE's per-tenant key/value settings (clientInfo holds the sharedSecret). */
-  getSetting(clientKey: string, key: string): Promise<unknown | null>;
-  setSetting(clientKey: string, key: string, value: unknown): Promise<void>;
-  deleteSetting(clientKey: string, key: string): Promise<void>;
-  listSettings(key: string): Promise<unknown[]>;
-
-  listNotes(clientKey: string, issueId: string): Promise<Note[]>;
-  addNote(note: Note): Promise<void>;
-
+/** The audit trail: appended by the core, read by admins and operators, trimmed by retention. */
+export interface AuditStore {
   /** Appends the records in order, all or none. */
   appendAudit(records: readonly AuditRecord[]): Promise<void>;
   listAudit(query: AuditQuery): Promise<AuditPage>;
   /** Deletes at most `limit` audit records older than `before`; returns how many (retention). */
   deleteAuditBefore(before: EpochMs, limit: number): Promise<number>;
-
-  /** Cheap round trip proving the store answers (readiness). */
-  ping(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The operator CLI's command line: which command to run with which options, decided without running anything or exiting. */
 import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
-import type { AuditKind } from '../allowlist/types';
-import { AUDIT_KINDS, DEFAULT_LIMIT, MAX_LIMIT, parseLimit, parseSince } from './options';
+import { AUDIT_KINDS, type AuditKind } from '../allowlist/types';
+import { DEFAULT_LIMIT, MAX_LIMIT, parseLimit, parseSince } from './options';
 
 export interface ListOptions {
   tenant: string;

@@ -1,5 +1,5 @@
 /** How the operator CLI prints: aligned plain-text tables for people, with times in ISO 8601 UTC. */
-import type { AllowlistEntry, EpochMs, StoredAuditRecord } from '../allowlist/types';
+import type { AllowlistEntry, EpochMs, SignalDetail, Sighting, StoredAuditRecord } from '../allowlist/types';
 
 const ID_CHARS = 12;
 const USER_AGENT_CHARS = 40;
@@ -7,21 +7,22 @@ const USER_AGENT_CHARS = 40;
 export function sessionsTable(entries: AllowlistEntry[]): string {
   return table(
     ['id', 'user', 'resource', 'ip', 'started', 'last seen', 'user agent'],
+    // Where the session is now: whoever first used its current token, or the page it was minted for.
     entries.map((entry) => [
       entry.idHash.slice(0, ID_CHARS),
       entry.accountId,
       entry.resource,
-      entry.ip ?? '-',
+      (entry.chain === null ? entry.ip : entry.chain.ip) ?? '-',
       isoTime(entry.createdAt),
       isoTime(entry.lastSeenAt),
-      shorten(entry.userAgent ?? '-', USER_AGENT_CHARS),
+      shorten((entry.chain === null ? entry.userAgent : entry.chain.userAgent) ?? '-', USER_AGENT_CHARS),
     ]),
   );
 }
 
 export function auditTable(records: StoredAuditRecord[]): string {
   return table(
-    ['time', 'kind', 'user', 'actor', 'reason', 'resource', 'count', 'confirmed'],
+    ['time', 'kind', 'user', 'actor', 'reason', 'resource', 'count', 'confirmed', 'detail'],
     records.map((record) => [
       isoTime(record.at),
       record.kind,
@@ -31,8 +32,15 @@ export function auditTable(records: StoredAuditRecord[]): string {
       record.resource ?? '-',
       record.count === null ? '-' : String(record.count),
       record.confirmation === null ? '-' : `${record.confirmation.confirmed}/${record.confirmation.expected}`,
+      record.detail === undefined ? '-' : describeSignal(record.detail),
     ]),
   );
+}
+
+/** A theft signal's two sides in one line: `reported: 198.51.100.0/24 Firefox on Windows, holder 203.0.113.0/24 Chrome on Linux`. */
+export function describeSignal(detail: SignalDetail): string {
+  const side = (sighting: Sighting) => `${sighting.network ?? sighting.ip ?? 'unknown network'} ${sighting.agent ?? 'unknown browser'}`;
+  return `${detail.action}: ${side(detail.presented)}, holder ${side(detail.holder)}`;
 }
 
 /** Seconds are precise enough for an operator, and the column stays narrow. */

@@ -1,8 +1,6 @@
 /** The operator CLI's option values: parsed once where commander reads them, so a bad value stops before anything opens. */
 import { InvalidArgumentError } from 'commander';
-import type { AuditKind, EpochMs } from '../allowlist/types';
-
-export const AUDIT_KINDS: readonly AuditKind[] = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'];
+import type { EpochMs } from '../allowlist/types';
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 50;

@@ -12,6 +12,7 @@ import { isAddressInUse, PortInUse } from '../port-in-use';
 import { randomSecret } from '../tokens/random';
 import { startBalancer, type Balancer } from './balancer';
 import { NodeProcess } from './node-process';
+import { PANELGUARD_TABLES } from '../store/migrations';
 
 type BusKind = 'redis' | 'postgres';
 
@@ -23,8 +24,6 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 
 
-/** PanelGuard's own tables, emptied at start; schema_migrations stays, so nodes find the schema current. */
-const PANELGUARD_TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log'];
 
 /** Node settings a shell may tune; the nodes see these and the cluster's own, nothing else of the environment. */
 const PASSED_THROUGH = ['REVOCATION_CONFIRM_MS', 'HEARTBEAT_MS', 'SWEEP_INTERVAL_SECONDS', 'PAGE_TOKEN_TTL_SECONDS', 'CACHE_TTL_SECONDS', 'CACHE_MAX_ENTRIES'];
@@ -164,10 +163,11 @@ async function prepareDatabase(url: string): Promise<void> {
     return;
   }
   try {
-    // The simulator is a new Jira site each run (it forgets its users), so a user removed last run must not stay tombstoned: start empty.
+    // The simulator is a new Jira site each run (it forgets its users), so a user removed last run must not stay tombstoned,
+    // nor a policy set last run stay in force: start empty. schema_migrations stays, so nodes find the schema current.
     const { rows } = await client.query<{ tablename: string }>(
       'SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY($1)',
-      [PANELGUARD_TABLES],
+      [[...PANELGUARD_TABLES]],
     );
     if (rows.length > 0) await client.query(`TRUNCATE ${rows.map((row) => client.escapeIdentifier(row.tablename)).join(', ')}`);
   } finally {

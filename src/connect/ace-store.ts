@@ -1,9 +1,17 @@
 /** ACE's settings store (tenants' clientInfo and sharedSecret), kept in PanelGuard's own store. */
-import type { Store } from '../allowlist/types';
+
+/** ACE's per-tenant key/value settings as PanelGuard's store keeps them (clientInfo holds the sharedSecret). */
+export interface SettingsStore {
+  getSetting(clientKey: string, key: string): Promise<unknown | null>;
+  setSetting(clientKey: string, key: string, value: unknown): Promise<void>;
+  deleteSetting(clientKey: string, key: string): Promise<void>;
+  /** The value under `key` of every tenant that has one, in clientKey order. */
+  listSettings(key: string): Promise<unknown[]>;
+}
 
 /** The subset of ACE's store adapter contract that ACE calls for Connect (not Forge) apps. */
 export class AceSettingsAdapter {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: SettingsStore) {}
 
   get(key: string, clientKey: string): Promise<unknown | null> {
     return this.store.getSetting(clientKey, key);

@@ -2,10 +2,9 @@
 import path from 'node:path';
 import ace from 'atlassian-connect-express';
 import type express from 'express';
-import type { Store } from '../allowlist/types';
 import type { Logger } from '../logger';
 import { aceLogger } from './ace-logger';
-import { AceSettingsAdapter } from './ace-store';
+import { AceSettingsAdapter, type SettingsStore } from './ace-store';
 
 export type AddOn = ace.AddOn;
 
@@ -14,7 +13,7 @@ export interface AddonOptions {
   aceApp: express.Application;
   baseUrl: string;
   production: boolean;
-  store: Store;
+  store: SettingsStore;
   logger: Logger;
   projectRoot: string;
 }

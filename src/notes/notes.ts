@@ -1,6 +1,22 @@
 /** The app's own data behind the guard: notes on an issue, per tenant. */
-import type { Clock, Note, Store } from '../allowlist/types';
+import type { Clock, EpochMs } from '../allowlist/types';
 import { randomId } from '../tokens/random';
+
+/** A user's note on an issue. */
+export interface Note {
+  id: string;
+  clientKey: string;
+  issueId: string;
+  accountId: string;
+  text: string;
+  createdAt: EpochMs;
+}
+
+/** Where notes are kept: listed per issue, oldest first, and added one at a time. */
+export interface NoteStore {
+  listNotes(clientKey: string, issueId: string): Promise<Note[]>;
+  addNote(note: Note): Promise<void>;
+}
 
 export const NOTE_MAX_LENGTH = 10_000;
 
@@ -9,7 +25,7 @@ export interface Notes {
   add(clientKey: string, issueId: string, accountId: string, text: string): Promise<Note>;
 }
 
-export function createNotes(store: Pick<Store, 'listNotes' | 'addNote'>, clock: Clock): Notes {
+export function createNotes(store: NoteStore, clock: Clock): Notes {
   return {
     list: (clientKey, issueId) => store.listNotes(clientKey, issueId),
     async add(clientKey, issueId, accountId, text) {

@@ -1,4 +1,4 @@
-/** A `Store` held in plain Maps: for unit tests and a single process that needs no database. */
+/** Every store role held in plain Maps: for unit tests and a single process that needs no database. */
 import type {
   AllowlistEntry,
   AuditPage,
@@ -10,19 +10,16 @@ import type {
   MintState,
   EpochMs,
   LastSeen,
-  Note,
   Policy,
   RevokeScope,
-  ReplayLedger,
-  Store,
   StoredAuditRecord,
   Tenant,
   Tombstone,
   TombstoneKind,
   TokenAdvance,
-  TokenChains,
 } from '../allowlist/types';
-import type { InstallationLinks } from '../forge/installations';
+import type { Note } from '../notes/notes';
+import type { AppStore } from './app-store';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
 import { decodeSettingValue, encodeSettingValue } from './setting-value';
@@ -103,7 +100,7 @@ function ledgerKey(kind: string, key: string): string {
   return JSON.stringify([kind, key]);
 }
 
-export class MemoryStore implements Store, TokenChains, ReplayLedger, InstallationLinks {
+export class MemoryStore implements AppStore {
   // Records are flat (entries and audit records aside: see copyEntry and copyAudit), so a spread on the way in and
   // out is a full copy, and callers never share state with the store.
   private readonly entries = new Map<string, AllowlistEntry>();

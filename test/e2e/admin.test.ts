@@ -98,6 +98,37 @@ describe('browser: the admin page inside the host page', function () {
     expect(await frame.locator('#audit tr[data-kind="policy"]').count()).to.be.at.least(1);
   });
 
+  it('saves the theft responses and key binding with the timeouts, and a new page shows them and works under them', async () => {
+    const first = await openAdminPage(admin);
+    await first.frame.locator('#policy-form[data-loaded]').waitFor(WAIT);
+    expect(await first.frame.locator('#theft-response').inputValue()).to.equal('revoke');
+    expect(await first.frame.locator('#agent-change-response').inputValue()).to.equal('report');
+    expect(await first.frame.locator('#key-binding').isChecked()).to.equal(false);
+
+    await first.frame.locator('#theft-response').selectOption('report');
+    await first.frame.locator('#agent-change-response').selectOption('revoke');
+    await first.frame.locator('#key-binding').check();
+    await first.frame.locator('#policy-save').click();
+    await first.frame.locator('#status.done').waitFor(WAIT);
+    expect((await statusOf(first)).text).to.match(/a copy used elsewhere: only record it; another browser: end the session; key binding on\.$/);
+
+    // Key binding applies at once: the new page proves its key on every call, so it loads as any other.
+    const second = await openAdminPage(admin);
+    const { frame } = second;
+    await frame.locator('#policy-form[data-loaded]').waitFor(WAIT);
+    expect(await frame.locator('#theft-response').inputValue()).to.equal('report');
+    expect(await frame.locator('#agent-change-response').inputValue()).to.equal('revoke');
+    expect(await frame.locator('#key-binding').isChecked()).to.equal(true);
+    expect((await statusOf(second)).className).to.not.include('denied');
+
+    // The suite shares one site: later tests start from the default theft policy.
+    await frame.locator('#theft-response').selectOption('revoke');
+    await frame.locator('#agent-change-response').selectOption('report');
+    await frame.locator('#key-binding').uncheck();
+    await frame.locator('#policy-save').click();
+    await frame.locator('#status.done').waitFor(WAIT);
+  });
+
   it("resets the site after a confirm step that counts the sessions, ending the user's panel and the page's own session", async () => {
     const bobsIssue = await browser.openIssue(bob, issue);
     const adminPage = await openAdminPage(admin);

@@ -96,4 +96,30 @@ describe('browser: the Forge issue panel, through the simulated Forge host', fun
     expect(calls.map((call) => call.name)).to.include('invoke');
     expect(calls.every((call) => call.name === 'invoke' || call.name === 'getContext')).to.equal(true);
   });
+
+  it('keeps working with key binding on: its proofs name the URL the app was called at, which only /forge/sessions could tell it', async () => {
+    run += 1;
+    const admin = stack.sim.directory.add({ accountId: `557058:forge-admin-${run}`, displayName: 'Forge admin', siteAdmin: true }).accountId;
+    const adminPage = await context!.newPage();
+    await adminPage.goto(forge.hostPageUrl(admin, 'panelguard-admin-page'));
+    const adminFrame = adminPage.frameLocator('#page');
+    const setKeyBinding = async (on: boolean): Promise<void> => {
+      await adminFrame.locator('#policy-form[data-loaded]').waitFor(WAIT);
+      await adminFrame.locator('#key-binding').setChecked(on);
+      await adminFrame.locator('#policy-save').click();
+      await adminFrame.locator('#status.done', { hasText: `key binding ${on ? 'on' : 'off'}.` }).waitFor(WAIT);
+    };
+    await setKeyBinding(true);
+    try {
+      const host = await openPanel(newUser());
+      expect((await statusOf(host)).className).to.not.include('denied');
+      await host.frame.locator('#note-text').fill('Signed with a key the page cannot export.');
+      await host.frame.locator('#add-note').click();
+      await host.frame.locator('#notes li').first().waitFor(WAIT);
+      expect((await statusOf(host)).className).to.not.include('denied');
+    } finally {
+      // The suite shares one site: the next test starts from the default policy.
+      await setKeyBinding(false);
+    }
+  });
 });

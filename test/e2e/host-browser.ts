@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import type { IssueContext } from '../../src/host-simulator';
 import { PROJECT_ROOT } from '../../src/paths';
-import { startStack, type Stack } from '../integration/harness';
+import { startStack, type Stack, type StackOptions } from '../integration/harness';
 import { chromiumOrSkip, launchChromium } from './chromium';
 
 const RESULTS_DIR = path.join(PROJECT_ROOT, 'test-results');
@@ -25,17 +25,25 @@ export interface HostBrowser {
   openIssue(accountId: string, issue: IssueContext): Promise<HostPage>;
   /** A tab on one of the app's pages as `accountId`; resolves once every `ready` selector shows inside it. */
   openAppPage(accountId: string, moduleKey: string, ...ready: string[]): Promise<HostPage>;
+  /** The test's browser context, where openIssue and openAppPage open their tabs. */
+  readonly context: BrowserContext;
+  /** Another browser context in the same test (someone else's browser, sharing nothing with the first); closed after the test. */
+  otherContext(): Promise<BrowserContext>;
 }
 
-/** Call inside describe(): registers the hooks. Each test gets its own context; a failed test's tabs are saved as `<name>-failed-…png`. */
-export function setUpHostBrowser(name: string, viewport: { width: number; height: number }): HostBrowser {
+/**
+ * Call inside describe(): registers the hooks. Each test gets its own context; a failed test's tabs are saved as
+ * `<name>-failed-…png`. `stackOptions` configure the suite's app (rotation times, operator tokens…).
+ */
+export function setUpHostBrowser(name: string, viewport: { width: number; height: number }, stackOptions: StackOptions = {}): HostBrowser {
   let browser: Browser | undefined;
   let stack: Stack | undefined;
   let context: BrowserContext | undefined;
+  let others: BrowserContext[] = [];
 
   before(async function () {
     const executablePath = chromiumOrSkip(this);
-    [browser, stack] = await Promise.all([launchChromium(executablePath), startStack()]);
+    [browser, stack] = await Promise.all([launchChromium(executablePath), startStack(stackOptions)]);
   });
   after(async () => {
     await browser?.close();
@@ -52,6 +60,8 @@ export function setUpHostBrowser(name: string, viewport: { width: number; height
       }
     }
     await context?.close();
+    await Promise.all(others.map((other) => other.close()));
+    others = [];
   });
 
   async function open(url: string, frameSelector: string, ready: string[]): Promise<HostPage> {
@@ -66,9 +76,17 @@ export function setUpHostBrowser(name: string, viewport: { width: number; height
     get stack() {
       return started(stack);
     },
+    get context() {
+      return started(context);
+    },
     // the panel's script has answered once the status line says something
     openIssue: (accountId, issue) => open(started(stack).sim.hostPageUrl(accountId, issue), '#panel', ['#status:not(:empty)']),
     openAppPage: (accountId, moduleKey, ...ready) => open(started(stack).sim.appPageUrl(accountId, moduleKey), '#page', ready),
+    async otherContext() {
+      const other = await started(browser).newContext({ viewport });
+      others.push(other);
+      return other;
+    },
   };
 }
 

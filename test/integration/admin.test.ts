@@ -214,12 +214,10 @@ describe('admin API', function () {
   describe('policy', () => {
     it('starts at the configured defaults, and a change is answered, read back and audited', async () => {
       const admin = await adminToken();
-      expect((await call('GET', '/api/admin/policy', admin)).body).to.deep.equal({
-        policy: { idleTimeoutSeconds: 300, absoluteLifetimeSeconds: 600 },
-        isDefault: true,
-      });
-      const policy = { idleTimeoutSeconds: 900, absoluteLifetimeSeconds: 3600 };
-      const changed = await call('PUT', '/api/admin/policy', admin, policy);
+      const defaults = { idleTimeoutSeconds: 300, absoluteLifetimeSeconds: 600, theftResponse: 'revoke', agentChangeResponse: 'report', keyBinding: false };
+      expect((await call('GET', '/api/admin/policy', admin)).body).to.deep.equal({ policy: defaults, isDefault: true });
+      const policy = { ...defaults, idleTimeoutSeconds: 900, absoluteLifetimeSeconds: 3600 };
+      const changed = await call('PUT', '/api/admin/policy', admin, { idleTimeoutSeconds: 900, absoluteLifetimeSeconds: 3600 });
       expect(changed.status).to.equal(200);
       expect(changed.body).to.deep.equal({ policy });
       expect((await call('GET', '/api/admin/policy', admin)).body).to.deep.equal({ policy, isDefault: false });
@@ -233,14 +231,30 @@ describe('admin API', function () {
         [{ idleTimeoutSeconds: 30, absoluteLifetimeSeconds: 600 }, 'idleTimeoutSeconds'],
         [{ idleTimeoutSeconds: 600, absoluteLifetimeSeconds: 100_000 }, 'absoluteLifetimeSeconds'],
         [{ idleTimeoutSeconds: 900, absoluteLifetimeSeconds: 600 }, 'idleTimeoutSeconds'],
-        [{ idleTimeoutSeconds: 600 }, 'absoluteLifetimeSeconds'],
+        [{ idleTimeoutSeconds: 900 }, 'idleTimeoutSeconds'],
         [{ idleTimeoutSeconds: '600', absoluteLifetimeSeconds: 600 }, 'idleTimeoutSeconds'],
+        [{ theftResponse: 'block' }, 'theftResponse'],
+        [{ agentChangeResponse: 'REVOKE' }, 'agentChangeResponse'],
+        [{ keyBinding: 'true' }, 'keyBinding'],
+        [{ keyBinding: true, rotateAfter: 5 }, 'rotateAfter'],
+        [{}, 'at least one setting'],
       ] as const) {
         const answer = await call('PUT', '/api/admin/policy', OPERATOR_SECRET, body);
         expect(answer.status, JSON.stringify(body)).to.equal(400);
         expect(answer.body.error?.message).to.include(field);
       }
       expect((await call('GET', '/api/admin/policy', OPERATOR_SECRET)).body).to.include({ isDefault: true });
+    });
+
+    it('changes only the settings a PUT names and keeps the rest', async () => {
+      await call('PUT', '/api/admin/policy', OPERATOR_SECRET, { idleTimeoutSeconds: 120 });
+      const changed = await call('PUT', '/api/admin/policy', OPERATOR_SECRET, { theftResponse: 'report', keyBinding: true });
+      expect(changed.status).to.equal(200);
+      expect(changed.body).to.deep.equal({
+        policy: { idleTimeoutSeconds: 120, absoluteLifetimeSeconds: 600, theftResponse: 'report', agentChangeResponse: 'report', keyBinding: true },
+      });
+      const audit = await call('GET', '/api/admin/audit?kind=policy', OPERATOR_SECRET);
+      expect((audit.body.records as { reason: string }[])[0].reason).to.equal('idle=120s absolute=600s theft=report agent-change=report key-binding=on');
     });
   });
 

@@ -6,17 +6,9 @@
 import { expect } from 'chai';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { postgresAdminUrl, redisUrl, servicesOrSkip } from '../support/services';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { startTcpProxy, through, type TcpProxy } from '../support/tcp-proxy';
 import { metric, startCluster, type ClusterStack } from './cluster-harness';
 import { ALICE, BOB, ISSUE } from './harness';
-
-/** The same URL, reaching its server through a relay on `port`. */
-function through(url: string, port: number): string {
-  const relayed = new URL(url);
-  relayed.hostname = '127.0.0.1';
-  relayed.port = String(port);
-  return relayed.toString();
-}
 
 const CACHE_HITS = 'panelguard_entry_cache_lookups_total{outcome="hit"}';
 const BYPASSES = 'panelguard_entry_cache_lookups_total{outcome="bypass"}';

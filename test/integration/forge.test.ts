@@ -9,7 +9,7 @@ import { ALICE, BOB, ISSUE, startStack, type Stack } from './harness';
 
 interface Answer {
   status: number;
-  body: { error?: { code: string }; pageToken?: string; expiresAt?: number; notes?: { text: string }[]; applied?: boolean; revoked?: number };
+  body: { error?: { code: string }; pageToken?: string; expiresAt?: number; apiBase?: string; notes?: { text: string }[]; applied?: boolean; revoked?: number };
 }
 
 const ADMIN_PAGE = { moduleKey: 'panelguard-admin-page', extension: { type: 'jira:adminPage' } };
@@ -83,6 +83,13 @@ describe('HTTP: the Forge front door', () => {
       const listed = await notes(pageToken);
       expect(listed.status).to.equal(200);
       expect(listed.body.notes?.map((note) => note.text)).to.deep.equal(['from Forge']);
+    });
+
+    it("names the app's public base URL, which a key-bound page's proofs must sign with the path", async () => {
+      await install();
+      const answer = await call('/forge/sessions', { method: 'POST', fit: await fits.sign() });
+      expect(answer.status).to.equal(200);
+      expect(answer.body.apiBase).to.equal(stack.app.baseUrl);
     });
 
     it('takes the resource from the signed context only: a module it does not know mints nothing', async () => {

@@ -1,5 +1,6 @@
-/** "My sessions" over real HTTP: a user sees and ends their own sessions, and nobody else's. */
+/** "My sessions" over real HTTP: a user sees and ends their own sessions, and reads what theft detection noticed about them; nobody else's. */
 import { expect } from 'chai';
+import { ManualClock } from '../../src/allowlist/clock';
 import { ALICE, BOB, ISSUE, OTHER_ISSUE, pageTokenOf, startStack, type Stack } from './harness';
 
 interface Session {
@@ -107,5 +108,65 @@ describe('my sessions API', function () {
     expect((await call('GET', '/api/me/sessions', issueTab)).status).to.equal(403);
     expect((await call('DELETE', '/api/me/sessions/not-an-id', await myPage(ALICE))).status).to.equal(400);
     expect((await fetch(`${stack.app.baseUrl}/api/me/sessions`)).status).to.equal(401);
+  });
+
+  describe('signals', () => {
+    interface Sighting {
+      network: string | null;
+      agent: string | null;
+      at: number;
+    }
+    interface Signal {
+      at: number;
+      kind: string;
+      action: string;
+      resource: string | null;
+      presented: Sighting;
+      holder: Sighting;
+    }
+
+    /** Rotates `user`'s panel session once, then uses its first token again after the grace: a fork, which ends it. */
+    async function fork(clock: ManualClock, user: string): Promise<void> {
+      const first = await panel(user);
+      clock.advance(61_000);
+      const offered = (await stack.api(first, 'GET', ISSUE.issueId)).headers.get('page-token-next');
+      if (offered === null) throw new Error('no successor offered');
+      expect((await stack.api(offered, 'GET', ISSUE.issueId)).status).to.equal(200);
+      clock.advance(11_000);
+      expect((await stack.api(first, 'GET', ISSUE.issueId)).body.error?.code).to.equal('token_forked');
+      await stack.app.audit.drain();
+    }
+
+    async function signals(token: string): Promise<Signal[]> {
+      return (await call('GET', '/api/me/signals', token)).body.signals as Signal[];
+    }
+
+    it("lists a fork of the caller's session with both sides by network and browser, and no address", async () => {
+      const clock = new ManualClock(Date.now());
+      await stack.stop();
+      stack = await startStack({ clock, env: { ROTATE_AFTER_SECONDS: '60', ROTATION_GRACE_SECONDS: '10' } });
+      await fork(clock, ALICE);
+      const [signal, ...rest] = await signals(await myPage(ALICE));
+      expect(rest).to.deep.equal([]);
+      expect(signal).to.deep.include({ kind: 'fork', action: 'revoked', resource: `jira:issue:${ISSUE.issueId}`, at: clock.now() });
+      expect(signal.presented).to.have.all.keys('network', 'agent', 'at');
+      expect(signal.holder).to.have.all.keys('network', 'agent', 'at');
+      expect(signal.presented.network).to.match(/\/\d+$/);
+      expect(JSON.stringify(signal)).to.not.match(/127\.0\.0\.1|::1\b/);
+    });
+
+    it("shows nobody another user's signals", async () => {
+      const clock = new ManualClock(Date.now());
+      await stack.stop();
+      stack = await startStack({ clock, env: { ROTATE_AFTER_SECONDS: '60', ROTATION_GRACE_SECONDS: '10' } });
+      await fork(clock, ALICE);
+      expect(await signals(await myPage(BOB))).to.deep.equal([]);
+      expect(await signals(await myPage(ALICE))).to.have.length(1);
+    });
+
+    it('answers 401 without a page token and 403 to an issue panel\'s', async () => {
+      expect((await fetch(`${stack.app.baseUrl}/api/me/signals`)).status).to.equal(401);
+      expect((await call('GET', '/api/me/signals', await panel(ALICE))).status).to.equal(403);
+    });
   });
 });

@@ -92,6 +92,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
   };
 }
 
+/** The same URL (a service's, e.g. DATABASE_URL or REDIS_URL), reaching its server through a relay on `port`. */
+export function through(url: string, port: number): string {
+  const relayed = new URL(url);
+  relayed.hostname = '127.0.0.1';
+  relayed.port = String(port);
+  return relayed.toString();
+}
+
 /** Calls `found` once `pattern` has gone through `socket`, also when it arrives split across chunks. */
 function watchFor(pattern: Buffer, socket: net.Socket, found: () => void): void {
   let tail: Buffer = Buffer.alloc(0);

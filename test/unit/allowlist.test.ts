@@ -7,7 +7,7 @@ import { createCore } from '../../src/allowlist/core';
 import type { Removals } from '../../src/allowlist/removals';
 import { issueResource, projectResource, type ResourceRef } from '../../src/allowlist/resource';
 import { tenantIn, type TenantLifecycle } from '../../src/allowlist/tenants';
-import type { AllowlistEntry, Store, Tombstone } from '../../src/allowlist/types';
+import type { AllowlistEntry, Tombstone } from '../../src/allowlist/types';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MemoryStore } from '../../src/store/memory-store';
@@ -414,4 +414,3 @@ describe('allowlist', () => {
   });
 });
 
-export type { Store };

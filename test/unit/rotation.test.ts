@@ -368,6 +368,20 @@ describe('rotation with fork detection', () => {
       expect(revokes.records.map((r) => [r.reason, r.count])).to.deep.equal([['theft_suspected', 1]]);
     });
 
+    it('a copy arriving at several nodes at once is one theft: one signal and one revocation', async () => {
+      const w = await world(2);
+      const token = await w.mint();
+      w.clock.advance(ROTATE_AFTER);
+      const next = await successorOf(w.nodes[0].allowlist, token);
+      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      w.clock.advance(GRACE);
+      const answers = await Promise.all([0, 1, 0, 1].map((i) => w.nodes[i].allowlist.check(token, ISSUE.resource, THIEF)));
+      expect(answers.map(outcome)).to.deep.equal(['token_forked', 'token_forked', 'token_forked', 'token_forked']);
+      expect((await w.signals()).map((s) => [s.reason, s.detail?.action])).to.deep.equal([['theft_suspected', 'revoked']]);
+      const revokes = await w.store.listAudit({ clientKey: SITE, kind: 'revoke', limit: 10 });
+      expect(revokes.records.map((r) => [r.reason, r.count])).to.deep.equal([['theft_suspected', 1]]);
+    });
+
     it('an unused sibling successor is a fork: the same token was offered to two hands', async () => {
       const w = await world(2);
       const token = await w.mint();

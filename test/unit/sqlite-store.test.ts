@@ -5,6 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import sqlite3 from 'sqlite3';
 import type { AllowlistEntry } from '../../src/allowlist/types';
+import { PANELGUARD_TABLES } from '../../src/store/migrations';
 import { openSequelizeStore, type SequelizeStore } from '../../src/store/sequelize-store';
 
 const T0 = Date.UTC(2026, 10, 23, 12);
@@ -46,6 +47,15 @@ describe('SQLite store on a file', () => {
     await new Promise<void>((resolve) => other.close(() => resolve()));
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names every table the migrations create in PANELGUARD_TABLES, the list resets empty', async () => {
+    const tables = await new Promise<string[]>((resolve, reject) =>
+      other.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'", (err, rows: { name: string }[]) =>
+        err ? reject(err) : resolve(rows.map((row) => row.name)),
+      ),
+    );
+    expect([...PANELGUARD_TABLES].sort()).to.deep.equal(tables.sort());
   });
 
   it('answers a check while one of its own writes waits for the file: reads never queue behind writes', async () => {

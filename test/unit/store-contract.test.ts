@@ -1,4 +1,4 @@
-/** The behaviour every `Store` promises, run against each implementation, plus what only a SQLite file or PostgreSQL adds. */
+/** The behaviour every store promises in each of its roles, run against each implementation, plus what only a SQLite file or PostgreSQL adds. */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,21 +13,19 @@ import type {
   AuditRecord,
   ChainPosition,
   EntryQuery,
-  Note,
+  EntryStore,
   Policy,
   SignalDetail,
   StoredAuditRecord,
-  ReplayLedger,
-  Store,
   Tenant,
   TokenAdvance,
-  TokenChains,
   Tombstone,
 } from '../../src/allowlist/types';
-import type { InstallationLinks } from '../../src/forge/installations';
+import type { Note } from '../../src/notes/notes';
+import type { AppStore } from '../../src/store/app-store';
 import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
 import { MemoryStore } from '../../src/store/memory-store';
-import { migrations } from '../../src/store/migrations';
+import { migrations, PANELGUARD_TABLES } from '../../src/store/migrations';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { createTestDatabase, servicesOrSkip, type TestDatabase } from '../support/services';
 
@@ -189,7 +187,7 @@ async function writeBeforeTheftDetection(sequelize: Sequelize): Promise<void> {
 }
 
 /** What a store opened on a database from before theft detection must read: no chain, no key, the theft policy's defaults. */
-async function expectReadAsBeforeTheftDetection(store: Store): Promise<void> {
+async function expectReadAsBeforeTheftDetection(store: EntryStore): Promise<void> {
   expect(await store.loadEntryState(idHash('t1'))).to.deep.equal({
     entry: anEntry('t1'),
     tenantStatus: null,
@@ -213,9 +211,9 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-function describeStoreContract(name: string, makeStore: () => Promise<Store & TokenChains & ReplayLedger & InstallationLinks>): void {
+function describeStoreContract(name: string, makeStore: () => Promise<AppStore>): void {
   describe(`${name} keeps the Store contract`, () => {
-    let store: Store & TokenChains & ReplayLedger & InstallationLinks;
+    let store: AppStore;
 
     beforeEach(async () => {
       store = await makeStore();
@@ -1599,7 +1597,6 @@ describe('openSequelizeStore', () => {
   });
 });
 
-const TABLES = ['allowlist_entries', 'tombstones', 'tenants', 'settings', 'notes', 'audit_log', 'policies', 'replay_ledger', 'forge_installations'];
 
 /** Runs one statement on its own connection to `url`. */
 async function queryOnce<Row extends pg.QueryResultRow>(url: string, sql: string): Promise<Row[]> {
@@ -1632,7 +1629,7 @@ describe('SequelizeStore on PostgreSQL', () => {
   // One database for the whole contract, emptied after each open, so every test starts as on a fresh file.
   describeStoreContract('one database, emptied before each test', async () => {
     const store = await openSequelizeStore(databaseUrl());
-    await queryOnce(databaseUrl(), `TRUNCATE ${TABLES.join(', ')}`);
+    await queryOnce(databaseUrl(), `TRUNCATE ${PANELGUARD_TABLES.join(', ')}`);
     return store;
   });
 

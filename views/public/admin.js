@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * The admin page's logic: live sessions, revoking a user or the whole site, the session policy and the audit log,
- * through the page's API; a denial ends the page.
+ * The admin page's logic: live sessions, suspicious ones, revoking a user or the whole site, the session policy and
+ * the audit log, through the page's API; a denial ends the page.
  */
 import { asFailure, byId, cell, DENIED, during, showStatus, when } from './page.js';
 
@@ -10,8 +10,11 @@ import { asFailure, byId, cell, DENIED, during, showStatus, when } from './page.
 /** @typedef {import('./page.js').Failure} Failure */
 /** @typedef {{ confirmed: number, expected: number }} Confirmation */
 /** @typedef {{ id: string, accountId: string, resource: string, device: string | null, ip: string | null, startedAt: number, lastSeenAt: number }} Session */
-/** @typedef {{ id: number, at: number, kind: string, accountId: string | null, actor: string | null, reason: string | null, resource: string | null, count: number | null, confirmation: Confirmation | null }} AuditRecord */
-/** @typedef {{ idleTimeoutSeconds: number, absoluteLifetimeSeconds: number }} Policy */
+/** One side of a theft signal: where a session was used from, and when. @typedef {{ ip: string | null, userAgent: string | null, network: string | null, agent: string | null, at: number }} Sighting */
+/** @typedef {{ kind: 'fork' | 'network_changed' | 'agent_changed', session: string, action: 'revoked' | 'reported', presented: Sighting, holder: Sighting }} SignalDetail */
+/** @typedef {{ id: number, at: number, kind: string, accountId: string | null, actor: string | null, reason: string | null, resource: string | null, count: number | null, confirmation: Confirmation | null, detail: SignalDetail | null }} AuditRecord */
+/** @typedef {'revoke' | 'report'} TheftResponse */
+/** @typedef {{ idleTimeoutSeconds: number, absoluteLifetimeSeconds: number, theftResponse: TheftResponse, agentChangeResponse: TheftResponse, keyBinding: boolean }} Policy */
 /** @typedef {{ sessions: Session[], next: string | null }} SessionPage */
 /** @typedef {{ revoked: number, confirmation: Confirmation | null }} Reset */
 /** @typedef {Record<string, string | number | null>} Params */
@@ -43,6 +46,42 @@ function confirmation(value) {
   return value ? `${value.confirmed}/${value.expected}` : null;
 }
 
+/** What theft detection noticed, in an admin's words. @type {Readonly<Record<SignalDetail['kind'], string>>} */
+const NOTICED = { fork: 'Copy used elsewhere', network_changed: 'Network changed', agent_changed: 'Browser changed' };
+/** @type {Readonly<Record<SignalDetail['action'], string>>} */
+const ACTED = { revoked: 'Ended', reported: 'Recorded' };
+/** @type {Readonly<Record<TheftResponse, string>>} */
+const RESPONSE = { revoke: 'end the session', report: 'only record it' };
+
+/**
+ * Appends a cell holding one side of a signal, a line each: IP, network, browser, time.
+ * @param {HTMLTableRowElement} row @param {Sighting} sighting @param {string} className
+ */
+function sightingCell(row, sighting, className) {
+  const td = document.createElement('td');
+  td.className = className;
+  /** @type {[string, string | null][]} */
+  const lines = [
+    ['ip', sighting.ip],
+    ['network', sighting.network],
+    ['agent', sighting.agent],
+    ['at', when(sighting.at)],
+  ];
+  for (const [name, value] of lines) {
+    const span = document.createElement('span');
+    span.className = name;
+    span.textContent = value || '\u2014';
+    td.appendChild(span);
+  }
+  row.appendChild(td);
+  return td;
+}
+
+/** TheftResponse from a select whose options are exactly those. @param {HTMLSelectElement} select @returns {TheftResponse} */
+function responseOf(select) {
+  return select.value === 'report' ? 'report' : 'revoke';
+}
+
 /** Runs the page on the markup of views/partials/admin.hbs. @param {Api} api */
 export function startAdmin(api) {
   const sessionsTable = byId('sessions', HTMLTableElement);
@@ -51,6 +90,11 @@ export function startAdmin(api) {
   const sessionsRefresh = byId('sessions-refresh', HTMLButtonElement);
   const sessionsMore = byId('sessions-more', HTMLButtonElement);
   const sessionsEmpty = byId('sessions-empty', HTMLElement);
+
+  const signalsTable = byId('signals', HTMLTableElement);
+  const signalsRefresh = byId('signals-refresh', HTMLButtonElement);
+  const signalsMore = byId('signals-more', HTMLButtonElement);
+  const signalsEmpty = byId('signals-empty', HTMLElement);
 
   const revokeForm = byId('revoke-user-form', HTMLFormElement);
   const revokeAccount = byId('revoke-account', HTMLInputElement);
@@ -65,6 +109,9 @@ export function startAdmin(api) {
   const policyForm = byId('policy-form', HTMLFormElement);
   const idle = byId('idle', HTMLInputElement);
   const absolute = byId('absolute', HTMLInputElement);
+  const theftResponse = byId('theft-response', HTMLSelectElement);
+  const agentChangeResponse = byId('agent-change-response', HTMLSelectElement);
+  const keyBinding = byId('key-binding', HTMLInputElement);
   const policySave = byId('policy-save', HTMLButtonElement);
   const policySource = byId('policy-source', HTMLElement);
   const policyError = byId('policy-error', HTMLElement);
@@ -85,11 +132,11 @@ export function startAdmin(api) {
   /** @param {Failure} error */
   function endPage(error) {
     ended = true;
-    for (const table of [sessionsTable, auditTable]) {
+    for (const table of [sessionsTable, signalsTable, auditTable]) {
       table.tBodies[0].textContent = '';
       table.removeAttribute('aria-busy');
     }
-    for (const element of [sessionsMore, auditMore, sessionsEmpty, auditEmpty, resetConfirm, policyError]) element.classList.add('hidden');
+    for (const element of [sessionsMore, signalsMore, auditMore, sessionsEmpty, signalsEmpty, auditEmpty, resetConfirm, policyError]) element.classList.add('hidden');
     for (const control of document.querySelectorAll('button, input, select')) {
       if (control instanceof HTMLButtonElement || control instanceof HTMLInputElement || control instanceof HTMLSelectElement) control.disabled = true;
     }
@@ -202,6 +249,46 @@ export function startAdmin(api) {
     filters: () => ({ user: sessionsUser.value.trim() }),
   });
 
+  // ---- suspicious sessions ---------------------------------------------------
+
+  /** @param {AuditRecord} record */
+  function signalRow(record) {
+    const row = document.createElement('tr');
+    row.setAttribute('data-record-id', String(record.id));
+    if (record.accountId) row.setAttribute('data-account-id', record.accountId);
+    const { detail } = record;
+    if (detail) {
+      row.setAttribute('data-kind', detail.kind);
+      row.setAttribute('data-action', detail.action);
+      row.setAttribute('data-session-id', detail.session);
+    }
+    cell(row, when(record.at), 'at');
+    cell(row, record.accountId, 'user');
+    cell(row, record.resource, 'resource');
+    cell(row, detail ? NOTICED[detail.kind] : record.reason, 'kind');
+    cell(row, detail ? ACTED[detail.action] : null, 'action');
+    if (detail) {
+      sightingCell(row, detail.presented, 'presented');
+      sightingCell(row, detail.holder, 'holder');
+    } else {
+      cell(row, null, 'presented');
+      cell(row, null, 'holder');
+    }
+    return row;
+  }
+
+  const loadSignals = pagedTable({
+    table: signalsTable,
+    more: signalsMore,
+    empty: signalsEmpty,
+    path: '/audit',
+    items: 'records',
+    cursorParam: 'before',
+    nextField: 'nextBefore',
+    row: signalRow,
+    filters: () => ({ kind: 'signal' }),
+  });
+
   // ---- revoking -------------------------------------------------------------
 
   /** Resolves true once the user is revoked and the tables show it. @param {string} accountId @returns {Promise<boolean>} */
@@ -296,6 +383,9 @@ export function startAdmin(api) {
   function showPolicy(policy, isDefault) {
     idle.value = String(policy.idleTimeoutSeconds);
     absolute.value = String(policy.absoluteLifetimeSeconds);
+    theftResponse.value = policy.theftResponse;
+    agentChangeResponse.value = policy.agentChangeResponse;
+    keyBinding.checked = policy.keyBinding;
     policySource.textContent = isDefault ? 'Now: the default policy.' : 'Now: set by a site admin.';
   }
 
@@ -333,7 +423,13 @@ export function startAdmin(api) {
     const absoluteSeconds = seconds(absolute, 'absolute lifetime');
     if (absoluteSeconds === null) return;
     /** @type {Policy} */
-    const policy = { idleTimeoutSeconds: idleSeconds, absoluteLifetimeSeconds: absoluteSeconds };
+    const policy = {
+      idleTimeoutSeconds: idleSeconds,
+      absoluteLifetimeSeconds: absoluteSeconds,
+      theftResponse: responseOf(theftResponse),
+      agentChangeResponse: responseOf(agentChangeResponse),
+      keyBinding: keyBinding.checked,
+    };
     whileRunning(
       policySave,
       call('PUT', '/policy', policy).then(
@@ -342,7 +438,14 @@ export function startAdmin(api) {
           policyError.className = 'hidden';
           policyError.textContent = '';
           showPolicy(saved, false);
-          showStatus('done', null, '', `Policy saved: idle timeout ${saved.idleTimeoutSeconds} s, absolute lifetime ${saved.absoluteLifetimeSeconds} s.`);
+          showStatus(
+            'done',
+            null,
+            '',
+            `Policy saved: idle timeout ${saved.idleTimeoutSeconds} s, absolute lifetime ${saved.absoluteLifetimeSeconds} s; ` +
+              `a copy used elsewhere: ${RESPONSE[saved.theftResponse]}; another browser: ${RESPONSE[saved.agentChangeResponse]}; ` +
+              `key binding ${saved.keyBinding ? 'on' : 'off'}.`
+          );
           return loadAudit(false);
         },
         (error) => {
@@ -403,6 +506,13 @@ export function startAdmin(api) {
     whileRunning(sessionsMore, loadSessions(true));
   });
 
+  signalsRefresh.addEventListener('click', () => {
+    loadSignals(false);
+  });
+  signalsMore.addEventListener('click', () => {
+    whileRunning(signalsMore, loadSignals(true));
+  });
+
   auditFilter.addEventListener('submit', (event) => {
     event.preventDefault();
     loadAudit(false);
@@ -418,6 +528,7 @@ export function startAdmin(api) {
   });
 
   loadSessions(false);
+  loadSignals(false);
   loadPolicy();
   loadAudit(false);
 }

@@ -2,7 +2,7 @@
 /**
  * The page's half of key-bound tokens: a key pair only this page can sign with, and a DPoP proof (RFC 9449) by it
  * for each call. Each front door hands in the `dpop` package its own way: Connect pages pass
- * `await import('/vendor/dpop.js')`, the Forge build bundles the npm import.
+ * `await import('/public/modules/dpop.js')` (routes/page-modules.ts), the Forge build bundles the npm import.
  */
 
 /**

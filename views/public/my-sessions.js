@@ -1,11 +1,16 @@
 // @ts-check
-/** The "my sessions" page's logic: lists the user's own sessions and ends one or all others through the page's API; a denial ends the page. */
+/**
+ * The "my sessions" page's logic: lists the user's own sessions and ends one or all others through the page's API,
+ * and tells the user what theft detection noticed about their sessions; a denial ends the page.
+ */
 import { asFailure, byId, cell, DENIED, during, showStatus, when } from './page.js';
 
 /** @typedef {import('./page.js').Api} Api */
 /** @typedef {{ id: string, resource: string, current: boolean, device: string | null, ip: string | null, startedAt: number, lastSeenAt: number }} Session */
 /** @typedef {{ revoked: number, confirmation: { confirmed: number, expected: number } | null }} Ended */
 /** The outcome of an action, shown instead of the count. @typedef {{ className: string, code?: string, text: string }} Notice */
+/** One side of a signal: the network (by prefix) and browser a session was used from, and when. @typedef {{ network: string | null, agent: string | null, at: number }} Sighting */
+/** @typedef {{ at: number, kind: 'fork' | 'network_changed' | 'agent_changed', action: 'revoked' | 'reported', resource: string | null, presented: Sighting, holder: Sighting }} Signal */
 
 // Denials end this page's use of its token: nothing shown, nothing more to click. Under the headline, what to do next.
 /** @type {Readonly<Record<string, string>>} */
@@ -26,9 +31,48 @@ function where(resource) {
   return resource;
 }
 
+/** "203.0.113.0/24, Chrome on Linux": where a sighting came from, as far as it is known. @param {Sighting} sighting */
+function place(sighting) {
+  const known = [sighting.network, sighting.agent].filter(Boolean);
+  return known.length === 0 ? 'an unknown place' : known.join(', ');
+}
+
+/**
+ * A signal in the user's words. A stolen copy is the news; a session that moved to another network or browser is
+ * usually the user themselves, so it is said quietly.
+ * @param {Signal} signal @returns {{ className: string, text: string }}
+ */
+function describeSignal(signal) {
+  const session = signal.resource ? `one of your sessions (${where(signal.resource)})` : 'one of your sessions';
+  const ended = signal.action === 'revoked' ? '; it was ended.' : '.';
+  switch (signal.kind) {
+    case 'fork': {
+      // The server knows two places used the session, not which was the user: whoever was left behind is "presented",
+      // and that may be the user's own page. Both are named, so the user can tell which one was not theirs.
+      const elsewhere = place(signal.holder) === place(signal.presented) ? '' : `, while it was also in use from ${place(signal.holder)}`;
+      return {
+        className: 'alert',
+        text:
+          `A copy of ${session} was used from ${place(signal.presented)} at ${when(signal.presented.at)}${elsewhere}` +
+          (signal.action === 'revoked' ? '; it was ended.' : '; your site only records this, so it was not ended.'),
+      };
+    }
+    case 'agent_changed':
+      return { className: 'quiet', text: `${capitalised(session)} carried on in another browser (${place(signal.presented)}) at ${when(signal.presented.at)}${ended}` };
+    default:
+      return { className: 'quiet', text: `${capitalised(session)} carried on from another network (${place(signal.presented)}) at ${when(signal.presented.at)}${ended}` };
+  }
+}
+
+/** @param {string} text */
+function capitalised(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** Runs the page on the markup of views/partials/my-sessions.hbs. @param {Api} api */
 export function startMySessions(api) {
   const table = byId('sessions', HTMLTableElement);
+  const signalList = byId('signals', HTMLUListElement);
   const endOthers = byId('end-others', HTMLButtonElement);
   const refresh = byId('refresh', HTMLButtonElement);
 
@@ -42,6 +86,8 @@ export function startMySessions(api) {
     if (DENIED[code]) {
       ended = true;
       table.tBodies[0].textContent = '';
+      signalList.textContent = '';
+      signalList.classList.add('hidden');
       for (const button of document.querySelectorAll('button')) button.disabled = true;
       showStatus('denied', code, DENIED[code], DETAIL[code] || message);
       return;
@@ -127,6 +173,29 @@ export function startMySessions(api) {
     }, showFailure);
   }
 
+  /** @param {Signal[]} signals */
+  function renderSignals(signals) {
+    signalList.textContent = '';
+    for (const signal of signals) {
+      const { className, text } = describeSignal(signal);
+      const item = document.createElement('li');
+      item.className = className;
+      item.setAttribute('data-kind', signal.kind);
+      item.setAttribute('data-action', signal.action);
+      item.textContent = text;
+      signalList.appendChild(item);
+    }
+    signalList.classList.toggle('hidden', signals.length === 0);
+    signalList.setAttribute('data-loaded', 'true');
+  }
+
+  function loadSignals() {
+    if (ended) return Promise.resolve();
+    return api.call('GET', '/api/me/signals').then((answer) => {
+      if (!ended) renderSignals(/** @type {{ signals: Signal[] }} */ (answer.body).signals);
+    }, showFailure);
+  }
+
   /** @param {Session} session */
   function endSession(session) {
     return call('DELETE', `/${encodeURIComponent(session.id)}`).then(
@@ -156,6 +225,8 @@ export function startMySessions(api) {
   });
   refresh.addEventListener('click', () => {
     load();
+    loadSignals();
   });
   load();
+  loadSignals();
 }

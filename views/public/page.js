@@ -30,6 +30,8 @@ export const DENIED = {
   token_malformed: 'Access denied',
   token_expired: 'Session ended',
   token_idle: 'Session ended',
+  // Theft detection saw a copy of this page's session used elsewhere, and ended it for every holder.
+  token_forked: 'Session ended \u2014 used elsewhere',
 };
 
 /** @param {string} code @param {string} message @returns {Failure} */

@@ -19,3 +19,19 @@ export const migrations: RunnableMigration<QueryInterface>[] = [
   { name: '0006-forge-installations', up: forgeInstallations.up, down: forgeInstallations.down },
   { name: '0007-theft-detection', up: theftDetection.up, down: theftDetection.down },
 ];
+
+/**
+ * Every table the migrations above create, in one list for whoever must empty PanelGuard's data (the cluster
+ * demo's reset, the contract tests). A test checks it against the schema, so a new table cannot be left out.
+ */
+export const PANELGUARD_TABLES = [
+  'allowlist_entries',
+  'tombstones',
+  'tenants',
+  'policies',
+  'settings',
+  'notes',
+  'audit_log',
+  'replay_ledger',
+  'forge_installations',
+] as const;

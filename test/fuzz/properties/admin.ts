@@ -1,5 +1,6 @@
 /** The admin API over HTTP: who gets in, what its query strings and policy bodies may hold. */
 import fc from 'fast-check';
+import { AUDIT_KINDS } from '../../../src/allowlist/types';
 import { bodies } from '../bodies';
 import { headerText, presentedTokens } from '../forgeries';
 import { checkAnswer, jsonOf, outcomeOf, violated } from '../oracle';
@@ -104,7 +105,7 @@ export const adminQueries: FuzzProperty = {
     const firstAudit = jsonOf(await call('/api/admin/audit?limit=1')) as { nextBefore: number | null };
     const users = [...new Set(site.tokens.map((t) => t.accountId))];
     const sessionValues = [...users, 'jira:issue:10001', 'app:admin', 'app:self', '1', '50', '200', '201', first.next ?? 'none', `${first.next ?? ''}x`, 'eyJ9', 'AAAA'];
-    const auditValues = [...users, 'mint', 'deny', 'revoke', 'lifecycle', 'policy', 'MINT', '1', '200', String(Date.now()), String(firstAudit.nextBefore ?? 1), '2026-01-31T12:00:00+01:00'];
+    const auditValues = [...users, ...AUDIT_KINDS, 'MINT', '1', '200', String(Date.now()), String(firstAudit.nextBefore ?? 1), '2026-01-31T12:00:00+01:00'];
     const request = fc.oneof(
       queryStrings(['user', 'resource', 'after', 'limit'], sessionValues).map((q) => ({ path: '/api/admin/sessions', ...q })),
       queryStrings(['kind', 'user', 'since', 'until', 'before', 'limit'], auditValues).map((q) => ({ path: '/api/admin/audit', ...q })),
@@ -142,22 +143,27 @@ interface Policy {
 export const adminPolicyBodies: FuzzProperty = {
   name: 'admin API: policy bodies',
   claim:
-    'PUT /api/admin/policy applies a body only if it holds whole numbers of seconds, each 60 to 86400 with idle no longer than absolute, and answers it back; any other body is a 4xx in the error format and leaves the policy as it was',
+    'PUT /api/admin/policy applies a body only if it names at least one known setting and the policy it makes has whole numbers of seconds, each 60 to 86400 with idle no longer than absolute, theft responses revoke or report and key binding true or false, and answers it back; any other body is a 4xx in the error format and leaves the policy as it was',
   async open(sites) {
     const site = await sites.shared();
     await site.tenant('policy');
     const operator = site.operatorTokens.get('policy') as string;
     const seconds = fc.oneof(fc.integer({ min: 50, max: 90_000 }), fc.constantFrom(59, 60, 61, 86_399, 86_400, 86_401, 0, -60, 60.5, 1e21, 2 ** 53));
-    const base = fc.record({ idleTimeoutSeconds: seconds, absoluteLifetimeSeconds: seconds });
+    const response = fc.constantFrom('revoke', 'report', 'REVOKE', 'block', '', 1);
+    const base = fc.record({
+      idleTimeoutSeconds: seconds,
+      absoluteLifetimeSeconds: seconds,
+      theftResponse: response,
+      agentChangeResponse: response,
+      keyBinding: fc.constantFrom(true, false, 'true', 0, null),
+    });
     const request = base.chain((policy) => bodies(policy));
-    let current: Policy | null = null;
     const read = async (): Promise<Policy> => {
       const answer = await site.http.send({ method: 'GET', path: '/api/admin/policy', headers: { authorization: `Bearer ${operator}` } });
-      const { policy } = jsonOf(answer) as { policy: Policy };
-      return { idleTimeoutSeconds: policy.idleTimeoutSeconds, absoluteLifetimeSeconds: policy.absoluteLifetimeSeconds };
+      return (jsonOf(answer) as { policy: Policy }).policy;
     };
     const baseline = await read();
-    current = baseline;
+    let current: Policy = baseline;
     // A failed run may leave any policy behind; the next run (a shrink step, say) starts from the baseline again.
     let dirty = false;
     const tally = new Tally();
@@ -173,17 +179,18 @@ export const adminPolicyBodies: FuzzProperty = {
       tally.add(outcomeOf(answer));
       const error = checkAnswer(answer);
       if (error === null) {
-        const sent = body.json?.value as Partial<Policy> | undefined;
-        const idle = sent?.idleTimeoutSeconds;
-        const absolute = sent?.absoluteLifetimeSeconds;
-        const valid = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 60 && (n as number) <= 86_400;
-        if (!(valid(idle) && valid(absolute) && idle <= absolute)) violated(`applied ${body.how}: ${answer.text}`);
+        // A change names some settings and keeps the rest: applied only when the result is a valid policy.
+        const sent = body.json?.value;
+        if (typeof sent !== 'object' || sent === null || Array.isArray(sent) || Object.keys(sent).length === 0) violated(`applied ${body.how}: ${answer.text}`);
+        if (Object.keys(sent).some((key) => !POLICY_FIELDS.includes(key))) violated(`applied a body with unknown fields, ${body.how}: ${answer.text}`);
+        const merged = { ...current, ...(sent as Partial<Policy>) };
+        if (!isValidPolicy(merged)) violated(`applied ${body.how}: ${answer.text}`);
         const { policy } = jsonOf(answer) as { policy: Policy };
-        if (policy.idleTimeoutSeconds !== idle || policy.absoluteLifetimeSeconds !== absolute) violated(`answered ${answer.text} to ${body.how}`);
-        current = { idleTimeoutSeconds: idle, absoluteLifetimeSeconds: absolute };
+        if (JSON.stringify(policy) !== JSON.stringify(merged)) violated(`answered ${answer.text} to ${body.how}`);
+        current = merged;
       }
       const now = await read();
-      if (now.idleTimeoutSeconds !== current?.idleTimeoutSeconds || now.absoluteLifetimeSeconds !== current.absoluteLifetimeSeconds) {
+      if (JSON.stringify(now) !== JSON.stringify(current)) {
         violated(`after ${answer.status} to ${body.how} the policy is ${JSON.stringify(now)}, not ${JSON.stringify(current)}`);
       }
       dirty = false;
@@ -192,3 +199,18 @@ export const adminPolicyBodies: FuzzProperty = {
     return { property, tally, finish: async () => site.faults.check() };
   },
 };
+
+const POLICY_FIELDS = ['idleTimeoutSeconds', 'absoluteLifetimeSeconds', 'theftResponse', 'agentChangeResponse', 'keyBinding'];
+
+function isValidPolicy(policy: Record<string, unknown>): boolean {
+  const seconds = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 60 && (n as number) <= 86_400;
+  const response = (r: unknown) => r === 'revoke' || r === 'report';
+  return (
+    seconds(policy.idleTimeoutSeconds) &&
+    seconds(policy.absoluteLifetimeSeconds) &&
+    policy.idleTimeoutSeconds <= policy.absoluteLifetimeSeconds &&
+    response(policy.theftResponse) &&
+    response(policy.agentChangeResponse) &&
+    typeof policy.keyBinding === 'boolean'
+  );
+}

@@ -1,8 +1,9 @@
 /** The operator CLI's command line, parsed in-process: valid command lines mean what they say, anything else is a usage mistake. */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { AUDIT_KINDS } from '../../../src/allowlist/types';
 import { parseCommandLine, type OperatorCommand, type ParsedCommandLine } from '../../../src/cli/command-line';
-import { AUDIT_KINDS, DEFAULT_LIMIT, MAX_LIMIT } from '../../../src/cli/options';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../../../src/cli/options';
 import { violated } from '../oracle';
 import { Tally, type FuzzProperty } from '../property';
 

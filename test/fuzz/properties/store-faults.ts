@@ -1,6 +1,6 @@
 /** Requests while the store fails: the one server failure allowed is 503 store_unavailable, and nothing is left broken. */
 import fc from 'fast-check';
-import type { Store } from '../../../src/allowlist/types';
+import type { AppStore } from '../../../src/app';
 import { MemoryStore } from '../../../src/store/memory-store';
 import { ALICE } from '../../integration/harness';
 import { checkAnswer, outcomeOf, violated } from '../oracle';
@@ -12,7 +12,7 @@ const STORE_METHODS = [
   'insertEntry', 'loadEntryState', 'loadMintState', 'revokeEntries', 'getTombstone', 'putTombstone', 'touchEntries', 'listEntries',
   'countLiveEntries', 'isKnownUser', 'getPolicy', 'putPolicy', 'getTenant', 'putTenant', 'getSetting', 'setSetting', 'listNotes',
   'addNote', 'appendAudit', 'listAudit',
-] as const satisfies readonly (keyof Store)[];
+] as const satisfies readonly (keyof AppStore)[];
 type StoreMethod = (typeof STORE_METHODS)[number];
 
 /** A MemoryStore whose chosen methods reject, as a store whose database went away does. */
