@@ -42,6 +42,10 @@ import { createFitVerifier } from './forge/fit-verifier';
 import { createInstallations } from './forge/installations';
 import { forgeSiteAdmins } from './forge/site-admins';
 import { hostSiteAdmins } from './connect/site-admins';
+import { hostDirectory } from './connect/host-directory';
+import { connectPersonalDataReports } from './connect/personal-data-reports';
+import { createPersonalDataReporter } from './signals/personal-data';
+import { createReconciler, tickMs } from './signals/reconcile';
 import { OperatorTokens } from './operators';
 import { createLogger, type Logger } from './logger';
 import { createNotes } from './notes/notes';
@@ -141,6 +145,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       logger.warn({ err: error }, 'last-seen flush failed; the next one retries');
     }
   });
+  // What the host never said: users removed while their webhook was lost, accounts closed (src/signals).
+  const signals = startSignals(config, { store, clock, removals, addon, metrics, logger });
   const notes = createNotes(store, clock);
 
   const views = loadViews();
@@ -207,6 +213,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     async close() {
       if (sweepTimer !== null) clearInterval(sweepTimer);
       if (flushTimer !== null) clearInterval(flushTimer);
+      const signalsStopped = signals.stop();
       // Stop accepting, let requests in flight finish (a revocation mid-broadcast, say), then close every
       // connection: kept-alive ones would otherwise hold the server open for their idle timeout.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -215,6 +222,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       await closed;
       // What the last interval noted is written before the store closes.
       await core.flushLastSeen().catch((error: unknown) => logger.warn({ err: error }, 'final last-seen flush failed'));
+      await signalsStopped;
       await opened.close();
       await store.close();
     },
@@ -336,6 +344,61 @@ function countRequests(server: http.Server): { drained(): Promise<void> } {
         : new Promise<void>((resolve) => {
             waiting = resolve;
           }),
+  };
+}
+
+/**
+ * Reconciliation with the host and personal data reporting, each on its own interval (0: off). Every node ticks
+ * a few times per interval; leases in the store let one of them do each piece of work (src/signals).
+ */
+function startSignals(
+  config: Config,
+  deps: { store: AppStore; clock: Clock; removals: Removals; addon: AddOn; metrics: Metrics; logger: Logger },
+): { stop(): Promise<void> } {
+  const { store, clock, removals, addon, metrics } = deps;
+  const log = deps.logger.child({ part: 'signals' });
+  const jobs: Array<{ stop(): Promise<void> }> = [];
+  const timers: NodeJS.Timeout[] = [];
+  const schedule = (intervalMs: number, what: string, start: () => { tick(): Promise<void>; stop(): Promise<void> }) => {
+    if (intervalMs === 0) return;
+    const job = start();
+    const timer = setInterval(() => void job.tick().catch((error: unknown) => log.warn({ err: error }, `${what} failed; the next tick retries`)), tickMs(intervalMs));
+    timer.unref();
+    timers.push(timer);
+    jobs.push(job);
+  };
+  // A Forge installation has no clientInfo: it cannot be asked through ACE, and is passed over.
+  const hasCredentials = async (clientKey: string) => (await store.getSetting(clientKey, 'clientInfo')) !== null;
+  const now = () => clock.now();
+  schedule(config.reconcileIntervalMs, 'reconcile', () =>
+    createReconciler({
+      store,
+      leases: store,
+      directory: hostDirectory(addon, { hasCredentials, now }),
+      removals,
+      clock,
+      intervalMs: config.reconcileIntervalMs,
+      observer: metrics.reconcile,
+      log,
+    }),
+  );
+  schedule(config.personalDataReport.intervalMs, 'personal data report', () =>
+    createPersonalDataReporter({
+      store,
+      leases: store,
+      reports: connectPersonalDataReports({ url: config.personalDataReport.url, settings: store, now }),
+      removals,
+      clock,
+      intervalMs: config.personalDataReport.intervalMs,
+      observer: metrics.reconcile,
+      log,
+    }),
+  );
+  return {
+    async stop() {
+      for (const timer of timers) clearInterval(timer);
+      await Promise.all(jobs.map((job) => job.stop()));
+    },
   };
 }
 

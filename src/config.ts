@@ -44,6 +44,10 @@ export interface Config {
   };
   /** How coarse "the same network" is when theft detection compares where a session is used from. */
   networkPrefixes: NetworkPrefixes;
+  /** How often the host is asked whether users with live sessions are still active (lost webhooks); 0 turns it off. */
+  reconcileIntervalMs: number;
+  /** Atlassian's personal data reporting: each account reported at most once per interval (0 turns it off), to this URL. */
+  personalDataReport: { intervalMs: number; url: string };
   /** Operator bearer tokens, each bound to one tenant; empty when none are configured. */
   operatorTokens: OperatorToken[];
   /** Bearer token /metrics requires; null leaves /metrics open (keep it behind the network then). */
@@ -98,6 +102,9 @@ const httpUrl = z
   .refine((value) => /^https?:\/\//.test(value), 'must start with http:// or https://')
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** Atlassian's personal data reporting API; its path keeps the trailing slash Atlassian documents. */
+export const PERSONAL_DATA_REPORT_URL = 'https://api.atlassian.com/app/report-accounts/';
+
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: integer(0, 65535).default('3000'),
@@ -129,6 +136,14 @@ const environmentSchema = z.object({
   ROTATION_GRACE_SECONDS: secondsAsMs(0, 3600).default('10'),
   NETWORK_PREFIX_V4: integer(8, 32).default(String(DEFAULT_PREFIXES.ipv4)),
   NETWORK_PREFIX_V6: integer(16, 128).default(String(DEFAULT_PREFIXES.ipv6)),
+  RECONCILE_INTERVAL_SECONDS: secondsAsMs(0, 7 * 86_400).default('3600'),
+  // Atlassian's cycle period is 7 days; reporting an account more often than that is not allowed.
+  PERSONAL_DATA_REPORT_INTERVAL_SECONDS: secondsAsMs(0, 365 * 86_400).default('604800'),
+  PERSONAL_DATA_REPORT_URL: z
+    .string()
+    .url('must be a URL such as https://api.atlassian.com/app/report-accounts/')
+    .refine((value) => /^https?:\/\//.test(value), 'must start with http:// or https://')
+    .default(PERSONAL_DATA_REPORT_URL),
   OPERATOR_TOKEN: z
     .string()
     .transform((value, ctx) => {
@@ -206,6 +221,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     auditRetentionDays: values.AUDIT_RETENTION_DAYS,
     rotation: { afterMs: values.ROTATE_AFTER_SECONDS, graceMs: values.ROTATION_GRACE_SECONDS },
     networkPrefixes: { ipv4: values.NETWORK_PREFIX_V4, ipv6: values.NETWORK_PREFIX_V6 },
+    reconcileIntervalMs: values.RECONCILE_INTERVAL_SECONDS,
+    personalDataReport: { intervalMs: values.PERSONAL_DATA_REPORT_INTERVAL_SECONDS, url: values.PERSONAL_DATA_REPORT_URL },
     operatorTokens: values.OPERATOR_TOKEN ?? [],
     metricsToken: values.METRICS_TOKEN ?? null,
     trustProxy: trustProxyValue(values.TRUST_PROXY),

@@ -31,7 +31,7 @@ function forgeSettings(forge: ForgeSimulator | undefined): NodeJS.ProcessEnv {
   return forge === undefined ? {} : { FORGE_APP_ID: forge.appId, FORGE_JWKS_URL: forge.jwksUrl };
 }
 
-function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string, forge?: ForgeSimulator): Config {
+function demoConfig(env: NodeJS.ProcessEnv, sim: Pick<HostSimulator, 'keysUrl' | 'reportAccountsUrl'>, forge?: ForgeSimulator): Config {
   return loadConfig({
     ...env,
     // the demo is a development setup whatever the shell says, with data apart from `npm start`'s
@@ -42,7 +42,9 @@ function demoConfig(env: NodeJS.ProcessEnv, keysUrl: string, forge?: ForgeSimula
     // so a user removed in one run is not still tombstoned in the next.
     DATABASE_URL: env.DATABASE_URL || 'sqlite::memory:',
     LOG_LEVEL: env.LOG_LEVEL || 'info',
-    CONNECT_KEYS_CDN_URL: keysUrl,
+    CONNECT_KEYS_CDN_URL: sim.keysUrl,
+    // Personal data is reported to the simulator, never to Atlassian, from a demo.
+    PERSONAL_DATA_REPORT_URL: sim.reportAccountsUrl,
     ...forgeSettings(forge),
   });
 }
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
   let forge: ForgeSimulator | undefined;
   try {
     if (mode === 'forge') forge = await startForgeSide(sim, simPort);
-    config = demoConfig(process.env, sim.keysUrl, forge);
+    config = demoConfig(process.env, sim, forge);
     app = await startApp(config, { logger: createLogger(config.logLevel, compactLog()) }).catch((error: unknown) => {
       throw isAddressInUse(error) ? new PortInUse('PORT', String(config.port)) : error;
     });

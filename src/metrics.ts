@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AllowlistObserver } from './allowlist/allowlist';
 import type { Clock, SessionListing } from './allowlist/types';
 import type { Bus } from './bus/types';
+import type { ReportObserver } from './signals/personal-data';
 import type { PageTokenCodec } from './tokens/page-token';
 
 export interface MetricsDeps {
@@ -21,6 +22,8 @@ export interface Metrics {
   sweptEntries: Counter;
   /** Bus messages dropped by reason: malformed, mac, stale, replayed. */
   busMessagesRejected: Counter<'reason'>;
+  /** Reconciliation and personal data reporting (src/signals). */
+  reconcile: ReportObserver;
 }
 
 export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metrics {
@@ -144,6 +147,41 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     registers: [registry],
   });
 
+  // Reconciliation with the host and Atlassian's personal data reporting (src/signals).
+  const reconcileRuns = new Counter({
+    name: 'panelguard_reconcile_runs_total',
+    help: "Reconciliation runs over one tenant done by this node, by outcome: completed, host_error (nothing ended), rate_limited (tenant paused).",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const usersChecked = new Counter({
+    name: 'panelguard_reconcile_users_checked_total',
+    help: 'Users with live sessions the host was asked about and answered for.',
+    registers: [registry],
+  });
+  const usersEnded = new Counter({
+    name: 'panelguard_reconcile_users_ended_total',
+    help: "Users whose sessions reconciliation ended, by what the host said: inactive, gone (unknown to it), closed (personal data report).",
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const hostErrors = new Counter({
+    name: 'panelguard_reconcile_host_errors_total',
+    help: 'Questions the host could not answer (nothing was ended for them), by API (users, personal_data) and reason (unavailable, rate_limited).',
+    labelNames: ['api', 'reason'] as const,
+    registers: [registry],
+  });
+  const accountsReported = new Counter({
+    name: 'panelguard_personal_data_accounts_reported_total',
+    help: "Accounts reported to Atlassian's personal data reporting API.",
+    registers: [registry],
+  });
+  const accountsUpdated = new Counter({
+    name: 'panelguard_personal_data_accounts_updated_total',
+    help: 'Reported accounts Atlassian said changed since (PanelGuard keeps no profile copy to refresh).',
+    registers: [registry],
+  });
+
   // The check's counters, bound once per label value: a labelled inc() on the hot path would hash its labels on every call.
   const lookupsBy = boundLabels((outcome: string) => cacheLookups.labels(outcome));
   const checksBy = boundLabels((outcome: string) => checks.labels(outcome));
@@ -152,6 +190,14 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     registry,
     sweptEntries,
     busMessagesRejected,
+    reconcile: {
+      ran: (outcome) => reconcileRuns.inc({ outcome }),
+      checked: (count) => usersChecked.inc(count),
+      ended: (status, count) => usersEnded.inc({ status }, count),
+      hostError: (api, reason) => hostErrors.inc({ api, reason }),
+      reported: (count) => accountsReported.inc(count),
+      updated: (count) => accountsUpdated.inc(count),
+    },
     observer: {
       cacheLookup: (outcome) => lookupsBy(outcome).inc(),
       checked(outcome, seconds) {

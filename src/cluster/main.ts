@@ -251,6 +251,7 @@ function nodeEnvironment(settings: Settings, sim: HostSimulator, balancer: Balan
     ...(settings.bus === 'redis' ? { REDIS_URL: settings.redisUrl } : {}),
     PAGE_TOKEN_SECRET: settings.pageTokenSecret,
     CONNECT_KEYS_CDN_URL: sim.keysUrl,
+    PERSONAL_DATA_REPORT_URL: sim.reportAccountsUrl,
     LOG_LEVEL: settings.logLevel,
     // The local balancer adds X-Forwarded-For; the sessions pages then show the browser's address, not the balancer's.
     TRUST_PROXY: 'loopback',

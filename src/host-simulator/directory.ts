@@ -6,6 +6,10 @@ export interface SimulatedUser {
   displayName: string;
   active: boolean;
   siteAdmin: boolean;
+  /** The Atlassian account itself was closed (not only its access to this site): the personal data API says so. */
+  closed: boolean;
+  /** When the profile last changed (epoch ms), as the personal data API compares it with a reported time; null: never. */
+  profileChangedAt: number | null;
 }
 
 export type NewUser = Pick<SimulatedUser, 'accountId'> & Partial<Omit<SimulatedUser, 'accountId'>>;
@@ -20,6 +24,8 @@ export class UserDirectory {
       displayName: user.displayName ?? user.accountId,
       active: user.active ?? true,
       siteAdmin: user.siteAdmin ?? false,
+      closed: user.closed ?? false,
+      profileChangedAt: user.profileChangedAt ?? null,
     };
     this.users.set(stored.accountId, stored);
     return { ...stored };
@@ -40,6 +46,15 @@ export class UserDirectory {
 
   setSiteAdmin(accountId: string, siteAdmin: boolean): SimulatedUser {
     return this.update(accountId, { siteAdmin });
+  }
+
+  /** Closes the account: it is inactive everywhere, for good. */
+  close(accountId: string): SimulatedUser {
+    return this.update(accountId, { active: false, closed: true });
+  }
+
+  rename(accountId: string, displayName: string, at: number): SimulatedUser {
+    return this.update(accountId, { displayName, profileChangedAt: at });
   }
 
   private update(accountId: string, change: Partial<SimulatedUser>): SimulatedUser {

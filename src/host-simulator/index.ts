@@ -8,3 +8,6 @@ export type { AppDescriptor } from './descriptor';
 export { HostSimulatorError } from './errors';
 export type { HostSimulatorErrorCode } from './errors';
 export { queryStringHash } from './connect-jwt';
+export { ApiLog } from './rest-api';
+export type { ApiFault } from './rest-api';
+export type { ReportedAccount } from './privacy-api';

@@ -16,7 +16,42 @@ export interface RestApiHost {
   now(): number;
   /** The installed app, or undefined when none is; `enabled` false while disabled or uninstalled. */
   installedApp(): InstalledApp | undefined;
+  /** What the bulk user API was asked, and the faults tests queue on it. */
+  readonly userLookups: ApiLog<string[]>;
 }
+
+/** A refusal a test queues on an API: the status, and a `Retry-After` in seconds (for a 429). */
+export interface ApiFault {
+  status: number;
+  retryAfterSeconds?: number;
+}
+
+/** What an API was asked, in order, and the refusals it answers with before answering normally again. */
+export class ApiLog<T> {
+  readonly received: T[] = [];
+  private readonly faults: ApiFault[] = [];
+
+  /** Answers the next `times` requests with `fault`. */
+  fail(fault: ApiFault, times = 1): void {
+    for (let i = 0; i < times; i += 1) this.faults.push({ ...fault });
+  }
+
+  /** Records a request; the fault to answer it with, if one is queued. */
+  take(request: T): ApiFault | undefined {
+    this.received.push(request);
+    return this.faults.shift();
+  }
+}
+
+/** Answers a queued fault as Jira does: its error body, and `Retry-After` when the fault has one. */
+export function sendFault(res: Response, fault: ApiFault): void {
+  if (fault.retryAfterSeconds !== undefined) res.set('Retry-After', String(fault.retryAfterSeconds));
+  jiraError(res, fault.status, fault.status === 429 ? 'Rate limit exceeded.' : 'The service is unavailable.');
+}
+
+/** Jira's page size for the bulk user API when the caller names none, and the most it returns. */
+const BULK_USERS_DEFAULT_PAGE = 10;
+const BULK_USERS_MAX_PAGE = 200;
 
 export interface InstalledApp {
   descriptor: AppDescriptor;
@@ -121,6 +156,19 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
+/** A query parameter that must be a whole number when present; null when it is not. */
+function wholeNumber(value: unknown, fallback: number): number | null {
+  if (value === undefined) return fallback;
+  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : null;
+}
+
+/** The same request from another page. */
+function pageUrl(self: string, startAt: number): string {
+  const url = new URL(self);
+  url.searchParams.set('startAt', String(startAt));
+  return url.toString();
+}
+
 function hasScope(descriptor: AppDescriptor, accepted: readonly string[]): boolean {
   return (descriptor.scopes ?? []).some((scope) => accepted.includes(scope.toUpperCase()));
 }
@@ -210,6 +258,44 @@ export function restApiRouter(host: RestApiHost): Router {
     res.json(bulkCheckAnswer(body.data, (key) => holds(subject, key)));
   };
 
+  // The users named by `accountId` (repeated), in the order asked, one page of them: `maxResults` (10 unless said, 200
+  // at most) from `startAt`. Unknown accounts are left out; removed and closed ones come back with `active: false`.
+  const bulkUsers = (req: Request, res: Response): void => {
+    const auth = authenticate(req);
+    if (!auth.ok) return jiraError(res, auth.status, auth.message);
+    if (scopeDenied(auth.caller, res)) return;
+    const asked = ([] as unknown[]).concat(req.query.accountId ?? []).filter((id): id is string => typeof id === 'string' && id !== '');
+    const fault = host.userLookups.take(asked);
+    if (fault !== undefined) return sendFault(res, fault);
+    if (asked.length === 0) return jiraError(res, 400, "The 'accountId' query parameter is required.");
+    const startAt = wholeNumber(req.query.startAt, 0);
+    const requested = wholeNumber(req.query.maxResults, BULK_USERS_DEFAULT_PAGE);
+    if (startAt === null || requested === null || requested === 0) return jiraError(res, 400, 'Invalid startAt or maxResults.');
+    const maxResults = Math.min(requested, BULK_USERS_MAX_PAGE);
+    const found = [...new Set(asked)].map((id) => host.directory.get(id)).filter((user) => user !== undefined);
+    const values = found.slice(startAt, startAt + maxResults);
+    const isLast = startAt + values.length >= found.length;
+    const self = `${host.baseUrl}${req.originalUrl}`;
+    res.set('Date', new Date(host.now()).toUTCString());
+    res.json({
+      self,
+      ...(isLast ? {} : { nextPage: pageUrl(self, startAt + values.length) }),
+      maxResults,
+      startAt,
+      total: found.length,
+      isLast,
+      values: values.map((user) => ({
+        self: `${host.baseUrl}/rest/api/3/user?accountId=${encodeURIComponent(user.accountId)}`,
+        accountId: user.accountId,
+        accountType: 'atlassian',
+        displayName: user.closed ? 'Former user' : user.displayName,
+        active: user.active,
+        timeZone: 'UTC',
+        locale: 'en_US',
+      })),
+    });
+  };
+
   // Atlassian's authorization server: the JWT bearer grant behind ACE's asUserByAccountId
   const tokenGrant = (req: Request, res: Response): void => {
     const refuse = (description: string): void => {
@@ -247,6 +333,7 @@ export function restApiRouter(host: RestApiHost): Router {
 
   router.get(['/rest/api/3/mypermissions', '/rest/api/2/mypermissions'], myPermissions);
   router.post(['/rest/api/3/permissions/check', '/rest/api/2/permissions/check'], express.json(), bulkPermissions);
+  router.get(['/rest/api/3/user/bulk', '/rest/api/2/user/bulk'], bulkUsers);
   router.post('/oauth2/token', express.urlencoded({ extended: false }), express.json(), tokenGrant);
   return router;
 }

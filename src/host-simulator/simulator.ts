@@ -19,7 +19,8 @@ import { hostPagesRouter, type HostPageHost } from './host-page';
 import { IssueRegistry, issueContextValues, projectKeyOf, type IssueContext } from './issues';
 import { generateSigningKey, keyServerRouter, type SigningKey } from './keys';
 import { randomSecret, randomUuid } from '../tokens/random';
-import { restApiRouter, type InstalledApp, type RestApiHost } from './rest-api';
+import { privacyApiRouter, REPORT_ACCOUNTS_PATH, type PrivacyApiHost, type ReportedAccount } from './privacy-api';
+import { ApiLog, restApiRouter, type InstalledApp, type RestApiHost } from './rest-api';
 
 export interface HostSimulatorOptions {
   port?: number;
@@ -88,7 +89,7 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-export class HostSimulator implements HostPageHost, RestApiHost {
+export class HostSimulator implements HostPageHost, RestApiHost, PrivacyApiHost {
   /** The Jira site's baseUrl, sent in install payloads. */
   readonly baseUrl: string;
   /** The install-key server: the app's CONNECT_KEYS_CDN_URL. */
@@ -102,6 +103,12 @@ export class HostSimulator implements HostPageHost, RestApiHost {
   readonly forgeInstallationId: string | undefined;
   readonly directory = new UserDirectory();
   readonly issues = new IssueRegistry();
+  /** Every question to the bulk user API (the accountIds asked), and the faults queued on it (`userLookups.fail`). */
+  readonly userLookups = new ApiLog<string[]>();
+  /** Every personal data report received (the accounts reported), and the faults queued on the API. */
+  readonly personalDataReports = new ApiLog<ReportedAccount[]>();
+  /** Where the app reports personal data (api.atlassian.com's `/app/report-accounts/` in production). */
+  readonly reportAccountsUrl: string;
 
   private readonly clock: () => number;
   /** The second each lifecycle URL was last signed in, so that no two calls carry the same JWT. */
@@ -109,6 +116,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
   private readonly sentLifecycle = new Map<LifecycleEvent, SentLifecycleCall>();
   private installation: Installation | undefined;
   private foreignKey: SigningKey | undefined;
+  private droppingWebhooks = false;
 
   /** Use startHostSimulator. */
   constructor(
@@ -121,6 +129,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     this.baseUrl = trimSlash(baseUrl);
     this.keysUrl = `${this.baseUrl}${KEYS_PATH}`;
     this.authorizationServerUrl = this.baseUrl;
+    this.reportAccountsUrl = `${this.baseUrl}${REPORT_ACCOUNTS_PATH}`;
     this.clientKey = options.clientKey ?? randomUuid();
     this.oauthClientId = randomSecret(24);
     this.cloudId = randomUuid();
@@ -296,6 +305,25 @@ export class HostSimulator implements HostPageHost, RestApiHost {
     return this.notify('user_updated', { ...this.timestamp(opts), user: this.userPayload(user) });
   }
 
+  /** Closes the Atlassian account: gone from the site (`user_deleted`) and reported `closed` by the personal data API. */
+  async closeAccount(accountId: string, opts: EventOptions = {}): Promise<Response | null> {
+    const user = this.directory.close(accountId);
+    return this.notify('user_deleted', { ...this.timestamp(opts), user: this.userPayload(user) });
+  }
+
+  /** A profile change the personal data API reports as `updated` to an app that reported an older time. */
+  changeProfile(accountId: string, displayName: string): void {
+    this.directory.rename(accountId, displayName, this.now());
+  }
+
+  /**
+   * While on, events still change the site (users removed, deactivated, reactivated...) but their webhooks are
+   * lost on the way, as Confluence's are when the app does not answer (it never retries).
+   */
+  dropWebhooks(drop: boolean): void {
+    this.droppingWebhooks = drop;
+  }
+
   async createUser(user: NewUser, opts: EventOptions = {}): Promise<Response | null> {
     const created = this.directory.add(user);
     return this.notify('user_created', { ...this.timestamp(opts), user: this.userPayload(created) });
@@ -404,6 +432,7 @@ export class HostSimulator implements HostPageHost, RestApiHost {
   private async notify(event: string, body: object): Promise<Response | null> {
     const installation = this.installation;
     if (installation?.state !== 'enabled' || webhooksFor(installation.descriptor, event).length === 0) return null;
+    if (this.droppingWebhooks) return null;
     return this.sendWebhook(event, body);
   }
 
@@ -532,6 +561,7 @@ export async function startHostSimulator(opts: HostSimulatorOptions = {}): Promi
   const simulator = new HostSimulator(server, `http://${urlHost}:${port}`, signingKey, opts, extensions);
   app.use(KEYS_PATH, keyServerRouter([signingKey]));
   app.use(restApiRouter(simulator));
+  app.use(privacyApiRouter(simulator));
   app.use(hostPagesRouter(simulator));
   app.use(extensions);
   return simulator;

@@ -14,11 +14,13 @@ import type {
   RevokeScope,
   StoredAuditRecord,
   Tenant,
+  TenantStatus,
   Tombstone,
   TombstoneKind,
   TokenAdvance,
 } from '../allowlist/types';
 import type { Note } from '../notes/notes';
+import type { HeldAccount } from '../signals/personal-data';
 import type { AppStore } from './app-store';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
@@ -263,6 +265,41 @@ export class MemoryStore implements AppStore {
       if (entry.clientKey === clientKey && entry.accountId === accountId) return true;
     }
     return false;
+  }
+
+  async listTenants(status: TenantStatus, after: string, limit: number): Promise<string[]> {
+    this.assertOpen();
+    assertPageLimit(limit);
+    return [...this.tenants.values()]
+      .filter((tenant) => tenant.status === status && tenant.clientKey > after)
+      .map((tenant) => tenant.clientKey)
+      .sort(compareText)
+      .slice(0, limit);
+  }
+
+  async listLiveUsers(clientKey: string, now: EpochMs, after: string, limit: number): Promise<string[]> {
+    this.assertOpen();
+    assertPageLimit(limit);
+    const users = new Set<string>();
+    for (const entry of this.entries.values()) {
+      if (entry.clientKey === clientKey && entry.accountId > after && isLive(entry, now)) users.add(entry.accountId);
+    }
+    return [...users].sort(compareText).slice(0, limit);
+  }
+
+  async listDataHolders(clientKey: string, after: string, limit: number): Promise<HeldAccount[]> {
+    this.assertOpen();
+    assertPageLimit(limit);
+    const newest = new Map<string, EpochMs>();
+    const note = (accountId: string, at: EpochMs) => {
+      if (accountId > after) newest.set(accountId, Math.max(at, newest.get(accountId) ?? at));
+    };
+    for (const entry of this.entries.values()) if (entry.clientKey === clientKey) note(entry.accountId, entry.lastSeenAt);
+    for (const stored of this.notes.values()) if (stored.clientKey === clientKey) note(stored.accountId, stored.createdAt);
+    return [...newest]
+      .sort(([a], [b]) => compareText(a, b))
+      .slice(0, limit)
+      .map(([accountId, updatedAt]) => ({ accountId, updatedAt }));
   }
 
   async getPolicy(clientKey: string): Promise<Policy | null> {

@@ -53,8 +53,8 @@ export function pageTokenOf(html: string): string | null {
 export interface StackOptions {
   install?: boolean;
   clock?: Clock;
-  /** Configuration on top of the harness's own. */
-  env?: Record<string, string>;
+  /** Configuration on top of the harness's own; a function when it names the simulator's addresses. */
+  env?: Record<string, string> | ((sim: HostSimulator) => Record<string, string>);
   /** The simulated site's clientKey (random by default). */
   clientKey?: string;
   /** A vendor's own routes, as startApp takes them. */
@@ -89,7 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       DATA_DIR: dataDir,
       CONNECT_KEYS_CDN_URL: sim.keysUrl,
       LOG_LEVEL: 'info',
-      ...options.env,
+      ...(typeof options.env === 'function' ? options.env(sim) : options.env),
     });
     const app = await startApp(config, {
       logger: createLogger(options.logLevel ?? 'info', logs),

@@ -150,6 +150,23 @@ describe('configuration', () => {
     }
   });
 
+  it('reconciles hourly and reports personal data weekly to Atlassian by default', () => {
+    const config = loadConfig({}, dir);
+    expect(config.reconcileIntervalMs).to.equal(3_600_000);
+    expect(config.personalDataReport).to.deep.equal({ intervalMs: 604_800_000, url: 'https://api.atlassian.com/app/report-accounts/' });
+  });
+
+  it('reads the reconciliation and reporting intervals in seconds, to the millisecond, and 0 as off', () => {
+    const config = loadConfig({ RECONCILE_INTERVAL_SECONDS: '0.5', PERSONAL_DATA_REPORT_INTERVAL_SECONDS: '0', PERSONAL_DATA_REPORT_URL: 'http://127.0.0.1:9/app/report-accounts/' }, dir);
+    expect(config.reconcileIntervalMs).to.equal(500);
+    expect(config.personalDataReport).to.deep.equal({ intervalMs: 0, url: 'http://127.0.0.1:9/app/report-accounts/' });
+    expect(problemsOf({ RECONCILE_INTERVAL_SECONDS: 'hourly', PERSONAL_DATA_REPORT_INTERVAL_SECONDS: '31536001', PERSONAL_DATA_REPORT_URL: 'ftp://x' }, dir)).to.deep.equal([
+      'RECONCILE_INTERVAL_SECONDS must be seconds such as 60 or 0.5, with at most 3 decimals',
+      'PERSONAL_DATA_REPORT_INTERVAL_SECONDS must be at most 31536000',
+      'PERSONAL_DATA_REPORT_URL must start with http:// or https://',
+    ]);
+  });
+
   it('compares networks by /24 and /48 by default, or by the prefixes given', () => {
     expect(loadConfig({}, dir).networkPrefixes).to.deep.equal({ ipv4: 24, ipv6: 48 });
     const prefixes = (v4: string, v6: string) => loadConfig({ NETWORK_PREFIX_V4: v4, NETWORK_PREFIX_V6: v6 }, dir).networkPrefixes;

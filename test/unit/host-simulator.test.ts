@@ -476,6 +476,113 @@ describe('host simulator', () => {
     });
   });
 
+  describe('bulk user API', () => {
+    async function lookup(query: string): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+      const path = `/rest/api/3/user/bulk?${query}`;
+      const response = await fetch(`${sim.baseUrl}${path}`, { headers: { Authorization: `JWT ${appJwt(sim, app.sharedSecret() ?? '', 'GET', path)}` } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown>, headers: response.headers };
+    }
+    const idsOf = (body: Record<string, unknown>) => (body.values as Array<{ accountId: string; active: boolean }>).map((user) => `${user.accountId}:${user.active}`);
+
+    it('answers the users asked for with whether each is active, leaves out unknown ones, and says when it answered', async () => {
+      sim.directory.add({ accountId: 'bulk-active' });
+      sim.directory.add({ accountId: 'bulk-inactive' });
+      await sim.deactivateUser('bulk-inactive');
+      const { status, body, headers } = await lookup('accountId=bulk-active&accountId=bulk-inactive&accountId=bulk-unknown&maxResults=50');
+      expect(status).to.equal(200);
+      expect(idsOf(body)).to.deep.equal(['bulk-active:true', 'bulk-inactive:false']);
+      expect(body).to.include({ startAt: 0, maxResults: 50, total: 2, isLast: true });
+      expect(Math.abs(Date.parse(headers.get('date') ?? '') - Date.now())).to.be.lessThan(2_000);
+    });
+
+    it('pages as Jira does: 10 users unless maxResults says otherwise, 200 at most', async () => {
+      const ids = Array.from({ length: 12 }, (_, i) => `bulk-page-${String(i).padStart(2, '0')}`);
+      for (const accountId of ids) sim.directory.add({ accountId });
+      const query = ids.map((id) => `accountId=${id}`).join('&');
+      const first = await lookup(query);
+      expect(idsOf(first.body)).to.have.length(10);
+      expect(first.body).to.include({ isLast: false, total: 12 });
+      expect(first.body.nextPage).to.be.a('string');
+      const rest = await lookup(`${query}&startAt=10`);
+      expect(idsOf(rest.body)).to.deep.equal([`${ids[10]}:true`, `${ids[11]}:true`]);
+      expect((await lookup(`${query}&maxResults=500`)).body).to.include({ maxResults: 200, isLast: true });
+    });
+
+    it('answers a queued fault: 429 with Retry-After, then normally again', async () => {
+      sim.userLookups.fail({ status: 429, retryAfterSeconds: 7 });
+      const limited = await lookup('accountId=user-1');
+      expect(limited.status).to.equal(429);
+      expect(limited.headers.get('retry-after')).to.equal('7');
+      expect((await lookup('accountId=user-1')).status).to.equal(200);
+      expect(sim.userLookups.received.slice(-2)).to.deep.equal([['user-1'], ['user-1']]);
+    });
+
+    it('refuses a request without an app JWT or accountId', async () => {
+      expect((await fetch(`${sim.baseUrl}/rest/api/3/user/bulk?accountId=user-1`, { headers: { Authorization: 'JWT nonsense' } })).status).to.equal(401);
+      expect((await lookup('maxResults=5')).status).to.equal(400);
+    });
+  });
+
+  describe('personal data reporting API', () => {
+    async function report(accounts: Array<{ accountId: string; updatedAt: string }>, secret = app.sharedSecret() ?? ''): Promise<Response> {
+      const path = '/app/report-accounts/';
+      return fetch(sim.reportAccountsUrl, {
+        method: 'POST',
+        headers: { Authorization: `JWT ${appJwt(sim, secret, 'POST', path)}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ accounts }),
+      });
+    }
+
+    it('answers 204 when no account reported needs anything', async () => {
+      const response = await report([{ accountId: 'user-1', updatedAt: new Date().toISOString() }]);
+      expect(response.status).to.equal(204);
+    });
+
+    it('names the accounts that were closed, and those whose profile changed since the time reported', async () => {
+      sim.directory.add({ accountId: 'pd-closed' });
+      sim.directory.add({ accountId: 'pd-renamed' });
+      const before = new Date(Date.now() - 60_000).toISOString();
+      await sim.closeAccount('pd-closed');
+      sim.changeProfile('pd-renamed', 'Renata Renamed');
+      const response = await report([
+        { accountId: 'pd-closed', updatedAt: before },
+        { accountId: 'pd-renamed', updatedAt: before },
+        { accountId: 'user-1', updatedAt: before },
+      ]);
+      expect(response.status).to.equal(200);
+      expect(await response.json()).to.deep.equal({
+        accounts: [
+          { accountId: 'pd-closed', status: 'closed' },
+          { accountId: 'pd-renamed', status: 'updated' },
+        ],
+      });
+      expect(lastAt(app, '/webhooks/user-deleted').body.user).to.include({ accountId: 'pd-closed', active: false });
+    });
+
+    it('refuses a report signed with another secret, and one of more than 90 accounts', async () => {
+      expect((await report([{ accountId: 'user-1', updatedAt: new Date().toISOString() }], 'not-the-secret')).status).to.equal(401);
+      const many = Array.from({ length: 91 }, (_, i) => ({ accountId: `many-${i}`, updatedAt: new Date().toISOString() }));
+      expect((await report(many)).status).to.equal(400);
+    });
+  });
+
+  describe('lost webhooks', () => {
+    it('changes the directory but sends nothing while dropping webhooks', async () => {
+      sim.directory.add({ accountId: 'lost-1' });
+      const before = app.received.length;
+      sim.dropWebhooks(true);
+      try {
+        expect(await sim.deactivateUser('lost-1')).to.equal(null);
+      } finally {
+        sim.dropWebhooks(false);
+      }
+      expect(app.received.length).to.equal(before);
+      expect(sim.directory.get('lost-1')?.active).to.equal(false);
+      await sim.reactivateUser('lost-1');
+      expect(lastAt(app, '/webhooks/user-updated').body.user).to.include({ accountId: 'lost-1', active: true });
+    });
+  });
+
   describe('lifecycle after install', () => {
     it('sends disabled, and no webhooks while disabled', async () => {
       const response = await sim.disable();

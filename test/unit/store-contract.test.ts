@@ -1424,6 +1424,58 @@ function describeStoreContract(name: string, makeStore: () => Promise<AppStore>)
       });
     });
 
+    describe('reconciliation listings', () => {
+      it('lists the tenants of one status in clientKey order, a page at a time', async () => {
+        for (const clientKey of ['site-c', 'site-a', 'site-d', 'site-b']) await store.putTenant(aTenant({ clientKey }));
+        await store.putTenant(aTenant({ clientKey: 'site-off', status: 'disabled' }));
+        expect(await store.listTenants('enabled', '', 3)).to.deep.equal(['site-a', 'site-b', 'site-c']);
+        expect(await store.listTenants('enabled', 'site-c', 3)).to.deep.equal(['site-d']);
+        expect(await store.listTenants('disabled', '', 3)).to.deep.equal(['site-off']);
+        expect(await store.listTenants('uninstalled', '', 3)).to.deep.equal([]);
+      });
+
+      it("lists each user with a live entry in the tenant once, in accountId order, a page at a time", async () => {
+        await store.insertEntry(anEntry('c-1', { accountId: 'user-c' }));
+        await store.insertEntry(anEntry('a-1', { accountId: 'user-a' }));
+        await store.insertEntry(anEntry('a-2', { accountId: 'user-a', resource: 'jira:issue:10002' }));
+        await store.insertEntry(anEntry('b-1', { accountId: 'user-b' }));
+        await store.insertEntry(anEntry('d-1', { accountId: 'user-d' }));
+        expect(await store.listLiveUsers(TENANT, T0, '', 2)).to.deep.equal(['user-a', 'user-b']);
+        expect(await store.listLiveUsers(TENANT, T0, 'user-b', 2)).to.deep.equal(['user-c', 'user-d']);
+        expect(await store.listLiveUsers(TENANT, T0, 'user-d', 2)).to.deep.equal([]);
+      });
+
+      it('leaves out users whose entries are all revoked or expired, and users of other tenants', async () => {
+        await store.insertEntry(anEntry('revoked', { accountId: 'user-revoked', revokedAt: T0, revokeReason: 'user_removed' }));
+        await store.insertEntry(anEntry('expired', { accountId: 'user-expired', expiresAt: T0 }));
+        await store.insertEntry(anEntry('mixed-dead', { accountId: 'user-mixed', revokedAt: T0, revokeReason: 'user_ended' }));
+        await store.insertEntry(anEntry('mixed-live', { accountId: 'user-mixed' }));
+        await store.insertEntry(anEntry('elsewhere', { clientKey: OTHER_TENANT, accountId: 'user-elsewhere' }));
+        expect(await store.listLiveUsers(TENANT, T0, '', 10)).to.deep.equal(['user-mixed']);
+      });
+
+      it('lists the users a tenant holds entries or notes for, with the newest time any was written', async () => {
+        await store.insertEntry(anEntry('old', { accountId: 'user-a', lastSeenAt: T0 + MINUTE }));
+        await store.insertEntry(anEntry('dead', { accountId: 'user-a', lastSeenAt: T0 + 3 * MINUTE, revokedAt: T0, revokeReason: 'user_ended', expiresAt: T0 }));
+        await store.addNote(aNote('n-1', { accountId: 'user-a', createdAt: T0 + 2 * MINUTE }));
+        await store.addNote(aNote('n-2', { accountId: 'user-b', createdAt: T0 + 4 * MINUTE }));
+        await store.insertEntry(anEntry('c', { accountId: 'user-c', lastSeenAt: T0 + 5 * MINUTE }));
+        await store.addNote(aNote('n-3', { accountId: 'user-c', createdAt: T0 + 6 * MINUTE }));
+        await store.addNote(aNote('n-4', { clientKey: OTHER_TENANT, accountId: 'user-elsewhere' }));
+        expect(await store.listDataHolders(TENANT, '', 2)).to.deep.equal([
+          { accountId: 'user-a', updatedAt: T0 + 3 * MINUTE },
+          { accountId: 'user-b', updatedAt: T0 + 4 * MINUTE },
+        ]);
+        expect(await store.listDataHolders(TENANT, 'user-b', 2)).to.deep.equal([{ accountId: 'user-c', updatedAt: T0 + 6 * MINUTE }]);
+      });
+
+      it('refuses a page size that is not a positive integer', async () => {
+        expect(await rejectionOf(store.listTenants('enabled', '', 0))).to.be.instanceOf(RangeError);
+        expect(await rejectionOf(store.listLiveUsers(TENANT, T0, '', 0))).to.be.instanceOf(RangeError);
+        expect(await rejectionOf(store.listDataHolders(TENANT, '', 0))).to.be.instanceOf(RangeError);
+      });
+    });
+
     describe('availability', () => {
       it('answers a ping while open', async () => {
         await store.ping();

@@ -382,6 +382,23 @@ export const DELETE_AUDIT_BEFORE = `
 DELETE FROM audit_log WHERE id IN (
   SELECT id FROM audit_log WHERE at < $before ORDER BY at, id LIMIT $limit)`;
 
+// Reconciliation and personal data reporting (src/signals). Each pages by a string cursor ('' before the first).
+
+export const LIST_TENANTS = `SELECT client_key FROM tenants WHERE status = $status AND client_key > $after
+       ORDER BY client_key LIMIT $limit`;
+
+// The entries index (client_key, account_id) walks one tenant's users in order; each row's liveness is read beside it.
+export const LIST_LIVE_USERS = `SELECT DISTINCT account_id FROM allowlist_entries
+       WHERE client_key = $clientKey AND account_id > $after AND revoked_at IS NULL AND expires_at > $now
+       ORDER BY account_id LIMIT $limit`;
+
+// Entries (IP and browser at mint, last use) and notes, per user, each half on its (client_key, account_id) index.
+export const LIST_DATA_HOLDERS = `SELECT account_id, MAX(updated_at) AS updated_at FROM (
+         SELECT account_id, last_seen_at AS updated_at FROM allowlist_entries WHERE client_key = $clientKey AND account_id > $after
+         UNION ALL
+         SELECT account_id, created_at AS updated_at FROM notes WHERE client_key = $clientKey AND account_id > $after
+       ) held GROUP BY account_id ORDER BY account_id LIMIT $limit`;
+
 // Readiness.
 
 export const PING = 'SELECT 1 AS one';

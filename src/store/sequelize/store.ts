@@ -17,11 +17,13 @@ import type {
   Policy,
   RevokeScope,
   Tenant,
+  TenantStatus,
   Tombstone,
   TombstoneKind,
   TokenAdvance,
 } from '../../allowlist/types';
 import type { Note } from '../../notes/notes';
+import type { HeldAccount } from '../../signals/personal-data';
 import type { AppStore } from '../app-store';
 import { DuplicateKeyError, StoreClosedError } from '../errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from '../paging';
@@ -176,6 +178,24 @@ export class SequelizeStore implements AppStore {
   async isKnownUser(clientKey: string, accountId: string): Promise<boolean> {
     const rows = await this.read<{ known: DbInteger }>(statements.IS_KNOWN_USER, { clientKey, accountId });
     return rows.length > 0;
+  }
+
+  async listTenants(status: TenantStatus, after: string, limit: number): Promise<string[]> {
+    assertPageLimit(limit);
+    const rows = await this.read<{ client_key: string }>(statements.LIST_TENANTS, { status, after, limit });
+    return rows.map((row) => row.client_key);
+  }
+
+  async listLiveUsers(clientKey: string, now: EpochMs, after: string, limit: number): Promise<string[]> {
+    assertPageLimit(limit);
+    const rows = await this.read<{ account_id: string }>(statements.LIST_LIVE_USERS, { clientKey, now, after, limit });
+    return rows.map((row) => row.account_id);
+  }
+
+  async listDataHolders(clientKey: string, after: string, limit: number): Promise<HeldAccount[]> {
+    assertPageLimit(limit);
+    const rows = await this.read<{ account_id: string; updated_at: DbInteger }>(statements.LIST_DATA_HOLDERS, { clientKey, after, limit });
+    return rows.map((row) => ({ accountId: row.account_id, updatedAt: toNumber(row.updated_at) }));
   }
 
   async getPolicy(clientKey: string): Promise<Policy | null> {
