@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AllowlistObserver } from './allowlist/allowlist';
 import type { Clock, SessionListing } from './allowlist/types';
 import type { Bus } from './bus/types';
+import type { SsfObserver } from './signals/ssf-receiver/receiver';
 import type { PageTokenCodec } from './tokens/page-token';
 
 export interface MetricsDeps {
@@ -21,6 +22,8 @@ export interface Metrics {
   sweptEntries: Counter;
   /** Bus messages dropped by reason: malformed, mac, stale, replayed. */
   busMessagesRejected: Counter<'reason'>;
+  /** What the Shared Signals receiver reports: events taken, SETs refused. */
+  ssf: SsfObserver;
 }
 
 export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metrics {
@@ -144,6 +147,19 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     registers: [registry],
   });
 
+  const ssfEvents = new Counter({
+    name: 'panelguard_ssf_events_total',
+    help: 'Events of accepted Security Event Tokens, by event (session-revoked, account-disabled... or unknown) and outcome (applied, stale, no_user, discarded, verified, ignored).',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [registry],
+  });
+  const ssfRefused = new Counter({
+    name: 'panelguard_ssf_sets_refused_total',
+    help: 'Security Event Tokens refused, by RFC 8935 error code (invalid_request, invalid_key, invalid_issuer, invalid_audience, authentication_failed, access_denied) or unavailable.',
+    labelNames: ['err'] as const,
+    registers: [registry],
+  });
+
   // The check's counters, bound once per label value: a labelled inc() on the hot path would hash its labels on every call.
   const lookupsBy = boundLabels((outcome: string) => cacheLookups.labels(outcome));
   const checksBy = boundLabels((outcome: string) => checks.labels(outcome));
@@ -152,6 +168,10 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     registry,
     sweptEntries,
     busMessagesRejected,
+    ssf: {
+      event: (event, outcome) => ssfEvents.inc({ event, outcome }),
+      refused: (err) => ssfRefused.inc({ err }),
+    },
     observer: {
       cacheLookup: (outcome) => lookupsBy(outcome).inc(),
       checked(outcome, seconds) {

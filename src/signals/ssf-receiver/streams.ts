@@ -2,6 +2,7 @@
  * Streams: which transmitters a site takes Security Event Tokens from. Each names the transmitter's issuer, the
  * audience its SETs carry for this site, and how their subjects name the site's users; the store keeps them.
  */
+import type { AuditLog } from '../../allowlist/audit';
 import type { Clock, EpochMs } from '../../allowlist/types';
 import { randomId } from '../../tokens/random';
 import type { TransmitterKeys } from './transmitters';
@@ -78,7 +79,7 @@ export function configurationUrl(issuer: string, name = 'ssf-configuration'): st
 
 /** The audience PanelGuard makes up for a stream: its own base URL and the stream's id, so a SET names one site. */
 export function defaultAudience(baseUrl: string, streamId: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/ssf/streams/${streamId}`;
+  return `${baseUrl.replace(/\/+$/, '')}/ssf/receiver/streams/${streamId}`;
 }
 
 /** Why a stream was not added: the request, the transmitter's configuration, issuer and audience taken, or the site's limit. */
@@ -88,10 +89,13 @@ export type StreamCreation = { ok: true; value: SsfStream } | { ok: false; code:
 
 export interface StreamAdmin {
   list(clientKey: string): Promise<SsfStream[]>;
-  /** Adds a stream for the site, once the transmitter's configuration has been read and agrees with the issuer. */
-  create(clientKey: string, request: StreamRequest): Promise<StreamCreation>;
-  /** Deletes the site's stream; false when the site has none with that id. */
-  remove(clientKey: string, id: string): Promise<boolean>;
+  /**
+   * Adds a stream for the site, once the transmitter's configuration has been read and agrees with the issuer;
+   * audited with `actor` (`admin:<accountId>`, `operator`) as who trusted the transmitter.
+   */
+  create(clientKey: string, request: StreamRequest, actor: string): Promise<StreamCreation>;
+  /** Deletes the site's stream, audited; false when the site has none with that id. */
+  remove(clientKey: string, id: string, actor: string): Promise<boolean>;
 }
 
 export interface StreamAdminDeps {
@@ -101,14 +105,18 @@ export interface StreamAdminDeps {
   baseUrl: string;
   allowHttp: boolean;
   transmitters: Pick<TransmitterKeys, 'describe'>;
+  audit: AuditLog;
 }
 
 export function createStreamAdmin(deps: StreamAdminDeps): StreamAdmin {
   const refuse = (code: StreamProblem, problem: string): StreamCreation => ({ ok: false, code, problem });
+  // A stream decides whose word can end sessions and remove users on the site: who added or removed one is kept.
+  const trace = (clientKey: string, actor: string, reason: string, issuer: string) =>
+    deps.audit.record({ at: deps.clock.now(), kind: 'ssf', clientKey, accountId: null, actor, reason, resource: `ssf:${issuer}`, count: null, confirmation: null });
   return {
     list: (clientKey) => deps.store.listStreams(clientKey),
 
-    async create(clientKey, request) {
+    async create(clientKey, request, actor) {
       const issuer = issuerProblem(request.issuer, deps.allowHttp);
       if (issuer !== null) return refuse('invalid', `issuer: ${issuer}`);
       if ((await deps.store.listStreams(clientKey)).length >= MAX_STREAMS_PER_SITE) return refuse('too_many', `A site holds at most ${MAX_STREAMS_PER_SITE} streams; delete one first.`);
@@ -127,9 +135,15 @@ export function createStreamAdmin(deps: StreamAdminDeps): StreamAdmin {
         verifiedAt: null,
       };
       if (!(await deps.store.insertStream(stream))) return refuse('exists', 'A stream with this issuer and audience exists already; choose another audience.');
+      await trace(clientKey, actor, 'ssf_stream_added', stream.issuer);
       return { ok: true, value: stream };
     },
 
-    remove: (clientKey, id) => deps.store.deleteStream(clientKey, id),
+    async remove(clientKey, id, actor) {
+      const stream = (await deps.store.listStreams(clientKey)).find((known) => known.id === id);
+      if (stream === undefined || !(await deps.store.deleteStream(clientKey, id))) return false;
+      await trace(clientKey, actor, 'ssf_stream_deleted', stream.issuer);
+      return true;
+    },
   };
 }
