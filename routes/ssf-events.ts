@@ -46,7 +46,13 @@ export function ssfEventRoutes({ receiver, log }: SsfEventDeps): Router {
 
   router.post('/ssf/events', setBody, async (req: Request, res: Response) => {
     const token = typeof req.body === 'string' ? req.body.trim() : '';
-    const answer = await receiver.receive(token);
+    let answer: Awaited<ReturnType<SsfReceiver['receive']>>;
+    try {
+      answer = await receiver.receive(token);
+    } catch (error) {
+      // The receiver answers every failure it knows as a value; anything else is a bug, and still nothing was decided.
+      answer = { ok: false, code: 'unavailable', description: 'The SET could not be taken just now; send it again later.', cause: error };
+    }
     if (answer.ok) {
       log.info({ stream: answer.value.stream, events: answer.value.events }, 'SET accepted');
       res.status(202).end();
@@ -66,6 +72,6 @@ function respondRefused(res: Response, refusal: SetRefusal, log: Logger): void {
     return;
   }
   // The SET is never logged: whoever reads the log must not be able to send it again elsewhere.
-  log.info({ err: refusal.code }, 'SET refused');
+  log.info({ code: refusal.code }, 'SET refused');
   sendSetError(res, 400, refusal.code, refusal.description);
 }

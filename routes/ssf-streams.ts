@@ -1,6 +1,7 @@
 /** The admin API's Shared Signals streams: which transmitters the site takes Security Event Tokens from. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { INSTALLATION_ID } from '../src/forge/installations';
 import type { Logger } from '../src/logger';
 import type { OperatorTokens } from '../src/operators';
 import { PUSH_DELIVERY } from '../src/signals/ssf-receiver/transmitters';
@@ -67,6 +68,10 @@ export function ssfStreamRoutes(deps: SsfStreamDeps): Router {
     const body = streamBody.safeParse(req.body);
     if (!body.success) return sendError(res, 'bad_request', problem(body.error));
     const { clientKey, actor } = adminOf(res);
+    // Emails are looked up through the Connect install (ACE's client); a site installed through Forge alone has none.
+    if (body.data.subjects === 'email' && INSTALLATION_ID.test(clientKey)) {
+      return sendError(res, 'bad_request', 'subjects: email needs the Connect install to ask Jira who has an email; use account_id on a Forge-only site.');
+    }
     const created = await streams.create(clientKey, body.data, actor);
     if (!created.ok) return sendError(res, created.code === 'exists' ? 'conflict' : 'bad_request', created.problem);
     res.status(201).json({ stream: streamJson(created.value) });

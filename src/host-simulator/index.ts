@@ -9,4 +9,4 @@ export { HostSimulatorError } from './errors';
 export type { HostSimulatorErrorCode } from './errors';
 export { queryStringHash } from './connect-jwt';
 export { EVENT_TYPES, SsfTransmitter, startSsfTransmitter } from './ssf-transmitter';
-export type { EventName, PushAnswer, SetAlgorithm, SetOptions, SsfTransmitterOptions, SubjectFormat } from './ssf-transmitter';
+export type { ConsoleTarget, EventName, PushAnswer, SetAlgorithm, SetOptions, SsfTransmitterOptions, SubjectFormat } from './ssf-transmitter';

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import Handlebars from 'handlebars';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
 import { randomHex, randomUuid } from '../tokens/random';
 import type { SimulatedUser } from './directory';
@@ -65,6 +66,40 @@ export interface PushAnswer {
   headers: Headers;
 }
 
+/** Where the demo's console pushes: one receiver stream, and the users it lists. */
+export interface ConsoleTarget {
+  /** The receiver's push endpoint (`delivery.endpoint_url`). */
+  endpoint: string;
+  audience: string;
+  users(): SimulatedUser[];
+}
+
+/** What the console lets a demo user make the identity provider say about a user. */
+const CONSOLE_EVENTS: readonly { event: EventName; label: string }[] = [
+  { event: 'session-revoked', label: 'Revoke sessions' },
+  { event: 'credential-change', label: 'Change password' },
+  { event: 'account-disabled', label: 'Disable account' },
+  { event: 'account-enabled', label: 'Enable account' },
+];
+
+const consolePage = Handlebars.compile<{ issuer: string; base: string; status?: string; users: SimulatedUser[]; events: typeof CONSOLE_EVENTS; target: boolean }>(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Identity provider (SSF transmitter simulator)</title>
+<style>body { font-family: -apple-system, "Segoe UI", Roboto, sans-serif; margin: 16px; color: #172b4d; } td { padding: 4px 8px; } form { display: inline; }</style></head>
+<body>
+<h1>Identity provider</h1>
+<p>Issuer <code id="issuer">{{issuer}}</code>. Each button signs a Security Event Token about the user and pushes it to PanelGuard.</p>
+{{#if status}}<p id="status">{{status}}</p>{{/if}}
+{{#if target}}
+<table id="users">
+{{#each users}}<tr data-account-id="{{accountId}}"><td>{{displayName}}</td><td>{{email}}</td><td>{{#each ../events}}<form method="post" action="{{../../base}}/console/users/{{../accountId}}/{{event}}"><button type="submit">{{label}}</button></form> {{/each}}</td></tr>
+{{/each}}
+</table>
+<form method="post" action="{{base}}/console/verify"><button id="verify" type="submit">Send a verification event</button></form>
+{{else}}<p>No receiver stream is set up.</p>{{/if}}
+</body>
+</html>`);
+
 interface SigningKey {
   kid: string;
   privateKey: KeyLike;
@@ -80,10 +115,14 @@ async function signingKey(algorithm: SetAlgorithm): Promise<SigningKey> {
 export class SsfTransmitter {
   readonly issuer: string;
   readonly jwksUri: string;
+  /** The demo's page: a button per user and event, each pushing a SET to the console's target. */
+  readonly consoleUrl: string;
   /** How often each document was fetched: the tests' view of a receiver's caching. */
   readonly fetches = { configuration: 0, jwks: 0 };
   /** While false, the configuration and JWKS answer 503, as a transmitter that is down would. */
   available = true;
+  /** Where the console pushes; null until a stream is set up. */
+  consoleTarget: ConsoleTarget | null = null;
   /** Complex-subject members the configuration marks critical (SSF 1.0 critical_subject_members). */
   criticalMembers: string[] = [];
   /** Keys the JWKS publishes: the current one, and those a rotation kept. */
@@ -99,6 +138,7 @@ export class SsfTransmitter {
     private readonly clock: () => number,
   ) {
     this.issuer = `${origin}${path}`;
+    this.consoleUrl = `${this.issuer}/console`;
     this.jwksUri = `${this.issuer}/jwks.json`;
     this.published = [key];
   }
@@ -221,6 +261,25 @@ export async function startSsfTransmitter(options: SsfTransmitterOptions = {}): 
   const algorithm = options.algorithm ?? 'ES256';
   const transmitter = new SsfTransmitter(server, `http://${host.includes(':') ? `[${host}]` : host}:${port}`, path, algorithm, await signingKey(algorithm), options.now ?? Date.now);
   const unavailable = (res: express.Response) => res.status(503).json({ error: 'temporarily unavailable' });
+  const showConsole = (res: express.Response, status?: string) => {
+    const target = transmitter.consoleTarget;
+    res.type('html').send(consolePage({ issuer: transmitter.issuer, base: path, status, users: target?.users() ?? [], events: CONSOLE_EVENTS, target: target !== null }));
+  };
+  app.get(`${path}/console`, (_req, res) => showConsole(res));
+  app.post(`${path}/console/users/:accountId/:event`, async (req, res) => {
+    const target = transmitter.consoleTarget;
+    const user = target?.users().find((candidate) => candidate.accountId === req.params.accountId);
+    const event = CONSOLE_EVENTS.find((candidate) => candidate.event === req.params.event);
+    if (target === null || user === undefined || event === undefined) return res.status(404).type('text').send('Nothing here.');
+    const answer = await transmitter.send(target.endpoint, { audience: target.audience, event: event.event, subject: transmitter.subjectOf(user, 'email') }).catch(() => null);
+    showConsole(res, `${event.event} about ${user.displayName}: PanelGuard answered ${answer === null ? 'nothing' : `${answer.status}${answer.body?.err === undefined ? '' : ` ${answer.body.err}`}`}`);
+  });
+  app.post(`${path}/console/verify`, async (_req, res) => {
+    const target = transmitter.consoleTarget;
+    if (target === null) return res.status(404).type('text').send('Nothing here.');
+    const answer = await transmitter.send(target.endpoint, { audience: target.audience, event: 'verification', subject: { format: 'opaque', id: 'demo-stream' } }).catch(() => null);
+    showConsole(res, `verification: PanelGuard answered ${answer === null ? 'nothing' : answer.status}`);
+  });
   app.get(`/.well-known/ssf-configuration${path}`, (_req, res) => {
     transmitter.fetches.configuration += 1;
     if (!transmitter.available) return unavailable(res);

@@ -96,6 +96,10 @@ export function createTransmitterKeys(options: TransmitterKeysOptions): Transmit
       await response.body?.cancel();
       return response.status >= 500 ? unreachable(`The transmitter configuration at ${url} answered ${response.status}.`) : unusable(`The transmitter configuration at ${url} answered ${response.status}.`);
     }
+    if (Number(response.headers.get('content-length') ?? 0) > MAX_CONFIGURATION_BYTES) {
+      await response.body?.cancel();
+      return unusable(`The transmitter configuration at ${url} is too large.`);
+    }
     const body = await response.text().catch(() => null);
     if (body === null) return unreachable(`The transmitter configuration at ${url} could not be read.`);
     if (body.length > MAX_CONFIGURATION_BYTES) return unusable(`The transmitter configuration at ${url} is too large.`);
