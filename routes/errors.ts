@@ -2,7 +2,7 @@
 import type { Response } from 'express';
 import type { DenyCode } from '../src/allowlist/result';
 
-export type ErrorCode = DenyCode | 'keys_unavailable' | 'not_found' | 'payload_too_large' | 'internal_error';
+export type ErrorCode = DenyCode | 'keys_unavailable' | 'not_found' | 'conflict' | 'payload_too_large' | 'internal_error';
 
 const STATUS: Record<ErrorCode, number> = {
   token_missing: 401,
@@ -20,6 +20,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   bad_request: 400,
   not_found: 404,
+  conflict: 409,
   payload_too_large: 413,
   store_unavailable: 503,
   keys_unavailable: 503,
@@ -42,6 +43,7 @@ const MESSAGE: Record<ErrorCode, string> = {
   forbidden: 'Access is not allowed.',
   bad_request: 'The request is not valid.',
   not_found: 'Nothing here.',
+  conflict: 'That exists already.',
   payload_too_large: 'The request body is too large.',
   store_unavailable: 'The session store is unavailable; try again shortly.',
   keys_unavailable: "Atlassian's signing keys could not be fetched to verify the Forge call; try again shortly.",

@@ -18,6 +18,8 @@ import { pageModuleRoutes } from '../routes/page-modules';
 import { pageRoutes } from '../routes/pages';
 import { securityHeaders } from '../routes/security-headers';
 import { webhookRoutes } from '../routes/webhooks';
+import { ssfEventRoutes } from '../routes/ssf-events';
+import { ssfStreamRoutes } from '../routes/ssf-streams';
 import { loadViews, PUBLIC_DIR } from '../views/views';
 import type { Allowlist } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
@@ -46,11 +48,15 @@ import { hostDirectory } from './connect/host-directory';
 import { connectPersonalDataReports } from './connect/personal-data-reports';
 import { createPersonalDataReporter } from './signals/personal-data';
 import { createReconciler, tickMs } from './signals/reconcile';
+import { hostUserLookup } from './connect/user-search';
 import { OperatorTokens } from './operators';
 import { createLogger, type Logger } from './logger';
 import { createNotes } from './notes/notes';
 import { PROJECT_ROOT } from './paths';
 import { createMetrics, type Metrics } from './metrics';
+import { createSsfReceiver } from './signals/ssf-receiver/receiver';
+import { createStreamAdmin } from './signals/ssf-receiver/streams';
+import { createTransmitterKeys } from './signals/ssf-receiver/transmitters';
 import type { AppStore } from './store/app-store';
 import { openSequelizeStore, SequelizeStore } from './store/sequelize-store';
 import { createPageTokenCodec } from './tokens/page-token';
@@ -167,6 +173,22 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const installations = createInstallations(store, clock);
   app.use(lifecycleRoutes({ addon, tenants, replays: core.replays, installations, log: logger }));
   app.use(webhookRoutes({ addon, removals, replays: core.replays, log: logger }));
+  // Shared Signals: SETs pushed by the identity providers a site's streams name (RFC 8935). Plain http transmitters
+  // only outside production.
+  const transmitters = createTransmitterKeys({ clock, allowHttp: config.nodeEnv !== 'production', jwksCooldownMs: config.ssfJwksCooldownMs });
+  const ssfReceiver = createSsfReceiver({
+    streams: store,
+    tenants: store,
+    ledger: store,
+    transmitters,
+    users: hostUserLookup(addon),
+    allowlist,
+    removals,
+    audit: opened.audit,
+    clock,
+    observer: metrics.ssf,
+  });
+  app.use(ssfEventRoutes({ receiver: ssfReceiver, log: logger }));
   const mintPage = pageMinter(allowlist, views);
   app.use(panelRoutes(addon, mintPage, views));
   app.use(pageRoutes({ addon, mintPage, siteAdmins: hostSiteAdmins(addon, { ttlSeconds: SITE_ADMIN_TTL_SECONDS }), views, log: logger }));
@@ -181,10 +203,21 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
   app.use(apiRoutes(guard, notes, logger));
   app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
+  const operators = new OperatorTokens(config.operatorTokens);
+  // Before the admin routes, which would otherwise authenticate these calls once more on their way past.
+  app.use(
+    ssfStreamRoutes({
+      guard,
+      operators,
+      streams: createStreamAdmin({ store, clock, baseUrl, allowHttp: config.nodeEnv !== 'production', transmitters, audit: opened.audit }),
+      baseUrl,
+      log: logger,
+    }),
+  );
   app.use(
     adminRoutes({
       guard,
-      operators: new OperatorTokens(config.operatorTokens),
+      operators,
       sessions: core.sessions,
       policies: core.policies,
       audit: store,

@@ -65,6 +65,8 @@ export interface Config {
   forgeAppId: string | null;
   /** Where the keys that sign Forge Invocation Tokens are published. */
   forgeJwksUrl: string;
+  /** How soon after fetching an SSF transmitter's key set an unknown `kid` may fetch it again. */
+  ssfJwksCooldownMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where development keeps its SQLite file and generated secret. */
   dataDir: string;
@@ -171,6 +173,7 @@ const environmentSchema = z.object({
   CONNECT_KEYS_CDN_URL: httpUrl.optional(),
   FORGE_APP_ID: z.string().regex(FORGE_APP_ID, 'must be the app id from the Forge manifest, ari:cloud:ecosystem::app/<uuid>').optional(),
   FORGE_JWKS_URL: httpUrl.default(PRODUCTION_JWKS_URL),
+  SSF_JWKS_COOLDOWN_SECONDS: secondsAsMs(0, 3600).default('30'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('data'),
   AC_OPTS: z
@@ -233,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     connectKeysCdnUrl: values.CONNECT_KEYS_CDN_URL ?? null,
     forgeAppId: values.FORGE_APP_ID ?? null,
     forgeJwksUrl: values.FORGE_JWKS_URL,
+    ssfJwksCooldownMs: values.SSF_JWKS_COOLDOWN_SECONDS,
     logLevel: values.LOG_LEVEL,
     dataDir,
   };

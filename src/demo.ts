@@ -9,12 +9,16 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { startHostSimulator, type HostSimulator } from './host-simulator';
 import { DEMO_ISSUES, DEMO_USERS, forgeIssueLinks, forgeSessionPageLinks, hostPageLinks, sessionPageLinks } from './host-simulator/demo-site';
 import { startForgeSimulator, type ForgeSimulator } from './host-simulator/forge';
+import { startSsfTransmitter, type SsfTransmitter } from './host-simulator/ssf-transmitter';
 import { createLogger } from './logger';
 import { compactLogLine } from './log-lines';
 import { isAddressInUse, PortInUse } from './port-in-use';
+import { randomSecret } from './tokens/random';
 
 /** A stable site name, so the demo's URLs and logs read the same on every run. */
 const DEMO_CLIENT_KEY = 'panelguard-demo-site';
+/** The demo's own operator token for its site: it sets up the identity provider's stream through the admin API. */
+const DEMO_OPERATOR_SECRET = randomSecret();
 
 type Mode = 'connect' | 'forge';
 
@@ -43,6 +47,7 @@ function demoConfig(env: NodeJS.ProcessEnv, sim: Pick<HostSimulator, 'keysUrl' |
     DATABASE_URL: env.DATABASE_URL || 'sqlite::memory:',
     LOG_LEVEL: env.LOG_LEVEL || 'info',
     CONNECT_KEYS_CDN_URL: sim.keysUrl,
+    OPERATOR_TOKEN: [env.OPERATOR_TOKEN, `${DEMO_CLIENT_KEY}:${DEMO_OPERATOR_SECRET}`].filter(Boolean).join(','),
     // Personal data is reported to the simulator, never to Atlassian, from a demo.
     PERSONAL_DATA_REPORT_URL: sim.reportAccountsUrl,
     ...forgeSettings(forge),
@@ -59,7 +64,7 @@ function compactLog(): Writable {
   });
 }
 
-function guide(sim: HostSimulator, app: RunningApp, config: Config): string {
+function guide(sim: HostSimulator, app: RunningApp, config: Config, idp: SsfTransmitter | null): string {
   const issue = DEMO_ISSUES[0];
   const links = hostPageLinks(sim, issue);
   return [
@@ -84,6 +89,15 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config): string {
     '  The admin page lists live sessions, revokes a user or the whole site, sets the idle timeout',
     '  and lifetime, and shows the audit log. Bob can end his other sessions from his own page.',
     '',
+    ...(idp === null
+      ? []
+      : [
+          'The site\'s identity provider tells PanelGuard what happens to its accounts (Shared Signals, RFC 8935):',
+          `    Identity provider  ${idp.consoleUrl}`,
+          '  "Revoke sessions" or "Disable account" for Bob there, then Refresh in his panel: his session has ended.',
+          '  "Enable account" lets him back in with a fresh page. The admin page\'s audit shows each event (kind Shared Signals).',
+          '',
+        ]),
     'Stop with Ctrl-C (closes the app and the simulator).',
     '',
   ].join('\n');
@@ -128,6 +142,34 @@ async function startForgeSide(sim: HostSimulator, simPort: string): Promise<Forg
   return startForgeSimulator(sim, { cdnPort: Number(cdnPort), eventPolicy: { retryDelayMs: 5_000 } }).catch((error: unknown) => {
     throw isAddressInUse(error) ? new PortInUse('FORGE_CDN_PORT', cdnPort) : error;
   });
+}
+
+/**
+ * The site's identity provider, an SSF transmitter on SSF_IDP_PORT (the simulator's port + 2), with a stream to the
+ * demo site set up as an operator would: through the admin API. Null (and a note) when it cannot start.
+ */
+async function startIdentityProvider(sim: HostSimulator, app: RunningApp, simPort: string): Promise<SsfTransmitter | null> {
+  const port = process.env.SSF_IDP_PORT || String(Number(simPort) + 2);
+  let idp: SsfTransmitter;
+  try {
+    idp = await startSsfTransmitter({ port: Number(port) });
+  } catch (error) {
+    process.stdout.write(`demo: no identity provider (port ${port}: ${isAddressInUse(error) ? 'in use; set SSF_IDP_PORT' : String(error)})\n`);
+    return null;
+  }
+  const response = await fetch(`${app.baseUrl}/api/admin/ssf/streams`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEMO_OPERATOR_SECRET}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ issuer: idp.issuer, subjects: 'email' }),
+  });
+  if (response.status !== 201) {
+    process.stdout.write(`demo: the identity provider's stream was not set up: ${response.status} ${await response.text()}\n`);
+    await idp.close();
+    return null;
+  }
+  const { stream } = (await response.json()) as { stream: { audience: string; delivery: { endpoint_url: string } } };
+  idp.consoleTarget = { endpoint: stream.delivery.endpoint_url, audience: stream.audience, users: () => sim.directory.list() };
+  return idp;
 }
 
 async function main(): Promise<void> {
@@ -186,7 +228,8 @@ async function main(): Promise<void> {
     throw new Error(`the simulated Jira could not install the app: ${installed.status} ${await installed.text()}`);
   }
   for (const issue of DEMO_ISSUES) sim.issues.put(issue);
-  process.stdout.write(guide(sim, app, config));
+  const idp = await startIdentityProvider(sim, app, simPort);
+  process.stdout.write(guide(sim, app, config, idp));
 }
 
 main().catch((error: unknown) => {

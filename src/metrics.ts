@@ -4,6 +4,7 @@ import type { AllowlistObserver } from './allowlist/allowlist';
 import type { Clock, SessionListing } from './allowlist/types';
 import type { Bus } from './bus/types';
 import type { ReportObserver } from './signals/personal-data';
+import type { SsfObserver } from './signals/ssf-receiver/receiver';
 import type { PageTokenCodec } from './tokens/page-token';
 
 export interface MetricsDeps {
@@ -24,6 +25,8 @@ export interface Metrics {
   busMessagesRejected: Counter<'reason'>;
   /** Reconciliation and personal data reporting (src/signals). */
   reconcile: ReportObserver;
+  /** What the Shared Signals receiver reports: events taken, SETs refused. */
+  ssf: SsfObserver;
 }
 
 export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metrics {
@@ -181,6 +184,18 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     help: 'Reported accounts Atlassian said changed since (PanelGuard keeps no profile copy to refresh).',
     registers: [registry],
   });
+  const ssfEvents = new Counter({
+    name: 'panelguard_ssf_events_total',
+    help: 'Events of accepted Security Event Tokens, by event (session-revoked, account-disabled... or unknown) and outcome (applied, stale, no_user, discarded, verified, ignored).',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [registry],
+  });
+  const ssfRefused = new Counter({
+    name: 'panelguard_ssf_sets_refused_total',
+    help: 'Security Event Tokens refused, by RFC 8935 error code (invalid_request, invalid_key, invalid_issuer, invalid_audience, authentication_failed, access_denied) or unavailable.',
+    labelNames: ['err'] as const,
+    registers: [registry],
+  });
 
   // The check's counters, bound once per label value: a labelled inc() on the hot path would hash its labels on every call.
   const lookupsBy = boundLabels((outcome: string) => cacheLookups.labels(outcome));
@@ -197,6 +212,10 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
       hostError: (api, reason) => hostErrors.inc({ api, reason }),
       reported: (count) => accountsReported.inc(count),
       updated: (count) => accountsUpdated.inc(count),
+    },
+    ssf: {
+      event: (event, outcome) => ssfEvents.inc({ event, outcome }),
+      refused: (err) => ssfRefused.inc({ err }),
     },
     observer: {
       cacheLookup: (outcome) => lookupsBy(outcome).inc(),

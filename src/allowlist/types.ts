@@ -150,7 +150,7 @@ export type RevokeScope =
   | { kind: 'tenant'; clientKey: string };
 
 /** Every kind of audit record, in one list: the store checks what it reads against it, and the admin API and the CLI offer it. */
-export const AUDIT_KINDS = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal'] as const;
+export const AUDIT_KINDS = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal', 'ssf'] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -4,6 +4,10 @@ import { HostSimulatorError } from './errors';
 export interface SimulatedUser {
   accountId: string;
   displayName: string;
+  /** The Atlassian account's email; one is made up from the account id when none is given. */
+  email: string;
+  /** Whether the user's profile shows the email to apps (Atlassian's profile visibility); shown unless said. */
+  emailVisible: boolean;
   active: boolean;
   siteAdmin: boolean;
   /** The Atlassian account itself was closed (not only its access to this site): the personal data API says so. */
@@ -22,6 +26,8 @@ export class UserDirectory {
     const stored: SimulatedUser = {
       accountId: user.accountId,
       displayName: user.displayName ?? user.accountId,
+      email: user.email ?? emailOf(user.accountId),
+      emailVisible: user.emailVisible ?? true,
       active: user.active ?? true,
       siteAdmin: user.siteAdmin ?? false,
       closed: user.closed ?? false,
@@ -29,6 +35,17 @@ export class UserDirectory {
     };
     this.users.set(stored.accountId, stored);
     return { ...stored };
+  }
+
+  /** Users whose display name (a word of it) or visible email starts with `query`, case aside, as Jira's user search matches. */
+  search(query: string): SimulatedUser[] {
+    const wanted = query.trim().toLowerCase();
+    if (wanted === '') return [];
+    return this.list().filter(
+      (user) =>
+        user.displayName.toLowerCase().split(/\s+/).some((word) => word.startsWith(wanted)) ||
+        (user.emailVisible && user.email.toLowerCase().startsWith(wanted)),
+    );
   }
 
   get(accountId: string): SimulatedUser | undefined {
@@ -63,4 +80,10 @@ export class UserDirectory {
     Object.assign(user, change);
     return { ...user };
   }
+}
+
+/** A made-up email for a user who was given none: unique per account id, in a domain that is never delivered to. */
+export function emailOf(accountId: string): string {
+  const local = accountId.toLowerCase().replace(/[^a-z0-9]+/g, '.').replace(/^\.+|\.+$/g, '');
+  return `${local || 'user'}@users.example.com`;
 }

@@ -11,3 +11,5 @@ export { queryStringHash } from './connect-jwt';
 export { ApiLog } from './rest-api';
 export type { ApiFault } from './rest-api';
 export type { ReportedAccount } from './privacy-api';
+export { EVENT_TYPES, SsfTransmitter, startSsfTransmitter } from './ssf-transmitter';
+export type { ConsoleTarget, EventName, PushAnswer, SetAlgorithm, SetOptions, SsfTransmitterOptions, SubjectFormat } from './ssf-transmitter';

@@ -4,7 +4,7 @@ import { SymmetricAlgorithm, decodeSymmetric } from 'atlassian-jwt';
 import { z } from 'zod';
 import { verifyAppToken } from './connect-jwt';
 import type { AppDescriptor } from './descriptor';
-import type { UserDirectory } from './directory';
+import type { SimulatedUser, UserDirectory } from './directory';
 import { randomSecret } from '../tokens/random';
 
 /** What the REST routes need to know about the site and the installed app. */
@@ -124,6 +124,30 @@ const assertionSchema = z.object({
   aud: z.union([z.string(), z.array(z.string())]),
   exp: z.number(),
 });
+
+/** The parameters of Jira's user search: a query or an account id, and a page. */
+const userSearchQuery = z
+  .object({
+    query: z.string().min(1).optional(),
+    accountId: z.string().min(1).optional(),
+    startAt: z.coerce.number().int().min(0).default(0),
+    maxResults: z.coerce.number().int().min(1).max(1000).default(50),
+  })
+  .refine((params) => params.query !== undefined || params.accountId !== undefined);
+
+/** A user as Jira's REST API shows one to an app: the email only when the user's profile shows it. */
+export function userJson(siteBaseUrl: string, user: SimulatedUser): Record<string, unknown> {
+  return {
+    self: `${siteBaseUrl}/rest/api/3/user?accountId=${encodeURIComponent(user.accountId)}`,
+    accountId: user.accountId,
+    accountType: 'atlassian',
+    ...(user.emailVisible ? { emailAddress: user.email } : {}),
+    displayName: user.displayName,
+    active: user.active,
+    timeZone: 'Etc/UTC',
+    locale: 'en_US',
+  };
+}
 
 /** Whether a user holds `permission`: inactive users hold nothing, ADMINISTER is for site admins. */
 export function userHolds(directory: UserDirectory, accountId: string, permission: string): boolean {
@@ -296,6 +320,20 @@ export function restApiRouter(host: RestApiHost): Router {
     });
   };
 
+  // Find users (`GET /rest/api/3/user/search`): the query matches a prefix of a display-name word or of the email,
+  // and an email the user's profile hides is neither matched nor shown, as on Jira Cloud.
+  const userSearch = (req: Request, res: Response): void => {
+    const auth = authenticate(req);
+    if (!auth.ok) return jiraError(res, auth.status, auth.message);
+    if (auth.caller.kind === 'anonymous') return jiraError(res, 401, 'You are not authenticated.');
+    if (scopeDenied(auth.caller, res)) return;
+    const query = userSearchQuery.safeParse(req.query);
+    if (!query.success) return jiraError(res, 400, "The 'query' or 'accountId' parameter is required; startAt and maxResults are numbers.");
+    const { query: text, accountId, startAt, maxResults } = query.data;
+    const found = accountId !== undefined ? [host.directory.get(accountId)].filter((user) => user !== undefined) : host.directory.search(text ?? '');
+    res.json(found.slice(startAt, startAt + maxResults).map((user) => userJson(host.baseUrl, user)));
+  };
+
   // Atlassian's authorization server: the JWT bearer grant behind ACE's asUserByAccountId
   const tokenGrant = (req: Request, res: Response): void => {
     const refuse = (description: string): void => {
@@ -334,6 +372,7 @@ export function restApiRouter(host: RestApiHost): Router {
   router.get(['/rest/api/3/mypermissions', '/rest/api/2/mypermissions'], myPermissions);
   router.post(['/rest/api/3/permissions/check', '/rest/api/2/permissions/check'], express.json(), bulkPermissions);
   router.get(['/rest/api/3/user/bulk', '/rest/api/2/user/bulk'], bulkUsers);
+  router.get(['/rest/api/3/user/search', '/rest/api/2/user/search'], userSearch);
   router.post('/oauth2/token', express.urlencoded({ extended: false }), express.json(), tokenGrant);
   return router;
 }

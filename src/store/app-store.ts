@@ -6,6 +6,7 @@ import type { InstallationLinks } from '../forge/installations';
 import type { NoteStore } from '../notes/notes';
 import type { DataHolders } from '../signals/personal-data';
 import type { LiveUsers } from '../signals/reconcile';
+import type { SsfStreamStore } from '../signals/ssf-receiver/streams';
 
 /** What the composition root alone does with the store itself: close it once everything built on it has stopped. */
 export interface StoreLifecycle {
@@ -29,5 +30,6 @@ export type AppStore = EntryStore &
   NoteStore &
   LiveUsers &
   DataHolders &
+  SsfStreamStore &
   StoreHealth &
   StoreLifecycle;

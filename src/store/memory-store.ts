@@ -21,6 +21,7 @@ import type {
 } from '../allowlist/types';
 import type { Note } from '../notes/notes';
 import type { HeldAccount } from '../signals/personal-data';
+import type { SsfStream } from '../signals/ssf-receiver/streams';
 import type { AppStore } from './app-store';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
@@ -113,6 +114,8 @@ export class MemoryStore implements AppStore {
   private readonly policies = new Map<string, { policy: Policy; updatedAt: EpochMs }>();
   private readonly ledger = new Map<string, { at: EpochMs; expiresAt: EpochMs }>();
   private readonly installationLinks = new Map<string, string>();
+  /** By id, in insertion order (which is creation order). */
+  private readonly streams = new Map<string, SsfStream>();
   /** In append order, so in id order. */
   private audit: StoredAuditRecord[] = [];
   private lastAuditId = 0;
@@ -367,6 +370,44 @@ export class MemoryStore implements AppStore {
   async linkedTenant(installationId: string): Promise<string | null> {
     this.assertOpen();
     return this.installationLinks.get(installationId) ?? null;
+  }
+
+  async insertStream(stream: SsfStream): Promise<boolean> {
+    this.assertOpen();
+    const taken = [...this.streams.values()].some((known) => known.id === stream.id || (known.issuer === stream.issuer && known.audience === stream.audience));
+    if (taken) return false;
+    this.streams.set(stream.id, { ...stream });
+    return true;
+  }
+
+  async listStreams(clientKey: string): Promise<SsfStream[]> {
+    this.assertOpen();
+    return this.sortedStreams((stream) => stream.clientKey === clientKey);
+  }
+
+  async streamsOfIssuer(issuer: string): Promise<SsfStream[]> {
+    this.assertOpen();
+    return this.sortedStreams((stream) => stream.issuer === issuer);
+  }
+
+  async deleteStream(clientKey: string, id: string): Promise<boolean> {
+    this.assertOpen();
+    if (this.streams.get(id)?.clientKey !== clientKey) return false;
+    return this.streams.delete(id);
+  }
+
+  async markStreamVerified(id: string, at: EpochMs): Promise<void> {
+    this.assertOpen();
+    const stream = this.streams.get(id);
+    if (stream !== undefined) stream.verifiedAt = at;
+  }
+
+  // Creation time, then id (in code-unit order), as the SQL store sorts them.
+  private sortedStreams(keep: (stream: SsfStream) => boolean): SsfStream[] {
+    return [...this.streams.values()]
+      .filter(keep)
+      .sort((a, b) => a.createdAt - b.createdAt || compareText(a.id, b.id))
+      .map((stream) => ({ ...stream }));
   }
 
   async getSetting(clientKey: string, key: string): Promise<unknown | null> {

@@ -474,6 +474,28 @@ describe('host simulator', () => {
       const body = (await response.json()) as { permissions: { ADMINISTER: { havePermission: boolean } } };
       expect(body.permissions.ADMINISTER.havePermission).to.equal(true);
     });
+    it('finds users by a prefix of a name or visible email, as Jira\'s user search does, and never shows a hidden email', async () => {
+      sim.directory.add({ accountId: 'jane-1', displayName: 'Jane Smith', email: 'jane.smith@example.com' });
+      sim.directory.add({ accountId: 'jane-2', displayName: 'Janet Hidden', email: 'janet@example.com', emailVisible: false });
+      const search = async (query: string) => {
+        const path = `/rest/api/3/user/search?query=${encodeURIComponent(query)}`;
+        const response = await fetch(`${sim.baseUrl}${path}`, { headers: { Authorization: `JWT ${appJwt(sim, app.sharedSecret() ?? '', 'GET', path)}` } });
+        expect(response.status).to.equal(200);
+        return (await response.json()) as { accountId: string; emailAddress?: string }[];
+      };
+      expect(await search('jane.smith@example.com')).to.deep.include.members([
+        { self: `${sim.baseUrl}/rest/api/3/user?accountId=jane-1`, accountId: 'jane-1', accountType: 'atlassian', emailAddress: 'jane.smith@example.com', displayName: 'Jane Smith', active: true, timeZone: 'Etc/UTC', locale: 'en_US' },
+      ]);
+      expect((await search('smith')).map((user) => user.accountId)).to.deep.equal(['jane-1']);
+      expect(await search('janet@example.com')).to.deep.equal([]);
+      const byName = await search('Janet');
+      expect(byName.map((user) => [user.accountId, user.emailAddress])).to.deep.equal([['jane-2', undefined]]);
+    });
+
+    it('makes up a distinct email for a user given none', () => {
+      expect(sim.directory.get('admin-1')?.email).to.equal('admin.1@users.example.com');
+      expect(sim.directory.get('user-1')?.email).to.equal('user.1@users.example.com');
+    });
   });
 
   describe('bulk user API', () => {

@@ -22,6 +22,7 @@ import type {
   Tombstone,
 } from '../../src/allowlist/types';
 import type { Note } from '../../src/notes/notes';
+import type { SsfStream } from '../../src/signals/ssf-receiver/streams';
 import type { AppStore } from '../../src/store/app-store';
 import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
 import { MemoryStore } from '../../src/store/memory-store';
@@ -80,6 +81,19 @@ function aTenant(fields: Partial<Tenant> = {}): Tenant {
 
 function aNote(id: string, fields: Partial<Note> = {}): Note {
   return { id, clientKey: TENANT, issueId: '10001', accountId: 'user-1', text: `note ${id}`, createdAt: T0, ...fields };
+}
+
+function aStream(id: string, fields: Partial<SsfStream> = {}): SsfStream {
+  return {
+    id,
+    clientKey: TENANT,
+    issuer: 'https://idp.example.com',
+    audience: `https://panelguard.example.com/ssf/streams/${id}`,
+    subjects: 'email',
+    createdAt: T0,
+    verifiedAt: null,
+    ...fields,
+  };
 }
 
 function aPolicy(fields: Partial<Policy> = {}): Policy {
@@ -1055,6 +1069,66 @@ function describeStoreContract(name: string, makeStore: () => Promise<AppStore>)
       });
     });
 
+    describe('Shared Signals streams', () => {
+      it('reads back an inserted stream field for field, by site and by issuer', async () => {
+        const stream = aStream('s1', { subjects: 'account_id' });
+        expect(await store.insertStream(stream)).to.equal(true);
+        expect(await store.listStreams(TENANT)).to.deep.equal([stream]);
+        expect(await store.streamsOfIssuer('https://idp.example.com')).to.deep.equal([stream]);
+      });
+
+      it('lists a site\'s streams oldest first, and no other site\'s', async () => {
+        await store.insertStream(aStream('s2', { createdAt: T0 + 2, audience: 'aud-2' }));
+        await store.insertStream(aStream('s1', { createdAt: T0 + 1, audience: 'aud-1' }));
+        await store.insertStream(aStream('s3', { clientKey: OTHER_TENANT, audience: 'aud-3' }));
+        expect((await store.listStreams(TENANT)).map((stream) => stream.id)).to.deep.equal(['s1', 's2']);
+        expect((await store.listStreams(OTHER_TENANT)).map((stream) => stream.id)).to.deep.equal(['s3']);
+        expect(await store.listStreams('no-such-site')).to.deep.equal([]);
+      });
+
+      it('finds every site\'s streams of an issuer, and only that exact issuer', async () => {
+        await store.insertStream(aStream('s1', { audience: 'aud-1', createdAt: T0 + 1 }));
+        await store.insertStream(aStream('s2', { clientKey: OTHER_TENANT, audience: 'aud-2', createdAt: T0 + 2 }));
+        await store.insertStream(aStream('s3', { issuer: 'https://idp.example.com/', audience: 'aud-3' }));
+        expect((await store.streamsOfIssuer('https://idp.example.com')).map((stream) => stream.id)).to.deep.equal(['s1', 's2']);
+        expect((await store.streamsOfIssuer('https://idp.example.com/')).map((stream) => stream.id)).to.deep.equal(['s3']);
+        expect(await store.streamsOfIssuer('https://IDP.example.com')).to.deep.equal([]);
+      });
+
+      it('refuses a second stream with the same issuer and audience, on any site, and keeps the first', async () => {
+        const first = aStream('s1');
+        await store.insertStream(first);
+        expect(await store.insertStream(aStream('s2', { clientKey: OTHER_TENANT, audience: first.audience }))).to.equal(false);
+        expect(await store.streamsOfIssuer(first.issuer)).to.deep.equal([first]);
+        expect(await store.insertStream(aStream('s3', { issuer: 'https://other-idp.example.com', audience: first.audience }))).to.equal(true);
+      });
+
+      it('deletes a stream only for its own site', async () => {
+        await store.insertStream(aStream('s1'));
+        expect(await store.deleteStream(OTHER_TENANT, 's1')).to.equal(false);
+        expect(await store.listStreams(TENANT)).to.have.length(1);
+        expect(await store.deleteStream(TENANT, 's1')).to.equal(true);
+        expect(await store.deleteStream(TENANT, 's1')).to.equal(false);
+        expect(await store.listStreams(TENANT)).to.deep.equal([]);
+        // Its issuer and audience are free again.
+        expect(await store.insertStream(aStream('s2', { audience: aStream('s1').audience }))).to.equal(true);
+      });
+
+      it('records when a stream was last verified', async () => {
+        await store.insertStream(aStream('s1'));
+        await store.markStreamVerified('s1', T0 + MINUTE);
+        await store.markStreamVerified('no-such-stream', T0 + MINUTE);
+        expect(await store.listStreams(TENANT)).to.deep.equal([aStream('s1', { verifiedAt: T0 + MINUTE })]);
+      });
+
+      it('hands out copies: changing one changes nothing stored', async () => {
+        await store.insertStream(aStream('s1'));
+        const [listed] = await store.listStreams(TENANT);
+        listed.audience = 'changed';
+        expect((await store.listStreams(TENANT))[0].audience).to.equal(aStream('s1').audience);
+      });
+    });
+
     describe('settings', () => {
       const clientInfo = {
         clientKey: TENANT,
@@ -1510,6 +1584,11 @@ function describeStoreContract(name: string, makeStore: () => Promise<AppStore>)
           ['putPolicy', () => store.putPolicy(TENANT, aPolicy(), T0)],
           ['advanceToken', () => store.advanceToken(idHash('t1'), 0, anAdvance('t1', 1))],
           ['bindKey', () => store.bindKey(idHash('t1'), thumbprint('page-key'))],
+          ['insertStream', () => store.insertStream(aStream('s1'))],
+          ['listStreams', () => store.listStreams(TENANT)],
+          ['streamsOfIssuer', () => store.streamsOfIssuer('https://idp.example.com')],
+          ['deleteStream', () => store.deleteStream(TENANT, 's1')],
+          ['markStreamVerified', () => store.markStreamVerified('s1', T0)],
           ['ping', () => store.ping()],
         ];
         for (const [method, call] of calls) {

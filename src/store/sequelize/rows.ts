@@ -20,6 +20,8 @@ import type {
 } from '../../allowlist/types';
 import { THEFT_RESPONSES } from '../../allowlist/policy';
 import type { Note } from '../../notes/notes';
+import type { SsfStream } from '../../signals/ssf-receiver/streams';
+import { SUBJECT_MAPPINGS, type SubjectMapping } from '../../signals/ssf-receiver/subjects';
 import { decodeSignalDetail } from '../signal-detail';
 
 /** BIGINT arrives as a number from SQLite and as a string from PostgreSQL. */
@@ -125,6 +127,16 @@ export interface AuditRow {
   detail: string | null;
 }
 
+export interface StreamRow {
+  id: string;
+  client_key: string;
+  issuer: string;
+  audience: string;
+  subjects: string;
+  created_at: DbInteger;
+  verified_at: DbInteger | null;
+}
+
 export function toEntry(row: EntryRow): AllowlistEntry {
   return {
     idHash: row.id_hash,
@@ -214,6 +226,18 @@ export function toNote(row: NoteRow): Note {
   };
 }
 
+export function toStream(row: StreamRow): SsfStream {
+  return {
+    id: row.id,
+    clientKey: row.client_key,
+    issuer: row.issuer,
+    audience: row.audience,
+    subjects: toSubjectMapping(row.subjects),
+    createdAt: toNumber(row.created_at),
+    verifiedAt: toNullableNumber(row.verified_at),
+  };
+}
+
 export function toStoredAudit(row: AuditRow): StoredAuditRecord {
   return {
     id: toNumber(row.id),
@@ -295,4 +319,8 @@ function toAuditKind(value: string): AuditKind {
 
 function toTheftResponse(value: string): TheftResponse {
   return oneOf(THEFT_RESPONSES, value, 'theft response');
+}
+
+function toSubjectMapping(value: string): SubjectMapping {
+  return oneOf(SUBJECT_MAPPINGS, value, 'subject mapping');
 }

@@ -311,6 +311,25 @@ ON CONFLICT (installation_id) DO UPDATE SET client_key = excluded.client_key, li
 
 export const LINKED_TENANT = 'SELECT client_key FROM forge_installations WHERE installation_id = $installationId';
 
+// Shared Signals streams.
+
+const STREAM_COLUMNS = 'id, client_key, issuer, audience, subjects, created_at, verified_at';
+
+// One issuer and audience name one stream: a pair already taken inserts nothing and returns no row (the leading
+// comment is PUT_TOMBSTONE's load-bearing one: the RETURNING row is the answer).
+export const INSERT_STREAM = `/* conditional insert */
+INSERT INTO ssf_streams (${STREAM_COLUMNS}) VALUES ($id, $clientKey, $issuer, $audience, $subjects, $createdAt, $verifiedAt)
+ON CONFLICT DO NOTHING
+RETURNING id`;
+
+export const LIST_STREAMS = `SELECT ${STREAM_COLUMNS} FROM ssf_streams WHERE client_key = $clientKey ORDER BY created_at, id`;
+
+export const STREAMS_OF_ISSUER = `SELECT ${STREAM_COLUMNS} FROM ssf_streams WHERE issuer = $issuer ORDER BY created_at, id`;
+
+export const DELETE_STREAM = 'DELETE FROM ssf_streams WHERE client_key = $clientKey AND id = $id';
+
+export const MARK_STREAM_VERIFIED = 'UPDATE ssf_streams SET verified_at = $at WHERE id = $id';
+
 // ACE's settings.
 
 export const GET_SETTING = 'SELECT value FROM settings WHERE client_key = $clientKey AND key = $key';

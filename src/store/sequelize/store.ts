@@ -24,6 +24,7 @@ import type {
 } from '../../allowlist/types';
 import type { Note } from '../../notes/notes';
 import type { HeldAccount } from '../../signals/personal-data';
+import type { SsfStream } from '../../signals/ssf-receiver/streams';
 import type { AppStore } from '../app-store';
 import { DuplicateKeyError, StoreClosedError } from '../errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from '../paging';
@@ -36,6 +37,7 @@ import {
   toNumber,
   toPolicy,
   toStoredAudit,
+  toStream,
   toTenant,
   toTombstone,
   type AuditRow,
@@ -46,6 +48,7 @@ import {
   type MintStateRow,
   type NoteRow,
   type PolicyRow,
+  type StreamRow,
   type TenantRow,
   type TombstoneRow,
   type ValueRow,
@@ -259,6 +262,29 @@ export class SequelizeStore implements AppStore {
   async linkedTenant(installationId: string): Promise<string | null> {
     const [row] = await this.read<{ client_key: string }>(statements.LINKED_TENANT, { installationId });
     return row?.client_key ?? null;
+  }
+
+  async insertStream(stream: SsfStream): Promise<boolean> {
+    // RETURNING yields the row only when it was inserted; a taken issuer and audience inserts nothing.
+    const written = await this.select<{ id: string }>(statements.INSERT_STREAM, { ...stream });
+    return written.length > 0;
+  }
+
+  async listStreams(clientKey: string): Promise<SsfStream[]> {
+    return (await this.read<StreamRow>(statements.LIST_STREAMS, { clientKey })).map(toStream);
+  }
+
+  async streamsOfIssuer(issuer: string): Promise<SsfStream[]> {
+    return (await this.read<StreamRow>(statements.STREAMS_OF_ISSUER, { issuer })).map(toStream);
+  }
+
+  async deleteStream(clientKey: string, id: string): Promise<boolean> {
+    const deleted = await this.db().query(statements.DELETE_STREAM, { bind: { clientKey, id }, type: QueryTypes.BULKDELETE });
+    return deleted > 0;
+  }
+
+  async markStreamVerified(id: string, at: EpochMs): Promise<void> {
+    await this.db().query(statements.MARK_STREAM_VERIFIED, { bind: { id, at }, type: QueryTypes.BULKUPDATE });
   }
 
   async getSetting(clientKey: string, key: string): Promise<unknown | null> {
