@@ -262,11 +262,21 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       case 'successor':
         return advance(entry, link, claims, policy, call, now, resource);
       case 'stale': {
-        const ended = await theft.forked(entry, link.tokenHash, policy, call.origin(), now);
+        const ended = await acting(() => theft.forked(entry, link.tokenHash, policy, call.origin(), now));
+        if (ended === null) return deny('store_unavailable', claims, resource);
         if (ended) return deny('token_forked', claims, resource);
         lastSeen.note(entry.idHash, now);
         return ok({ claims, entry, next: null });
       }
+    }
+  }
+
+  /** Theft detection's verdict (whether it ended the session), or null when the store failed it: the call is refused, never served. */
+  async function acting(decide: () => Promise<boolean>): Promise<boolean | null> {
+    try {
+      return await decide();
+    } catch {
+      return null;
     }
   }
 
@@ -300,7 +310,9 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     // Other nodes drop their copy, so the token this one replaced is judged from the store there too.
     void states.announce({ kind: 'token', idHash: entry.idHash });
     const rotated: AllowlistEntry = { ...entry, chain: { ...next, previousHash: entry.chain?.tokenHash ?? entry.idHash, rotatedAt: now } };
-    if (await theft.moved(entry, policy, origin, now)) return deny('token_forked', claims, resource);
+    const ended = await acting(() => theft.moved(entry, policy, origin, now));
+    if (ended === null) return deny('store_unavailable', claims, resource);
+    if (ended) return deny('token_forked', claims, resource);
     lastSeen.note(entry.idHash, now);
     return ok({ claims, entry: rotated, next: null });
   }

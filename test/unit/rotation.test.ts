@@ -404,6 +404,17 @@ describe('rotation with fork detection', () => {
       for (const node of w.nodes) expect(outcome(await node.allowlist.check(next, ISSUE.resource, VICTIM))).to.equal('token_forked');
     });
 
+    it('refuses the fork with store_unavailable, never serves it, when the store cannot end the session', async () => {
+      const w = await world();
+      const token = await w.mint();
+      w.clock.advance(ROTATE_AFTER);
+      const next = await successorOf(w.nodes[0].allowlist, token);
+      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      w.clock.advance(GRACE);
+      w.store.revokeEntries = () => Promise.reject(new Error('the database is gone'));
+      expect(outcome(await w.nodes[0].allowlist.check(token, ISSUE.resource, THIEF))).to.equal('store_unavailable');
+    });
+
     it('under the report policy a fork is recorded once and nothing is ended', async () => {
       const w = await world();
       await w.setPolicy({ theftResponse: 'report' });
