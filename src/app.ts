@@ -9,6 +9,7 @@ import { healthRoutes } from '../routes/health';
 import { lifecycleRoutes } from '../routes/lifecycle';
 import { panelRoutes } from '../routes/panels';
 import { adminRoutes } from '../routes/admin';
+import { compromisedRoutes } from '../routes/compromised';
 import { meRoutes } from '../routes/me';
 import { forgeRoutes } from '../routes/forge';
 import { createGuard, type Guard } from '../routes/guard';
@@ -175,6 +176,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
   app.use(apiRoutes(guard, notes, logger));
   app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
+  // Before the admin routes: it answers under /api/admin to the same callers, and checks their credentials itself.
+  app.use(compromisedRoutes({ guard, operators: new OperatorTokens(config.operatorTokens), leaks: { lookup: store, allowlist, clock }, log: logger }));
   app.use(
     adminRoutes({
       guard,
