@@ -29,7 +29,10 @@ const reportObject = z.union([
   z.object({ hash: z.string(), token: z.undefined() }),
 ]);
 
-const malformed = (): LeakReport => fail('malformed');
+/** What a report that cannot be read counts as: a caller that could not even hold the line (too long) says so with this. */
+export const MALFORMED_REPORT: LeakReport = Object.freeze(fail('malformed'));
+
+const malformed = (): LeakReport => MALFORMED_REPORT;
 
 /**
  * One line of a report file: a raw page token, a hex SHA-256 of a token's jti, or either as a JSON object (JSON

@@ -241,7 +241,7 @@ export const IS_KNOWN_USER = `SELECT 1 AS known FROM allowlist_entries WHERE cli
 // planner would make of an OR over three columns; an entry two of them find comes back twice, and the store keeps one.
 
 /** Hashes per lookup statement: each is bound once and named three times, well inside both databases' limits. */
-export const LOOKUP_BATCH = 500;
+export const LOOKUP_BATCH = 200;
 
 /** The SELECT of every entry one of `hashes` (at most LOOKUP_BATCH) names. */
 export function findByTokenHashes(hashes: readonly string[]): Statement {
