@@ -240,7 +240,10 @@ export const IS_KNOWN_USER = `SELECT 1 AS known FROM allowlist_entries WHERE cli
 // previous (0008's partial indexes). Three SELECTs, each served by its own index on both databases whatever either
 // planner would make of an OR over three columns; an entry two of them find comes back twice, and the store keeps one.
 
-/** Hashes per lookup statement: each is bound once and named three times, well inside both databases' limits. */
+/**
+ * Hashes per lookup statement, each bound once and named three times. Small, because SQLite finds a named value's
+ * slot by walking the statement's names: 1,000 per statement matched a million reports in twice the time of 200.
+ */
 export const LOOKUP_BATCH = 200;
 
 /** The SELECT of every entry one of `hashes` (at most LOOKUP_BATCH) names. */
