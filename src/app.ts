@@ -9,6 +9,7 @@ import { healthRoutes } from '../routes/health';
 import { lifecycleRoutes } from '../routes/lifecycle';
 import { panelRoutes } from '../routes/panels';
 import { adminRoutes } from '../routes/admin';
+import { compromisedRoutes } from '../routes/compromised';
 import { meRoutes } from '../routes/me';
 import { forgeRoutes } from '../routes/forge';
 import { createGuard, type Guard } from '../routes/guard';
@@ -214,6 +215,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       log: logger,
     }),
   );
+  // Before the admin routes: it answers under /api/admin to the same callers, and checks their credentials itself.
+  app.use(compromisedRoutes({ guard, operators, leaks: { lookup: store, allowlist, clock }, log: logger }));
   app.use(
     adminRoutes({
       guard,

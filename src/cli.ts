@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-/** The operator's command line: list and revoke live sessions and read the audit trail, on the server's configured store. */
+/** The operator's command line: list and revoke live sessions, read the audit trail and take leak reports, on the server's configured store. */
 import { systemClock } from './allowlist/clock';
 import type { Confirmation, TenantStore } from './allowlist/types';
 import { auditTable, plural, sessionsTable } from './cli/format';
+import { ingestLeaks } from './cli/intel';
 import { note, withCore, withStore } from './cli/operator';
 import { parseCommandLine, type AuditOptions, type ListOptions, type OperatorCommand, type ResetOptions, type RevokeOptions } from './cli/command-line';
 import { MAX_LIMIT } from './cli/options';
 import { ConfigError, loadConfig } from './config';
 
-/** 0 done; 1 refused (unknown user or tenant, reset without --yes) or failed; 2 the command line or the configuration is wrong. */
+/** 0 done; 1 refused (unknown user or tenant, reset without --yes, an unreadable leak file) or failed; 2 the command line or the configuration is wrong. */
 type ExitCode = 0 | 1 | 2;
 
 const OPERATOR = 'operator:cli';
@@ -115,6 +116,8 @@ function run(command: OperatorCommand): Promise<ExitCode> {
       return resetTenant(command.options);
     case 'audit':
       return listAudit(command.options);
+    case 'intel ingest':
+      return ingestLeaks(loadConfig(), command.options);
   }
 }
 

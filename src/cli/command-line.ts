@@ -1,7 +1,7 @@
 /** The operator CLI's command line: which command to run with which options, decided without running anything or exiting. */
 import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import { AUDIT_KINDS, type AuditKind } from '../allowlist/types';
-import { DEFAULT_LIMIT, MAX_LIMIT, parseLimit, parseSince } from './options';
+import { DEFAULT_LIMIT, MAX_LIMIT, parseLimit, parseSince, parseSource } from './options';
 
 export interface ListOptions {
   tenant: string;
@@ -30,11 +30,22 @@ export interface AuditOptions {
   json?: boolean;
 }
 
+export interface IngestOptions {
+  /** A file of leak reports, one per line. */
+  file: string;
+  source: string;
+  /** Only this site's sessions; every site's when absent. */
+  site?: string;
+  json?: boolean;
+  stats?: boolean;
+}
+
 export type OperatorCommand =
   | { name: 'sessions list'; options: ListOptions }
   | { name: 'sessions revoke'; options: RevokeOptions }
   | { name: 'sessions reset'; options: ResetOptions }
-  | { name: 'audit'; options: AuditOptions };
+  | { name: 'audit'; options: AuditOptions }
+  | { name: 'intel ingest'; options: IngestOptions };
 
 /**
  * A command to run, or the exit code of a command line that runs none: 0 after --help, 2 after a usage
@@ -104,5 +115,16 @@ function buildProgram(choose: (command: OperatorCommand) => void, output: Output
     .addOption(limit('records'))
     .option('--json', 'print the full records as JSON')
     .action((options: AuditOptions) => choose({ name: 'audit', options }));
+
+  const intel = program.command('intel').description('take reports of leaked page tokens (breach data, infostealer logs)');
+  intel
+    .command('ingest')
+    .description("end every session of each user a leaked token names a live session of, on that session's site; streams the file, prints the counts")
+    .argument('<file>', 'one report per line: a page token, the hex SHA-256 of its jti, or JSON {"token": ...} or {"hash": ...}; blank lines and # comments are skipped')
+    .addOption(new Option('--source <label>', 'who reported it, recorded as the actor intel:<label>').argParser(parseSource).makeOptionMandatory())
+    .option('--site <clientKey>', "only this site's sessions (tokens of other sites count as unknown); by default every site")
+    .option('--json', 'print the counts as JSON')
+    .option('--stats', 'also print the time taken and the peak memory (max RSS) to stderr')
+    .action((file: string, options: Omit<IngestOptions, 'file'>) => choose({ name: 'intel ingest', options: { file, ...options } }));
   return program;
 }

@@ -1,6 +1,7 @@
 /** The operator CLI's option values: parsed once where commander reads them, so a bad value stops before anything opens. */
 import { InvalidArgumentError } from 'commander';
 import type { EpochMs } from '../allowlist/types';
+import { SOURCE_LABEL } from '../signals/leaks';
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 50;
@@ -22,4 +23,10 @@ export function parseSince(value: string): EpochMs {
     throw new InvalidArgumentError('Expected an ISO 8601 time (2026-01-31 or 2026-01-31T12:00:00Z) or milliseconds since the epoch.');
   }
   return at;
+}
+
+/** A leak report's source label, as the audit names its actor (`intel:<source>`). */
+export function parseSource(value: string): string {
+  if (!SOURCE_LABEL.test(value)) throw new InvalidArgumentError('Expected 1 to 64 letters, digits and . _ : @ / - (starting with a letter or digit).');
+  return value;
 }

@@ -7,6 +7,7 @@ import type { NoteStore } from '../notes/notes';
 import type { DataHolders } from '../signals/personal-data';
 import type { LiveUsers } from '../signals/reconcile';
 import type { SsfStreamStore } from '../signals/ssf-receiver/streams';
+import type { LeakLookup } from '../signals/leaks';
 
 /** What the composition root alone does with the store itself: close it once everything built on it has stopped. */
 export interface StoreLifecycle {
@@ -31,5 +32,6 @@ export type AppStore = EntryStore &
   LiveUsers &
   DataHolders &
   SsfStreamStore &
+  LeakLookup &
   StoreHealth &
   StoreLifecycle;

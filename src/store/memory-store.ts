@@ -210,6 +210,17 @@ export class MemoryStore implements AppStore {
     return expired.length;
   }
 
+  async findByTokenHashes(hashes: readonly string[]): Promise<AllowlistEntry[]> {
+    this.assertOpen();
+    const wanted = new Set(hashes);
+    const found: AllowlistEntry[] = [];
+    for (const entry of this.entries.values()) {
+      const { idHash, chain } = entry;
+      if (wanted.has(idHash) || (chain !== null && (wanted.has(chain.tokenHash) || wanted.has(chain.previousHash)))) found.push(copyEntry(entry));
+    }
+    return found;
+  }
+
   async getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null> {
     this.assertOpen();
     const tombstone = this.tombstones.get(tombstoneKey(clientKey, kind, subject));

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import type {
   AllowlistEntry,
@@ -28,6 +28,7 @@ import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
 import { MemoryStore } from '../../src/store/memory-store';
 import { migrations, PANELGUARD_TABLES } from '../../src/store/migrations';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
+import { findByTokenHashes } from '../../src/store/sequelize/statements';
 import { createTestDatabase, servicesOrSkip, type TestDatabase } from '../support/services';
 
 const T0 = 1_700_000_000_000;
@@ -208,6 +209,30 @@ async function expectReadAsBeforeTheftDetection(store: EntryStore): Promise<void
     policy: aPolicy({ idleTimeoutSeconds: 600, theftResponse: 'revoke', agentChangeResponse: 'report', keyBinding: false }),
     newestRemovalAt: null,
   });
+}
+
+/**
+ * The plan of matching a batch of leaked token hashes on a migrated database: each of the three columns a hash may
+ * be in searched through its own index, none by reading the table. PostgreSQL is told to avoid a sequential scan,
+ * which it prefers on a table this small; it still scans when no index serves the condition.
+ */
+async function expectIndexedLeakLookup(sequelize: Sequelize): Promise<void> {
+  const { sql, bind } = findByTokenHashes([idHash('leaked-1'), idHash('leaked-2')]);
+  let plan: string;
+  if (sequelize.getDialect() === 'sqlite') {
+    const rows = await sequelize.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, { bind, type: QueryTypes.SELECT });
+    plan = rows.map((row) => row.detail).join('\n');
+  } else {
+    const rows = await sequelize.transaction(async (transaction) => {
+      await sequelize.query('SET LOCAL enable_seqscan = off', { transaction });
+      return sequelize.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, { bind, type: QueryTypes.SELECT, transaction });
+    });
+    plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+  }
+  expect(plan).not.to.match(/SCAN allowlist_entries|Seq Scan/);
+  for (const index of [sequelize.getDialect() === 'sqlite' ? 'sqlite_autoindex_allowlist_entries_1' : 'allowlist_entries_pkey', 'allowlist_entries_chain_token_hash', 'allowlist_entries_chain_previous_hash']) {
+    expect(plan).to.contain(index);
+  }
 }
 
 /** Audit records as appended, without the ids the store gave them (which differ between stores and runs). */
@@ -702,6 +727,73 @@ function describeStoreContract(name: string, makeStore: () => Promise<AppStore>)
       it('counts nothing when no entry is in scope', async () => {
         expect(await store.revokeEntries({ kind: 'token', idHash: idHash('never-minted') }, T0, 'admin')).to.equal(0);
         expect(await store.revokeEntries({ kind: 'tenant', clientKey: 'nobody' }, T0, 'uninstalled')).to.equal(0);
+      });
+    });
+
+    describe('finding sessions by leaked token hashes', () => {
+      /** A session rotated `seq` times: its current token is its `seq`th successor, the one before its previous. */
+      function aRotatedEntry(label: string, seq: number, fields: Partial<AllowlistEntry> = {}): AllowlistEntry {
+        const previousHash = seq === 1 ? idHash(label) : anAdvance(label, seq - 1).tokenHash;
+        const chain: ChainPosition = { seq, tokenHash: anAdvance(label, seq).tokenHash, previousHash, rotatedAt: T0 + seq * MINUTE, ip: null, userAgent: null };
+        return anEntry(label, { chain, ...fields });
+      }
+
+      const idsOf = (entries: AllowlistEntry[]) => entries.map((entry) => entry.idHash).sort();
+
+      it('finds a session by the hash of its first token, field for field', async () => {
+        await store.insertEntry(anEntry('t1'));
+        await store.insertEntry(anEntry('t2'));
+        expect(await store.findByTokenHashes([idHash('t1')])).to.deep.equal([anEntry('t1')]);
+      });
+
+      it("finds a rotated session by its current token's hash and by the previous one's", async () => {
+        await store.insertEntry(aRotatedEntry('t1', 3));
+        expect(await store.findByTokenHashes([anAdvance('t1', 3).tokenHash])).to.deep.equal([aRotatedEntry('t1', 3)]);
+        expect(await store.findByTokenHashes([anAdvance('t1', 2).tokenHash])).to.deep.equal([aRotatedEntry('t1', 3)]);
+      });
+
+      it('does not find a session by a token older than the one before its current', async () => {
+        await store.insertEntry(aRotatedEntry('t1', 3));
+        expect(await store.findByTokenHashes([anAdvance('t1', 1).tokenHash])).to.deep.equal([]);
+      });
+
+      it('finds revoked and expired sessions, and those of every tenant', async () => {
+        await store.insertEntry(anEntry('revoked', { revokedAt: T0 + 1, revokeReason: 'user_ended' }));
+        await store.insertEntry(anEntry('expired', { expiresAt: T0 - 1 }));
+        await store.insertEntry(anEntry('elsewhere', { clientKey: OTHER_TENANT }));
+        const found = await store.findByTokenHashes([idHash('revoked'), idHash('expired'), idHash('elsewhere')]);
+        expect(idsOf(found)).to.deep.equal([idHash('revoked'), idHash('expired'), idHash('elsewhere')].sort());
+        expect(found.find((entry) => entry.idHash === idHash('revoked'))).to.deep.equal(anEntry('revoked', { revokedAt: T0 + 1, revokeReason: 'user_ended' }));
+      });
+
+      it('lists a session named by several of its tokens once', async () => {
+        await store.insertEntry(aRotatedEntry('t1', 1));
+        const found = await store.findByTokenHashes([idHash('t1'), anAdvance('t1', 1).tokenHash]);
+        expect(idsOf(found)).to.deep.equal([idHash('t1')]);
+      });
+
+      it('finds nothing for hashes no session has, nor for no hashes at all', async () => {
+        await store.insertEntry(aRotatedEntry('t1', 2));
+        expect(await store.findByTokenHashes([idHash('never-minted'), idHash('nor-this')])).to.deep.equal([]);
+        expect(await store.findByTokenHashes([])).to.deep.equal([]);
+      });
+
+      it('finds every session among more hashes than one statement binds', async () => {
+        const labels = Array.from({ length: 30 }, (_, i) => `s${i}`);
+        for (const [i, label] of labels.entries()) await store.insertEntry(i % 2 === 0 ? anEntry(label) : aRotatedEntry(label, 2));
+        const named = labels.map((label, i) => (i % 2 === 0 ? idHash(label) : anAdvance(label, 2).tokenHash));
+        const unknown = Array.from({ length: 1200 }, (_, i) => idHash(`unknown-${i}`));
+        // The sessions' hashes spread over the batch: first, middle and last place included.
+        const hashes = [named[0], ...unknown.slice(0, 600), ...named.slice(1, -1), ...unknown.slice(600), named[named.length - 1]];
+        expect(idsOf(await store.findByTokenHashes(hashes))).to.deep.equal(labels.map(idHash).sort());
+      });
+
+      it('is not changed when the caller mutates a session it found', async () => {
+        await store.insertEntry(aRotatedEntry('t1', 1));
+        const [found] = await store.findByTokenHashes([idHash('t1')]);
+        if (found?.chain) found.chain.tokenHash = idHash('tampered');
+        if (found) found.revokedAt = T0;
+        expect((await store.loadEntryState(idHash('t1')))?.entry).to.deep.equal(aRotatedEntry('t1', 1));
       });
     });
 
@@ -1589,6 +1681,7 @@ function describeStoreContract(name: string, makeStore: () => Promise<AppStore>)
           ['streamsOfIssuer', () => store.streamsOfIssuer('https://idp.example.com')],
           ['deleteStream', () => store.deleteStream(TENANT, 's1')],
           ['markStreamVerified', () => store.markStreamVerified('s1', T0)],
+          ['findByTokenHashes', () => store.findByTokenHashes([idHash('t1')])],
           ['ping', () => store.ping()],
         ];
         for (const [method, call] of calls) {
@@ -1689,6 +1782,17 @@ describe('SequelizeStore on a SQLite file', () => {
       await expectReadAsBeforeTheftDetection(store);
     } finally {
       await store.close();
+    }
+  });
+
+  it('matches a batch of leaked token hashes through an index on each column a hash may be in', async () => {
+    const url = freshUrl();
+    await (await openSequelizeStore(url)).close();
+    const sequelize = new Sequelize({ dialect: 'sqlite', storage: url.slice('sqlite:'.length), logging: false });
+    try {
+      await expectIndexedLeakLookup(sequelize);
+    } finally {
+      await sequelize.close();
     }
   });
 
@@ -1807,6 +1911,16 @@ describe('SequelizeStore on PostgreSQL', () => {
       }
     } finally {
       await fresh.drop();
+    }
+  });
+
+  it('matches a batch of leaked token hashes through an index on each column a hash may be in', async () => {
+    await (await openSequelizeStore(databaseUrl())).close();
+    const sequelize = new Sequelize(databaseUrl(), { dialect: 'postgres', dialectModule: pg, logging: false });
+    try {
+      await expectIndexedLeakLookup(sequelize);
+    } finally {
+      await sequelize.close();
     }
   });
 

@@ -8,6 +8,7 @@ import * as entriesFillfactor from './0004-entries-fillfactor';
 import * as replayLedger from './0005-replay-ledger';
 import * as forgeInstallations from './0006-forge-installations';
 import * as theftDetection from './0007-theft-detection';
+import * as leakedTokenLookup from './0008-leaked-token-lookup';
 import * as ssfStreams from './0009-ssf-streams';
 import * as reconciliation from './0011-reconciliation';
 
@@ -20,6 +21,7 @@ export const migrations: RunnableMigration<QueryInterface>[] = [
   { name: '0005-replay-ledger', up: replayLedger.up, down: replayLedger.down },
   { name: '0006-forge-installations', up: forgeInstallations.up, down: forgeInstallations.down },
   { name: '0007-theft-detection', up: theftDetection.up, down: theftDetection.down },
+  { name: '0008-leaked-token-lookup', up: leakedTokenLookup.up, down: leakedTokenLookup.down },
   { name: '0009-ssf-streams', up: ssfStreams.up, down: ssfStreams.down },
   { name: '0011-reconciliation', up: reconciliation.up, down: reconciliation.down },
 ];

@@ -144,6 +144,16 @@ export class SequelizeStore implements AppStore {
     return this.db().query(statements.SWEEP_EXPIRED, { bind: { before, limit }, type: QueryTypes.BULKDELETE });
   }
 
+  async findByTokenHashes(hashes: readonly string[]): Promise<AllowlistEntry[]> {
+    const found = new Map<string, AllowlistEntry>();
+    for (let start = 0; start < hashes.length; start += statements.LOOKUP_BATCH) {
+      const { sql, bind } = statements.findByTokenHashes(hashes.slice(start, start + statements.LOOKUP_BATCH));
+      // An entry two statements both found (its first token in one, its current in another) is listed once.
+      for (const row of await this.read<EntryRow>(sql, bind)) found.set(row.id_hash, toEntry(row));
+    }
+    return [...found.values()];
+  }
+
   async getTombstone(clientKey: string, kind: TombstoneKind, subject: string): Promise<Tombstone | null> {
     const [row] = await this.read<TombstoneRow>(statements.GET_TOMBSTONE, { clientKey, kind, subject });
     return row ? toTombstone(row) : null;

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { AUDIT_KINDS } from '../../../src/allowlist/types';
 import { parseCommandLine, type OperatorCommand, type ParsedCommandLine } from '../../../src/cli/command-line';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../../src/cli/options';
+import { SOURCE_LABEL } from '../../../src/signals/leaks';
 import { violated } from '../oracle';
 import { Tally, type FuzzProperty } from '../property';
 
@@ -26,8 +27,14 @@ const since = fc.oneof(
 
 type Flag = [name: string, value: string | null];
 
-/** A valid command, and the flags that say it, which any order and either `--opt v` or `--opt=v` must parse back to it. */
-const validCommand: fc.Arbitrary<{ command: OperatorCommand; flags: Flag[] }> = fc.oneof(
+/** A leak report's source label. */
+const source = fc.stringMatching(SOURCE_LABEL);
+
+/**
+ * A valid command, and the flags that say it, which any order and either `--opt v` or `--opt=v` must parse back to
+ * it; `operands` follow the command's name.
+ */
+const validCommand: fc.Arbitrary<{ command: OperatorCommand; flags: Flag[]; operands?: string[] }> = fc.oneof(
   fc.record({ tenant: word, user: fc.option(word, { nil: undefined }), resource: fc.option(word, { nil: undefined }), limit: fc.option(limit, { nil: undefined }), json: fc.boolean() }).map((o) => ({
     command: { name: 'sessions list' as const, options: strip({ tenant: o.tenant, user: o.user, resource: o.resource, limit: o.limit ?? DEFAULT_LIMIT, json: o.json || undefined }) },
     flags: present([['--tenant', o.tenant], ['--user', o.user], ['--resource', o.resource], ['--limit', o.limit === undefined ? undefined : String(o.limit)], ['--json', o.json ? null : undefined]]),
@@ -44,6 +51,11 @@ const validCommand: fc.Arbitrary<{ command: OperatorCommand; flags: Flag[] }> = 
     command: { name: 'audit' as const, options: strip({ tenant: o.tenant, kind: o.kind, user: o.user, since: o.since?.value, limit: o.limit ?? DEFAULT_LIMIT, json: o.json || undefined }) },
     flags: present([['--tenant', o.tenant], ['--kind', o.kind], ['--user', o.user], ['--since', o.since?.text], ['--limit', o.limit === undefined ? undefined : String(o.limit)], ['--json', o.json ? null : undefined]]),
   })),
+  fc.record({ file: word, source, site: fc.option(word, { nil: undefined }), json: fc.boolean(), stats: fc.boolean() }).map((o) => ({
+    command: { name: 'intel ingest' as const, options: strip({ file: o.file, source: o.source, site: o.site, json: o.json || undefined, stats: o.stats || undefined }) },
+    flags: present([['--source', o.source], ['--site', o.site], ['--json', o.json ? null : undefined], ['--stats', o.stats ? null : undefined]]),
+    operands: [o.file],
+  })),
 );
 
 function strip<T extends object>(options: T): T {
@@ -54,17 +66,17 @@ function present(flags: [string, string | null | undefined][]): Flag[] {
   return flags.filter((f): f is Flag => f[1] !== undefined);
 }
 
-const rendered = validCommand.chain(({ command, flags }) =>
+const rendered = validCommand.chain(({ command, flags, operands = [] }) =>
   fc.tuple(fc.shuffledSubarray(flags, { minLength: flags.length, maxLength: flags.length }), fc.array(fc.boolean(), { minLength: flags.length, maxLength: flags.length })).map(([order, joined]) => ({
     command,
-    args: [...command.name.split(' '), ...order.flatMap(([name, value], i) => (value === null ? [name] : joined[i] ? [`${name}=${value}`] : [name, value]))],
+    args: [...command.name.split(' '), ...operands, ...order.flatMap(([name, value], i) => (value === null ? [name] : joined[i] ? [`${name}=${value}`] : [name, value]))],
   })),
 );
 
 /** Anything a hand could type: real words in any order, near-misses, and junk. */
 const anyArgs = fc.array(
   fc.oneof(
-    fc.constantFrom('sessions', 'list', 'revoke', 'reset', 'audit', 'help', '--help', '-h', '--version', '--tenant', '--user', '--resource', '--limit', '--since', '--kind', '--json', '--yes', '--', '-', '--limit=', '--since=', '--tenant='),
+    fc.constantFrom('sessions', 'list', 'revoke', 'reset', 'audit', 'intel', 'ingest', 'help', '--help', '-h', '--version', '--tenant', '--user', '--resource', '--limit', '--since', '--kind', '--json', '--yes', '--source', '--site', '--stats', '--', '-', '--limit=', '--since=', '--tenant=', '--source='),
     fc.constantFrom('0', '1', '1000', '1001', '-1', '1e3', '0x10', '01', ' 5', '5 ', '2026-01-31', '2026-02-30', '2026-01-31T12:00:00Z', '2026-01-31T25:00:00Z', '9007199254740993', 'NaN', 'Infinity', 'mint', 'MINT', 'deny', 'x'.repeat(300)),
     fc.string({ maxLength: 20 }),
     fc.string({ unit: 'binary', maxLength: 10 }),
@@ -88,12 +100,18 @@ function checkShape(parsed: ParsedCommandLine, args: string[]): void {
   const { command } = parsed;
   const o = command.options as unknown as Record<string, unknown>;
   const bad = (what: string) => violated(`${command.name} parsed ${JSON.stringify(args)} to ${what}: ${JSON.stringify(o)}`);
-  if (typeof o.tenant !== 'string') bad('no tenant');
+  if (command.name === 'intel ingest') {
+    if (typeof o.file !== 'string') bad('no file');
+    if (typeof o.source !== 'string' || !SOURCE_LABEL.test(o.source)) bad('a source that is not a label');
+    if (o.site !== undefined && typeof o.site !== 'string') bad('a site that is not a string');
+  } else if (typeof o.tenant !== 'string') {
+    bad('no tenant');
+  }
   if ('limit' in o && !(Number.isInteger(o.limit) && (o.limit as number) >= 1 && (o.limit as number) <= MAX_LIMIT)) bad('a limit out of range');
   if (o.since !== undefined && !(Number.isSafeInteger(o.since) && (o.since as number) >= 0)) bad('a time that is not epoch ms');
   if (o.kind !== undefined && !AUDIT_KINDS.includes(o.kind as never)) bad('an unknown kind');
   if (command.name === 'sessions revoke' && typeof o.user !== 'string') bad('no user');
-  for (const flag of ['json', 'yes']) if (o[flag] !== undefined && o[flag] !== true) bad(`--${flag} that is not a switch`);
+  for (const flag of ['json', 'yes', 'stats']) if (o[flag] !== undefined && o[flag] !== true) bad(`--${flag} that is not a switch`);
 }
 
 export const cliOptions: FuzzProperty = {
