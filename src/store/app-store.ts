@@ -4,6 +4,7 @@ import type { AuditStore, EntryStore, ReplayLedger, SessionListing, TenantStore,
 import type { SettingsStore } from '../connect/ace-store';
 import type { InstallationLinks } from '../forge/installations';
 import type { NoteStore } from '../notes/notes';
+import type { SignalOutbox, SignalReceivers } from '../signals/ssf-transmitter/outbox';
 
 /** What the composition root alone does with the store itself: close it once everything built on it has stopped. */
 export interface StoreLifecycle {
@@ -25,5 +26,7 @@ export type AppStore = EntryStore &
   InstallationLinks &
   SettingsStore &
   NoteStore &
+  SignalReceivers &
+  SignalOutbox &
   StoreHealth &
   StoreLifecycle;

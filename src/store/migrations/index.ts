@@ -8,6 +8,7 @@ import * as entriesFillfactor from './0004-entries-fillfactor';
 import * as replayLedger from './0005-replay-ledger';
 import * as forgeInstallations from './0006-forge-installations';
 import * as theftDetection from './0007-theft-detection';
+import * as ssfTransmitter from './0010-ssf-transmitter';
 
 // Append only: a name, once shipped, is recorded in every database that ran it.
 export const migrations: RunnableMigration<QueryInterface>[] = [
@@ -18,6 +19,7 @@ export const migrations: RunnableMigration<QueryInterface>[] = [
   { name: '0005-replay-ledger', up: replayLedger.up, down: replayLedger.down },
   { name: '0006-forge-installations', up: forgeInstallations.up, down: forgeInstallations.down },
   { name: '0007-theft-detection', up: theftDetection.up, down: theftDetection.down },
+  { name: '0010-ssf-transmitter', up: ssfTransmitter.up, down: ssfTransmitter.down },
 ];
 
 /**
@@ -34,4 +36,6 @@ export const PANELGUARD_TABLES = [
   'audit_log',
   'replay_ledger',
   'forge_installations',
+  'ssf_receivers',
+  'ssf_outbox',
 ] as const;
