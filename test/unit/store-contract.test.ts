@@ -1644,6 +1644,19 @@ function describeStoreContract(name: string, makeStore: () => Promise<AppStore>)
         expect(await store.claimSets('lease-b', T0 + 5 * MINUTE, T0 + 6 * MINUTE, 10)).to.deep.equal([{ set: retried, receiver: aReceiver('r1') }]);
       });
 
+      it('takes a whole SET as its key, as the push worker hands it over', async () => {
+        await store.putReceiver(aReceiver('r1'));
+        await store.putReceiver(aReceiver('r2'));
+        await store.putReceiver(aReceiver('r3'));
+        await revokeUser();
+        const claimed = byReceiver(await store.claimSets('lease-a', T0 + MINUTE, T0 + 2 * MINUTE, 10));
+        const [delivered, retried, failed] = claimed.map((c) => c.set) as [QueuedSet, QueuedSet, QueuedSet];
+        await store.deliveredSet(delivered);
+        expect(await store.retrySet(retried, 'lease-a', T0 + 3 * MINUTE, { error: '503', at: T0 + MINUTE })).to.equal(true);
+        expect(await store.failSet(failed, 'lease-a', { error: '400', at: T0 + MINUTE })).to.equal(true);
+        expect(await store.countSets(TENANT)).to.deep.equal({ pending: 1, failed: 1 });
+      });
+
       it('postpones a SET untried without counting an attempt', async () => {
         await store.putReceiver(aReceiver('r1'));
         await revokeUser();

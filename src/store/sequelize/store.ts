@@ -362,15 +362,15 @@ export class SequelizeStore implements AppStore {
   }
 
   async deliveredSet(key: SetKey): Promise<void> {
-    await this.db().query(statements.DELIVERED_SET, { bind: { ...key }, type: QueryTypes.BULKDELETE });
+    await this.db().query(statements.DELIVERED_SET, { bind: setKeyBind(key), type: QueryTypes.BULKDELETE });
   }
 
   async retrySet(key: SetKey, lease: string, nextAttemptAt: EpochMs, failure: PushFailure | null): Promise<boolean> {
     const changed: number =
       failure === null
-        ? await this.db().query(statements.POSTPONE_SET, { bind: { ...key, lease, next: nextAttemptAt }, type: QueryTypes.BULKUPDATE })
+        ? await this.db().query(statements.POSTPONE_SET, { bind: { ...setKeyBind(key), lease, next: nextAttemptAt }, type: QueryTypes.BULKUPDATE })
         : await this.db().query(statements.RETRY_SET, {
-            bind: { ...key, lease, next: nextAttemptAt, at: failure.at, error: failure.error },
+            bind: { ...setKeyBind(key), lease, next: nextAttemptAt, at: failure.at, error: failure.error },
             type: QueryTypes.BULKUPDATE,
           });
     return changed === 1;
@@ -378,7 +378,7 @@ export class SequelizeStore implements AppStore {
 
   async failSet(key: SetKey, lease: string, failure: PushFailure): Promise<boolean> {
     const changed: number = await this.db().query(statements.FAIL_SET, {
-      bind: { ...key, lease, at: failure.at, error: failure.error },
+      bind: { ...setKeyBind(key), lease, at: failure.at, error: failure.error },
       type: QueryTypes.BULKUPDATE,
     });
     return changed === 1;
@@ -452,6 +452,11 @@ export class SequelizeStore implements AppStore {
       throw err;
     }
   }
+}
+
+/** Only the key's own fields: a caller may hand over a whole SET as its key, and SQLite refuses a name its statement lacks. */
+function setKeyBind(key: SetKey): Record<string, BindValue> {
+  return { noticeId: key.noticeId, receiverId: key.receiverId };
 }
 
 function assertBatchLimit(limit: number): void {
