@@ -14,6 +14,7 @@ import { retryAfter, retryDelay } from '../../src/signals/ssf-transmitter/backof
 import { jwks, transmitterMetadata } from '../../src/signals/ssf-transmitter/metadata';
 import type { ClaimedSet, QueuedSet, Receiver } from '../../src/signals/ssf-transmitter/outbox';
 import { pushSet } from '../../src/signals/ssf-transmitter/push';
+import { endpointProblem, maskAuthorization } from '../../src/signals/ssf-transmitter/receivers';
 import { initiatingEntityOf, SESSION_REVOKED, sessionRevoked, setSigner, signSet, subjectOf } from '../../src/signals/ssf-transmitter/set';
 import { describeSigningKey, developmentKeyFile, signingKeySource, type SigningKey } from '../../src/signals/ssf-transmitter/signing-key';
 import { createPushWorker, type TransmitterObserver } from '../../src/signals/ssf-transmitter/worker';
@@ -150,6 +151,37 @@ describe('transmitter metadata', () => {
       events_supported: [SESSION_REVOKED],
       critical_subject_members: ['tenant'],
     });
+  });
+});
+
+describe('receiver endpoints', () => {
+  const problem = (url: string, production: boolean) => endpointProblem(new URL(url), production);
+
+  it('takes any http(s) URL in development, the host simulator\'s and localhost included', () => {
+    expect(problem('http://127.0.0.1:3100/events', false)).to.equal(null);
+    expect(problem('https://receiver.example.com/ssf/events?stream=1', false)).to.equal(null);
+  });
+
+  it('takes only https in production, and never an address of the host\'s own networks', () => {
+    expect(problem('https://receiver.example.com/events', true)).to.equal(null);
+    expect(problem('https://93.184.215.14/events', true)).to.equal(null);
+    expect(problem('http://receiver.example.com/events', true)).to.equal('must be an https URL');
+    for (const internal of ['https://localhost/e', 'https://a.localhost/e', 'https://127.0.0.1/e', 'https://0x7f.1/e', 'https://10.1.2.3/e', 'https://192.168.0.10/e', 'https://169.254.169.254/latest', 'https://[::1]/e', 'https://[fd00::1]/e', 'https://[::ffff:10.0.0.1]/e', 'https://0.0.0.0/e']) {
+      expect(problem(internal, true), internal).to.equal('must not be a local or private address');
+    }
+  });
+
+  it('refuses other schemes, credentials in the URL and a fragment anywhere', () => {
+    expect(problem('ftp://receiver.example.com/e', false)).to.equal('must be an http or https URL');
+    expect(problem('https://user:pw@receiver.example.com/e', false)).to.equal('must not carry credentials; give them as authorization');
+    expect(problem('https://receiver.example.com/e#part', false)).to.equal('must not have a fragment');
+  });
+
+  it('shows an authorization back as its scheme at most', () => {
+    expect(maskAuthorization('Bearer abc.def')).to.equal('Bearer …');
+    expect(maskAuthorization('Basic dXNlcjpwYXNz')).to.equal('Basic …');
+    expect(maskAuthorization('opaque-secret-without-scheme')).to.equal('…');
+    expect(maskAuthorization(null)).to.equal(null);
   });
 });
 
