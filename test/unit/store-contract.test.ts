@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import pg from 'pg';
 import { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
@@ -1981,6 +1982,21 @@ describe('SequelizeStore on PostgreSQL', () => {
       expect(keys.length + rest.length).to.equal(60);
     } finally {
       await Promise.all(nodes.map((node) => node.close()));
+    }
+  });
+
+  it("keeps a receiver's authorization out of the error when it cannot be stored", async () => {
+    const store = await openSequelizeStore(databaseUrl());
+    try {
+      const secret = 'Bearer do-not-log-this-credential';
+      // PostgreSQL refuses an audience longer than its column; sequelize would keep every bound value on the error.
+      const err = await rejectionOf(
+        store.putReceiver({ id: 'r1', clientKey: TENANT, endpointUrl: 'https://receiver.example.com/e', audience: 'a'.repeat(600), authorization: secret, createdAt: T0, updatedAt: T0 }),
+      );
+      expect(err).to.be.instanceOf(Error);
+      expect(inspect(err, { depth: 10 })).not.to.contain('do-not-log-this-credential');
+    } finally {
+      await store.close();
     }
   });
 

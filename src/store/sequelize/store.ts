@@ -330,7 +330,9 @@ export class SequelizeStore implements AppStore {
 
   async putReceiver(receiver: Receiver): Promise<{ receiver: Receiver; created: boolean }> {
     const { authorization, ...columns } = receiver;
-    const [row] = await this.select<ReceiverRow>(statements.PUT_RECEIVER, { ...columns, authorization });
+    const [row] = await this.select<ReceiverRow>(statements.PUT_RECEIVER, { ...columns, authorization }).catch((error: unknown) => {
+      throw withoutBoundValues(error);
+    });
     if (!row) throw new Error('the receiver upsert returned no row');
     const stored = toReceiver(row);
     return { receiver: stored, created: stored.id === receiver.id };
@@ -452,6 +454,16 @@ export class SequelizeStore implements AppStore {
       throw err;
     }
   }
+}
+
+/**
+ * A failed statement's error without the values it bound: sequelize keeps them on PostgreSQL's errors, where a
+ * logger would print them. For the statements that bind a secret (a receiver's authorization).
+ */
+function withoutBoundValues(error: unknown): unknown {
+  const holders = typeof error === 'object' && error !== null ? [error, Reflect.get(error, 'parent'), Reflect.get(error, 'original')] : [];
+  for (const holder of holders) if (typeof holder === 'object' && holder !== null) Reflect.deleteProperty(holder, 'parameters');
+  return error;
 }
 
 /** Only the key's own fields: a caller may hand over a whole SET as its key, and SQLite refuses a name its statement lacks. */
