@@ -145,7 +145,7 @@ export class SequelizeStore implements AppStore {
   private async revokeAndQueueOnSqlite(scope: RevokeScope, at: EpochMs, reason: string, clientKey: string, notice: RevocationNotice): Promise<number> {
     const db = this.db();
     const revoke = statements.revokeEntries(scope, at, reason);
-    const receivers = await this.select<{ one: DbInteger }>(statements.HAS_RECEIVERS, { clientKey });
+    const receivers = await this.read<{ one: DbInteger }>(statements.HAS_RECEIVERS, { clientKey });
     if (receivers.length === 0) return db.query(revoke.sql, { bind: revoke.bind, type: QueryTypes.BULKUPDATE });
     const queue = statements.queueNotice(clientKey, at, reason, notice);
     const run = this.sqliteTransactions.then(() =>
