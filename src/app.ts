@@ -21,8 +21,9 @@ import { securityHeaders } from '../routes/security-headers';
 import { webhookRoutes } from '../routes/webhooks';
 import { ssfEventRoutes } from '../routes/ssf-events';
 import { ssfStreamRoutes } from '../routes/ssf-streams';
+import { transmitterRoutes } from '../routes/ssf-transmitter';
 import { loadViews, PUBLIC_DIR } from '../views/views';
-import type { Allowlist } from './allowlist/allowlist';
+import type { Allowlist, Revocation } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
 import { createCore, type Core } from './allowlist/core';
 import type { EntryStates } from './allowlist/entry-states';
@@ -54,15 +55,19 @@ import { OperatorTokens } from './operators';
 import { createLogger, type Logger } from './logger';
 import { createNotes } from './notes/notes';
 import { PROJECT_ROOT } from './paths';
-import { createMetrics, type Metrics } from './metrics';
 import { createSsfReceiver } from './signals/ssf-receiver/receiver';
 import { createStreamAdmin } from './signals/ssf-receiver/streams';
 import { createTransmitterKeys } from './signals/ssf-receiver/transmitters';
+import { createMetrics, createTransmitterMetrics, type Metrics } from './metrics';
+import { createReceiverAdmin } from './signals/ssf-transmitter/receivers';
+import { setSigner } from './signals/ssf-transmitter/set';
+import { signingKeySource } from './signals/ssf-transmitter/signing-key';
+import { createPushWorker, type PushWorker } from './signals/ssf-transmitter/worker';
 import type { AppStore } from './store/app-store';
 import { openSequelizeStore, SequelizeStore } from './store/sequelize-store';
 import { createPageTokenCodec } from './tokens/page-token';
 import { createProofVerifier } from './tokens/proof-of-possession';
-import { randomId } from './tokens/random';
+import { randomFraction, randomId } from './tokens/random';
 
 /** How long a stopping node lets requests in flight finish. */
 const DRAIN_MS = 5_000;
@@ -100,6 +105,8 @@ export interface RunningApp {
   bus: Bus;
   audit: AuditLog;
   logger: Logger;
+  /** This node's SSF push worker (tests run a round with it rather than wait for the poll). */
+  transmitter: PushWorker;
   close(): Promise<void>;
 }
 
@@ -132,7 +139,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const aceApp = express();
   const addon = createAddon({ aceApp, baseUrl, production: config.nodeEnv === 'production', store, logger, projectRoot: PROJECT_ROOT });
 
-  const opened = openCore(config, { store, clock, logger, appKey: addon.key });
+  // The push worker is made below, with the metrics this opens; a revocation that ended something wakes it.
+  let wakeTransmitter = (): void => undefined;
+  const onRevoked = (revocation: Revocation): void => {
+    if (revocation.count > 0) wakeTransmitter();
+  };
+  const opened = openCore(config, { store, clock, logger, appKey: addon.key, onRevoked });
   const { bus, metrics } = opened;
   const { allowlist, removals, tenants } = opened.core;
   const core = opened.core;
@@ -155,6 +167,21 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   // What the host never said: users removed while their webhook was lost, accounts closed (src/signals).
   const signals = startSignals(config, { store, clock, removals, addon, metrics, logger });
   const notes = createNotes(store, clock);
+
+  // Shared Signals: every node pushes the SETs that revocations queued, signed with the one key the cluster shares.
+  const signingKey = signingKeySource(config.ssf.signingKey, config.dataDir);
+  const transmitter = createPushWorker({
+    outbox: store,
+    sign: setSigner(baseUrl, signingKey),
+    clock,
+    random: randomFraction,
+    retry: { baseMs: config.ssf.retryBaseMs, maxMs: config.ssf.retryMaxMs },
+    pollMs: config.ssf.pollMs,
+    log: logger.child({ component: 'ssf-transmitter' }),
+    observer: createTransmitterMetrics(metrics.registry, store, clock),
+  });
+  wakeTransmitter = () => transmitter.nudge();
+  transmitter.start();
 
   const views = loadViews();
   const app = express();
@@ -217,6 +244,18 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   // Before the admin routes: it answers under /api/admin to the same callers, and checks their credentials itself.
   app.use(compromisedRoutes({ guard, operators, leaks: { lookup: store, allowlist, clock }, log: logger }));
+  // Before the admin routes, which would otherwise check the caller a second time on the way to their 404.
+  app.use(
+    transmitterRoutes({
+      issuer: baseUrl,
+      signingKey,
+      receivers: createReceiverAdmin({ store, clock, audit: opened.audit }),
+      guard,
+      operators,
+      production: config.nodeEnv === 'production',
+      log: logger,
+    }),
+  );
   app.use(
     adminRoutes({
       guard,
@@ -246,10 +285,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     bus,
     audit: opened.audit,
     logger,
+    transmitter,
     async close() {
       if (sweepTimer !== null) clearInterval(sweepTimer);
       if (flushTimer !== null) clearInterval(flushTimer);
       const signalsStopped = signals.stop();
+      // Pushes in flight are cut short and what the worker holds is released: the next node to look sends it at once.
+      await transmitter.stop();
       // Stop accepting, let requests in flight finish (a revocation mid-broadcast, say), then close every
       // connection: kept-alive ones would otherwise hold the server open for their idle timeout.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -275,7 +317,10 @@ export interface OpenedCore {
 }
 
 /** The core on a store, with the bus, cache, audit and metrics configuration names: for the server and the operator CLI alike. */
-export function openCore(config: Config, deps: { store: AppStore; clock: Clock; logger: Logger; appKey: string }): OpenedCore {
+export function openCore(
+  config: Config,
+  deps: { store: AppStore; clock: Clock; logger: Logger; appKey: string; onRevoked?: (revocation: Revocation) => void },
+): OpenedCore {
   const { store, clock, logger } = deps;
   // Rejected bus messages are counted in metrics made just below; none can arrive before this function returns.
   const bus = openBus(config, store, clock, logger, (reason) => metrics.busMessagesRejected.inc({ reason }));
@@ -299,7 +344,16 @@ export function openCore(config: Config, deps: { store: AppStore; clock: Clock; 
     rotation: config.rotation,
     prefixes: config.networkPrefixes,
     proofs: createProofVerifier({ clock }),
-    observer: metrics.observer,
+    observer:
+      deps.onRevoked === undefined
+        ? metrics.observer
+        : {
+            ...metrics.observer,
+            revoked(cause, revocation) {
+              metrics.observer.revoked(cause, revocation);
+              deps.onRevoked?.(revocation);
+            },
+          },
   });
   return {
     core,

@@ -1,5 +1,6 @@
 /** Configuration: read the environment once, validate every value, and say clearly what is wrong. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import { DEFAULT_PREFIXES, type NetworkPrefixes } from './allowlist/network';
 import { PRODUCTION_JWKS_URL } from './forge/fit-verifier';
 import { FORGE_APP_ID } from './forge/invocation';
 import { parseOperatorTokens, type OperatorToken } from './operators';
+import { parseSigningKey, SIGNING_KEY_PROBLEM } from './signals/ssf-transmitter/signing-key';
 import { randomSecret } from './tokens/random';
 
 export interface Config {
@@ -68,6 +70,16 @@ export interface Config {
   /** How soon after fetching an SSF transmitter's key set an unknown `kid` may fetch it again. */
   ssfJwksCooldownMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Telling receivers about revocations (Shared Signals): the key SETs are signed with, and how pushes are paced. */
+  ssf: {
+    /** The private key from SSF_SIGNING_KEY; null in development, which makes one under the data directory on first use. */
+    signingKey: KeyObject | null;
+    /** How often each node looks for SETs due; its own revocations wake it at once. */
+    pollMs: number;
+    /** The delay before the first retry; each later one doubles, with jitter, up to `retryMaxMs`. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+  };
   /** Where development keeps its SQLite file and generated secret. */
   dataDir: string;
 }
@@ -175,6 +187,20 @@ const environmentSchema = z.object({
   FORGE_JWKS_URL: httpUrl.default(PRODUCTION_JWKS_URL),
   SSF_JWKS_COOLDOWN_SECONDS: secondsAsMs(0, 3600).default('30'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SSF_SIGNING_KEY: z
+    .string()
+    .transform((value, ctx) => {
+      const key = parseSigningKey(value);
+      if (key === null) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: SIGNING_KEY_PROBLEM });
+        return z.NEVER;
+      }
+      return key;
+    })
+    .optional(),
+  SSF_POLL_SECONDS: secondsAsMs(0.05, 3600).default('5'),
+  SSF_RETRY_BASE_SECONDS: secondsAsMs(0.01, 3600).default('2'),
+  SSF_RETRY_MAX_SECONDS: secondsAsMs(0.01, 86_400).default('3600'),
   DATA_DIR: z.string().min(1).default('data'),
   AC_OPTS: z
     .string()
@@ -200,6 +226,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (production && values.APP_BASE_URL === undefined) problems.push('APP_BASE_URL is required in production');
   if (production && values.PAGE_TOKEN_SECRET === undefined) problems.push('PAGE_TOKEN_SECRET is required in production');
   if (production && values.DATABASE_URL === undefined) problems.push('DATABASE_URL is required in production');
+  // Every node must sign with the same key, which a node cannot make up on its own.
+  if (production && values.SSF_SIGNING_KEY === undefined) problems.push('SSF_SIGNING_KEY is required in production');
+  if (values.SSF_RETRY_MAX_SECONDS < values.SSF_RETRY_BASE_SECONDS) problems.push('SSF_RETRY_MAX_SECONDS must be at least SSF_RETRY_BASE_SECONDS');
   if (values.BUS === 'redis' && values.REDIS_URL === undefined) problems.push('REDIS_URL is required with BUS=redis');
   if (values.BUS === 'postgres' && !/^postgres(ql)?:\/\//.test(values.DATABASE_URL ?? '')) {
     problems.push('BUS=postgres needs DATABASE_URL to be a postgres:// URL (LISTEN/NOTIFY runs on the store)');
@@ -238,6 +267,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     forgeJwksUrl: values.FORGE_JWKS_URL,
     ssfJwksCooldownMs: values.SSF_JWKS_COOLDOWN_SECONDS,
     logLevel: values.LOG_LEVEL,
+    ssf: {
+      signingKey: values.SSF_SIGNING_KEY ?? null,
+      pollMs: values.SSF_POLL_SECONDS,
+      retryBaseMs: values.SSF_RETRY_BASE_SECONDS,
+      retryMaxMs: values.SSF_RETRY_MAX_SECONDS,
+    },
     dataDir,
   };
 }

@@ -5,6 +5,8 @@ import type { Clock, SessionListing } from './allowlist/types';
 import type { Bus } from './bus/types';
 import type { ReportObserver } from './signals/personal-data';
 import type { SsfObserver } from './signals/ssf-receiver/receiver';
+import type { SetState, SignalOutbox } from './signals/ssf-transmitter/outbox';
+import type { TransmitterObserver } from './signals/ssf-transmitter/worker';
 import type { PageTokenCodec } from './tokens/page-token';
 
 export interface MetricsDeps {
@@ -232,6 +234,48 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
       },
     },
   };
+}
+
+/**
+ * The SSF transmitter's metrics, on the app's registry: the SETs the outbox holds (counted on scrape, over every
+ * site), and what this node's push worker did with the ones it sent.
+ */
+export function createTransmitterMetrics(registry: Registry, outbox: Pick<SignalOutbox, 'countSets'>, clock: Clock): TransmitterObserver {
+  let counted: { at: number; value: Record<SetState, number> } | null = null;
+  new Gauge({
+    name: 'panelguard_ssf_sets_queued',
+    help: 'SETs in the outbox, by state: pending (waiting to be sent, or sent again) or failed (given up on); recounted at most every 15 s.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const now = clock.now();
+      if (counted === null || now - counted.at > LIVE_COUNT_MAX_AGE_MS) {
+        try {
+          counted = { at: now, value: await outbox.countSets() };
+        } catch {
+          // As the live-sessions gauge: the last count stands while the store is away.
+          return;
+        }
+      }
+      for (const [state, value] of Object.entries(counted.value)) this.set({ state }, value);
+    },
+  });
+  const delivered = new Counter({
+    name: 'panelguard_ssf_sets_delivered_total',
+    help: 'SETs a receiver acknowledged (2xx): each leaves the outbox and is never sent again.',
+    registers: [registry],
+  });
+  const retried = new Counter({
+    name: 'panelguard_ssf_sets_retried_total',
+    help: 'SET pushes that failed and will be tried again: 5xx, 429, 401, 403, timeouts, lost connections.',
+    registers: [registry],
+  });
+  const failed = new Counter({
+    name: 'panelguard_ssf_sets_failed_total',
+    help: 'SETs given up on for good: the receiver refused them (400, or another 4xx that will not change).',
+    registers: [registry],
+  });
+  return { delivered: () => delivered.inc(), retried: () => retried.inc(), failed: () => failed.inc() };
 }
 
 /** A counter's child per label value, made on first use and kept. */

@@ -10,6 +10,7 @@ import { fail, ok, type DenyCode, type Result } from './result';
 import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';
 import { createTheft, THEFT_CAUSE, type Origin, type TheftObserver } from './theft';
 import type { NetworkPrefixes } from './network';
+import { noticeOf } from './notices';
 import type { AllowlistEntry, Clock, Confirmation, EntryState, EntryStore, EpochMs, MintState, Policy, RevokeScope, TokenChains } from './types';
 
 export type { CacheLookup } from './entry-states';
@@ -127,9 +128,12 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     return announce(scope, cause, at, await end(scope, cause, at));
   }
 
-  /** Durable first: ends the entries in scope in the store; resolves how many this call ended (none left: another did). */
+  /**
+   * Durable first: ends the entries in scope in the store; resolves how many this call ended (none left: another did).
+   * The notice for the site's signal receivers is written in the same transaction, so it is never lost on its own.
+   */
   function end(scope: RevokeScope, cause: RevokeCause, at: EpochMs): Promise<number> {
-    return store.revokeEntries(scope, at, cause.reason);
+    return store.revokeEntries(scope, at, cause.reason, noticeOf(scope, cause));
   }
 
   /** Then every node forgets, and the audit and metrics hear of it. */

@@ -149,6 +149,22 @@ export type RevokeScope =
   | { kind: 'resource'; clientKey: string; resource: string }
   | { kind: 'tenant'; clientKey: string };
 
+/**
+ * A revocation to be told to the site's signal receivers (Shared Signals, src/signals/ssf-transmitter): the store
+ * queues one copy for each receiver of the site in the same transaction that ends the entries, and none when that
+ * ended nothing. Who is named comes from the scope (src/allowlist/notices.ts).
+ */
+export interface RevocationNotice {
+  /** Random, one per revocation: every receiver's copy carries it (the SET's `txn`). */
+  id: string;
+  /** Whose sessions ended; null when every session of the site did. */
+  accountId: string | null;
+  /** The one session that ended (its entry's idHash, as listed to admins and users); null when all of the user's did. */
+  session: string | null;
+  /** Who asked, as the audit names them: `admin:<accountId>`, `theft-detection`... */
+  actor: string;
+}
+
 /** Every kind of audit record, in one list: the store checks what it reads against it, and the admin API and the CLI offer it. */
 export const AUDIT_KINDS = ['mint', 'deny', 'revoke', 'lifecycle', 'policy', 'signal', 'ssf'] as const;
 
@@ -268,8 +284,11 @@ export interface EntryStore {
   loadEntryState(idHash: string): Promise<EntryState | null>;
   /** Everything a mint must consult, in one read (a page render's hot path). */
   loadMintState(clientKey: string, accountId: string, resource: string, parent: string | null): Promise<MintState>;
-  /** Marks every live (not yet revoked) entry in scope revoked; returns how many changed. */
-  revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number>;
+  /**
+   * Marks every live (not yet revoked) entry in scope revoked; returns how many changed. With a notice, and when
+   * some changed, also queues the notice for each signal receiver of the scope's site, all in one transaction.
+   */
+  revokeEntries(scope: RevokeScope, at: EpochMs, reason: string, notice?: RevocationNotice): Promise<number>;
   /** Raises each entry's last_seen_at to the given time; never lowers it. One batch, one round trip where the database allows. */
   touchEntries(seen: LastSeen[]): Promise<void>;
   /**

@@ -1,4 +1,5 @@
 /** The local cluster: a simulated Jira site, three PanelGuard nodes on PostgreSQL and one bus behind a round-robin balancer, and a guide. */
+import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -49,6 +50,7 @@ Environment:
   REDIS_URL              default redis://127.0.0.1:6379 (--bus redis)
   BUS_CHANNEL            default panelguard_cluster
   PAGE_TOKEN_SECRET      default: a new one each run
+  SSF_SIGNING_KEY        the key every node signs SETs with (default: a new one each run)
   LOG_LEVEL              the nodes' log level (default info)
   ${PASSED_THROUGH.join(', ')}
                          passed to every node when set
@@ -80,6 +82,8 @@ interface Settings {
   /** True when PAGE_TOKEN_SECRET came from the environment rather than being generated for this run. */
   secretGiven: boolean;
   pageTokenSecret: string;
+  /** One SET signing key for every node, as PEM: from the environment, or made for this run. */
+  ssfSigningKey: string;
   logLevel: string;
 }
 
@@ -103,6 +107,7 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings | 'help'
     busChannel: env.BUS_CHANNEL || 'panelguard_cluster',
     secretGiven: Boolean(env.PAGE_TOKEN_SECRET),
     pageTokenSecret: env.PAGE_TOKEN_SECRET || randomSecret(32),
+    ssfSigningKey: env.SSF_SIGNING_KEY || generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }
@@ -250,6 +255,7 @@ function nodeEnvironment(settings: Settings, sim: HostSimulator, balancer: Balan
     BUS_CHANNEL: settings.busChannel,
     ...(settings.bus === 'redis' ? { REDIS_URL: settings.redisUrl } : {}),
     PAGE_TOKEN_SECRET: settings.pageTokenSecret,
+    SSF_SIGNING_KEY: settings.ssfSigningKey,
     CONNECT_KEYS_CDN_URL: sim.keysUrl,
     PERSONAL_DATA_REPORT_URL: sim.reportAccountsUrl,
     LOG_LEVEL: settings.logLevel,

@@ -8,6 +8,7 @@ import type { DataHolders } from '../signals/personal-data';
 import type { LiveUsers } from '../signals/reconcile';
 import type { SsfStreamStore } from '../signals/ssf-receiver/streams';
 import type { LeakLookup } from '../signals/leaks';
+import type { SignalOutbox, SignalReceivers } from '../signals/ssf-transmitter/outbox';
 
 /** What the composition root alone does with the store itself: close it once everything built on it has stopped. */
 export interface StoreLifecycle {
@@ -33,5 +34,7 @@ export type AppStore = EntryStore &
   DataHolders &
   SsfStreamStore &
   LeakLookup &
+  SignalReceivers &
+  SignalOutbox &
   StoreHealth &
   StoreLifecycle;

@@ -11,6 +11,7 @@ import type {
   EpochMs,
   LastSeen,
   Policy,
+  RevocationNotice,
   RevokeScope,
   StoredAuditRecord,
   Tenant,
@@ -22,6 +23,7 @@ import type {
 import type { Note } from '../notes/notes';
 import type { HeldAccount } from '../signals/personal-data';
 import type { SsfStream } from '../signals/ssf-receiver/streams';
+import type { ClaimedSet, PushFailure, QueuedSet, Receiver, SetKey, SetState } from '../signals/ssf-transmitter/outbox';
 import type { AppStore } from './app-store';
 import { DuplicateKeyError, StoreClosedError } from './errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from './paging';
@@ -103,6 +105,23 @@ function ledgerKey(kind: string, key: string): string {
   return JSON.stringify([kind, key]);
 }
 
+function setKey(key: SetKey): string {
+  return JSON.stringify([key.noticeId, key.receiverId]);
+}
+
+/** An outbox row: the SET as callers see it, and who holds it until when. */
+interface OutboxRow {
+  set: QueuedSet;
+  leaseId: string | null;
+  leasedUntil: EpochMs | null;
+}
+
+/** Newest revocation first, then by notice and receiver: the SQL store's listing order. */
+function newestSetFirst(a: QueuedSet, b: QueuedSet): number {
+  if (a.eventAt !== b.eventAt) return b.eventAt - a.eventAt;
+  return compareText(a.noticeId, b.noticeId) || compareText(a.receiverId, b.receiverId);
+}
+
 export class MemoryStore implements AppStore {
   // Records are flat (entries and audit records aside: see copyEntry and copyAudit), so a spread on the way in and
   // out is a full copy, and callers never share state with the store.
@@ -116,6 +135,8 @@ export class MemoryStore implements AppStore {
   private readonly installationLinks = new Map<string, string>();
   /** By id, in insertion order (which is creation order). */
   private readonly streams = new Map<string, SsfStream>();
+  private readonly receivers = new Map<string, Receiver>();
+  private readonly outbox = new Map<string, OutboxRow>();
   /** In append order, so in id order. */
   private audit: StoredAuditRecord[] = [];
   private lastAuditId = 0;
@@ -162,7 +183,7 @@ export class MemoryStore implements AppStore {
     };
   }
 
-  async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number> {
+  async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string, notice?: RevocationNotice): Promise<number> {
     this.assertOpen();
     let changed = 0;
     for (const entry of this.entries.values()) {
@@ -171,7 +192,33 @@ export class MemoryStore implements AppStore {
       entry.revokeReason = reason;
       changed += 1;
     }
+    // In the same synchronous step as the revocation: nothing can see one without the other.
+    if (changed > 0 && notice !== undefined && scope.kind !== 'token') this.queueNotice(scope.clientKey, at, reason, notice);
     return changed;
+  }
+
+  private queueNotice(clientKey: string, at: EpochMs, reason: string, notice: RevocationNotice): void {
+    const baseUrl = this.tenants.get(clientKey)?.baseUrl ?? null;
+    for (const receiver of this.receivers.values()) {
+      if (receiver.clientKey !== clientKey) continue;
+      const set: QueuedSet = {
+        noticeId: notice.id,
+        receiverId: receiver.id,
+        clientKey,
+        baseUrl,
+        accountId: notice.accountId,
+        session: notice.session,
+        actor: notice.actor,
+        reason,
+        eventAt: at,
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: at,
+        lastAttemptAt: null,
+        lastError: null,
+      };
+      this.outbox.set(setKey(set), { set, leaseId: null, leasedUntil: null });
+    }
   }
 
   async advanceToken(idHash: string, fromSeq: number, next: TokenAdvance): Promise<boolean> {
@@ -492,6 +539,112 @@ export class MemoryStore implements AppStore {
     );
     this.audit = this.audit.filter((record) => !doomed.has(record));
     return doomed.size;
+  }
+
+  async putReceiver(receiver: Receiver): Promise<{ receiver: Receiver; created: boolean }> {
+    this.assertOpen();
+    const existing = [...this.receivers.values()].find((r) => r.clientKey === receiver.clientKey && r.endpointUrl === receiver.endpointUrl);
+    const stored: Receiver =
+      existing === undefined
+        ? { ...receiver }
+        : { ...existing, audience: receiver.audience, authorization: receiver.authorization, updatedAt: receiver.updatedAt };
+    this.receivers.set(stored.id, stored);
+    return { receiver: { ...stored }, created: existing === undefined };
+  }
+
+  async listReceivers(clientKey: string): Promise<Receiver[]> {
+    this.assertOpen();
+    return [...this.receivers.values()]
+      .filter((receiver) => receiver.clientKey === clientKey)
+      .sort((a, b) => a.createdAt - b.createdAt || compareText(a.id, b.id))
+      .map((receiver) => ({ ...receiver }));
+  }
+
+  async deleteReceiver(clientKey: string, id: string): Promise<boolean> {
+    this.assertOpen();
+    if (this.receivers.get(id)?.clientKey !== clientKey) return false;
+    this.receivers.delete(id);
+    for (const [key, row] of this.outbox) if (row.set.receiverId === id) this.outbox.delete(key);
+    return true;
+  }
+
+  async claimSets(lease: string, now: EpochMs, until: EpochMs, limit: number): Promise<ClaimedSet[]> {
+    this.assertOpen();
+    assertBatchLimit(limit);
+    const due = [...this.outbox.values()]
+      .filter((row) => row.set.state === 'pending' && row.set.nextAttemptAt <= now && (row.leasedUntil === null || row.leasedUntil <= now))
+      .sort((a, b) => a.set.nextAttemptAt - b.set.nextAttemptAt)
+      .slice(0, limit);
+    return due.map((row) => {
+      row.leaseId = lease;
+      row.leasedUntil = until;
+      const receiver = this.receivers.get(row.set.receiverId);
+      if (receiver === undefined) throw new Error('an outbox row outlived its receiver');
+      return { set: { ...row.set }, receiver: { ...receiver } };
+    });
+  }
+
+  async deliveredSet(key: SetKey): Promise<void> {
+    this.assertOpen();
+    this.outbox.delete(setKey(key));
+  }
+
+  async retrySet(key: SetKey, lease: string, nextAttemptAt: EpochMs, failure: PushFailure | null): Promise<boolean> {
+    this.assertOpen();
+    const row = this.outbox.get(setKey(key));
+    if (row === undefined || row.leaseId !== lease || row.set.state !== 'pending') return false;
+    row.set.nextAttemptAt = nextAttemptAt;
+    if (failure !== null) this.countFailure(row.set, failure);
+    row.leaseId = null;
+    row.leasedUntil = null;
+    return true;
+  }
+
+  async failSet(key: SetKey, lease: string, failure: PushFailure): Promise<boolean> {
+    this.assertOpen();
+    const row = this.outbox.get(setKey(key));
+    if (row === undefined || row.leaseId !== lease || row.set.state !== 'pending') return false;
+    row.set.state = 'failed';
+    this.countFailure(row.set, failure);
+    row.leaseId = null;
+    row.leasedUntil = null;
+    return true;
+  }
+
+  private countFailure(set: QueuedSet, failure: PushFailure): void {
+    set.attempts += 1;
+    set.lastAttemptAt = failure.at;
+    set.lastError = failure.error;
+  }
+
+  async releaseSets(lease: string): Promise<number> {
+    this.assertOpen();
+    let released = 0;
+    for (const row of this.outbox.values()) {
+      if (row.leaseId !== lease) continue;
+      row.leaseId = null;
+      row.leasedUntil = null;
+      released += 1;
+    }
+    return released;
+  }
+
+  async listSets(query: { clientKey: string; state?: SetState; limit: number }): Promise<QueuedSet[]> {
+    this.assertOpen();
+    assertPageLimit(query.limit);
+    return [...this.outbox.values()]
+      .map((row) => row.set)
+      .filter((set) => set.clientKey === query.clientKey && (query.state === undefined || set.state === query.state))
+      .sort(newestSetFirst)
+      .slice(0, query.limit)
+      .map((set) => ({ ...set }));
+  }
+
+  async countSets(clientKey?: string): Promise<Record<SetState, number>> {
+    this.assertOpen();
+    const counts: Record<SetState, number> = { pending: 0, failed: 0 };
+    for (const { set } of this.outbox.values()) if (clientKey === undefined || set.clientKey === clientKey) counts[set.state] += 1;
+    return counts;
   }
 
   async ping(): Promise<void> {

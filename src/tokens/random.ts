@@ -1,5 +1,5 @@
 /** The one source of randomness for ids and secrets. */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 
 /** 128 bits, base64url: the page token id (`jti`). */
 export function randomTokenId(): string {
@@ -21,4 +21,9 @@ export function randomUuid(): string {
 /** Lowercase hex, as some identifiers are spelled (a Forge FIT's `jti`). */
 export function randomHex(bytes = 20): string {
   return randomBytes(bytes).toString('hex');
+}
+
+/** A number in [0, 1), for jitter. */
+export function randomFraction(): number {
+  return randomInt(0, 2 ** 48 - 1) / 2 ** 48;
 }

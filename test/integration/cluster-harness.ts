@@ -3,7 +3,7 @@
  * one bus (postgres or redis), a round-robin balancer as the app's baseUrl, and the host
  * simulator installing through it.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startBalancer, type Balancer } from '../../src/cluster/balancer';
 import { NodeProcess } from '../../src/cluster/node-process';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
@@ -72,6 +72,8 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
     // A channel of this run's own: nothing else on the machine's Redis or PostgreSQL hears it.
     BUS_CHANNEL: `panelguard_test_${randomBytes(6).toString('hex')}`,
     PAGE_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    // Every node signs SETs with the same key, as in production; none makes one of its own under data/.
+    SSF_SIGNING_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     CONNECT_KEYS_CDN_URL: sim.keysUrl,
     LOG_LEVEL: 'warn',
     SWEEP_INTERVAL_SECONDS: '0',

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,7 @@ describe('configuration', () => {
       'APP_BASE_URL is required in production',
       'PAGE_TOKEN_SECRET is required in production',
       'DATABASE_URL is required in production',
+      'SSF_SIGNING_KEY is required in production',
     ]);
   });
 
@@ -188,6 +190,53 @@ describe('configuration', () => {
       'NETWORK_PREFIX_V4 must be a whole number',
       'NETWORK_PREFIX_V6 must be a whole number',
     ]);
+  });
+
+  describe('the SSF signing key', () => {
+    const PROBLEM = 'SSF_SIGNING_KEY must be an RSA private key of at least 2048 bits, as PEM (PKCS#8 or PKCS#1) or a JWK';
+    let rsa: KeyObject;
+    before(() => {
+      rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    });
+    const signingKeyOf = (value: string) => loadConfig({ SSF_SIGNING_KEY: value }, dir).ssf.signingKey;
+    const pkcs8 = () => rsa.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+    it('has none in development, which makes one under data/ when it first signs', () => {
+      expect(loadConfig({}, dir).ssf.signingKey).to.equal(null);
+    });
+
+    it('reads an RSA private key as PKCS#8 or PKCS#1 PEM, or as a JWK', () => {
+      const pkcs1 = rsa.export({ type: 'pkcs1', format: 'pem' }).toString();
+      const jwk = JSON.stringify(rsa.export({ format: 'jwk' }));
+      for (const value of [pkcs8(), pkcs1, jwk]) expect(signingKeyOf(value)?.equals(rsa), value.slice(0, 30)).to.equal(true);
+    });
+
+    it('reads a PEM written on one line with its newlines as \\n, as environment files hold it', () => {
+      expect(signingKeyOf(pkcs8().trim().replace(/\n/g, '\\n'))?.equals(rsa)).to.equal(true);
+    });
+
+    it('refuses a public key, a short RSA key, another kind of key or no key at all, without echoing it', () => {
+      const publicPem = createPublicKey(rsa).export({ type: 'spki', format: 'pem' }).toString();
+      const short = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const publicJwk = JSON.stringify(createPublicKey(rsa).export({ format: 'jwk' }));
+      for (const value of [publicPem, short, ec, publicJwk, 'not a key', '{"kty": "RSA"']) {
+        const problems = problemsOf({ SSF_SIGNING_KEY: value }, dir);
+        expect(problems, value.slice(0, 30)).to.deep.equal([PROBLEM]);
+      }
+    });
+
+    it('retries after 2 s, doubling up to an hour, and looks for SETs due every 5 s, unless told otherwise', () => {
+      expect(loadConfig({}, dir).ssf).to.include({ pollMs: 5000, retryBaseMs: 2000, retryMaxMs: 3_600_000 });
+      expect(loadConfig({ SSF_POLL_SECONDS: '0.1', SSF_RETRY_BASE_SECONDS: '0.05', SSF_RETRY_MAX_SECONDS: '0.4' }, dir).ssf).to.include({
+        pollMs: 100,
+        retryBaseMs: 50,
+        retryMaxMs: 400,
+      });
+      expect(problemsOf({ SSF_RETRY_BASE_SECONDS: '10', SSF_RETRY_MAX_SECONDS: '5' }, dir)).to.deep.equal([
+        'SSF_RETRY_MAX_SECONDS must be at least SSF_RETRY_BASE_SECONDS',
+      ]);
+    });
   });
 
   it('stops the process with one line naming the mistake', () => {

@@ -10,6 +10,7 @@ import * as forgeInstallations from './0006-forge-installations';
 import * as theftDetection from './0007-theft-detection';
 import * as leakedTokenLookup from './0008-leaked-token-lookup';
 import * as ssfStreams from './0009-ssf-streams';
+import * as ssfTransmitter from './0010-ssf-transmitter';
 import * as reconciliation from './0011-reconciliation';
 
 // Append only: a name, once shipped, is recorded in every database that ran it.
@@ -23,6 +24,7 @@ export const migrations: RunnableMigration<QueryInterface>[] = [
   { name: '0007-theft-detection', up: theftDetection.up, down: theftDetection.down },
   { name: '0008-leaked-token-lookup', up: leakedTokenLookup.up, down: leakedTokenLookup.down },
   { name: '0009-ssf-streams', up: ssfStreams.up, down: ssfStreams.down },
+  { name: '0010-ssf-transmitter', up: ssfTransmitter.up, down: ssfTransmitter.down },
   { name: '0011-reconciliation', up: reconciliation.up, down: reconciliation.down },
 ];
 
@@ -41,4 +43,6 @@ export const PANELGUARD_TABLES = [
   'replay_ledger',
   'forge_installations',
   'ssf_streams',
+  'ssf_receivers',
+  'ssf_outbox',
 ] as const;

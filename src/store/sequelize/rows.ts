@@ -22,6 +22,7 @@ import { THEFT_RESPONSES } from '../../allowlist/policy';
 import type { Note } from '../../notes/notes';
 import type { SsfStream } from '../../signals/ssf-receiver/streams';
 import { SUBJECT_MAPPINGS, type SubjectMapping } from '../../signals/ssf-receiver/subjects';
+import { SET_STATES, type QueuedSet, type Receiver, type SetState } from '../../signals/ssf-transmitter/outbox';
 import { decodeSignalDetail } from '../signal-detail';
 
 /** BIGINT arrives as a number from SQLite and as a string from PostgreSQL. */
@@ -323,4 +324,68 @@ function toTheftResponse(value: string): TheftResponse {
 
 function toSubjectMapping(value: string): SubjectMapping {
   return oneOf(SUBJECT_MAPPINGS, value, 'subject mapping');
+}
+
+// Shared Signals: receivers and the outbox.
+
+export interface ReceiverRow {
+  id: string;
+  client_key: string;
+  endpoint_url: string;
+  audience: string;
+  authorization_header: string | null;
+  created_at: DbInteger;
+  updated_at: DbInteger;
+}
+
+export interface OutboxRow {
+  notice_id: string;
+  receiver_id: string;
+  client_key: string;
+  base_url: string | null;
+  account_id: string | null;
+  session_id: string | null;
+  actor: string;
+  reason: string;
+  event_at: DbInteger;
+  state: string;
+  attempts: DbInteger;
+  next_attempt_at: DbInteger;
+  last_attempt_at: DbInteger | null;
+  last_error: string | null;
+}
+
+export function toReceiver(row: ReceiverRow): Receiver {
+  return {
+    id: row.id,
+    clientKey: row.client_key,
+    endpointUrl: row.endpoint_url,
+    audience: row.audience,
+    authorization: row.authorization_header,
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
+  };
+}
+
+export function toQueuedSet(row: OutboxRow): QueuedSet {
+  return {
+    noticeId: row.notice_id,
+    receiverId: row.receiver_id,
+    clientKey: row.client_key,
+    baseUrl: row.base_url,
+    accountId: row.account_id,
+    session: row.session_id,
+    actor: row.actor,
+    reason: row.reason,
+    eventAt: toNumber(row.event_at),
+    state: toSetState(row.state),
+    attempts: toNumber(row.attempts),
+    nextAttemptAt: toNumber(row.next_attempt_at),
+    lastAttemptAt: toNullableNumber(row.last_attempt_at),
+    lastError: row.last_error,
+  };
+}
+
+export function toSetState(value: string): SetState {
+  return oneOf(SET_STATES, value, 'SET state');
 }

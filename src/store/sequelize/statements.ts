@@ -2,7 +2,8 @@
  * The SQL the durable store runs, valid as written on SQLite and PostgreSQL: every statement's text, and the
  * builders of those whose shape depends on their input. Values are always bound (`$name`), never spliced in.
  */
-import type { AllowlistEntry, AuditQuery, AuditRecord, EntryQuery, EpochMs, LastSeen, RevokeScope } from '../../allowlist/types';
+import type { AllowlistEntry, AuditQuery, AuditRecord, EntryQuery, EpochMs, LastSeen, RevocationNotice, RevokeScope } from '../../allowlist/types';
+import type { SetState } from '../../signals/ssf-transmitter/outbox';
 import type { EntryCursor } from '../paging';
 import { encodeSignalDetail } from '../signal-detail';
 
@@ -439,6 +440,114 @@ export const LIST_DATA_HOLDERS = `SELECT account_id, MAX(updated_at) AS updated_
          UNION ALL
          SELECT account_id, created_at AS updated_at FROM notes WHERE client_key = $clientKey AND account_id > $after
        ) held GROUP BY account_id ORDER BY account_id LIMIT $limit`;
+// Shared Signals: each site's receivers, and the outbox that revocations fill and the push worker empties.
+
+const RECEIVER_COLUMNS = 'id, client_key, endpoint_url, audience, authorization_header, created_at, updated_at';
+
+const OUTBOX_COLUMNS = `notice_id, receiver_id, client_key, base_url, account_id, session_id, actor, reason, event_at,
+       state, attempts, next_attempt_at, last_attempt_at, last_error`;
+
+// A receiver added again at the same endpoint takes the new audience and authorization and keeps its id: RETURNING
+// answers the row as stored, and its id tells a new receiver from a replaced one. The comment is load-bearing, as
+// PUT_TOMBSTONE's.
+export const PUT_RECEIVER = `/* conditional upsert */
+INSERT INTO ssf_receivers (${RECEIVER_COLUMNS})
+VALUES ($id, $clientKey, $endpointUrl, $audience, $authorization, $createdAt, $updatedAt)
+ON CONFLICT (client_key, endpoint_url) DO UPDATE SET
+  audience = excluded.audience, authorization_header = excluded.authorization_header, updated_at = excluded.updated_at
+RETURNING ${RECEIVER_COLUMNS}`;
+
+export const LIST_RECEIVERS = `SELECT ${RECEIVER_COLUMNS} FROM ssf_receivers WHERE client_key = $clientKey ORDER BY created_at, id`;
+
+// The outbox rows go with it (ON DELETE CASCADE).
+export const DELETE_RECEIVER = 'DELETE FROM ssf_receivers WHERE client_key = $clientKey AND id = $id';
+
+export const HAS_RECEIVERS = 'SELECT 1 AS one FROM ssf_receivers WHERE client_key = $clientKey LIMIT 1';
+
+/** The receivers named, by id (the claimed SETs' receivers). */
+export function receiversById(ids: readonly string[]): Statement {
+  const bind: Record<string, BindValue> = {};
+  ids.forEach((id, i) => {
+    bind[`id${i}`] = id;
+  });
+  return { sql: `SELECT ${RECEIVER_COLUMNS} FROM ssf_receivers WHERE id IN (${ids.map((_, i) => `$id${i}`).join(', ')})`, bind };
+}
+
+const QUEUE_COLUMNS = 'notice_id, receiver_id, client_key, base_url, account_id, session_id, actor, reason, event_at, state, attempts, next_attempt_at';
+
+// One row per receiver of the site, due at once. The site's baseUrl is copied as it stands now: it names the issuer of
+// the user's id in the SET, whenever that is sent. The casts tell PostgreSQL what the untyped parameters are.
+const QUEUE_SELECT = `SELECT $noticeId, r.id, r.client_key, (SELECT t.base_url FROM tenants t WHERE t.client_key = r.client_key),
+       $accountId, $sessionId, $actor, $reason, CAST($at AS BIGINT), 'pending', 0, CAST($at AS BIGINT)
+  FROM ssf_receivers r WHERE r.client_key = $clientKey`;
+
+function noticeBind(clientKey: string, at: EpochMs, reason: string, notice: RevocationNotice): Record<string, BindValue> {
+  return { noticeId: notice.id, accountId: notice.accountId, sessionId: notice.session, actor: notice.actor, reason, at, clientKey };
+}
+
+/** The INSERT that queues a revocation's notice for every receiver of its site (SQLite: in the revocation's transaction). */
+export function queueNotice(clientKey: string, at: EpochMs, reason: string, notice: RevocationNotice): Statement {
+  return { sql: `INSERT INTO ssf_outbox (${QUEUE_COLUMNS}) ${QUEUE_SELECT}`, bind: noticeBind(clientKey, at, reason, notice) };
+}
+
+/**
+ * PostgreSQL: the revocation and its notice in one statement, so in one transaction. The notice is queued only when
+ * the UPDATE ended something; the answer is how many it ended.
+ */
+export function revokeEntriesAndQueue(scope: RevokeScope, at: EpochMs, reason: string, clientKey: string, notice: RevocationNotice): Statement {
+  const revoke = revokeEntries(scope, at, reason);
+  return {
+    sql: `WITH ended AS (${revoke.sql} RETURNING 1),
+     queued AS (INSERT INTO ssf_outbox (${QUEUE_COLUMNS}) ${QUEUE_SELECT} AND EXISTS (SELECT 1 FROM ended) RETURNING 1)
+SELECT (SELECT COUNT(*) FROM ended) AS ended, (SELECT COUNT(*) FROM queued) AS queued`,
+    bind: { ...revoke.bind, ...noticeBind(clientKey, at, reason, notice) },
+  };
+}
+
+// The lease is a compare-and-set in the WHERE clause, as ADVANCE_TOKEN's: of two workers that picked the same rows in
+// the subquery, the second finds them leased once the first commits (PostgreSQL re-checks the condition on the row
+// it waited for; SQLite writes one at a time) and takes none of them.
+export const CLAIM_SETS = `
+UPDATE ssf_outbox SET lease_id = $lease, leased_until = $until
+ WHERE (notice_id, receiver_id) IN (
+         SELECT notice_id, receiver_id FROM ssf_outbox
+          WHERE state = 'pending' AND next_attempt_at <= $now AND (leased_until IS NULL OR leased_until <= $now)
+          ORDER BY next_attempt_at LIMIT $limit)
+   AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $now)
+RETURNING ${OUTBOX_COLUMNS}`;
+
+const ONE_SET = 'notice_id = $noticeId AND receiver_id = $receiverId';
+
+export const DELIVERED_SET = `DELETE FROM ssf_outbox WHERE ${ONE_SET}`;
+
+export const RETRY_SET = `
+UPDATE ssf_outbox SET next_attempt_at = $next, lease_id = NULL, leased_until = NULL,
+       attempts = attempts + 1, last_attempt_at = $at, last_error = $error
+ WHERE ${ONE_SET} AND lease_id = $lease AND state = 'pending'`;
+
+export const POSTPONE_SET = `
+UPDATE ssf_outbox SET next_attempt_at = $next, lease_id = NULL, leased_until = NULL
+ WHERE ${ONE_SET} AND lease_id = $lease AND state = 'pending'`;
+
+export const FAIL_SET = `
+UPDATE ssf_outbox SET state = 'failed', lease_id = NULL, leased_until = NULL,
+       attempts = attempts + 1, last_attempt_at = $at, last_error = $error
+ WHERE ${ONE_SET} AND lease_id = $lease AND state = 'pending'`;
+
+export const RELEASE_SETS = 'UPDATE ssf_outbox SET lease_id = NULL, leased_until = NULL WHERE lease_id = $lease';
+
+/** A page of a site's SETs, newest revocation first. */
+export function listSets(clientKey: string, state: SetState | undefined, limit: number): Statement {
+  const filter = state === undefined ? '' : ' AND state = $state';
+  return {
+    sql: `SELECT ${OUTBOX_COLUMNS} FROM ssf_outbox WHERE client_key = $clientKey${filter}
+        ORDER BY event_at DESC, notice_id, receiver_id LIMIT $limit`,
+    bind: state === undefined ? { clientKey, limit } : { clientKey, state, limit },
+  };
+}
+
+export const COUNT_SETS = 'SELECT state, COUNT(*) AS count FROM ssf_outbox GROUP BY state';
+export const COUNT_SETS_IN_TENANT = 'SELECT state, COUNT(*) AS count FROM ssf_outbox WHERE client_key = $clientKey GROUP BY state';
 
 // Readiness.
 

@@ -15,6 +15,7 @@ import type {
   EpochMs,
   LastSeen,
   Policy,
+  RevocationNotice,
   RevokeScope,
   Tenant,
   TenantStatus,
@@ -25,6 +26,7 @@ import type {
 import type { Note } from '../../notes/notes';
 import type { HeldAccount } from '../../signals/personal-data';
 import type { SsfStream } from '../../signals/ssf-receiver/streams';
+import type { ClaimedSet, PushFailure, QueuedSet, Receiver, SetKey, SetState } from '../../signals/ssf-transmitter/outbox';
 import type { AppStore } from '../app-store';
 import { DuplicateKeyError, StoreClosedError } from '../errors';
 import { assertPageLimit, decodeEntryCursor, encodeEntryCursor } from '../paging';
@@ -36,6 +38,9 @@ import {
   toNote,
   toNumber,
   toPolicy,
+  toQueuedSet,
+  toReceiver,
+  toSetState,
   toStoredAudit,
   toStream,
   toTenant,
@@ -47,8 +52,10 @@ import {
   type EntryStateRow,
   type MintStateRow,
   type NoteRow,
+  type OutboxRow,
   type PolicyRow,
   type StreamRow,
+  type ReceiverRow,
   type TenantRow,
   type TombstoneRow,
   type ValueRow,
@@ -64,6 +71,8 @@ export class SequelizeStore implements AppStore {
   private closed = false;
   private readonly pendingEntries: { entry: AllowlistEntry; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private writeEntries: Promise<void> | null = null;
+  /** SQLite's revocations that queue signals, one transaction at a time (see revokeAndQueueOnSqlite). */
+  private sqliteTransactions: Promise<unknown> = Promise.resolve();
 
   /** `reader`, when given, serves the reads that need no transaction: SQLite's second connection. */
   constructor(
@@ -120,9 +129,40 @@ export class SequelizeStore implements AppStore {
     return row ? toEntryState(row) : null;
   }
 
-  async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number> {
-    const { sql, bind } = statements.revokeEntries(scope, at, reason);
-    return this.db().query(sql, { bind, type: QueryTypes.BULKUPDATE });
+  async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string, notice?: RevocationNotice): Promise<number> {
+    const clientKey = scope.kind === 'token' ? null : scope.clientKey;
+    if (notice === undefined || clientKey === null) {
+      const { sql, bind } = statements.revokeEntries(scope, at, reason);
+      return this.db().query(sql, { bind, type: QueryTypes.BULKUPDATE });
+    }
+    if (this.dialect === 'sqlite') return this.revokeAndQueueOnSqlite(scope, at, reason, clientKey, notice);
+    const { sql, bind } = statements.revokeEntriesAndQueue(scope, at, reason, clientKey, notice);
+    const [row] = await this.select<{ ended: DbInteger }>(sql, bind);
+    return row ? toNumber(row.ended) : 0;
+  }
+
+  /**
+   * SQLite has no data-modifying WITH: the revocation and its notice are two statements in one transaction. Most
+   * sites have no receiver, and their revocations stay one statement outside any. Sequelize opens a connection of
+   * its own for each transaction on a file (one waiting up to 1 s for the write lock unless told longer), and shares
+   * the only one of `:memory:`, where a second BEGIN would fail: one transaction at a time, either way.
+   */
+  private async revokeAndQueueOnSqlite(scope: RevokeScope, at: EpochMs, reason: string, clientKey: string, notice: RevocationNotice): Promise<number> {
+    const db = this.db();
+    const revoke = statements.revokeEntries(scope, at, reason);
+    const receivers = await this.read<{ one: DbInteger }>(statements.HAS_RECEIVERS, { clientKey });
+    if (receivers.length === 0) return db.query(revoke.sql, { bind: revoke.bind, type: QueryTypes.BULKUPDATE });
+    const queue = statements.queueNotice(clientKey, at, reason, notice);
+    const run = this.sqliteTransactions.then(() =>
+      db.transaction(async (transaction) => {
+        await db.query('PRAGMA busy_timeout=5000', { transaction, type: QueryTypes.SELECT });
+        const ended: number = await db.query(revoke.sql, { bind: revoke.bind, transaction, type: QueryTypes.BULKUPDATE });
+        if (ended > 0) await db.query(queue.sql, { bind: queue.bind, transaction, type: QueryTypes.INSERT });
+        return ended;
+      }),
+    );
+    this.sqliteTransactions = run.catch(() => undefined);
+    return run;
   }
 
   async advanceToken(idHash: string, fromSeq: number, next: TokenAdvance): Promise<boolean> {
@@ -344,6 +384,85 @@ export class SequelizeStore implements AppStore {
     return this.db().query(statements.DELETE_AUDIT_BEFORE, { bind: { before, limit }, type: QueryTypes.BULKDELETE });
   }
 
+  async putReceiver(receiver: Receiver): Promise<{ receiver: Receiver; created: boolean }> {
+    const { authorization, ...columns } = receiver;
+    const [row] = await this.select<ReceiverRow>(statements.PUT_RECEIVER, { ...columns, authorization }).catch((error: unknown) => {
+      throw withoutBoundValues(error);
+    });
+    if (!row) throw new Error('the receiver upsert returned no row');
+    const stored = toReceiver(row);
+    return { receiver: stored, created: stored.id === receiver.id };
+  }
+
+  async listReceivers(clientKey: string): Promise<Receiver[]> {
+    const rows = await this.read<ReceiverRow>(statements.LIST_RECEIVERS, { clientKey });
+    return rows.map(toReceiver);
+  }
+
+  async deleteReceiver(clientKey: string, id: string): Promise<boolean> {
+    const deleted: number = await this.db().query(statements.DELETE_RECEIVER, { bind: { clientKey, id }, type: QueryTypes.BULKDELETE });
+    return deleted > 0;
+  }
+
+  async claimSets(lease: string, now: EpochMs, until: EpochMs, limit: number): Promise<ClaimedSet[]> {
+    assertBatchLimit(limit);
+    const rows = await this.select<OutboxRow>(statements.CLAIM_SETS, { lease, now, until, limit });
+    if (rows.length === 0) return [];
+    const sets = rows.map(toQueuedSet).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+    // On the writing connection: a receiver added a moment ago must be found.
+    const { sql, bind } = statements.receiversById([...new Set(sets.map((set) => set.receiverId))]);
+    const receivers = new Map((await this.select<ReceiverRow>(sql, bind)).map((row) => [row.id, toReceiver(row)] as const));
+    // A receiver deleted since the claim took its SETs with it.
+    return sets.flatMap((set) => {
+      const receiver = receivers.get(set.receiverId);
+      return receiver === undefined ? [] : [{ set, receiver }];
+    });
+  }
+
+  async deliveredSet(key: SetKey): Promise<void> {
+    await this.db().query(statements.DELIVERED_SET, { bind: setKeyBind(key), type: QueryTypes.BULKDELETE });
+  }
+
+  async retrySet(key: SetKey, lease: string, nextAttemptAt: EpochMs, failure: PushFailure | null): Promise<boolean> {
+    const changed: number =
+      failure === null
+        ? await this.db().query(statements.POSTPONE_SET, { bind: { ...setKeyBind(key), lease, next: nextAttemptAt }, type: QueryTypes.BULKUPDATE })
+        : await this.db().query(statements.RETRY_SET, {
+            bind: { ...setKeyBind(key), lease, next: nextAttemptAt, at: failure.at, error: failure.error },
+            type: QueryTypes.BULKUPDATE,
+          });
+    return changed === 1;
+  }
+
+  async failSet(key: SetKey, lease: string, failure: PushFailure): Promise<boolean> {
+    const changed: number = await this.db().query(statements.FAIL_SET, {
+      bind: { ...setKeyBind(key), lease, at: failure.at, error: failure.error },
+      type: QueryTypes.BULKUPDATE,
+    });
+    return changed === 1;
+  }
+
+  async releaseSets(lease: string): Promise<number> {
+    return this.db().query(statements.RELEASE_SETS, { bind: { lease }, type: QueryTypes.BULKUPDATE });
+  }
+
+  async listSets(query: { clientKey: string; state?: SetState; limit: number }): Promise<QueuedSet[]> {
+    assertPageLimit(query.limit);
+    const { sql, bind } = statements.listSets(query.clientKey, query.state, query.limit);
+    const rows = await this.read<OutboxRow>(sql, bind);
+    return rows.map(toQueuedSet);
+  }
+
+  async countSets(clientKey?: string): Promise<Record<SetState, number>> {
+    const rows =
+      clientKey === undefined
+        ? await this.read<CountRow & { state: string }>(statements.COUNT_SETS, {})
+        : await this.read<CountRow & { state: string }>(statements.COUNT_SETS_IN_TENANT, { clientKey });
+    const counts: Record<SetState, number> = { pending: 0, failed: 0 };
+    for (const row of rows) counts[toSetState(row.state)] = toNumber(row.count);
+    return counts;
+  }
+
   async ping(): Promise<void> {
     await this.select<{ one: DbInteger }>(statements.PING, {});
     await this.read<{ one: DbInteger }>(statements.PING, {});
@@ -391,6 +510,21 @@ export class SequelizeStore implements AppStore {
       throw err;
     }
   }
+}
+
+/**
+ * A failed statement's error without the values it bound: sequelize keeps them on PostgreSQL's errors, where a
+ * logger would print them. For the statements that bind a secret (a receiver's authorization).
+ */
+function withoutBoundValues(error: unknown): unknown {
+  const holders = typeof error === 'object' && error !== null ? [error, Reflect.get(error, 'parent'), Reflect.get(error, 'original')] : [];
+  for (const holder of holders) if (typeof holder === 'object' && holder !== null) Reflect.deleteProperty(holder, 'parameters');
+  return error;
+}
+
+/** Only the key's own fields: a caller may hand over a whole SET as its key, and SQLite refuses a name its statement lacks. */
+function setKeyBind(key: SetKey): Record<string, BindValue> {
+  return { noticeId: key.noticeId, receiverId: key.receiverId };
 }
 
 function assertBatchLimit(limit: number): void {
