@@ -19,12 +19,13 @@ import { pageModuleRoutes } from '../routes/page-modules';
 import { pageRoutes } from '../routes/pages';
 import { securityHeaders } from '../routes/security-headers';
 import { webhookRoutes } from '../routes/webhooks';
+import { liveRoutes } from '../routes/live';
 import { ssfEventRoutes } from '../routes/ssf-events';
 import { ssfStreamRoutes } from '../routes/ssf-streams';
 import { loadViews, PUBLIC_DIR } from '../views/views';
 import type { Allowlist } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
-import { createCore, type Core } from './allowlist/core';
+import { createCore, DEFAULT_LIVE, type Core } from './allowlist/core';
 import type { EntryStates } from './allowlist/entry-states';
 import type { Removals } from './allowlist/removals';
 import { tenantIn, type TenantLifecycle } from './allowlist/tenants';
@@ -203,6 +204,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
   app.use(apiRoutes(guard, notes, logger));
+  // Open pages hear at once when their session ends (docs/DESIGN.md, "Live channel").
+  const channels = liveRoutes({ guard, live: core.live });
+  app.use(channels.router);
   app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
   const operators = new OperatorTokens(config.operatorTokens);
   // Before the admin routes, which would otherwise authenticate these calls once more on their way past.
@@ -250,6 +254,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       if (sweepTimer !== null) clearInterval(sweepTimer);
       if (flushTimer !== null) clearInterval(flushTimer);
       const signalsStopped = signals.stop();
+      // Streams would otherwise hold the drain below for its whole bound; their pages reconnect to another node.
+      channels.closeAll();
       // Stop accepting, let requests in flight finish (a revocation mid-broadcast, say), then close every
       // connection: kept-alive ones would otherwise hold the server open for their idle timeout.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -300,6 +306,7 @@ export function openCore(config: Config, deps: { store: AppStore; clock: Clock; 
     prefixes: config.networkPrefixes,
     proofs: createProofVerifier({ clock }),
     observer: metrics.observer,
+    live: { max: config.liveChannelsMax, perSession: DEFAULT_LIVE.perSession, observer: metrics.live },
   });
   return {
     core,
