@@ -297,6 +297,8 @@ export function startAdmin(api) {
   function revokeUser(accountId) {
     return call('DELETE', `/users/${encodeURIComponent(accountId)}/sessions`).then(
       (result) => {
+        // The admin revoked their own sessions: the live channel has already ended this page, and that says more.
+        if (ended) return true;
         const confirmed = result.header('Revocation-Confirmed');
         showStatus('done', null, '', `Revoked ${accountId}${confirmed ? `; ${confirmed} nodes confirmed.` : '.'}`);
         return refreshAll().then(() => true);
