@@ -2,7 +2,7 @@
 import type { Response } from 'express';
 import type { DenyCode } from '../src/allowlist/result';
 
-export type ErrorCode = DenyCode | 'keys_unavailable' | 'not_found' | 'conflict' | 'payload_too_large' | 'internal_error';
+export type ErrorCode = DenyCode | 'keys_unavailable' | 'not_found' | 'conflict' | 'payload_too_large' | 'internal_error' | 'channels_full';
 
 const STATUS: Record<ErrorCode, number> = {
   token_missing: 401,
@@ -24,6 +24,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   store_unavailable: 503,
   keys_unavailable: 503,
+  channels_full: 503,
   internal_error: 500,
 };
 
@@ -48,6 +49,7 @@ const MESSAGE: Record<ErrorCode, string> = {
   store_unavailable: 'The session store is unavailable; try again shortly.',
   keys_unavailable: "Atlassian's signing keys could not be fetched to verify the Forge call; try again shortly.",
   internal_error: 'Something went wrong on our side.',
+  channels_full: 'This node holds as many live channels as it may; the page carries on without one.',
 };
 
 export function statusOf(code: ErrorCode): number {

@@ -19,13 +19,14 @@ import { pageModuleRoutes } from '../routes/page-modules';
 import { pageRoutes } from '../routes/pages';
 import { securityHeaders } from '../routes/security-headers';
 import { webhookRoutes } from '../routes/webhooks';
+import { liveRoutes } from '../routes/live';
 import { ssfEventRoutes } from '../routes/ssf-events';
 import { ssfStreamRoutes } from '../routes/ssf-streams';
 import { transmitterRoutes } from '../routes/ssf-transmitter';
 import { loadViews, PUBLIC_DIR } from '../views/views';
 import type { Allowlist, Revocation } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
-import { createCore, type Core } from './allowlist/core';
+import { createCore, DEFAULT_LIVE, type Core } from './allowlist/core';
 import type { EntryStates } from './allowlist/entry-states';
 import type { Removals } from './allowlist/removals';
 import { tenantIn, type TenantLifecycle } from './allowlist/tenants';
@@ -230,6 +231,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
   app.use(apiRoutes(guard, notes, logger));
+  // Open pages hear at once when their session ends (docs/DESIGN.md, "Live channel").
+  const channels = liveRoutes({ guard, live: core.live });
+  app.use(channels.router);
   app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
   const operators = new OperatorTokens(config.operatorTokens);
   // Before the admin routes, which would otherwise authenticate these calls once more on their way past.
@@ -292,6 +296,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       const signalsStopped = signals.stop();
       // Pushes in flight are cut short and what the worker holds is released: the next node to look sends it at once.
       await transmitter.stop();
+      // Streams would otherwise hold the drain below for its whole bound; their pages reconnect to another node.
+      channels.closeAll();
       // Stop accepting, let requests in flight finish (a revocation mid-broadcast, say), then close every
       // connection: kept-alive ones would otherwise hold the server open for their idle timeout.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -354,6 +360,7 @@ export function openCore(
               deps.onRevoked?.(revocation);
             },
           },
+    live: { max: config.liveChannelsMax, perSession: DEFAULT_LIVE.perSession, observer: metrics.live },
   });
   return {
     core,

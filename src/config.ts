@@ -61,6 +61,8 @@ export interface Config {
   /** Seconds a node trusts a cached entry state at most. */
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
+  /** Live channels (open pages' event streams) one node holds at most; 0 turns them off (pages keep calling as before). */
+  liveChannelsMax: number;
   /** ACE's install-key server (it reads CONNECT_KEYS_CDN_URL itself; validated here). */
   connectKeysCdnUrl: string | null;
   /** The Forge app's id (the FIT's audience); null: the Forge front door is closed. */
@@ -182,6 +184,7 @@ const environmentSchema = z.object({
   PAGE_TOKEN_TTL_SECONDS: integer(60, 3600).default('600'),
   CACHE_TTL_SECONDS: integer(1, 300).default('30'),
   CACHE_MAX_ENTRIES: integer(100, 10_000_000).default('100000'),
+  LIVE_CHANNELS_MAX: integer(0, 1_000_000).default('10000'),
   CONNECT_KEYS_CDN_URL: httpUrl.optional(),
   FORGE_APP_ID: z.string().regex(FORGE_APP_ID, 'must be the app id from the Forge manifest, ari:cloud:ecosystem::app/<uuid>').optional(),
   FORGE_JWKS_URL: httpUrl.default(PRODUCTION_JWKS_URL),
@@ -262,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     pageTokenTtlSeconds: values.PAGE_TOKEN_TTL_SECONDS,
     cacheTtlSeconds: values.CACHE_TTL_SECONDS,
     cacheMaxEntries: values.CACHE_MAX_ENTRIES,
+    liveChannelsMax: values.LIVE_CHANNELS_MAX,
     connectKeysCdnUrl: values.CONNECT_KEYS_CDN_URL ?? null,
     forgeAppId: values.FORGE_APP_ID ?? null,
     forgeJwksUrl: values.FORGE_JWKS_URL,

@@ -1,6 +1,7 @@
 /** Prometheus metrics over prom-client: one registry per app, fed by the core's observer and read from the bus on scrape. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AllowlistObserver } from './allowlist/allowlist';
+import type { LiveObserver } from './allowlist/live-sessions';
 import type { Clock, SessionListing } from './allowlist/types';
 import type { Bus } from './bus/types';
 import type { ReportObserver } from './signals/personal-data';
@@ -29,6 +30,8 @@ export interface Metrics {
   reconcile: ReportObserver;
   /** What the Shared Signals receiver reports: events taken, SETs refused. */
   ssf: SsfObserver;
+  /** Open live channels and the endings they carried. */
+  live: LiveObserver;
 }
 
 export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metrics {
@@ -199,6 +202,18 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     registers: [registry],
   });
 
+  const liveChannels = new Gauge({
+    name: 'panelguard_live_channels',
+    help: 'Live channels (open pages watching their session) this node holds.',
+    registers: [registry],
+  });
+  const liveEvents = new Counter({
+    name: 'panelguard_live_events_total',
+    help: 'Endings sent down live channels, by code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+
   // The check's counters, bound once per label value: a labelled inc() on the hot path would hash its labels on every call.
   const lookupsBy = boundLabels((outcome: string) => cacheLookups.labels(outcome));
   const checksBy = boundLabels((outcome: string) => checks.labels(outcome));
@@ -218,6 +233,10 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     ssf: {
       event: (event, outcome) => ssfEvents.inc({ event, outcome }),
       refused: (err) => ssfRefused.inc({ err }),
+    },
+    live: {
+      watching: (count) => liveChannels.set(count),
+      ended: (code) => liveEvents.inc({ code }),
     },
     observer: {
       cacheLookup: (outcome) => lookupsBy(outcome).inc(),

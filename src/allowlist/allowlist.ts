@@ -398,14 +398,26 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
 function judge(state: EntryState, claims: PageTokenClaims, resource: string, now: EpochMs, lastUse: EpochMs, policy: Policy): DenyCode | null {
   const { entry } = state;
   if (entry.clientKey !== claims.aud || entry.accountId !== claims.sub || entry.resource !== claims.res) return 'token_invalid';
+  const ended = endedBy(state, now, policy);
+  if (ended !== null) return ended;
+  if (now >= idleDeadline(lastUse, policy)) return 'token_idle';
+  if (!covers(entry.resource, resource)) return 'resource_mismatch';
+  return null;
+}
+
+/**
+ * Why a session, as the store has it, serves no token any more whoever holds it: revoked, outlived by a removal, its
+ * tenant gone, past its lifetime; null while it stands. Idleness is not here: it depends on uses other nodes may not
+ * have written yet.
+ */
+export function endedBy(state: EntryState, now: EpochMs, policy: Policy): DenyCode | null {
+  const { entry } = state;
   // A session ended for theft says so, so that its page can tell its user why.
   if (entry.revokedAt !== null) return entry.revokeReason === THEFT_CAUSE.reason ? 'token_forked' : 'token_revoked';
   if (state.newestRemovalAt !== null && entry.createdAt <= state.newestRemovalAt) return 'token_revoked';
   if (state.tenantStatus === null) return 'tenant_unknown';
   if (state.tenantStatus !== 'enabled') return 'tenant_inactive';
   if (now >= entry.expiresAt || now >= absoluteDeadline(entry, policy)) return 'token_expired';
-  if (now >= idleDeadline(lastUse, policy)) return 'token_idle';
-  if (!covers(entry.resource, resource)) return 'resource_mismatch';
   return null;
 }
 

@@ -11,6 +11,7 @@ import { createEntryStates, type EntryStates } from './entry-states';
 import { DEFAULT_PREFIXES, type NetworkPrefixes } from './network';
 import type { RotationPolicy } from './rotation';
 import { LastSeenTracker } from './last-seen';
+import { createLiveSessions, type LiveObserver, type LiveSessions } from './live-sessions';
 import { createPolicies, type Policies } from './policies';
 import { createSessions, type Sessions } from './sessions';
 import { createRemovals, type Removals } from './removals';
@@ -42,7 +43,12 @@ export interface CoreDeps {
   /** Verifies DPoP proofs for sites that bind tokens to keys. */
   proofs?: KeyProofs;
   observer?: AllowlistObserver;
+  /** How many sessions this node's open pages may watch, in all and per session (DEFAULT_LIVE unless said), and who counts them. */
+  live?: { max: number; perSession: number; observer?: LiveObserver };
 }
+
+/** Watchers per node and per session when nothing else is said. */
+export const DEFAULT_LIVE = { max: 10_000, perSession: 3 };
 
 export interface Core {
   allowlist: Allowlist;
@@ -53,6 +59,8 @@ export interface Core {
   policies: Policies;
   sessions: Sessions;
   replays: Replays;
+  /** The sessions open pages watch on this node, told of every scope the bus announces. */
+  live: LiveSessions;
   /** Uses noted by checks, written behind by `flushLastSeen`. */
   lastSeen: LastSeenTracker;
   /** Writes every use noted since the last flush; returns how many tokens it wrote. */
@@ -85,6 +93,8 @@ export function createCore(deps: CoreDeps): Core {
     prefixes: deps.prefixes ?? DEFAULT_PREFIXES,
   });
   const { store, clock, audit } = deps;
+  const live = createLiveSessions({ read: states.read, clock, defaultPolicy, ...DEFAULT_LIVE, ...deps.live });
+  const unhear = states.onForget(live.announced);
   return {
     allowlist,
     states,
@@ -93,8 +103,12 @@ export function createCore(deps: CoreDeps): Core {
     policies: createPolicies({ store, clock, announce: states.announce, audit, defaultPolicy }),
     sessions: createSessions({ store, clock, allowlist }),
     replays: createReplays({ ledger: deps.ledger, clock }),
+    live,
     lastSeen,
     flushLastSeen: () => lastSeen.flush(store, clock.now()),
-    detach: () => states.detach(),
+    detach() {
+      unhear();
+      states.detach();
+    },
   };
 }

@@ -29,6 +29,8 @@ export interface EntryStates {
   announce(scope: RevokeScope): ReturnType<Bus['publish']>;
   /** This node drops what it cached in scope. */
   forget(scope: RevokeScope): void;
+  /** Tells `listener` of every scope this node forgets (whichever node announced it), after it has forgotten; returns the unsubscribe. */
+  onForget(listener: (scope: RevokeScope) => void): () => void;
   /** Stops listening to the bus. */
   detach(): void;
 }
@@ -60,9 +62,11 @@ export function createEntryStates(deps: EntryStatesDeps): EntryStates {
     return ok({ state, cached: false });
   }
 
+  const forgotten = new Set<(scope: RevokeScope) => void>();
   function forget(scope: RevokeScope): void {
     if (scope.kind === 'token' || scope.kind === 'session') cache.delete(scope.idHash);
     generations.invalidate(scope);
+    for (const listener of forgotten) listener(scope);
   }
 
   const unsubscribe = bus.subscribe((message) => forget(message.scope));
@@ -86,6 +90,10 @@ export function createEntryStates(deps: EntryStatesDeps): EntryStates {
     // Durable changes are announced after they are written; this node forgets before publish resolves.
     announce: (scope) => bus.publish({ scope }),
     forget,
+    onForget(listener) {
+      forgotten.add(listener);
+      return () => forgotten.delete(listener);
+    },
     detach() {
       unsubscribe();
       unfollow();

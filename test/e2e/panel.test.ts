@@ -24,12 +24,22 @@ describe('browser: the issue panel inside the host page', function () {
     await frame.locator('#notes li').nth(before).waitFor(WAIT);
   }
 
+  async function liveChannels(): Promise<number> {
+    const text = await (await fetch(`${browser.stack.app.baseUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('panelguard_live_channels '));
+    return line === undefined ? 0 : Number(line.split(' ')[1]);
+  }
+
+  async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 200 && !(await condition()); i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+
   async function removeUserFromSite({ page }: HostPage): Promise<void> {
     await page.locator('#remove-user').click();
     await page.locator('#admin-status[data-state="done"]').waitFor(WAIT);
   }
 
-  it('lists and adds notes, then shows "access revoked" in the same open panel once the user is removed', async () => {
+  it('lists and adds notes, then shows "access revoked" in the same open panel once the user is removed, without a click', async () => {
     const host = await browser.openIssue(alice, issue);
     expect(await host.frame.locator('#notes li').count()).to.equal(0);
     expect((await statusOf(host)).text).to.match(/no notes yet/i);
@@ -38,7 +48,6 @@ describe('browser: the issue panel inside the host page', function () {
     expect(await host.frame.locator('#notes li').first().innerText()).to.include('Customer confirmed the fix on staging.');
 
     await removeUserFromSite(host);
-    await host.frame.locator('#refresh').click();
     await host.frame.locator('#status.denied').waitFor(WAIT);
 
     const status = await statusOf(host);
@@ -50,7 +59,27 @@ describe('browser: the issue panel inside the host page', function () {
     await saveScreenshot(host.page, 'panel-revoked.png');
   });
 
-  it('refuses a note sent from the open panel after the user is removed, and stores nothing', async () => {
+  it('hides the notes of an open panel and says why within a second of the removal answering', async () => {
+    const host = await browser.openIssue(alice, issue);
+    await addNote(host, 'seen until the removal');
+    // The panel's live channel is open once the server counts it.
+    await waitFor(async () => (await liveChannels()) >= 1);
+
+    const removed = await browser.stack.sim.removeUser(alice);
+    const answered = Date.now();
+    expect(removed?.status).to.equal(200);
+    await host.frame.locator('#status.denied').waitFor({ timeout: 1_000 });
+    const elapsed = Date.now() - answered;
+
+    expect(elapsed).to.be.below(1_000);
+    expect((await statusOf(host)).code).to.equal('token_revoked');
+    expect(await host.frame.locator('#notes li').count()).to.equal(0);
+    expect(await host.frame.locator('#add-note').isVisible()).to.equal(false);
+  });
+
+  it('refuses a note sent from an open panel whose live channel cannot open, after the user is removed, and stores nothing', async () => {
+    // Today's behaviour is the fallback: the panel learns of the removal on its next call.
+    await browser.context.route('**/api/live**', (route) => route.abort());
     const host = await browser.openIssue(alice, issue);
     await host.frame.locator('#note-text').fill('written before removal, sent after');
 

@@ -155,7 +155,7 @@ describe('browser: theft detection on open pages', function () {
     });
     expect(refused).to.deep.equal({ status: 401, code: 'token_forked' });
 
-    await victim.frame.locator('#refresh').click();
+    // Without a click: the panel's live channel told it.
     await victim.frame.locator('#status[data-code="token_forked"]').waitFor(WAIT);
     const status = await statusOf(victim);
     expect(status.className).to.equal('denied');

@@ -128,6 +128,8 @@ export function startAdmin(api) {
   // Set once a reset succeeds: the reset ends this page's session too, and the denial that follows should say so.
   /** @type {string | null} */
   let resetNotice = null;
+  // While this page's own reset runs, its session ends with it: the reset's answer says so better than the live channel.
+  let resetting = false;
 
   /** @param {Failure} error */
   function endPage(error) {
@@ -295,6 +297,8 @@ export function startAdmin(api) {
   function revokeUser(accountId) {
     return call('DELETE', `/users/${encodeURIComponent(accountId)}/sessions`).then(
       (result) => {
+        // The admin revoked their own sessions: the live channel has already ended this page, and that says more.
+        if (ended) return true;
         const confirmed = result.header('Revocation-Confirmed');
         showStatus('done', null, '', `Revoked ${accountId}${confirmed ? `; ${confirmed} nodes confirmed.` : '.'}`);
         return refreshAll().then(() => true);
@@ -357,9 +361,12 @@ export function startAdmin(api) {
   });
 
   resetYes.addEventListener('click', () => {
+    resetting = true;
     whileRunning(
       resetYes,
-      call('DELETE', '/sessions').then(
+      call('DELETE', '/sessions').finally(() => {
+        resetting = false;
+      }).then(
         (result) => {
           closeResetConfirm();
           const reset = /** @type {Reset} */ (result.body);
@@ -531,4 +538,8 @@ export function startAdmin(api) {
   loadSignals(false);
   loadPolicy();
   loadAudit(false);
+  // Where the door has a live channel, a session ended elsewhere ends this page at once.
+  api.live?.('app:admin', (failure) => {
+    if (!resetting) showFailure(failure);
+  });
 }

@@ -76,4 +76,6 @@ export function startIssueNotes(api, issueId) {
   });
   refresh.addEventListener('click', load);
   load();
+  // Where the door has a live channel, a session ended elsewhere hides the notes at once, without waiting for a click.
+  api.live?.(`jira:issue:${issueId}`, showFailure);
 }

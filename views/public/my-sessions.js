@@ -229,4 +229,6 @@ export function startMySessions(api) {
   });
   load();
   loadSignals();
+  // Where the door has a live channel, a session ended elsewhere ends this page at once.
+  api.live?.('app:self', showFailure);
 }
