@@ -201,6 +201,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (production && values.PAGE_TOKEN_SECRET === undefined) problems.push('PAGE_TOKEN_SECRET is required in production');
   if (production && values.DATABASE_URL === undefined) problems.push('DATABASE_URL is required in production');
   if (values.BUS === 'redis' && values.REDIS_URL === undefined) problems.push('REDIS_URL is required with BUS=redis');
+  if (values.IDLE_TIMEOUT_SECONDS > values.PAGE_TOKEN_TTL_SECONDS) {
+    problems.push(
+      `IDLE_TIMEOUT_SECONDS (${values.IDLE_TIMEOUT_SECONDS}) must be no longer than PAGE_TOKEN_TTL_SECONDS (${values.PAGE_TOKEN_TTL_SECONDS}): a token cannot sit idle past its lifetime`,
+    );
+  }
   if (values.BUS === 'postgres' && !/^postgres(ql)?:\/\//.test(values.DATABASE_URL ?? '')) {
     problems.push('BUS=postgres needs DATABASE_URL to be a postgres:// URL (LISTEN/NOTIFY runs on the store)');
   }

@@ -124,6 +124,14 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }, dir).trustProxy).to.equal('loopback, 10.0.0.0/8');
   });
 
+  it('refuses an idle timeout longer than the page-token lifetime, naming both', () => {
+    expect(problemsOf({ IDLE_TIMEOUT_SECONDS: '900', PAGE_TOKEN_TTL_SECONDS: '600' }, dir)).to.deep.equal([
+      'IDLE_TIMEOUT_SECONDS (900) must be no longer than PAGE_TOKEN_TTL_SECONDS (600): a token cannot sit idle past its lifetime',
+    ]);
+    expect(problemsOf({ IDLE_TIMEOUT_SECONDS: '700' }, dir)).to.have.length(1);
+    expect(loadConfig({ IDLE_TIMEOUT_SECONDS: '600', PAGE_TOKEN_TTL_SECONDS: '600' }, dir).idleTimeoutSeconds).to.equal(600);
+  });
+
   it('rotates page tokens after a minute with ten seconds of grace by default', () => {
     expect(loadConfig({}, dir).rotation).to.deep.equal({ afterMs: 60_000, graceMs: 10_000 });
   });
