@@ -98,6 +98,10 @@ const secondsAsMs = (min: number, max: number) =>
     // Three decimals are whole milliseconds; rounding only undoes binary fractions (1.005 * 1000 is 1004.999...).
     .transform((seconds) => Math.round(seconds * 1000));
 
+/** One of a fixed set of words, named in the message (zod's own wording is for programmers). */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { message: `must be one of ${values.join(', ')}` });
+
 const httpUrl = z
   .string()
   .url('must be a URL such as https://panelguard.example.com')
@@ -108,14 +112,14 @@ const httpUrl = z
 export const PERSONAL_DATA_REPORT_URL = 'https://api.atlassian.com/app/report-accounts/';
 
 const environmentSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: oneOf(['development', 'production', 'test']).default('development'),
   PORT: integer(0, 65535).default('3000'),
   APP_BASE_URL: httpUrl.optional(),
   DATABASE_URL: z
     .string()
     .refine((value) => /^sqlite:/.test(value) || /^postgres(ql)?:\/\//.test(value), 'must be sqlite:<file>, sqlite::memory: or postgres://...')
     .optional(),
-  BUS: z.enum(['memory', 'postgres', 'redis'], { message: 'must be memory, postgres or redis' }).default('memory'),
+  BUS: oneOf(['memory', 'postgres', 'redis']).default('memory'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/[^\s]+$/, 'must be a URL such as redis://127.0.0.1:6379')
@@ -174,13 +178,16 @@ const environmentSchema = z.object({
   FORGE_APP_ID: z.string().regex(FORGE_APP_ID, 'must be the app id from the Forge manifest, ari:cloud:ecosystem::app/<uuid>').optional(),
   FORGE_JWKS_URL: httpUrl.default(PRODUCTION_JWKS_URL),
   SSF_JWKS_COOLDOWN_SECONDS: secondsAsMs(0, 3600).default('30'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATA_DIR: z.string().min(1).default('data'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1, 'must name a directory').default('data'),
   AC_OPTS: z
     .string()
     .optional()
     .refine((value) => value === undefined || !/no-auth|no-token-verfication/.test(value), 'must not switch off authentication'),
 });
+
+/** Every variable the configuration reads. */
+export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 
 /** Reads and validates the environment; throws ConfigError listing one line per mistake. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config';
 import { PROJECT_ROOT } from '../../src/paths';
 
 function problemsOf(env: NodeJS.ProcessEnv, cwd: string): string[] {
@@ -66,7 +66,25 @@ describe('configuration', () => {
   });
 
   it('names the buses it knows when given another', () => {
-    expect(problemsOf({ BUS: 'kafka' }, dir)).to.deep.equal(['BUS must be memory, postgres or redis']);
+    expect(problemsOf({ BUS: 'kafka' }, dir)).to.deep.equal(['BUS must be one of memory, postgres, redis']);
+  });
+
+  it('names the environments and log levels it knows when given another', () => {
+    expect(problemsOf({ NODE_ENV: 'prod', LOG_LEVEL: 'verbose' }, dir)).to.deep.equal([
+      'NODE_ENV must be one of development, production, test',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+  });
+
+  it('words every refusal for the reader, never in the validator\'s own terms', () => {
+    for (const name of CONFIG_VARIABLES) {
+      for (const value of ['nonsense value!', '-1', 'x']) {
+        for (const problem of problemsOf({ [name]: value }, dir)) {
+          expect(problem, `${name}=${value}`).to.match(new RegExp(`^${name} `));
+          expect(problem, `${name}=${value}`).not.to.match(/Invalid|Expected|received|Required|String must|Number must/);
+        }
+      }
+    }
   });
 
   it('requires REDIS_URL with the redis bus', () => {
