@@ -216,9 +216,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (values.BUS === 'postgres' && !/^postgres(ql)?:\/\//.test(values.DATABASE_URL ?? '')) {
     problems.push('BUS=postgres needs DATABASE_URL to be a postgres:// URL (LISTEN/NOTIFY runs on the store)');
   }
+  const dataDir = path.resolve(cwd, values.DATA_DIR);
+  const missingParent = values.DATABASE_URL === undefined ? null : missingSqliteParent(values.DATABASE_URL, dataDir);
+  if (missingParent !== null) {
+    problems.push(`DATABASE_URL names a file in ${missingParent}, which does not exist: create that directory first, or give a path relative to the working directory`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const dataDir = path.resolve(cwd, values.DATA_DIR);
   return {
     nodeEnv: values.NODE_ENV,
     port: values.PORT,
@@ -252,6 +256,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     logLevel: values.LOG_LEVEL,
     dataDir,
   };
+}
+
+/**
+ * An absolute SQLite path outside DATA_DIR whose directory is missing is more likely a typo than a wish for a new
+ * directory tree; the store creates directories only for relative paths and under DATA_DIR.
+ */
+function missingSqliteParent(url: string, dataDir: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+  if (file === ':memory:' || !path.isAbsolute(file)) return null;
+  const parent = path.dirname(file);
+  const underDataDir = parent === dataDir || parent.startsWith(dataDir + path.sep);
+  return underDataDir || existsSync(parent) ? null : parent;
 }
 
 function trustProxyValue(value: string | undefined): boolean | number | string {

@@ -57,6 +57,19 @@ describe('configuration', () => {
     expect(problems.find((p) => p.startsWith('PAGE_TOKEN_SECRET '))).to.include('at least 32');
   });
 
+  it('refuses a SQLite file whose absolute directory does not exist, rather than creating it', () => {
+    expect(problemsOf({ DATABASE_URL: 'sqlite:/no/such/dir/x.sqlite' }, dir)).to.deep.equal([
+      'DATABASE_URL names a file in /no/such/dir, which does not exist: create that directory first, or give a path relative to the working directory',
+    ]);
+    expect(problemsOf({ DATABASE_URL: 'sqlite:///no/such/dir/x.sqlite' }, dir)).to.have.length(1);
+  });
+
+  it('takes a SQLite file in an existing directory, under DATA_DIR, relative to the working directory, or in memory', () => {
+    for (const url of [`sqlite:${path.join(dir, 'x.sqlite')}`, `sqlite:${path.join(dir, 'data', 'sub', 'x.sqlite')}`, 'sqlite:new/x.sqlite', 'sqlite::memory:']) {
+      expect(loadConfig({ DATABASE_URL: url }, dir).databaseUrl, url).to.equal(url);
+    }
+  });
+
   it('refuses a page-token lifetime under a minute', () => {
     expect(problemsOf({ PAGE_TOKEN_TTL_SECONDS: '10' }, dir)).to.deep.equal(['PAGE_TOKEN_TTL_SECONDS must be at least 60']);
   });
