@@ -39,6 +39,7 @@ async function listSessions(options: ListOptions): Promise<ExitCode> {
 async function revokeUser(options: RevokeOptions): Promise<ExitCode> {
   const config = loadConfig();
   return withStore(config, async (store) => {
+    if (!(await tenantExists(store, options.tenant))) return 1;
     if (!(await store.isKnownUser(options.tenant, options.user))) {
       note(`no such user in ${options.tenant}: ${options.user}`);
       return 1;

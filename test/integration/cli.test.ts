@@ -193,11 +193,17 @@ describe('operator CLI', function () {
     expect(Object.values(await revocations())).to.deep.equal(['operator_reset', 'operator_reset', 'operator_reset']);
   });
 
-  it('refuses an unknown site, and exits 1', async () => {
-    const run = await cli('sessions', 'list', '--tenant', 'no-such-site');
-    expect(run.code).to.equal(1);
-    expect(run.stderr).to.contain('no such tenant: no-such-site');
-  });
+  for (const command of [
+    ['sessions', 'list'],
+    ['sessions', 'revoke', '--user', ALICE],
+    ['sessions', 'reset', '--yes'],
+    ['audit'],
+  ]) {
+    it(`refuses an unknown site in ${command.slice(0, 2).join(' ')} with the one message every command gives, and exits 1`, async () => {
+      const run = await cli(...command, '--tenant', 'no-such-site');
+      expect([run.code, run.stderr, run.stdout]).to.deep.equal([1, 'panelguard: no such tenant: no-such-site\n', '']);
+    });
+  }
 
   for (const [option, value] of [
     ['--limit', 'abc'],
