@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every figure of docs/PERFORMANCE.md on this machine, prints one table with each
- * figure's target and mark, writes bench/results/latest.json and draws bench/results/latest.svg.
+ * figure's target and mark, writes bench/results/latest.json and draws bench/results/latest.svg (a --quick or
+ * --only run writes into bench/results/partial/ instead, so that it never replaces the committed full run).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { runScale } from './figures/scale';
 import { renderChart, type RatioBar } from './lib/chart';
 import { describeMachine } from './lib/machine';
 import { mark, type BenchContext, type FigureResult, type Measurement, type Skipped } from './lib/report';
+import { resultsDirOf } from './lib/results';
 import { renderTable } from './lib/table';
 
 const RESULTS_DIR = path.join(__dirname, 'results');
@@ -35,12 +37,13 @@ const FIGURES: Figure[] = [
 interface Options {
   quick: boolean;
   only?: string[];
-  out: string;
+  out?: string;
   profile?: string;
 }
 
 async function main(options: Options): Promise<number> {
   const started = Date.now();
+  const out = resultsDirOf(options, RESULTS_DIR);
   const machine = await describeMachine();
   const scratchDir = mkdtempSync(path.join(tmpdir(), 'panelguard-bench-'));
   const ctx: BenchContext = {
@@ -86,7 +89,7 @@ async function main(options: Options): Promise<number> {
     `${measurements.filter((m) => mark(m) === 'pass').length} pass, ${short.length} short, ${skipped.length} not run; ${seconds} s${options.quick ? ' (quick run: reduced sizes and rounds, marks indicative only)' : ''}\n`,
   );
 
-  mkdirSync(options.out, { recursive: true });
+  mkdirSync(out, { recursive: true });
   const results = {
     kind: options.quick ? 'quick' : 'full',
     startedAt: new Date(started).toISOString(),
@@ -97,18 +100,18 @@ async function main(options: Options): Promise<number> {
     samples,
     details,
   };
-  writeFileSync(path.join(options.out, 'latest.json'), `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify(results, null, 1)}\n`);
   const ratio = (name: string, target: number, label = name): RatioBar => ({ label, value: measurements.find((m) => m.figure === '1' && m.name === name)?.value ?? Number.NaN, target });
   const latency = Object.fromEntries(Object.entries(samples).filter(([name]) => !name.startsWith('check')));
   writeFileSync(
-    path.join(options.out, 'latest.svg'),
+    path.join(out, 'latest.svg'),
     renderChart({
       title: `PanelGuard ${options.quick ? 'quick' : 'full'} bench${options.only === undefined ? '' : ` (figures ${options.only.join(', ')} only)`}, ${results.startedAt.slice(0, 16)}Z, ${machine.cores} × ${machine.cpu}, commit ${machine.commit ?? '?'}${machine.dirty ? '+' : ''}`,
       latency,
       ratios: [ratio('guard / plain', 0.9), ratio('guard / ACE', 2.5), ratio(THEFT_RATIOS.rotation, 0.9, 'rotation / plain'), ratio(THEFT_RATIOS.keyBinding, 0.7, 'key binding / plain')],
     }),
   );
-  process.stdout.write(`results: ${path.relative(process.cwd(), path.join(options.out, 'latest.json'))}, chart: ${path.relative(process.cwd(), path.join(options.out, 'latest.svg'))}\n`);
+  process.stdout.write(`results: ${path.relative(process.cwd(), path.join(out, 'latest.json'))}, chart: ${path.relative(process.cwd(), path.join(out, 'latest.svg'))}\n`);
   return crashed > 0 ? 1 : 0;
 }
 
@@ -124,7 +127,7 @@ const program = new Command()
   .description('Measures PanelGuard against the targets in docs/PERFORMANCE.md. Needs PostgreSQL and Redis for figures 2-4 in full.')
   .option('--quick', 'a smoke run of about a minute and a half: fewer rounds, smaller data; marks are indicative only', false)
   .addOption(new Option('--only <figures>', 'comma-separated figure numbers to run (1-5)').argParser(parseFigures))
-  .option('--out <dir>', 'where latest.json and latest.svg go', RESULTS_DIR)
+  .option('--out <dir>', 'where latest.json and latest.svg go (default bench/results/ for a full run, bench/results/partial/ with --quick or --only)')
   .option('--profile <dir>', "write a V8 CPU profile of the hot path's server (figures 1 and 5) into this folder")
   .action(async (options: Options) => {
     process.exitCode = await main(options);

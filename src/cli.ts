@@ -4,13 +4,16 @@ import { systemClock } from './allowlist/clock';
 import type { Confirmation, TenantStore } from './allowlist/types';
 import { auditTable, plural, sessionsTable } from './cli/format';
 import { ingestLeaks } from './cli/intel';
-import { note, withCore, withStore } from './cli/operator';
+import { note, withCore, withStore, type NodeReach } from './cli/operator';
 import { parseCommandLine, type AuditOptions, type ListOptions, type OperatorCommand, type ResetOptions, type RevokeOptions } from './cli/command-line';
 import { MAX_LIMIT } from './cli/options';
 import { ConfigError, loadConfig } from './config';
 
-/** 0 done; 1 refused (unknown user or tenant, reset without --yes, an unreadable leak file) or failed; 2 the command line or the configuration is wrong. */
-type ExitCode = 0 | 1 | 2;
+/**
+ * 0 done; 1 refused (unknown user or tenant, reset without --yes, an unreadable leak file) or failed; 2 the command
+ * line or the configuration is wrong; 3 revoked in the store, but running nodes were not told or not all confirmed.
+ */
+type ExitCode = 0 | 1 | 2 | 3;
 
 const OPERATOR = 'operator:cli';
 
@@ -39,15 +42,16 @@ async function listSessions(options: ListOptions): Promise<ExitCode> {
 async function revokeUser(options: RevokeOptions): Promise<ExitCode> {
   const config = loadConfig();
   return withStore(config, async (store) => {
+    if (!(await tenantExists(store, options.tenant))) return 1;
     if (!(await store.isKnownUser(options.tenant, options.user))) {
       note(`no such user in ${options.tenant}: ${options.user}`);
       return 1;
     }
-    const { count, confirmation } = await withCore(config, store, ({ core }) =>
-      core.allowlist.revoke({ kind: 'user', clientKey: options.tenant, accountId: options.user }, { actor: OPERATOR, reason: 'operator_revoked' }),
-    );
-    await print(`revoked ${plural(count, 'session')} of ${options.user} (${confirmed(confirmation)})\n`);
-    return 0;
+    const revoked = await withCore(config, store, async ({ core }, reach) => ({
+      ...(await core.allowlist.revoke({ kind: 'user', clientKey: options.tenant, accountId: options.user }, { actor: OPERATOR, reason: 'operator_revoked' })),
+      reach,
+    }));
+    return reportRevocation(options.user, revoked);
   });
 }
 
@@ -60,11 +64,11 @@ async function resetTenant(options: ResetOptions): Promise<ExitCode> {
       note(`would revoke every session of ${options.tenant} (${plural(live, 'live session')} now); nothing done: add --yes to do it`);
       return 1;
     }
-    const { count, confirmation } = await withCore(config, store, ({ core }) =>
-      core.allowlist.revoke({ kind: 'tenant', clientKey: options.tenant }, { actor: OPERATOR, reason: 'operator_reset' }),
-    );
-    await print(`revoked ${plural(count, 'session')} of ${options.tenant} (${confirmed(confirmation)})\n`);
-    return 0;
+    const revoked = await withCore(config, store, async ({ core }, reach) => ({
+      ...(await core.allowlist.revoke({ kind: 'tenant', clientKey: options.tenant }, { actor: OPERATOR, reason: 'operator_reset' })),
+      reach,
+    }));
+    return reportRevocation(options.tenant, revoked);
   });
 }
 
@@ -97,8 +101,21 @@ async function tenantExists(store: TenantStore, clientKey: string): Promise<bool
   return false;
 }
 
-function confirmed(confirmation: Confirmation): string {
-  return `confirmed ${confirmation.confirmed}/${confirmation.expected} nodes`;
+/**
+ * One line for what was revoked and who heard it. A count of confirmations is printed only when running nodes
+ * could hear this process: on the in-process bus it would count this process alone and read "1/1".
+ */
+async function reportRevocation(
+  whose: string,
+  { count, confirmation, reach }: { count: number; confirmation: Confirmation; reach: NodeReach },
+): Promise<ExitCode> {
+  const revoked = `revoked ${plural(count, 'session')} of ${whose}`;
+  if (reach === 'not_told') {
+    await print(`${revoked} (running nodes not told)\n`);
+    return 3;
+  }
+  await print(`${revoked} (confirmed ${confirmation.confirmed}/${confirmation.expected} nodes)\n`);
+  return confirmation.confirmed < confirmation.expected ? 3 : 0;
 }
 
 /** Resolves once the text is handed to stdout, so exiting right after loses none of it. */

@@ -112,6 +112,10 @@ const secondsAsMs = (min: number, max: number) =>
     // Three decimals are whole milliseconds; rounding only undoes binary fractions (1.005 * 1000 is 1004.999...).
     .transform((seconds) => Math.round(seconds * 1000));
 
+/** One of a fixed set of words, named in the message (zod's own wording is for programmers). */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { message: `must be one of ${values.join(', ')}` });
+
 const httpUrl = z
   .string()
   .url('must be a URL such as https://panelguard.example.com')
@@ -122,14 +126,14 @@ const httpUrl = z
 export const PERSONAL_DATA_REPORT_URL = 'https://api.atlassian.com/app/report-accounts/';
 
 const environmentSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: oneOf(['development', 'production', 'test']).default('development'),
   PORT: integer(0, 65535).default('3000'),
   APP_BASE_URL: httpUrl.optional(),
   DATABASE_URL: z
     .string()
     .refine((value) => /^sqlite:/.test(value) || /^postgres(ql)?:\/\//.test(value), 'must be sqlite:<file>, sqlite::memory: or postgres://...')
     .optional(),
-  BUS: z.enum(['memory', 'postgres', 'redis'], { message: 'must be memory, postgres or redis' }).default('memory'),
+  BUS: oneOf(['memory', 'postgres', 'redis']).default('memory'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/[^\s]+$/, 'must be a URL such as redis://127.0.0.1:6379')
@@ -189,7 +193,7 @@ const environmentSchema = z.object({
   FORGE_APP_ID: z.string().regex(FORGE_APP_ID, 'must be the app id from the Forge manifest, ari:cloud:ecosystem::app/<uuid>').optional(),
   FORGE_JWKS_URL: httpUrl.default(PRODUCTION_JWKS_URL),
   SSF_JWKS_COOLDOWN_SECONDS: secondsAsMs(0, 3600).default('30'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SSF_SIGNING_KEY: z
     .string()
     .transform((value, ctx) => {
@@ -204,12 +208,15 @@ const environmentSchema = z.object({
   SSF_POLL_SECONDS: secondsAsMs(0.05, 3600).default('5'),
   SSF_RETRY_BASE_SECONDS: secondsAsMs(0.01, 3600).default('2'),
   SSF_RETRY_MAX_SECONDS: secondsAsMs(0.01, 86_400).default('3600'),
-  DATA_DIR: z.string().min(1).default('data'),
+  DATA_DIR: z.string().min(1, 'must name a directory').default('data'),
   AC_OPTS: z
     .string()
     .optional()
     .refine((value) => value === undefined || !/no-auth|no-token-verfication/.test(value), 'must not switch off authentication'),
 });
+
+/** Every variable the configuration reads. */
+export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 
 /** Reads and validates the environment; throws ConfigError listing one line per mistake. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
@@ -233,12 +240,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (production && values.SSF_SIGNING_KEY === undefined) problems.push('SSF_SIGNING_KEY is required in production');
   if (values.SSF_RETRY_MAX_SECONDS < values.SSF_RETRY_BASE_SECONDS) problems.push('SSF_RETRY_MAX_SECONDS must be at least SSF_RETRY_BASE_SECONDS');
   if (values.BUS === 'redis' && values.REDIS_URL === undefined) problems.push('REDIS_URL is required with BUS=redis');
+  if (values.IDLE_TIMEOUT_SECONDS > values.PAGE_TOKEN_TTL_SECONDS) {
+    problems.push(
+      `IDLE_TIMEOUT_SECONDS (${values.IDLE_TIMEOUT_SECONDS}) must be no longer than PAGE_TOKEN_TTL_SECONDS (${values.PAGE_TOKEN_TTL_SECONDS}): a token cannot sit idle past its lifetime`,
+    );
+  }
   if (values.BUS === 'postgres' && !/^postgres(ql)?:\/\//.test(values.DATABASE_URL ?? '')) {
     problems.push('BUS=postgres needs DATABASE_URL to be a postgres:// URL (LISTEN/NOTIFY runs on the store)');
   }
+  const dataDir = path.resolve(cwd, values.DATA_DIR);
+  const missingParent = values.DATABASE_URL === undefined ? null : missingSqliteParent(values.DATABASE_URL, dataDir);
+  if (missingParent !== null) {
+    problems.push(`DATABASE_URL names a file in ${missingParent}, which does not exist: create that directory first, or give a path relative to the working directory`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const dataDir = path.resolve(cwd, values.DATA_DIR);
   return {
     nodeEnv: values.NODE_ENV,
     port: values.PORT,
@@ -279,6 +295,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     dataDir,
   };
+}
+
+/**
+ * An absolute SQLite path outside DATA_DIR whose directory is missing is more likely a typo than a wish for a new
+ * directory tree; the store creates directories only for relative paths and under DATA_DIR.
+ */
+function missingSqliteParent(url: string, dataDir: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+  if (file === ':memory:' || !path.isAbsolute(file)) return null;
+  const parent = path.dirname(file);
+  const underDataDir = parent === dataDir || parent.startsWith(dataDir + path.sep);
+  return underDataDir || existsSync(parent) ? null : parent;
 }
 
 function trustProxyValue(value: string | undefined): boolean | number | string {

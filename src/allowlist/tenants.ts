@@ -35,17 +35,21 @@ export interface TenantLifecycle {
   uninstalled(clientKey: string, baseUrl: SiteAddress): Promise<Revocation>;
 }
 
+/** The host's lifecycle calls; disabling and uninstalling are also the statuses they leave. */
+type LifecycleEvent = 'installed' | 'enabled' | 'disabled' | 'uninstalled';
+
 export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
   const { store, clock, allowlist, audit } = deps;
 
   const note = (clientKey: string, actor: string, reason: string) =>
     audit.record({ at: clock.now(), kind: 'lifecycle', clientKey, accountId: null, actor, reason, resource: null, count: null, confirmation: null });
 
-  async function setStatus(tenant: Tenant | null, clientKey: string, baseUrl: SiteAddress, status: TenantStatus, actor: string): Promise<void> {
+  /** Records the new status, audited under the lifecycle event that set it (an install enables, but says `installed`). */
+  async function setStatus(tenant: Tenant | null, clientKey: string, baseUrl: SiteAddress, status: TenantStatus, event: LifecycleEvent): Promise<void> {
     const address = baseUrl ?? tenant?.baseUrl;
     if (address === undefined) throw new Error(`no address for tenant ${clientKey}, which has no record`);
     await store.putTenant({ clientKey, baseUrl: address, status, updatedAt: clock.now() });
-    await note(clientKey, actor, status);
+    await note(clientKey, `lifecycle:${event}`, event);
   }
 
   /** Audits a change of address; true when there was one. */
@@ -60,11 +64,12 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
     const actor = `lifecycle:${status}`;
     const tenant = await store.getTenant(clientKey);
     await addressChanged(tenant, baseUrl, actor);
-    await setStatus(tenant, clientKey, baseUrl, status, actor);
+    await setStatus(tenant, clientKey, baseUrl, status, status);
     return allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: `tenant_${status}` });
   }
 
-  async function activate(clientKey: string, baseUrl: SiteAddress, actor: string): Promise<Revocation | null> {
+  async function activate(clientKey: string, baseUrl: SiteAddress, event: 'installed' | 'enabled'): Promise<Revocation | null> {
+    const actor = `lifecycle:${event}`;
     const tenant = await store.getTenant(clientKey);
     let reason: string | null = null;
     // A token minted while the tenant was being deactivated may have escaped that revocation; it must not come back.
@@ -72,16 +77,16 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
     // Tokens minted for the site at its old address belong to whoever held that address; none survive a move.
     if (await addressChanged(tenant, baseUrl, actor)) reason = 'tenant_base_url_changed';
     const revocation = reason === null ? null : await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason });
-    await setStatus(tenant, clientKey, baseUrl, 'enabled', actor);
+    await setStatus(tenant, clientKey, baseUrl, 'enabled', event);
     return revocation;
   }
 
   return {
     async installed(clientKey, baseUrl, details) {
       if (details.sharedSecretChanged) await note(clientKey, 'lifecycle:installed', 'shared_secret_changed');
-      return activate(clientKey, baseUrl, 'lifecycle:installed');
+      return activate(clientKey, baseUrl, 'installed');
     },
-    enabled: (clientKey, baseUrl) => activate(clientKey, baseUrl, 'lifecycle:enabled'),
+    enabled: (clientKey, baseUrl) => activate(clientKey, baseUrl, 'enabled'),
     disabled: (clientKey, baseUrl) => deactivate(clientKey, baseUrl, 'disabled'),
     uninstalled: (clientKey, baseUrl) => deactivate(clientKey, baseUrl, 'uninstalled'),
   };

@@ -27,15 +27,18 @@ export async function withStore<T>(config: Config, work: (store: AppStore) => Pr
  * Runs `work` on the core over `store`, once this process can expect the cluster's nodes to
  * confirm, then leaves the bus and writes the audit before the caller closes the store.
  */
-export async function withCore<T>(config: Config, store: AppStore, work: (opened: OpenedCore) => Promise<T>): Promise<T> {
+export async function withCore<T>(
+  config: Config,
+  store: AppStore,
+  work: (opened: OpenedCore, reach: NodeReach) => Promise<T>,
+): Promise<T> {
   // The composition root loads the whole app (express, ACE, views): only revocations pay for it.
   const { openCore } = await import('../app');
   // Logs go to stderr, so stdout carries only the command's output.
   const logger = createLogger(config.logLevel, process.stderr);
   const opened = openCore(config, { store, clock: systemClock, logger, appKey: descriptorKey() });
   try {
-    await joinCluster(opened.bus, config);
-    return await work(opened);
+    return await work(opened, await joinCluster(opened.bus, config));
   } finally {
     await opened.close();
   }
@@ -48,23 +51,30 @@ function descriptorKey(): string {
 }
 
 /**
+ * Whether running nodes can hear what this process announces: on the in-process bus, or a cluster bus that
+ * did not connect, they cannot, and a confirmation would count only this process (1/1).
+ */
+export type NodeReach = 'heard' | 'not_told';
+
+/**
  * A revocation expects confirmations from the nodes this process has heard, so it first waits for
  * the bus and then for everyone's heartbeats; otherwise it would count only itself and confirm 1/1.
  */
-async function joinCluster(bus: Bus, config: Config): Promise<void> {
+async function joinCluster(bus: Bus, config: Config): Promise<NodeReach> {
   if (config.bus === 'memory') {
     note(
-      `BUS=memory: running nodes cannot hear this process; they drop cached state within CACHE_TTL_SECONDS (${config.cacheTtlSeconds} s)`,
+      `BUS=memory reaches no other process: running nodes were not told, and may serve their cached copies for up to CACHE_TTL_SECONDS (${config.cacheTtlSeconds} s); use a cluster bus (BUS=postgres or redis) to reach them`,
     );
-    return;
+    return 'not_told';
   }
   const timeoutMs = Math.max(5_000, 3 * config.heartbeatMs);
   if (!(await connected(bus, timeoutMs))) {
     // The store is what decides; nodes that cannot hear the bus either read it on every check or expire their cache.
     note(`the ${config.bus} bus did not connect within ${timeoutMs / 1000} s; revoking anyway: running nodes drop cached state within CACHE_TTL_SECONDS (${config.cacheTtlSeconds} s)`);
-    return;
+    return 'not_told';
   }
   await new Promise((resolve) => setTimeout(resolve, Math.ceil(1.5 * config.heartbeatMs)));
+  return 'heard';
 }
 
 function connected(bus: Bus, timeoutMs: number): Promise<boolean> {

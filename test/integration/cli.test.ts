@@ -148,8 +148,7 @@ describe('operator CLI', function () {
 
   it("revokes every session of one user and leaves the others' alone", async () => {
     const run = await cli('sessions', 'revoke', '--tenant', SITE, '--user', ALICE);
-    expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.equal(`revoked 2 sessions of ${ALICE} (confirmed 1/1 nodes)\n`);
+    expect(run.stdout).to.equal(`revoked 2 sessions of ${ALICE} (running nodes not told)\n`);
     expect(await revocations()).to.deep.equal({
       [ALICE_ISSUE.idHash]: 'operator_revoked',
       [ALICE_OTHER_ISSUE.idHash]: 'operator_revoked',
@@ -157,8 +156,15 @@ describe('operator CLI', function () {
     });
   });
 
+  it('says on BUS=memory that running nodes were not told, never "confirmed 1/1", and exits 3', async () => {
+    const run = await cli('sessions', 'revoke', '--tenant', SITE, '--user', ALICE);
+    expect(run.code).to.equal(3);
+    expect(run.stdout).not.to.contain('confirmed');
+    expect(run.stderr).to.contain('running nodes were not told').and.contain('CACHE_TTL_SECONDS (30 s)').and.contain('BUS=postgres or redis');
+  });
+
   it('audits a revocation as the operator, with its count and confirmation', async () => {
-    expect((await cli('sessions', 'revoke', '--tenant', SITE, '--user', ALICE)).code).to.equal(0);
+    expect((await cli('sessions', 'revoke', '--tenant', SITE, '--user', ALICE)).code).to.equal(3);
     const records = json<StoredAuditRecord[]>(await cli('audit', '--tenant', SITE, '--kind', 'revoke', '--json'));
     expect(records).to.have.length(1);
     expect(records[0]).to.include({ kind: 'revoke', accountId: ALICE, actor: 'operator:cli', reason: 'operator_revoked', count: 2 });
@@ -188,16 +194,22 @@ describe('operator CLI', function () {
 
   it('resets a site with --yes: every session revoked', async () => {
     const run = await cli('sessions', 'reset', '--tenant', SITE, '--yes');
-    expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.equal(`revoked 3 sessions of ${SITE} (confirmed 1/1 nodes)\n`);
+    expect(run.code, run.stderr).to.equal(3);
+    expect(run.stdout).to.equal(`revoked 3 sessions of ${SITE} (running nodes not told)\n`);
     expect(Object.values(await revocations())).to.deep.equal(['operator_reset', 'operator_reset', 'operator_reset']);
   });
 
-  it('refuses an unknown site, and exits 1', async () => {
-    const run = await cli('sessions', 'list', '--tenant', 'no-such-site');
-    expect(run.code).to.equal(1);
-    expect(run.stderr).to.contain('no such tenant: no-such-site');
-  });
+  for (const command of [
+    ['sessions', 'list'],
+    ['sessions', 'revoke', '--user', ALICE],
+    ['sessions', 'reset', '--yes'],
+    ['audit'],
+  ]) {
+    it(`refuses an unknown site in ${command.slice(0, 2).join(' ')} with the one message every command gives, and exits 1`, async () => {
+      const run = await cli(...command, '--tenant', 'no-such-site');
+      expect([run.code, run.stderr, run.stdout]).to.deep.equal([1, 'panelguard: no such tenant: no-such-site\n', '']);
+    });
+  }
 
   for (const [option, value] of [
     ['--limit', 'abc'],

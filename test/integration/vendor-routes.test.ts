@@ -1,29 +1,19 @@
 import { expect } from 'chai';
-import { Router } from 'express';
-import { grantOf } from '../../routes/guard';
-import { issueResource, JIRA_ID } from '../../src/allowlist/resource';
+import { voteRoutes } from '../../examples/custom-routes';
 import { ALICE, ISSUE, OTHER_ISSUE, startStack, type Stack } from './harness';
 
-describe("HTTP: a vendor's own routes", function () {
+// The README's example, as a vendor would paste it.
+describe("HTTP: a vendor's own routes (examples/custom-routes.ts)", function () {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({
-      routes: ({ guard }) => {
-        const router = Router();
-        const issueOf = (req: { params: Record<string, string> }) => (JIRA_ID.test(req.params.issueId) ? issueResource(req.params.issueId, null).resource : null);
-        router.get('/vendor/issues/:issueId/votes', guard.page(issueOf), (_req, res) => {
-          res.json({ user: grantOf(res).claims.sub });
-        });
-        return router;
-      },
-    });
+    stack = await startStack({ routes: voteRoutes });
   });
   after(async () => {
     await stack.stop();
   });
 
   const votes = (issueId: string, token: string | null) =>
-    fetch(`${stack.app.baseUrl}/vendor/issues/${issueId}/votes`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+    fetch(`${stack.app.baseUrl}/api/issues/${issueId}/votes`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
 
   it('serves a route behind the guard to a page token for its resource, as its user', async () => {
     const { token } = await stack.loadPanel(ALICE);

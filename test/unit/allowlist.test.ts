@@ -369,14 +369,16 @@ describe('allowlist', () => {
       expect(await codeOf(w, fresh.token)).to.equal('ok');
     });
 
-    it('records each tenant lifecycle change in the audit log', async () => {
+    it('records each tenant lifecycle change in the audit log, under the event that made it', async () => {
       const w = await world();
       await w.tenants.disabled(SITE, 'https://a.example.net');
+      await w.tenants.enabled(SITE, 'https://a.example.net');
       await w.audit.drain();
       const lifecycle = ((await w.store.listAudit({ clientKey: SITE, limit: 10 })).records).filter((r) => r.kind === 'lifecycle');
       expect(lifecycle.map((r) => [r.actor, r.reason])).to.deep.equal([
+        ['lifecycle:enabled', 'enabled'],
         ['lifecycle:disabled', 'disabled'],
-        ['lifecycle:installed', 'enabled'],
+        ['lifecycle:installed', 'installed'],
       ]);
     });
 

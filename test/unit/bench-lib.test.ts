@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { expect } from 'chai';
 import { renderChart } from '../../bench/lib/chart';
 import { mark, type Measurement } from '../../bench/lib/report';
 import { distribution, median, quantile } from '../../bench/lib/stats';
+import { resultsDirOf } from '../../bench/lib/results';
 import { renderTable } from '../../bench/lib/table';
+import { PROJECT_ROOT } from '../../src/paths';
 
 const measured = (value: number, op: '<' | '<=' | '>=' | '>' | '=', target: number): Measurement => ({
   figure: '1',
@@ -54,5 +58,26 @@ describe('bench reporting', () => {
       const names = [...tag.matchAll(/\s([a-z-]+)=/g)].map((m) => m[1]);
       expect(new Set(names).size, tag).to.equal(names.length);
     }
+  });
+
+  describe('where results go', () => {
+    const committed = path.join(PROJECT_ROOT, 'bench', 'results');
+
+    it('replaces the committed results only for a full run of every figure', () => {
+      expect(resultsDirOf({ quick: false }, committed)).to.equal(committed);
+    });
+
+    it('writes a --quick or --only run beside them, in a folder git ignores', () => {
+      const partial = path.join(committed, 'partial');
+      expect(resultsDirOf({ quick: true }, committed)).to.equal(partial);
+      expect(resultsDirOf({ quick: false, only: ['2'] }, committed)).to.equal(partial);
+      const ignored = spawnSync('git', ['check-ignore', '-q', path.join(partial, 'latest.json')], { cwd: PROJECT_ROOT });
+      expect(ignored.status, 'git check-ignore bench/results/partial/latest.json').to.equal(0);
+    });
+
+    it('writes where --out says, whatever the run', () => {
+      expect(resultsDirOf({ quick: true, out: '/tmp/bench' }, committed)).to.equal('/tmp/bench');
+      expect(resultsDirOf({ quick: false, out: '/tmp/bench' }, committed)).to.equal('/tmp/bench');
+    });
   });
 });

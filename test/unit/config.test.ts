@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config';
 import { PROJECT_ROOT } from '../../src/paths';
 
 function problemsOf(env: NodeJS.ProcessEnv, cwd: string): string[] {
@@ -59,6 +59,19 @@ describe('configuration', () => {
     expect(problems.find((p) => p.startsWith('PAGE_TOKEN_SECRET '))).to.include('at least 32');
   });
 
+  it('refuses a SQLite file whose absolute directory does not exist, rather than creating it', () => {
+    expect(problemsOf({ DATABASE_URL: 'sqlite:/no/such/dir/x.sqlite' }, dir)).to.deep.equal([
+      'DATABASE_URL names a file in /no/such/dir, which does not exist: create that directory first, or give a path relative to the working directory',
+    ]);
+    expect(problemsOf({ DATABASE_URL: 'sqlite:///no/such/dir/x.sqlite' }, dir)).to.have.length(1);
+  });
+
+  it('takes a SQLite file in an existing directory, under DATA_DIR, relative to the working directory, or in memory', () => {
+    for (const url of [`sqlite:${path.join(dir, 'x.sqlite')}`, `sqlite:${path.join(dir, 'data', 'sub', 'x.sqlite')}`, 'sqlite:new/x.sqlite', 'sqlite::memory:']) {
+      expect(loadConfig({ DATABASE_URL: url }, dir).databaseUrl, url).to.equal(url);
+    }
+  });
+
   it('refuses a page-token lifetime under a minute', () => {
     expect(problemsOf({ PAGE_TOKEN_TTL_SECONDS: '10' }, dir)).to.deep.equal(['PAGE_TOKEN_TTL_SECONDS must be at least 60']);
   });
@@ -68,7 +81,25 @@ describe('configuration', () => {
   });
 
   it('names the buses it knows when given another', () => {
-    expect(problemsOf({ BUS: 'kafka' }, dir)).to.deep.equal(['BUS must be memory, postgres or redis']);
+    expect(problemsOf({ BUS: 'kafka' }, dir)).to.deep.equal(['BUS must be one of memory, postgres, redis']);
+  });
+
+  it('names the environments and log levels it knows when given another', () => {
+    expect(problemsOf({ NODE_ENV: 'prod', LOG_LEVEL: 'verbose' }, dir)).to.deep.equal([
+      'NODE_ENV must be one of development, production, test',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+  });
+
+  it('words every refusal for the reader, never in the validator\'s own terms', () => {
+    for (const name of CONFIG_VARIABLES) {
+      for (const value of ['nonsense value!', '-1', 'x']) {
+        for (const problem of problemsOf({ [name]: value }, dir)) {
+          expect(problem, `${name}=${value}`).to.match(new RegExp(`^${name} `));
+          expect(problem, `${name}=${value}`).not.to.match(/Invalid|Expected|received|Required|String must|Number must/);
+        }
+      }
+    }
   });
 
   it('requires REDIS_URL with the redis bus', () => {
@@ -124,6 +155,14 @@ describe('configuration', () => {
     ]);
     expect(loadConfig({ TRUST_PROXY: '1' }, dir).trustProxy).to.equal(1);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }, dir).trustProxy).to.equal('loopback, 10.0.0.0/8');
+  });
+
+  it('refuses an idle timeout longer than the page-token lifetime, naming both', () => {
+    expect(problemsOf({ IDLE_TIMEOUT_SECONDS: '900', PAGE_TOKEN_TTL_SECONDS: '600' }, dir)).to.deep.equal([
+      'IDLE_TIMEOUT_SECONDS (900) must be no longer than PAGE_TOKEN_TTL_SECONDS (600): a token cannot sit idle past its lifetime',
+    ]);
+    expect(problemsOf({ IDLE_TIMEOUT_SECONDS: '700' }, dir)).to.have.length(1);
+    expect(loadConfig({ IDLE_TIMEOUT_SECONDS: '600', PAGE_TOKEN_TTL_SECONDS: '600' }, dir).idleTimeoutSeconds).to.equal(600);
   });
 
   it('rotates page tokens after a minute with ten seconds of grace by default', () => {

@@ -5,11 +5,24 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { QueryTypes, Sequelize } from 'sequelize';
+import { ConnectionError, QueryTypes, Sequelize } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { SequelizeStorage, Umzug } from 'umzug';
 import { migrations } from '../migrations';
 import { SequelizeStore } from './store';
+
+/** The store named by DATABASE_URL could not be opened: unreachable, refused or unreadable. */
+export class StoreOpenError extends Error {
+  readonly code = 'store_unreachable';
+  constructor(
+    /** The URL with any password replaced, safe to print. */
+    readonly where: string,
+    reason: string,
+  ) {
+    super(`cannot open the store at DATABASE_URL ${where}: ${reason}`);
+    this.name = 'StoreOpenError';
+  }
+}
 
 export interface SequelizeStoreOptions {
   /** Print every SQL statement (never its bound values). */
@@ -46,7 +59,7 @@ export async function openSequelizeStore(url: string, options: SequelizeStoreOpt
     }
   } catch (err) {
     await sequelize.close();
-    throw err;
+    throw connectionFailure(err, url) ?? err;
   }
   return new SequelizeStore(sequelize, reader);
 }
@@ -66,6 +79,55 @@ async function openSqliteReader(storage: string, logging: false | ((sql: string)
     throw err;
   }
   return reader;
+}
+
+/**
+ * A failure to reach the database (ECONNREFUSED, an unknown host, a refused login, a file SQLite cannot open),
+ * as an error that names DATABASE_URL without its password; null for anything else (a failed migration).
+ */
+function connectionFailure(err: unknown, url: string): StoreOpenError | null {
+  const code = codeOf(err) ?? codeOf(err instanceof Error ? err.cause : undefined);
+  const reason = code === null ? undefined : CONNECTION_FAILURES[code];
+  if (reason !== undefined) return new StoreOpenError(withoutPassword(url), `${reason} (${code})`);
+  if (!(err instanceof ConnectionError)) return null;
+  const where = withoutPassword(url);
+  return new StoreOpenError(where, err.message.split(url).join(where));
+}
+
+/** What each code a failed connection carries means to the person who set DATABASE_URL. */
+const CONNECTION_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'nothing accepts connections there',
+  ECONNRESET: 'the server closed the connection',
+  ETIMEDOUT: 'the server did not answer in time',
+  EHOSTUNREACH: 'the host cannot be reached',
+  ENETUNREACH: 'the network cannot be reached',
+  ENOTFOUND: 'the host name is unknown',
+  EAI_AGAIN: 'the host name could not be looked up',
+  SQLITE_CANTOPEN: 'SQLite cannot open the file',
+  SQLITE_PERM: 'SQLite may not open the file',
+  SQLITE_READONLY: 'the file is read-only',
+  '3D000': 'the database does not exist',
+  '28P01': 'the login was refused',
+  '28000': 'the login was refused',
+  '53300': 'the server has too many connections',
+};
+
+function codeOf(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const code = (value as { code?: unknown }).code;
+  return typeof code === 'string' ? code : null;
+}
+
+/** The URL to print: a password, if any, becomes ***. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  }
 }
 
 /** The file path (absolute) or `:memory:` named by a `sqlite:` URL; null for any other URL. */
