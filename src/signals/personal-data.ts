@@ -18,6 +18,7 @@ import {
   type ReconcileObserver,
   type SignalLog,
 } from './reconcile';
+import { tickedJob } from './ticked-job';
 
 /** One account PanelGuard holds personal data for, and when it last wrote any of it. */
 export interface HeldAccount {
@@ -94,8 +95,7 @@ export function createPersonalDataReporter(deps: PersonalDataReporterDeps): Pers
   const { store, leases, reports, removals, clock, intervalMs } = deps;
   const observe: ReportObserver = deps.observer ?? { ...NO_RECONCILE_OBSERVER, reported() {}, updated() {} };
   const log = deps.log ?? SILENT_LOG;
-  let running: Promise<void> | null = null;
-  let stopped = false;
+  const job = tickedJob(run);
 
   /** Ends the closed account's sessions on every site that knows the user, as a removal on each would. */
   async function endClosedAccount(accountId: string, eventAt: EpochMs): Promise<void> {
@@ -144,7 +144,7 @@ export function createPersonalDataReporter(deps: PersonalDataReporterDeps): Pers
     try {
       for await (const held of pages((after, limit) => store.listDataHolders(clientKey, after, limit), REPORT_BATCH, (account) => account.accountId)) {
         for (const account of held) {
-          if (stopped) return null;
+          if (job.stopped()) return null;
           // Claimed for a full period: reported again only once it has passed, by whichever node walks then.
           if (!(await leases.claimOnce(REPORTED, ledgerKey(account.accountId), clock.now() + intervalMs, clock.now()))) continue;
           batch.push(account);
@@ -165,7 +165,7 @@ export function createPersonalDataReporter(deps: PersonalDataReporterDeps): Pers
     if (await leases.isClaimed(PAUSE, PAUSE_KEY, clock.now())) return;
     for await (const tenants of pages((after, limit) => store.listTenants('enabled', after, limit), TENANT_PAGE, (key) => key)) {
       for (const clientKey of tenants) {
-        if (stopped) return;
+        if (job.stopped()) return;
         // One node walks a site at a time; the per-account claims keep two walks from reporting an account twice.
         const walkKey = ledgerKey(clientKey);
         if (!(await leases.claimOnce(WALK, walkKey, clock.now() + WALK_LEASE_MS, clock.now()))) continue;
@@ -180,17 +180,5 @@ export function createPersonalDataReporter(deps: PersonalDataReporterDeps): Pers
     }
   }
 
-  return {
-    tick() {
-      if (stopped) return Promise.resolve();
-      running ??= run().finally(() => {
-        running = null;
-      });
-      return running;
-    },
-    async stop() {
-      stopped = true;
-      await running?.catch(() => undefined);
-    },
-  };
+  return { tick: job.tick, stop: job.stop };
 }

@@ -7,6 +7,7 @@ import type { RevokeCause } from '../allowlist/allowlist';
 import type { Removals } from '../allowlist/removals';
 import type { Clock, EpochMs, ReplayLedger, TenantStatus } from '../allowlist/types';
 import { sha256Hex } from '../tokens/hash';
+import { tickedJob } from './ticked-job';
 
 /** What the host says of one account: still active on the site, deactivated (or removed), or unknown to it. */
 export type UserStatus = 'active' | 'inactive' | 'gone';
@@ -141,8 +142,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const batchSize = deps.batchSize ?? DEFAULT_BATCH;
   const observe = deps.observer ?? NO_RECONCILE_OBSERVER;
   const log = deps.log ?? SILENT_LOG;
-  let running: Promise<void> | null = null;
-  let stopped = false;
+  const job = tickedJob(run);
 
   /** Pauses the tenant for every node until `until`, replacing a shorter pause. */
   async function pause(clientKey: string, until: EpochMs): Promise<void> {
@@ -159,7 +159,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
     const ended = { inactive: 0, gone: 0 };
     for await (const users of pages((after, limit) => store.listLiveUsers(clientKey, clock.now(), after, limit), batchSize, (id) => id)) {
-      if (stopped) break;
+      if (job.stopped()) break;
       const askedAt = clock.now();
       const answer = await directory.usersActive(clientKey, users);
       if (!answer.ok) {
@@ -198,7 +198,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const cycle = Math.floor(clock.now() / intervalMs);
     for await (const tenants of pages((after, limit) => store.listTenants('enabled', after, limit), TENANT_PAGE, (key) => key)) {
       for (const clientKey of tenants) {
-        if (stopped) return;
+        if (job.stopped()) return;
         try {
           await reconcileTenant(clientKey, cycle);
         } catch (error) {
@@ -209,18 +209,5 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     }
   }
 
-  return {
-    // One run at a time per node: a slow run is not stacked on by the next tick.
-    tick() {
-      if (stopped) return Promise.resolve();
-      running ??= run().finally(() => {
-        running = null;
-      });
-      return running;
-    },
-    async stop() {
-      stopped = true;
-      await running?.catch(() => undefined);
-    },
-  };
+  return { tick: job.tick, stop: job.stop };
 }
