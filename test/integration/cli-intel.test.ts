@@ -2,7 +2,6 @@
  * `panelguard intel ingest` end to end: the real command in a child process, on a SQLite file seeded through the
  * store with sessions whose page tokens the report files carry.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,10 +9,10 @@ import { expect } from 'chai';
 import { Sequelize } from 'sequelize';
 import { systemClock } from '../../src/allowlist/clock';
 import type { AllowlistEntry } from '../../src/allowlist/types';
-import { PROJECT_ROOT } from '../../src/paths';
 import { openSequelizeStore, type SequelizeStore } from '../../src/store/sequelize-store';
 import { hashTokenId } from '../../src/tokens/hash';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
+import { runCli, type CliRun } from '../support/cli-process';
 
 const SITE = 'intel-site';
 const OTHER_SITE = 'intel-other-site';
@@ -23,11 +22,7 @@ const CAROL = '557058:carol';
 const MINUTE = 60_000;
 const SECRET = 'intel-test-secret-of-at-least-32-characters';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 interface Session {
   token: string;
@@ -82,19 +77,7 @@ describe('panelguard intel ingest', function () {
   let sessions: Record<'leaked' | 'alicesOther' | 'bob' | 'alicesElsewhere' | 'carolRotated' | 'carolsOther' | 'expired', Session>;
 
   function cli(...args: string[]): Promise<Run> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH, DATA_DIR: dir, DATABASE_URL: databaseUrl, PAGE_TOKEN_SECRET: SECRET, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runCli(args, { DATA_DIR: dir, DATABASE_URL: databaseUrl, PAGE_TOKEN_SECRET: SECRET, LOG_LEVEL: 'warn' });
   }
 
   async function withStore<T>(work: (store: SequelizeStore) => Promise<T>): Promise<T> {

@@ -1,24 +1,19 @@
 /** The operator CLI end to end: the real command in a child process, on a SQLite file seeded through the store. */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { AllowlistEntry, AuditRecord, StoredAuditRecord } from '../../src/allowlist/types';
-import { PROJECT_ROOT } from '../../src/paths';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { hashTokenId } from '../../src/tokens/hash';
+import { runCli, type CliRun } from '../support/cli-process';
 
 const SITE = 'cli-test-site';
 const ALICE = '557058:alice';
 const BOB = '557058:bob';
 const MINUTE = 60_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 describe('operator CLI', function () {
   this.timeout(20_000);
@@ -63,19 +58,7 @@ describe('operator CLI', function () {
   }
 
   function cliWith(env: Record<string, string>, args: string[]): Promise<Run> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH, DATA_DIR: dir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runCli(args, { DATA_DIR: dir, ...env });
   }
 
   async function withStore<T>(work: (store: Awaited<ReturnType<typeof openSequelizeStore>>) => Promise<T>): Promise<T> {

@@ -3,7 +3,6 @@
  * said: the size the operator CLI promises to stream in bounded memory), mostly hashes nobody has and lines that are no report, with a few real
  * page tokens among them. The counts must be exact, and memory bounded whatever the file's size.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +11,10 @@ import { once } from 'node:events';
 import { expect } from 'chai';
 import { systemClock } from '../../src/allowlist/clock';
 import type { AllowlistEntry } from '../../src/allowlist/types';
-import { PROJECT_ROOT } from '../../src/paths';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { hashTokenId } from '../../src/tokens/hash';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
+import { runCli, type CliRun } from '../support/cli-process';
 
 const LINES = Number(process.env.LEAK_FILE_LINES ?? 1_000_000);
 const SITE = 'leak-file-site';
@@ -127,18 +126,6 @@ describe(`a leak file of ${LINES.toLocaleString('en')} lines`, function () {
   });
 });
 
-function cliRun(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runCli(args, env, [`--max-old-space-size=${HEAP_MB}`]);
 }
