@@ -12,6 +12,7 @@ import { jsonBody } from './body';
 import type { Guard } from './guard';
 import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
+import { storeWork } from './store-work';
 import { sessionJson } from './sessions-json';
 
 export interface AdminDeps {
@@ -71,16 +72,12 @@ export function adminRoutes(deps: AdminDeps): Router {
   router.use('/api/admin', requireAdmin(deps.guard, deps.operators));
 
   // Store failures become 503 with nothing internal in them; the log keeps the detail.
-  const handle = (what: string, run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
-    try {
-      await run(req, res);
-    } catch (error) {
-      // Limits are validated here, so the store's RangeError can only mean a cursor it never gave out.
-      if (error instanceof RangeError) return sendError(res, 'bad_request', 'after: not a cursor this API gave out');
-      log.error({ err: error, what }, 'admin request failed');
-      sendError(res, 'store_unavailable');
-    }
-  };
+  // Limits are validated here, so the store's RangeError can only mean a cursor it never gave out.
+  const handle = storeWork(log, 'admin', (error, res) => {
+    if (!(error instanceof RangeError)) return false;
+    sendError(res, 'bad_request', 'after: not a cursor this API gave out');
+    return true;
+  });
 
   router.get('/api/admin/sessions', handle('list sessions', async (req, res) => {
     const query = sessionsQuery.safeParse(req.query);

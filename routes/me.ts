@@ -8,6 +8,7 @@ import type { Sighting } from '../src/allowlist/types';
 import type { Logger } from '../src/logger';
 import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
+import { storeWork } from './store-work';
 import { grantOf, type Guard } from './guard';
 import { sessionJson } from './sessions-json';
 
@@ -27,14 +28,7 @@ export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: Las
   const router = Router();
   router.use('/api/me', deps.guard.page(() => SELF_RESOURCE.resource));
 
-  const handle = (what: string, run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
-    try {
-      await run(req, res);
-    } catch (error) {
-      log.error({ err: error, what }, 'my-sessions request failed');
-      sendError(res, 'store_unavailable');
-    }
-  };
+  const handle = storeWork(log, 'my-sessions');
 
   router.get('/api/me/sessions', handle('list own sessions', async (_req, res) => {
     const grant = grantOf(res);

@@ -10,6 +10,7 @@ import { SUBJECT_MAPPINGS, type SubjectMapping } from '../src/signals/ssf-receiv
 import { adminOf, requireAdmin } from './admin-auth';
 import { jsonBody } from './body';
 import { sendError } from './errors';
+import { storeWork } from './store-work';
 import type { Guard } from './guard';
 
 export interface SsfStreamDeps {
@@ -51,14 +52,7 @@ export function ssfStreamRoutes(deps: SsfStreamDeps): Router {
     delivery: { method: PUSH_DELIVERY, endpoint_url: `${deps.baseUrl}/ssf/events` },
   });
 
-  const handle = (what: string, run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
-    try {
-      await run(req, res);
-    } catch (error) {
-      log.error({ err: error, what }, 'admin request failed');
-      sendError(res, 'store_unavailable');
-    }
-  };
+  const handle = storeWork(log, 'admin');
 
   router.get('/api/admin/ssf/streams', handle('list streams', async (_req, res) => {
     res.json({ streams: (await streams.list(adminOf(res).clientKey)).map(streamJson) });

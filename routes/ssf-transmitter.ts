@@ -14,6 +14,7 @@ import type { SigningKey } from '../src/signals/ssf-transmitter/signing-key';
 import { adminOf, requireAdmin } from './admin-auth';
 import { jsonBody } from './body';
 import { sendError } from './errors';
+import { storeWork } from './store-work';
 import type { Guard } from './guard';
 
 export interface TransmitterRouteDeps {
@@ -103,15 +104,7 @@ export function transmitterRoutes(deps: TransmitterRouteDeps): Router {
 
   router.use('/api/admin/ssf', requireAdmin(deps.guard, deps.operators));
 
-  // Store failures become 503 with nothing internal in them; the log keeps the detail.
-  const handle = (what: string, run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
-    try {
-      await run(req, res);
-    } catch (error) {
-      log.error({ err: error, what }, 'admin request failed');
-      sendError(res, 'store_unavailable');
-    }
-  };
+  const handle = storeWork(log, 'admin');
 
   router.get('/api/admin/ssf/receivers', handle('list receivers', async (_req, res) => {
     const list = await receivers.list(adminOf(res).clientKey);

@@ -131,6 +131,15 @@ async function successorOf(allowlist: Allowlist, token: string, call: Call = VIC
   return grant.next;
 }
 
+/** A session minted, due, and moved on to its successor by the victim's page: the first token is now the previous one. */
+async function rotatedOnce(w: World): Promise<{ token: string; next: string }> {
+  const token = await w.mint();
+  w.clock.advance(ROTATE_AFTER);
+  const next = await successorOf(w.nodes[0].allowlist, token);
+  granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+  return { token, next };
+}
+
 describe('rotation with fork detection', () => {
   describe('successors', () => {
     it('offers no successor while the current token is younger than the interval', async () => {
@@ -229,10 +238,7 @@ describe('rotation with fork detection', () => {
 
     it('a request already in flight with the predecessor is served within the grace', async () => {
       const w = await world();
-      const token = await w.mint();
-      w.clock.advance(ROTATE_AFTER);
-      const next = await successorOf(w.nodes[0].allowlist, token);
-      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      const { token, next } = await rotatedOnce(w);
       w.clock.advance(GRACE - 1);
       expect(outcome(await w.nodes[0].allowlist.check(token, ISSUE.resource, VICTIM))).to.equal('ok');
       expect(await w.signals()).to.have.length(0);
@@ -321,10 +327,7 @@ describe('rotation with fork detection', () => {
   describe('a copy in two hands', () => {
     it('a predecessor used after the grace ends the session: token_forked for both hands', async () => {
       const w = await world();
-      const token = await w.mint();
-      w.clock.advance(ROTATE_AFTER);
-      const next = await successorOf(w.nodes[0].allowlist, token);
-      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      const { token, next } = await rotatedOnce(w);
       w.clock.advance(GRACE);
       expect(outcome(await w.nodes[0].allowlist.check(token, ISSUE.resource, THIEF))).to.equal('token_forked');
       expect(outcome(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM))).to.equal('token_forked');
@@ -352,10 +355,7 @@ describe('rotation with fork detection', () => {
 
     it('audits the fork as theft_suspected with both sides', async () => {
       const w = await world();
-      const token = await w.mint();
-      w.clock.advance(ROTATE_AFTER);
-      const next = await successorOf(w.nodes[0].allowlist, token);
-      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      const { token, next } = await rotatedOnce(w);
       const rotatedAt = w.clock.now();
       w.clock.advance(GRACE);
       await w.nodes[0].allowlist.check(token, ISSUE.resource, from('198.51.100.66', FIREFOX_WINDOWS));
@@ -370,10 +370,7 @@ describe('rotation with fork detection', () => {
 
     it('a copy arriving at several nodes at once is one theft: one signal and one revocation', async () => {
       const w = await world(2);
-      const token = await w.mint();
-      w.clock.advance(ROTATE_AFTER);
-      const next = await successorOf(w.nodes[0].allowlist, token);
-      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      const { token, next } = await rotatedOnce(w);
       w.clock.advance(GRACE);
       const answers = await Promise.all([0, 1, 0, 1].map((i) => w.nodes[i].allowlist.check(token, ISSUE.resource, THIEF)));
       expect(answers.map(outcome)).to.deep.equal(['token_forked', 'token_forked', 'token_forked', 'token_forked']);
@@ -406,10 +403,7 @@ describe('rotation with fork detection', () => {
 
     it('refuses the fork with store_unavailable, never serves it, when the store cannot end the session', async () => {
       const w = await world();
-      const token = await w.mint();
-      w.clock.advance(ROTATE_AFTER);
-      const next = await successorOf(w.nodes[0].allowlist, token);
-      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      const { token, next } = await rotatedOnce(w);
       w.clock.advance(GRACE);
       w.store.revokeEntries = () => Promise.reject(new Error('the database is gone'));
       expect(outcome(await w.nodes[0].allowlist.check(token, ISSUE.resource, THIEF))).to.equal('store_unavailable');
@@ -418,10 +412,7 @@ describe('rotation with fork detection', () => {
     it('under the report policy a fork is recorded once and nothing is ended', async () => {
       const w = await world();
       await w.setPolicy({ theftResponse: 'report' });
-      const token = await w.mint();
-      w.clock.advance(ROTATE_AFTER);
-      const next = await successorOf(w.nodes[0].allowlist, token);
-      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      const { token, next } = await rotatedOnce(w);
       w.clock.advance(GRACE);
       expect(outcome(await w.nodes[0].allowlist.check(token, ISSUE.resource, THIEF))).to.equal('ok');
       expect(outcome(await w.nodes[0].allowlist.check(token, ISSUE.resource, THIEF))).to.equal('ok');
@@ -433,10 +424,7 @@ describe('rotation with fork detection', () => {
     it('a stale token never gets a successor, whatever the policy', async () => {
       const w = await world();
       await w.setPolicy({ theftResponse: 'report' });
-      const token = await w.mint();
-      w.clock.advance(ROTATE_AFTER);
-      const next = await successorOf(w.nodes[0].allowlist, token);
-      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      const { token, next } = await rotatedOnce(w);
       w.clock.advance(ROTATE_AFTER);
       expect(granted(await w.nodes[0].allowlist.check(token, ISSUE.resource, THIEF)).next).to.equal(null);
     });
