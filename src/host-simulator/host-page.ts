@@ -44,14 +44,15 @@ main { display: flex; gap: 24px; padding: 16px; }
 iframe { width: 100%; min-height: 360px; border: 1px solid #dfe1e6; border-radius: 3px; }
 #site-admin { border-top: 1px solid #dfe1e6; margin-top: 16px; padding-top: 8px; }
 form.admin-action { display: inline; }
+#site-users { border-top: 1px solid #dfe1e6; margin: 16px; padding-top: 8px; }
 `;
 
-/** Submits the site-admin forms with fetch and shows the outcome in #admin-status. */
+/** Submits the site-admin forms with fetch and shows the outcome in the output of the form's section. */
 export const ADMIN_SCRIPT = `
 document.querySelectorAll('form.admin-action').forEach(function (form) {
   form.addEventListener('submit', function (event) {
     event.preventDefault();
-    var status = document.getElementById('admin-status');
+    var status = form.closest('section').querySelector('output');
     status.dataset.state = 'pending';
     status.textContent = 'Working...';
     fetch(form.action, { method: 'POST', headers: { Accept: 'application/json' } })
@@ -108,6 +109,23 @@ export const issueView = Handlebars.compile<{
   </aside>
 </main>`);
 
+/**
+ * Every user of the site with the site admin's actions on them. Shown on every page, whoever is viewing, so a user
+ * removed from their own view (whose next load is refused) can be reactivated from the same tab.
+ */
+const siteUsers = Handlebars.compile<{ users: SimulatedUser[]; prefix: string; actions: string[] }>(
+  `<section id="site-users"><h2>Site administration: users</h2><ul>{{#each users}}<li data-account-id="{{accountId}}" data-active="{{active}}">{{displayName}} ({{accountId}}){{#unless active}} inactive{{/unless}}
+{{#each ../actions}}<form class="admin-action" method="post" action="{{../../prefix}}/admin/users/{{encode ../accountId}}/{{this}}"><button type="submit" data-action="{{this}}">{{this}}</button></form>{{/each}}</li>{{/each}}</ul>
+<output id="site-users-status" data-state="idle"></output></section>`,
+);
+
+/** The site-admin section listing every user; `prefix` is where the pages' routes are mounted ('' for Connect). */
+export function siteAdministration(directory: UserDirectory, prefix = ''): string {
+  return siteUsers({ users: directory.list(), prefix, actions: Object.keys(USER_ACTIONS) }, {
+    helpers: { encode: (value: string) => encodeURIComponent(value) },
+  });
+}
+
 const appPage = Handlebars.compile<{ moduleKey: string; src: string; sandbox: string }>(
   `<main id="app-page"><iframe id="page" data-module-key="{{moduleKey}}" src="{{src}}" title="{{moduleKey}}" sandbox="{{sandbox}}"></iframe></main>`,
 );
@@ -127,18 +145,16 @@ export function sendMessage(res: ExpressResponse, status: number, id: string, te
   sendPage(res, status, text, message({ id, text }));
 }
 
-/** The viewing user, as Jira's session would name them; `?as=` stands in for the login. */
-export function viewer(host: Pick<HostPageHost, 'directory'>, req: Request, res: ExpressResponse): SimulatedUser | undefined {
+/** The viewing user, as Jira's session would name them; `?as=` stands in for the login. A refusal still offers the site-admin actions. */
+export function viewer(host: Pick<HostPageHost, 'directory'>, req: Request, res: ExpressResponse, prefix = ''): SimulatedUser | undefined {
   const accountId = typeof req.query.as === 'string' ? req.query.as : '';
   const user = accountId === '' ? undefined : host.directory.get(accountId);
-  if (user === undefined) {
-    sendMessage(res, 401, 'not-logged-in', 'You are not logged in.');
+  const refuse = (status: number, id: string, text: string): undefined => {
+    sendPage(res, status, text, message({ id, text }) + siteAdministration(host.directory, prefix), undefined, ADMIN_SCRIPT);
     return undefined;
-  }
-  if (!user.active) {
-    sendMessage(res, 403, 'account-inactive', 'Your account is not active on this site.');
-    return undefined;
-  }
+  };
+  if (user === undefined) return refuse(401, 'not-logged-in', 'You are not logged in.');
+  if (!user.active) return refuse(403, 'account-inactive', 'Your account is not active on this site.');
   return user;
 }
 
@@ -153,7 +169,7 @@ export function hostPagesRouter(host: HostPageHost): Router {
         .filter((user) => user.active)
         .map((user) => ({ accountId: user.accountId, href: `/browse/${encodeURIComponent(issue.issueKey)}?as=${encodeURIComponent(user.accountId)}` })),
     }));
-    sendPage(res, 200, 'Site', index({ users, issues }));
+    sendPage(res, 200, 'Site', index({ users, issues }) + siteAdministration(host.directory), undefined, ADMIN_SCRIPT);
   });
 
   router.get('/browse/:issueKey', (req, res) => {
@@ -171,7 +187,7 @@ export function hostPagesRouter(host: HostPageHost): Router {
     }));
     const noPanelReason = descriptor === undefined ? 'The app is not installed or not enabled.' : 'The app has no issue panel.';
     const adminActions = `/admin/users/${encodeURIComponent(user.accountId)}`;
-    const body = issueView({ issue, projectKey: projectKeyOf(issue), user, adminActions, panels, noPanelReason, sandbox: IFRAME_SANDBOX });
+    const body = issueView({ issue, projectKey: projectKeyOf(issue), user, adminActions, panels, noPanelReason, sandbox: IFRAME_SANDBOX }) + siteAdministration(host.directory);
     sendPage(res, 200, `[${issue.issueKey}]`, body, user, ADMIN_SCRIPT);
   });
 
@@ -185,7 +201,8 @@ export function hostPagesRouter(host: HostPageHost): Router {
       return sendMessage(res, 404, 'page-not-found', 'The page does not exist.');
     }
     if (module.kind === 'adminPages' && !user.siteAdmin) return sendMessage(res, 403, 'forbidden', 'Only site admins can see this page.');
-    sendPage(res, 200, module.key, appPage({ moduleKey: module.key, src: host.pageUrl(module.key, user.accountId), sandbox: IFRAME_SANDBOX }), user);
+    const body = appPage({ moduleKey: module.key, src: host.pageUrl(module.key, user.accountId), sandbox: IFRAME_SANDBOX }) + siteAdministration(host.directory);
+    sendPage(res, 200, module.key, body, user, ADMIN_SCRIPT);
   });
 
   router.post('/admin/users/:accountId/:action', async (req, res) => {

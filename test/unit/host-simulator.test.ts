@@ -391,6 +391,25 @@ describe('host simulator', () => {
       expect((await fetch(sim.hostPageUrl('idle-1', ctx))).status).to.equal(403);
     });
 
+    it('offers reactivation on the page that refuses a removed user, so the same tab can bring them back', async () => {
+      sim.directory.add({ accountId: 'gone-1', displayName: 'Gwen Gone', active: false });
+      const response = await fetch(sim.hostPageUrl('gone-1', ctx));
+      expect(response.status).to.equal(403);
+      const html = await response.text();
+      expect(html).to.contain('id="account-inactive"');
+      expect(html).to.contain('action="/admin/users/gone-1/reactivate"');
+      expect(html).to.contain('<script>');
+    });
+
+    it("offers every user's remove and reactivate actions whichever user views the issue", async () => {
+      sim.directory.add({ accountId: 'other-1', displayName: 'Otto Other' });
+      const html = await (await fetch(sim.hostPageUrl('user-1', ctx))).text();
+      for (const accountId of ['user-1', 'admin-1', 'other-1']) {
+        expect(html).to.contain(`action="/admin/users/${accountId}/remove"`);
+        expect(html).to.contain(`action="/admin/users/${accountId}/reactivate"`);
+      }
+    });
+
     it('removes the user from the page button and tells the app', async () => {
       sim.directory.add({ accountId: 'clicker-1', displayName: 'Cleo Clicker' });
       const response = await fetch(`${sim.baseUrl}/admin/users/clicker-1/remove`, { method: 'POST', headers: { Accept: 'application/json' } });

@@ -7,7 +7,7 @@ import express, { type Request, type Router } from 'express';
 import Handlebars from 'handlebars';
 import type { SimulatedUser, UserDirectory } from '../directory';
 import { HostSimulatorError } from '../errors';
-import { ADMIN_SCRIPT, IFRAME_SANDBOX, issueView, sendMessage, sendPage, viewer, type PanelView } from '../host-page';
+import { ADMIN_SCRIPT, IFRAME_SANDBOX, issueView, sendMessage, sendPage, siteAdministration, viewer, type PanelView } from '../host-page';
 import { projectKeyOf, type IssueContext, type IssueRegistry } from '../issues';
 import { BRIDGE_ANSWER, BRIDGE_CALL } from './cdn';
 import type { Delivery } from './delivery';
@@ -94,7 +94,7 @@ export function forgeHostPagesRouter(host: ForgeHostPagesHost): Router {
   router.get(`${FORGE_PAGES_PREFIX}/browse/:issueKey`, (req, res) => {
     const issue = host.issues.get(req.params.issueKey);
     if (issue === undefined) return sendMessage(res, 404, 'issue-not-found', 'The issue does not exist or you do not have permission to see it.');
-    const user = viewer(host, req, res);
+    const user = viewer(host, req, res, FORGE_PAGES_PREFIX);
     if (user === undefined) return;
     const panels = host.installedUiModules().filter((module) => module.type === 'jira:issuePanel');
     const frames = panels.map((module, i) => {
@@ -109,20 +109,20 @@ export function forgeHostPagesRouter(host: ForgeHostPagesHost): Router {
       panels: frames,
       noPanelReason: host.installedUiModules().length === 0 ? 'The app is not installed.' : 'The app has no issue panel.',
       sandbox: IFRAME_SANDBOX,
-    });
+    }) + siteAdministration(host.directory, FORGE_PAGES_PREFIX);
     sendPage(res, 200, `[${issue.issueKey}]`, body, user, script);
   });
 
   // admin pages (site admins only) and global pages
   router.get(`${FORGE_PAGES_PREFIX}/apps/:moduleKey`, (req, res) => {
-    const user = viewer(host, req, res);
+    const user = viewer(host, req, res, FORGE_PAGES_PREFIX);
     if (user === undefined) return;
     const module = host.installedUiModules().find((candidate) => candidate.key === req.params.moduleKey);
     if (module === undefined || module.type === 'jira:issuePanel') return sendMessage(res, 404, 'page-not-found', 'The page does not exist.');
     if (module.type === 'jira:adminPage' && !user.siteAdmin) return sendMessage(res, 403, 'forbidden', 'Only site admins can see this page.');
     const { viewId, frameUrl } = host.openView({ accountId: user.accountId, moduleKey: module.key }, fullUrl(req));
     const frame = { id: 'page', key: module.key, viewId, src: frameUrl, title: module.title };
-    sendPage(res, 200, module.title, appPage({ frame, sandbox: IFRAME_SANDBOX }), user, script);
+    sendPage(res, 200, module.title, appPage({ frame, sandbox: IFRAME_SANDBOX }) + siteAdministration(host.directory, FORGE_PAGES_PREFIX), user, script);
   });
 
   router.post(`${FORGE_PAGES_PREFIX}/bridge/:viewId`, express.json({ limit: '1mb' }), async (req, res) => {
