@@ -5,7 +5,8 @@
  */
 import { Writable } from 'node:stream';
 import { startApp, type RunningApp } from './app';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, type Config } from './config';
+import { cliCommand, deleteDemoStore, demoConfig, demoStoreFile } from './demo-config';
 import { startHostSimulator, type HostSimulator } from './host-simulator';
 import { DEMO_ISSUES, DEMO_USERS, forgeIssueLinks, forgeSessionPageLinks, hostPageLinks, sessionPageLinks } from './host-simulator/demo-site';
 import { startForgeSimulator, type ForgeSimulator } from './host-simulator/forge';
@@ -30,30 +31,6 @@ function modeOf(args: readonly string[]): Mode {
   throw new UsageError(`unknown argument ${args.find((arg) => arg !== '--forge') ?? args[1]}; usage: npm run demo [-- --forge]`);
 }
 
-/** The Forge side's settings for the app: the FIT audience and where its keys are, both the simulator's. */
-function forgeSettings(forge: ForgeSimulator | undefined): NodeJS.ProcessEnv {
-  return forge === undefined ? {} : { FORGE_APP_ID: forge.appId, FORGE_JWKS_URL: forge.jwksUrl };
-}
-
-function demoConfig(env: NodeJS.ProcessEnv, sim: Pick<HostSimulator, 'keysUrl' | 'reportAccountsUrl'>, forge?: ForgeSimulator): Config {
-  return loadConfig({
-    ...env,
-    // the demo is a development setup whatever the shell says, with data apart from `npm start`'s
-    NODE_ENV: 'development',
-    PORT: env.PORT || '3000',
-    DATA_DIR: env.DATA_DIR || 'data/demo',
-    // The simulator forgets its users and issues when it stops; an in-memory store forgets with it,
-    // so a user removed in one run is not still tombstoned in the next.
-    DATABASE_URL: env.DATABASE_URL || 'sqlite::memory:',
-    LOG_LEVEL: env.LOG_LEVEL || 'info',
-    CONNECT_KEYS_CDN_URL: sim.keysUrl,
-    OPERATOR_TOKEN: [env.OPERATOR_TOKEN, `${DEMO_CLIENT_KEY}:${DEMO_OPERATOR_SECRET}`].filter(Boolean).join(','),
-    // Personal data is reported to the simulator, never to Atlassian, from a demo.
-    PERSONAL_DATA_REPORT_URL: sim.reportAccountsUrl,
-    ...forgeSettings(forge),
-  });
-}
-
 /** The app's log, one short line per record, beside the guide. */
 function compactLog(): Writable {
   return new Writable({
@@ -64,6 +41,19 @@ function compactLog(): Writable {
   });
 }
 
+/** Where the store is, in the guide's words. */
+function storeLine(config: Config): string {
+  if (demoStoreFile(config) !== null) return `${config.databaseUrl}, fresh each run`;
+  return config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl : config.databaseUrl.split(':')[0];
+}
+
+/** How to run the operator CLI against this demo, from another terminal in the project. */
+function operatorLines(config: Config): string[] {
+  if (config.databaseUrl === 'sqlite::memory:') return ['The store is in memory: the operator CLI cannot see it (leave DATABASE_URL unset to use a file).', ''];
+  if (!config.databaseUrl.startsWith('sqlite:')) return ['The operator CLI sees the same sessions with your DATABASE_URL: npm run cli -- sessions list --tenant ' + DEMO_CLIENT_KEY, ''];
+  return ['The operator CLI sees the same sessions (from another terminal, in this folder):', `  ${cliCommand(config, DEMO_CLIENT_KEY)}`, ''];
+}
+
 function guide(sim: HostSimulator, app: RunningApp, config: Config, idp: SsfTransmitter | null): string {
   const issue = DEMO_ISSUES[0];
   const links = hostPageLinks(sim, issue);
@@ -72,7 +62,7 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config, idp: SsfTran
     'PanelGuard demo is running.',
     '',
     `  Simulated Jira  ${sim.baseUrl}/   (users and issues)`,
-    `  PanelGuard      ${app.baseUrl}   (store: ${config.databaseUrl === 'sqlite::memory:' ? 'in memory, fresh each run' : config.databaseUrl.split(':')[0]})`,
+    `  PanelGuard      ${app.baseUrl}   (store: ${storeLine(config)})`,
     '',
     `Open ${issue.issueKey} as each user (one browser tab each):`,
     ...links,
@@ -98,6 +88,7 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config, idp: SsfTran
           '  "Enable account" lets him back in with a fresh page. The admin page\'s audit shows each event (kind Shared Signals).',
           '',
         ]),
+    ...operatorLines(config),
     'Stop with Ctrl-C (closes the app and the simulator).',
     '',
   ].join('\n');
@@ -112,7 +103,7 @@ function forgeGuide(sim: HostSimulator, forge: ForgeSimulator, app: RunningApp, 
     '',
     `  Simulated Jira  ${sim.baseUrl}/   (users and issues)`,
     `  Forge CDN       ${forge.cdnUrl}   (the Custom UI; FIT keys at ${forge.jwksUrl})`,
-    `  PanelGuard      ${app.baseUrl}   (FORGE_APP_ID ${forge.appId}; store: ${config.databaseUrl === 'sqlite::memory:' ? 'in memory, fresh each run' : config.databaseUrl.split(':')[0]})`,
+    `  PanelGuard      ${app.baseUrl}   (FORGE_APP_ID ${forge.appId}; store: ${storeLine(config)})`,
     `  App layout      ${source}`,
     '',
     `Open ${issue.issueKey} as each user (one browser tab each):`,
@@ -183,7 +174,13 @@ async function main(): Promise<void> {
   let forge: ForgeSimulator | undefined;
   try {
     if (mode === 'forge') forge = await startForgeSide(sim, simPort);
-    config = demoConfig(process.env, sim, forge);
+    config = demoConfig(
+      process.env,
+      { keysUrl: sim.keysUrl, reportAccountsUrl: sim.reportAccountsUrl, forge: forge && { appId: forge.appId, jwksUrl: forge.jwksUrl } },
+      `${DEMO_CLIENT_KEY}:${DEMO_OPERATOR_SECRET}`,
+    );
+    const storeFile = demoStoreFile(config);
+    if (storeFile !== null) await deleteDemoStore(storeFile);
     app = await startApp(config, { logger: createLogger(config.logLevel, compactLog()) }).catch((error: unknown) => {
       throw isAddressInUse(error) ? new PortInUse('PORT', String(config.port)) : error;
     });
