@@ -4,14 +4,15 @@ import { z } from 'zod';
 import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import type { Policies } from '../src/allowlist/policies';
 import type { Sessions } from '../src/allowlist/sessions';
-import { AUDIT_KINDS, type AuditStore } from '../src/allowlist/types';
+import { policyProblems } from '../src/allowlist/policy';
+import { AUDIT_KINDS, type AuditStore, type Policy } from '../src/allowlist/types';
 import type { Logger } from '../src/logger';
 import type { OperatorTokens } from '../src/operators';
 import { adminOf, requireAdmin } from './admin-auth';
 import { jsonBody } from './body';
 import type { Guard } from './guard';
 import { sendConfirmation } from './confirmation';
-import { sendError } from './errors';
+import { sendError, sendFieldErrors, type FieldProblem } from './errors';
 import { storeWork } from './store-work';
 import { sessionJson } from './sessions-json';
 
@@ -49,14 +50,14 @@ const auditQuery = z.object({
 });
 const theftResponse = z.enum(['revoke', 'report']);
 // Every field may be left out: it keeps its current value, so an admin can change one setting without restating the rest.
-const policyBody = z
-  .object({
-    idleTimeoutSeconds: z.number().int(),
-    absoluteLifetimeSeconds: z.number().int(),
-    theftResponse,
-    agentChangeResponse: theftResponse,
-    keyBinding: z.boolean(),
-  })
+const policySettings = z.object({
+  idleTimeoutSeconds: z.number().int(),
+  absoluteLifetimeSeconds: z.number().int(),
+  theftResponse,
+  agentChangeResponse: theftResponse,
+  keyBinding: z.boolean(),
+});
+const policyBody = policySettings
   .partial()
   .strict()
   .refine((change) => Object.keys(change).length > 0, 'name at least one setting to change');
@@ -64,6 +65,26 @@ const policyBody = z
 function problem(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue === undefined ? 'The request is not valid.' : `${issue.path.join('.') || 'body'}: ${issue.message}`;
+}
+
+/** Each input a zod error faults, by its name in the body ('body' for the body as a whole), first one first. */
+function fieldProblems(error: z.ZodError): FieldProblem[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: key, message: 'is not a setting' }))
+      : [{ field: issue.path.map(String).join('.') || 'body', message: issue.message }],
+  );
+}
+
+/** The settings of a change that are well formed on their own: the policy's bounds are checked on these too. */
+function wellFormedSettings(body: unknown): Partial<Policy> {
+  if (typeof body !== 'object' || body === null) return {};
+  const settings: Partial<Policy> = {};
+  for (const [key, schema] of Object.entries(policySettings.shape)) {
+    const value = schema.safeParse((body as Record<string, unknown>)[key]);
+    if (value.success && key in body) Object.assign(settings, { [key]: value.data });
+  }
+  return settings;
 }
 
 export function adminRoutes(deps: AdminDeps): Router {
@@ -110,11 +131,16 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.put('/api/admin/policy', jsonBody, handle('change policy', async (req, res) => {
     const body = policyBody.safeParse(req.body);
-    if (!body.success) return sendError(res, 'bad_request', problem(body.error));
     const { clientKey, actor } = adminOf(res);
     const { policy: current } = await policies.get(clientKey);
+    if (!body.success) {
+      // Name every bad setting at once: those zod refuses, then those outside the policy's bounds among the rest.
+      const fields = fieldProblems(body.error);
+      const bounds = policyProblems({ ...current, ...wellFormedSettings(req.body) }).filter((p) => !fields.some((f) => f.field === p.field));
+      return sendFieldErrors(res, problem(body.error), [...fields, ...bounds]);
+    }
     const changed = await policies.set(clientKey, { ...current, ...body.data }, actor);
-    if (!changed.ok) return sendError(res, 'bad_request', changed.problem);
+    if (!changed.ok) return sendFieldErrors(res, changed.problem, changed.problems);
     res.json({ policy: changed.value });
   }));
 

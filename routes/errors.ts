@@ -78,6 +78,17 @@ export function sendError(res: Response, code: ErrorCode, message: string = MESS
   res.status(status).json({ error: { code, message } });
 }
 
+/** One input at fault in a refused request body: its name in the API and what it must be. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** A 400 that names every input at fault (`fields`), with the first one as the message older clients read. */
+export function sendFieldErrors(res: Response, message: string, fields: readonly FieldProblem[]): void {
+  res.status(STATUS.bad_request).json({ error: { code: 'bad_request', message, fields } });
+}
+
 /**
  * A refusal on a Forge call whose FIT verified. Forge keeps 401 for "the FIT did not verify": it never hands
  * a 401's body to the page, which would then show a network failure instead of why. So what would be a 401

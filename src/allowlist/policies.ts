@@ -1,7 +1,7 @@
 /** Each tenant's session policy: read with its defaults, changed by an admin (audited, and every node re-reads it). */
 import type { AuditLog } from './audit';
 import type { EntryStates } from './entry-states';
-import { describePolicy, policyProblem } from './policy';
+import { describePolicy, describeProblem, policyProblems, type PolicyProblem } from './policy';
 import type { Clock, Policy, TenantStore } from './types';
 
 export interface TenantPolicy {
@@ -10,8 +10,8 @@ export interface TenantPolicy {
   isDefault: boolean;
 }
 
-/** A policy change: done, or refused with the reason in an admin's words. */
-export type PolicyChange = { ok: true; value: Policy } | { ok: false; code: 'bad_request'; problem: string };
+/** A policy change: done, or refused with every reason in an admin's words (`problem` is the first, in one sentence). */
+export type PolicyChange = { ok: true; value: Policy } | { ok: false; code: 'bad_request'; problem: string; problems: PolicyProblem[] };
 
 export interface Policies {
   get(clientKey: string): Promise<TenantPolicy>;
@@ -35,8 +35,8 @@ export function createPolicies(deps: PolicyDeps): Policies {
     },
 
     async set(clientKey, policy, actor) {
-      const problem = policyProblem(policy);
-      if (problem !== null) return { ok: false, code: 'bad_request', problem };
+      const problems = policyProblems(policy);
+      if (problems.length > 0) return { ok: false, code: 'bad_request', problem: describeProblem(problems[0]), problems };
       const at = clock.now();
       await store.putPolicy(clientKey, policy, at);
       // Entry states are cached with their tenant's policy: every node re-reads them under the new one.

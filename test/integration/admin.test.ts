@@ -246,6 +246,27 @@ describe('admin API', function () {
       expect((await call('GET', '/api/admin/policy', OPERATOR_SECRET)).body).to.include({ isDefault: true });
     });
 
+    it('lists every bad setting in error.fields, those zod refuses and those out of bounds, with the first as the message', async () => {
+      const answer = await call('PUT', '/api/admin/policy', OPERATOR_SECRET, {
+        idleTimeoutSeconds: 30,
+        absoluteLifetimeSeconds: 100_000,
+        theftResponse: 'block',
+        keyBinding: 'yes',
+      });
+      expect(answer.status).to.equal(400);
+      const fields = (answer.body.error as unknown as { fields: { field: string; message: string }[] }).fields;
+      expect(fields.map((f) => f.field).sort()).to.deep.equal(['absoluteLifetimeSeconds', 'idleTimeoutSeconds', 'keyBinding', 'theftResponse']);
+      expect(fields.find((f) => f.field === 'idleTimeoutSeconds')?.message).to.equal('must be a whole number of seconds from 60 to 86400');
+      expect(answer.body.error?.message).to.match(/^theftResponse: /);
+    });
+
+    it('lists both bounds problems of a well-formed change, with the first as the message it always said', async () => {
+      const answer = await call('PUT', '/api/admin/policy', OPERATOR_SECRET, { idleTimeoutSeconds: 30, absoluteLifetimeSeconds: 100_000 });
+      expect(answer.status).to.equal(400);
+      expect(answer.body.error?.message).to.equal('idleTimeoutSeconds must be a whole number of seconds from 60 to 86400');
+      expect((answer.body.error as unknown as { fields: { field: string }[] }).fields.map((f) => f.field)).to.deep.equal(['idleTimeoutSeconds', 'absoluteLifetimeSeconds']);
+    });
+
     it('changes only the settings a PUT names and keeps the rest', async () => {
       await call('PUT', '/api/admin/policy', OPERATOR_SECRET, { idleTimeoutSeconds: 120 });
       const changed = await call('PUT', '/api/admin/policy', OPERATOR_SECRET, { theftResponse: 'report', keyBinding: true });
