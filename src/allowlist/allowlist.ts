@@ -259,7 +259,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     switch (standing) {
       case 'current':
         lastSeen.note(entry.idHash, now);
-        return ok({ claims, entry, next: isDue(entry, now, rotation) && offers.take(link.tokenHash, now) ? succeed(entry, claims) : null });
+        return ok({ claims, entry, next: isDue(entry, now, rotation) && offers.take(offerKey(link, call.origin()), now) ? succeed(entry, claims) : null });
       case 'previous':
         lastSeen.note(entry.idHash, now);
         return ok({ claims, entry, next: null });
@@ -283,6 +283,13 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       return null;
     }
   }
+
+  /**
+   * Offers are remembered per token and per place: one page's calls in flight together share one successor, while a
+   * copy replayed from elsewhere, however often, never uses up the offers meant for the page it was copied from
+   * (which would keep the session from rotating, and so the copy from being caught).
+   */
+  const offerKey = (link: ChainLink, origin: Origin): string => `${link.tokenHash}\u0000${origin.ip ?? ''}\u0000${origin.userAgent ?? ''}`;
 
   function succeed(entry: AllowlistEntry, claims: PageTokenClaims): string {
     return tokens.succeed({ of: claims, session: entry.idHash, seq: (entry.chain?.seq ?? 0) + 1, expiresAt: entry.expiresAt }).token;

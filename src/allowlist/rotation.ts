@@ -45,8 +45,9 @@ export function isDue(entry: AllowlistEntry, now: EpochMs, rotation: RotationPol
 }
 
 /**
- * Which due tokens this node offered a successor to, and when. A token is offered one again only after the grace:
- * requests in flight together get one successor between them, and an answer lost on its way is made good soon.
+ * Which due tokens this node offered a successor to, and when, by a key the caller chooses (a token and where it was
+ * used from). A key is offered one again only after the grace: requests in flight together get one successor between
+ * them, and an answer lost on its way is made good soon.
  * Bounded: past the bound the oldest offer is forgotten, which at worst offers that token another successor.
  */
 export class Offers {
@@ -57,13 +58,13 @@ export class Offers {
     private readonly limit = 100_000,
   ) {}
 
-  /** Whether to offer `tokenHash` a successor now; records the offer when it says yes. */
-  take(tokenHash: string, now: EpochMs): boolean {
-    const last = this.offered.get(tokenHash);
+  /** Whether to make an offer under `key` now; records the offer when it says yes. */
+  take(key: string, now: EpochMs): boolean {
+    const last = this.offered.get(key);
     if (last !== undefined && now - last < this.retryMs) return false;
-    this.offered.delete(tokenHash);
+    this.offered.delete(key);
     if (this.offered.size >= this.limit) this.offered.delete(this.offered.keys().next().value as string);
-    this.offered.set(tokenHash, now);
+    this.offered.set(key, now);
     return true;
   }
 

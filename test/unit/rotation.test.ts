@@ -335,6 +335,18 @@ describe('rotation with fork detection', () => {
       expect(entry).to.equal(undefined);
     });
 
+    it('a copy replayed from elsewhere cannot use up the successors offered to the page it was copied from', async () => {
+      const w = await world();
+      const token = await w.mint();
+      w.clock.advance(ROTATE_AFTER);
+      // The thief, calling first and never taking a successor, is offered one; the victim's page is offered its own.
+      await successorOf(w.nodes[0].allowlist, token, THIEF);
+      const next = await successorOf(w.nodes[0].allowlist, token, VICTIM);
+      granted(await w.nodes[0].allowlist.check(next, ISSUE.resource, VICTIM));
+      w.clock.advance(GRACE);
+      expect(outcome(await w.nodes[0].allowlist.check(token, ISSUE.resource, THIEF))).to.equal('token_forked');
+    });
+
     it('a thief who copied the token is caught within one interval while the victim keeps working', async () => {
       const w = await world();
       let victim = await w.mint();
