@@ -70,7 +70,7 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config, idp: SsfTran
     'See a removed user lose access in a page that is already open:',
     '  1. In Bob\'s tab, add a note in the PanelGuard panel on the right.',
     '  2. In Bob\'s tab, click "Remove user" (or "Deactivate user"): Jira tells the app at once.',
-    '  3. Still in Bob\'s tab, click Refresh in the panel: it says "Access revoked" and the notes are gone.',
+    '  3. Still in Bob\'s tab, without touching the panel: within a second it says "Access revoked" and the notes are gone.',
     '     Carol\'s and Alice\'s panels keep working.',
     '  4. "Reactivate user" lets Bob back in with a fresh page (reload the tab); the old page stays revoked.',
     '',
@@ -84,7 +84,7 @@ function guide(sim: HostSimulator, app: RunningApp, config: Config, idp: SsfTran
       : [
           'The site\'s identity provider tells PanelGuard what happens to its accounts (Shared Signals, RFC 8935):',
           `    Identity provider  ${idp.consoleUrl}`,
-          '  "Revoke sessions" or "Disable account" for Bob there, then Refresh in his panel: his session has ended.',
+          '  "Revoke sessions" or "Disable account" for Bob there: his open panel goes dark at once, his session has ended.',
           '  "Enable account" lets him back in with a fresh page. The admin page\'s audit shows each event (kind Shared Signals).',
           '',
         ]),
