@@ -11,13 +11,20 @@ export interface MintedPage {
   accountId: string;
 }
 
-/** Only the tenant's own site may frame the page; nothing it loads may leak its URL (which holds the Connect JWT). */
-export function framedBy(res: Response, hostBaseUrl: string | undefined): void {
-  const ancestor = hostBaseUrl === undefined ? "'none'" : new URL(hostBaseUrl).origin;
+/**
+ * Only the tenant's own site may frame the page, and only it may add a script: its all.js, which lets the page size
+ * the host's iframe. Nothing the page loads may leak its URL (which holds the Connect JWT). Answers where the page
+ * loads all.js from: the tenant's site, as Jira serves it at /atlassian-connect/all.js, never a query parameter.
+ */
+export function framedBy(res: Response, hostBaseUrl: string | undefined): string | undefined {
+  const host = hostBaseUrl === undefined ? undefined : new URL(hostBaseUrl);
+  const ancestor = host === undefined ? "'none'" : host.origin;
+  const scripts = host === undefined ? "'self'" : `'self' ${host.origin}`;
   res.set({
-    'Content-Security-Policy': `default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; object-src 'none'; frame-ancestors ${ancestor}`,
+    'Content-Security-Policy': `default-src 'self'; script-src ${scripts}; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; object-src 'none'; frame-ancestors ${ancestor}`,
     'Cache-Control': 'no-store',
   });
+  return host === undefined ? undefined : `${hostBaseUrl?.replace(/\/+$/, '')}/atlassian-connect/all.js`;
 }
 
 export function refusePage(res: Response, views: Views, status: number, title: string, message: string): void {

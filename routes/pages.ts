@@ -26,7 +26,7 @@ export function pageRoutes(deps: PageDeps): Router {
 
   router.get('/pages/admin', ...authenticated, async (req, res, next) => {
     const connect = connectOf(res);
-    framedBy(res, connect.hostBaseUrl);
+    const allJs = framedBy(res, connect.hostBaseUrl);
     try {
       const accountId = connect.accountId;
       if (accountId === undefined) return refusePage(res, views, 400, 'Bad request', 'This page needs a signed-in user.');
@@ -40,17 +40,17 @@ export function pageRoutes(deps: PageDeps): Router {
       }
       if (!admin) return refusePage(res, views, 403, 'Site admins only', 'Only site admins can manage PanelGuard sessions.');
       const minted = await mintPage(req, res, ADMIN_RESOURCE);
-      if (minted !== null) res.type('html').send(views.admin({ pageToken: minted.token, accountId: minted.accountId }));
+      if (minted !== null) res.type('html').send(views.admin({ pageToken: minted.token, accountId: minted.accountId, allJs }));
     } catch (error) {
       next(error);
     }
   });
 
   router.get('/pages/my-sessions', ...authenticated, async (req, res, next) => {
-    framedBy(res, connectOf(res).hostBaseUrl);
+    const allJs = framedBy(res, connectOf(res).hostBaseUrl);
     try {
       const minted = await mintPage(req, res, SELF_RESOURCE);
-      if (minted !== null) res.type('html').send(views.mySessions({ pageToken: minted.token }));
+      if (minted !== null) res.type('html').send(views.mySessions({ pageToken: minted.token, allJs }));
     } catch (error) {
       next(error);
     }

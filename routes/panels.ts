@@ -17,13 +17,13 @@ export function panelRoutes(addon: AddOn, mintPage: PageMinter, views: Views): R
   const router = Router();
 
   router.get('/panels/issue-notes', ...connectAuthenticated(addon.authenticate()), async (req, res, next) => {
-    framedBy(res, connectOf(res).hostBaseUrl);
+    const allJs = framedBy(res, connectOf(res).hostBaseUrl);
     const query = issuePanelQuery.safeParse(req.query);
     if (!query.success) return refusePage(res, views, 400, 'Bad request', 'The panel needs an issue and a signed-in user.');
     try {
       const minted = await mintPage(req, res, issueResource(query.data.issueId, query.data.projectId));
       if (minted !== null) {
-        res.type('html').send(views.issueNotes({ pageToken: minted.token, issueId: query.data.issueId, issueKey: query.data.issueKey }));
+        res.type('html').send(views.issueNotes({ pageToken: minted.token, issueId: query.data.issueId, issueKey: query.data.issueKey, allJs }));
       }
     } catch (error) {
       next(error);

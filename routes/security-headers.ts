@@ -1,7 +1,7 @@
 /**
  * Response headers every answer carries, set by helmet: nosniff, no referrer, and a content policy that
  * lets nothing frame the app. Pages the host frames widen frame-ancestors to their own tenant's site once
- * its Connect JWT verified (routes/page-mint.ts `framedBy`); frame-ancestors, not X-Frame-Options, decides
+ * its Connect JWT verified, and script-src to that site's all.js (routes/page-mint.ts `framedBy`); frame-ancestors, not X-Frame-Options, decides
  * framing, so X-Frame-Options is never sent (its only values would forbid the host's iframe).
  */
 import type { RequestHandler } from 'express';

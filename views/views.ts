@@ -4,7 +4,12 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { PROJECT_ROOT } from '../src/paths';
 
-export interface IssueNotesPage {
+/** Where a Connect page loads the host's all.js (routes/page-mint.ts `framedBy`); without it the page keeps the iframe's size. */
+interface HostScript {
+  allJs: string | undefined;
+}
+
+export interface IssueNotesPage extends HostScript {
   pageToken: string;
   issueId: string;
   issueKey: string;
@@ -15,13 +20,13 @@ export interface DeniedPage {
   message: string;
 }
 
-export interface AdminPage {
+export interface AdminPage extends HostScript {
   pageToken: string;
   /** The signed-in admin, as the host names them to apps. */
   accountId: string;
 }
 
-export interface MySessionsPage {
+export interface MySessionsPage extends HostScript {
   pageToken: string;
 }
 

@@ -41,7 +41,8 @@ body { font-family: -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; co
 header { background: #0052cc; color: #fff; padding: 8px 16px; display: flex; justify-content: space-between; }
 main { display: flex; gap: 24px; padding: 16px; }
 #issue-main { flex: 2; } #issue-context { flex: 1; min-width: 320px; }
-iframe { width: 100%; min-height: 360px; border: 1px solid #dfe1e6; border-radius: 3px; }
+iframe { display: block; width: 100%; height: 150px; border: 1px solid #dfe1e6; border-radius: 3px; }
+iframe[data-forge-view] { height: auto; min-height: 360px; }
 #site-admin { border-top: 1px solid #dfe1e6; margin-top: 16px; padding-top: 8px; }
 form.admin-action { display: inline; }
 #site-users { border-top: 1px solid #dfe1e6; margin: 16px; padding-top: 8px; }
@@ -63,12 +64,40 @@ document.querySelectorAll('form.admin-action').forEach(function (form) {
 });
 `;
 
-const page = Handlebars.compile<{ title: string; style: string; user?: SimulatedUser; body: string; script?: string }>(`<!doctype html>
+/**
+ * The host's all.js, as Jira serves it at /atlassian-connect/all.js, reduced to what the app's pages use: AP.resize
+ * and AP.sizeToParent, each a message to the host page, which sizes the iframe it came from (FRAME_SIZING_SCRIPT).
+ */
+export const ALL_JS = `(function () {
+  var host = new URL(document.currentScript.src).origin;
+  function contentHeight() { return Math.ceil(document.documentElement.getBoundingClientRect().height); }
+  function send(message) { window.parent.postMessage(Object.assign({ ap: true }, message), host); }
+  window.AP = {
+    resize: function (width, height) { send({ kind: 'resize', height: height === undefined ? contentHeight() : parseInt(height, 10) }); },
+    sizeToParent: function () { send({ kind: 'sizeToParent' }); }
+  };
+})();
+`;
+
+/** The host page's side of all.js: a frame's message sizes that frame, and only it. */
+const FRAME_SIZING_SCRIPT = `
+window.addEventListener('message', function (event) {
+  var data = event.data;
+  if (typeof data !== 'object' || data === null || data.ap !== true) return;
+  var frame = Array.prototype.find.call(document.querySelectorAll('iframe'), function (f) { return f.contentWindow === event.source; });
+  if (frame === undefined) return;
+  if (data.kind === 'resize' && typeof data.height === 'number' && data.height >= 0) frame.style.height = data.height + 'px';
+  if (data.kind === 'sizeToParent') frame.style.height = Math.max(0, window.innerHeight - frame.getBoundingClientRect().top - 16) + 'px';
+});
+`;
+
+const page = Handlebars.compile<{ title: string; style: string; sizing: string; user?: SimulatedUser; body: string; script?: string }>(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{title}} - Jira (host simulator)</title><style>{{{style}}}</style></head>
 <body>
 <header><span id="site-name">Jira (host simulator)</span>{{#if user}}<span id="current-user" data-account-id="{{user.accountId}}">{{user.displayName}}</span>{{/if}}</header>
 {{{body}}}
+<script>{{{sizing}}}</script>
 {{#if script}}<script>{{{script}}}</script>{{/if}}
 </body>
 </html>`);
@@ -138,7 +167,7 @@ const index = Handlebars.compile<{ users: SimulatedUser[]; issues: Array<IssueCo
 );
 
 export function sendPage(res: ExpressResponse, status: number, title: string, body: string, user?: SimulatedUser, script?: string): void {
-  res.status(status).type('html').send(page({ title, style: STYLE, user, body, script }));
+  res.status(status).type('html').send(page({ title, style: STYLE, sizing: FRAME_SIZING_SCRIPT, user, body, script }));
 }
 
 export function sendMessage(res: ExpressResponse, status: number, id: string, text: string): void {
@@ -160,6 +189,10 @@ export function viewer(host: Pick<HostPageHost, 'directory'>, req: Request, res:
 
 export function hostPagesRouter(host: HostPageHost): Router {
   const router = express.Router();
+
+  router.get('/atlassian-connect/all.js', (_req, res) => {
+    res.type('application/javascript').send(ALL_JS);
+  });
 
   router.get('/', (_req, res) => {
     const users = host.directory.list();

@@ -40,8 +40,9 @@ describe('browser: the admin page inside the host page', function () {
 
     await adminPage.frame.locator('#revoke-account').fill(bob);
     await adminPage.frame.locator('#revoke-user').click();
-    await adminPage.frame.locator('#status.done').waitFor(WAIT);
-    expect((await statusOf(adminPage)).text).to.match(/^Revoked .+; 1\/1 nodes confirmed\.$/);
+    // said beside the form that asked for it
+    await adminPage.frame.locator('#revoke-user-form + #revoke-message.done').waitFor(WAIT);
+    expect(await adminPage.frame.locator('#revoke-message').innerText()).to.match(/^Revoked .+; 1\/1 nodes confirmed\.$/);
     await bobsRows.first().waitFor({ state: 'detached', ...WAIT });
 
     await adminPage.frame.locator('#audit-kind').selectOption('revoke');
@@ -65,9 +66,9 @@ describe('browser: the admin page inside the host page', function () {
 
     await adminPage.frame.locator('#revoke-account').fill('557058:nobody-at-all');
     await adminPage.frame.locator('#revoke-user').click();
-    await adminPage.frame.locator('#status.invalid').waitFor(WAIT);
+    await adminPage.frame.locator('#revoke-user-form + #revoke-message.invalid').waitFor(WAIT);
 
-    expect((await statusOf(adminPage)).text).to.match(/no such user/i);
+    expect(await adminPage.frame.locator('#revoke-message').innerText()).to.match(/no such user/i);
     expect(await adminPage.frame.locator('#revoke-account').inputValue()).to.equal('557058:nobody-at-all');
     const answered = bobsIssue.page.waitForResponse((response) => response.url().endsWith(`/api/issues/${issue.issueId}/notes`), WAIT);
     await bobsIssue.frame.locator('#refresh').click();

@@ -8,6 +8,8 @@ import { startStack, type Stack, type StackOptions } from '../integration/harnes
 import { chromiumOrSkip, launchChromium } from './chromium';
 
 const RESULTS_DIR = path.join(PROJECT_ROOT, 'test-results');
+/** The pictures docs/DESIGN.md shows; rewritten only when a run asks for them with SCREENSHOTS=1. */
+const DOC_SCREENSHOTS_DIR = path.join(PROJECT_ROOT, 'docs', 'screenshots');
 /** Long enough for a slow CI machine, short enough that a hang fails well inside mocha's timeout. */
 export const WAIT = { timeout: 10_000 };
 
@@ -100,6 +102,18 @@ export async function statusOf({ frame }: HostPage): Promise<{ text: string; cla
 export async function saveScreenshot(page: Page, fileName: string, options: { fullPage?: boolean } = {}): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   await page.screenshot({ path: path.join(RESULTS_DIR, fileName), fullPage: options.fullPage });
+}
+
+/** Saves `page` as docs/screenshots/<fileName> when SCREENSHOTS=1, so ordinary runs leave the committed pictures alone. */
+export async function saveDocScreenshot(page: Page, fileName: string): Promise<void> {
+  if (process.env.SCREENSHOTS !== '1') return;
+  mkdirSync(DOC_SCREENSHOTS_DIR, { recursive: true });
+  // A full-page capture leaves an iframe's part below the first viewport unpainted: grow the window to the page instead.
+  const width = page.viewportSize()?.width ?? 1280;
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width, height });
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await page.screenshot({ path: path.join(DOC_SCREENSHOTS_DIR, fileName) });
 }
 
 function started<T>(value: T | undefined): T {

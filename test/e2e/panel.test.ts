@@ -97,7 +97,7 @@ describe('browser: the issue panel inside the host page', function () {
     await addNote(host, 'first');
     await host.frame.locator('#note-text').fill('   ');
     await host.frame.locator('#add-note').click();
-    await host.frame.locator('#status.invalid').waitFor(WAIT);
+    await host.frame.locator('#add-note-form #note-message.invalid').waitFor(WAIT);
 
     expect(await host.frame.locator('#notes li').count()).to.equal(1);
     expect(await host.frame.locator('#add-note').isVisible()).to.equal(true);

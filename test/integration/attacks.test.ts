@@ -171,6 +171,15 @@ describe('HTTP: attacks that must fail', () => {
       const api = await fetch(`${stack.app.baseUrl}/api/issues/${ISSUE.issueId}/notes`);
       expect(api.headers.get('content-security-policy')).to.include("frame-ancestors 'none'");
     });
+
+    it("lets a framed page load scripts from itself and its tenant's site only, and loads all.js from that site", async () => {
+      const hostOrigin = new URL(stack.sim.baseUrl).origin;
+      const page = await fetch(stack.sim.panelUrl('issue-notes', ISSUE, ALICE));
+      expect(page.headers.get('content-security-policy')).to.include(`script-src 'self' ${hostOrigin};`);
+      expect(await page.text()).to.include(`<script src="${hostOrigin}/atlassian-connect/all.js"></script>`);
+      const api = await fetch(`${stack.app.baseUrl}/api/issues/${ISSUE.issueId}/notes`);
+      expect(api.headers.get('content-security-policy')).to.include("script-src 'self';");
+    });
   });
 
   describe('hardened edges', () => {

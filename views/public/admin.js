@@ -3,7 +3,7 @@
  * The admin page's logic: live sessions, suspicious ones, revoking a user or the whole site, the session policy and
  * the audit log, through the page's API; a denial ends the page.
  */
-import { asFailure, byId, cell, DENIED, during, showStatus, when } from './page.js';
+import { asFailure, byId, cell, DENIED, during, showMessage, showStatus, when } from './page.js';
 
 /** @typedef {import('./page.js').Api} Api */
 /** @typedef {import('./page.js').Answer} Answer */
@@ -99,12 +99,14 @@ export function startAdmin(api) {
   const revokeForm = byId('revoke-user-form', HTMLFormElement);
   const revokeAccount = byId('revoke-account', HTMLInputElement);
   const revokeButton = byId('revoke-user', HTMLButtonElement);
+  const revokeMessage = byId('revoke-message', HTMLElement);
 
   const resetSite = byId('reset-site', HTMLButtonElement);
   const resetConfirm = byId('reset-confirm', HTMLElement);
   const resetQuestion = byId('reset-question', HTMLElement);
   const resetYes = byId('reset-site-confirm', HTMLButtonElement);
   const resetNo = byId('reset-site-cancel', HTMLButtonElement);
+  const resetMessage = byId('reset-message', HTMLElement);
 
   const policyForm = byId('policy-form', HTMLFormElement);
   const idle = byId('idle', HTMLInputElement);
@@ -163,6 +165,19 @@ export function startAdmin(api) {
     }
     // Store down, server error, network: not a verdict on this page, so every control stays to try again.
     showStatus('unavailable', error.code, 'Unavailable', error.message);
+  }
+
+  /**
+   * Says an action's refusal or outage beside the control that sent it (`message`); a denial ends the whole page, so
+   * that one still goes to the status line.
+   * @param {HTMLElement} message @param {unknown} rejected
+   */
+  function showFailureAt(message, rejected) {
+    if (ended) return;
+    const error = asFailure(rejected);
+    if (DENIED[error.code]) endPage(error);
+    else if (error.code === 'bad_request') showMessage(message, 'invalid', error.code, '', error.message);
+    else showMessage(message, 'unavailable', error.code, 'Unavailable', error.message);
   }
 
   /** A call under /api/admin. @param {'GET' | 'PUT' | 'DELETE'} method @param {string} path @param {unknown} [body] */
@@ -300,13 +315,13 @@ export function startAdmin(api) {
         // The admin revoked their own sessions: the live channel has already ended this page, and that says more.
         if (ended) return true;
         const confirmed = result.header('Revocation-Confirmed');
-        showStatus('done', null, '', `Revoked ${accountId}${confirmed ? `; ${confirmed} nodes confirmed.` : '.'}`);
+        showMessage(revokeMessage, 'done', null, '', `Revoked ${accountId}${confirmed ? `; ${confirmed} nodes confirmed.` : '.'}`);
         return refreshAll().then(() => true);
       },
       (error) => {
         const { code } = asFailure(error);
-        if (code === 'not_found') showStatus('invalid', code, '', `No such user: ${accountId} has no sessions and no record on this site.`);
-        else showFailure(error);
+        if (code === 'not_found') showMessage(revokeMessage, 'invalid', code, '', `No such user: ${accountId} has no sessions and no record on this site.`);
+        else showFailureAt(revokeMessage, error);
         return false;
       }
     );
@@ -316,7 +331,7 @@ export function startAdmin(api) {
     event.preventDefault();
     const accountId = revokeAccount.value.trim();
     if (accountId === '') {
-      showStatus('invalid', 'bad_request', '', 'Enter the account ID of the user to revoke.');
+      showMessage(revokeMessage, 'invalid', 'bad_request', '', 'Enter the account ID of the user to revoke.');
       revokeAccount.focus();
       return;
     }
@@ -350,7 +365,7 @@ export function startAdmin(api) {
       },
       (error) => {
         closeResetConfirm();
-        showFailure(error);
+        showFailureAt(resetMessage, error);
       }
     );
   });
@@ -373,12 +388,12 @@ export function startAdmin(api) {
           resetNotice =
             `Ended ${reset.revoked}${reset.revoked === 1 ? ' session' : ' sessions'}` +
             (reset.confirmation ? `; ${confirmation(reset.confirmation)} nodes confirmed.` : '.');
-          showStatus('done', null, 'Site reset', resetNotice);
+          showMessage(resetMessage, 'done', null, 'Site reset', resetNotice);
           return refreshAll();
         },
         (error) => {
           closeResetConfirm();
-          showFailure(error);
+          showFailureAt(resetMessage, error);
         }
       )
     );

@@ -1,6 +1,6 @@
 // @ts-check
 /** The issue panel's logic: lists and adds notes through the page's API; on a denial it shows why and drops the data. */
-import { asFailure, byId, DENIED, showStatus, when } from './page.js';
+import { asFailure, byId, DENIED, showMessage, showStatus, when } from './page.js';
 
 /** @typedef {import('./page.js').Api} Api */
 /** @typedef {import('./page.js').Failure} Failure */
@@ -24,14 +24,18 @@ export function startIssueNotes(api, issueId) {
   const form = byId('add-note-form', HTMLFormElement);
   const text = byId('note-text', HTMLTextAreaElement);
   const refresh = byId('refresh', HTMLButtonElement);
+  // A refused note is said beside the form that sent it, where the writer is looking.
+  const noteMessage = byId('note-message', HTMLElement);
+  const clearNoteMessage = () => showMessage(noteMessage, 'hidden', null, '', '');
 
   /** @param {unknown} error */
   function showFailure(error) {
     const { code, message } = asFailure(error);
     if (INVALID.has(code)) {
-      showStatus('invalid', code, '', message);
+      showMessage(noteMessage, 'invalid', code, '', message);
       return;
     }
+    clearNoteMessage();
     list.textContent = '';
     const headline = EXPIRED[code] || DENIED[code];
     if (headline) {
@@ -66,11 +70,12 @@ export function startIssueNotes(api, issueId) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (text.value.trim() === '') {
-      showStatus('invalid', 'bad_request', '', 'Write something first.');
+      showMessage(noteMessage, 'invalid', 'bad_request', '', 'Write something first.');
       return;
     }
     api.call('POST', url, { text: text.value }).then(() => {
       text.value = '';
+      clearNoteMessage();
       return load();
     }, showFailure);
   });

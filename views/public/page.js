@@ -78,7 +78,14 @@ export function byId(id, type) {
  * @param {string} className @param {string | null} code @param {string} headline @param {string} detail
  */
 export function showStatus(className, code, headline, detail) {
-  const status = byId('status', HTMLElement);
+  showMessage(byId('status', HTMLElement), className, code, headline, detail);
+}
+
+/**
+ * Fills `status`, the status line or a message beside the control that caused it, the same way as showStatus.
+ * @param {HTMLElement} status @param {string} className @param {string | null} code @param {string} headline @param {string} detail
+ */
+export function showMessage(status, className, code, headline, detail) {
   status.className = className;
   if (code) status.setAttribute('data-code', code);
   else status.removeAttribute('data-code');

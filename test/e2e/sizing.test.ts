@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import type { Frame } from 'playwright-core';
+import type { IssueContext } from '../../src/host-simulator';
+import { saveDocScreenshot, setUpHostBrowser, WAIT, type HostPage } from './host-browser';
+
+/** How far an iframe's height may be from its page's content height: rounding, not a missing scrollbar. */
+const TOLERANCE_PX = 3;
+
+/** The app's document inside the host's iframe `selector`. */
+async function appFrame({ page }: HostPage, selector: string): Promise<Frame> {
+  const frame = await (await page.locator(selector).elementHandle())?.contentFrame();
+  if (frame === null || frame === undefined) throw new Error(`${selector} has no document`);
+  return frame;
+}
+
+/** The iframe's inner height and its page's content height, once they agree (or the last pair seen, to report). */
+async function settledHeights(host: HostPage, selector: string): Promise<{ iframe: number; content: number }> {
+  const frame = await appFrame(host, selector);
+  let heights = { iframe: 0, content: -1 };
+  for (let i = 0; i < 80; i += 1) {
+    heights = {
+      iframe: await host.page.locator(selector).evaluate((element) => element.clientHeight),
+      content: await frame.evaluate(() => document.documentElement.getBoundingClientRect().height),
+    };
+    if (Math.abs(heights.iframe - heights.content) <= TOLERANCE_PX) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return heights;
+}
+
+async function expectFitted(host: HostPage, selector: string): Promise<number> {
+  const { iframe, content } = await settledHeights(host, selector);
+  expect(iframe, `${selector}: iframe ${iframe}px, content ${content}px`).to.be.closeTo(content, TOLERANCE_PX);
+  return iframe;
+}
+
+/** Whether the document scrolls sideways: its content is wider than its window. */
+function overflowsSideways(frame: Frame | HostPage['page']): Promise<boolean> {
+  return frame.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+}
+
+async function addNote({ frame }: HostPage, text: string): Promise<void> {
+  const before = await frame.locator('#notes li').count();
+  await frame.locator('#note-text').fill(text);
+  await frame.locator('#add-note').click();
+  await frame.locator('#notes li').nth(before).waitFor(WAIT);
+}
+
+describe('browser: the Connect pages fit the host', function () {
+  const browser = setUpHostBrowser('sizing', { width: 1100, height: 640 });
+  let issue: IssueContext;
+  let alice: string;
+  let run = 0;
+
+  beforeEach(() => {
+    run += 1;
+    issue = { issueId: String(60000 + run), issueKey: `FIT-${run}`, projectId: '60000', projectKey: 'FIT' };
+    alice = browser.stack.sim.directory.add({ accountId: `557058:alice-${run}`, displayName: 'Alice' }).accountId;
+  });
+
+  it('sizes the issue panel to its content on load, and again as notes are added', async () => {
+    const host = await browser.openIssue(alice, issue);
+    const loaded = await expectFitted(host, '#panel');
+
+    for (let i = 1; i <= 4; i += 1) await addNote(host, `Note ${i}: checked on staging, then again on production.`);
+    const grown = await expectFitted(host, '#panel');
+
+    expect(grown).to.be.above(loaded);
+    await saveDocScreenshot(host.page, 'issue-panel.png');
+  });
+
+  it('wraps a long unbroken word in a note instead of scrolling the panel sideways', async () => {
+    const host = await browser.openIssue(alice, issue);
+    await addNote(host, `https://example.com/${'a'.repeat(300)}`);
+
+    expect(await overflowsSideways(await appFrame(host, '#panel'))).to.equal(false);
+    await expectFitted(host, '#panel');
+  });
+
+  it('says a refused note beside the form, and sizes the panel to hold it', async () => {
+    const host = await browser.openIssue(alice, issue);
+    await host.frame.locator('#note-text').fill('   ');
+    await host.frame.locator('#add-note').click();
+
+    await host.frame.locator('#add-note-form #note-message.invalid').waitFor(WAIT);
+    expect(await host.frame.locator('#note-message').innerText()).to.match(/write something/i);
+    await expectFitted(host, '#panel');
+  });
+
+  it('sizes the "my sessions" page to its content', async () => {
+    await browser.openIssue(alice, issue);
+    const host = await browser.openAppPage(alice, 'my-sessions', '#sessions tbody tr[data-current="true"]');
+
+    await expectFitted(host, '#page');
+    expect(await overflowsSideways(await appFrame(host, '#page'))).to.equal(false);
+    await saveDocScreenshot(host.page, 'my-sessions.png');
+  });
+
+  it('sizes the admin page to its content', async () => {
+    const admin = browser.stack.sim.directory.add({ accountId: `557058:ada-${run}`, displayName: 'Ada Admin', siteAdmin: true }).accountId;
+    await browser.openIssue(alice, issue);
+    const host = await browser.openAppPage(admin, 'admin', '#sessions[data-loaded]', '#audit[data-loaded]');
+
+    await expectFitted(host, '#page');
+  });
+});
+
+describe('browser: the admin page in a narrow window', function () {
+  const browser = setUpHostBrowser('sizing-narrow', { width: 800, height: 700 });
+
+  it('has no sideways overflow of its own at 800 px, with long ids in its tables, and fits its iframe', async () => {
+    const issue = { issueId: '61001', issueKey: 'NARROW-1', projectId: '61000', projectKey: 'NARROW' };
+    // an account id as long as they come, to widen the tables
+    const user = browser.stack.sim.directory.add({ accountId: `557058:${'f'.repeat(8)}-${'0123456789abcdef'.repeat(3)}`, displayName: 'Long' }).accountId;
+    const admin = browser.stack.sim.directory.add({ accountId: '557058:ada-narrow', displayName: 'Ada Admin', siteAdmin: true }).accountId;
+    await browser.openIssue(user, issue);
+    const host = await browser.openAppPage(admin, 'admin', '#sessions[data-loaded]', '#audit[data-loaded]');
+
+    expect(await overflowsSideways(await appFrame(host, '#page')), 'the admin page').to.equal(false);
+    expect(await overflowsSideways(host.page), 'the host page').to.equal(false);
+    await expectFitted(host, '#page');
+    await saveDocScreenshot(host.page, 'admin-narrow.png');
+  });
+});
