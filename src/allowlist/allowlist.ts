@@ -173,16 +173,21 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
   /** The newest use known: the store's (as read) or this node's own, not yet written. */
   const lastUse = (entry: AllowlistEntry): EpochMs => Math.max(entry.lastSeenAt, lastSeen.newest(entry.idHash) ?? 0);
 
-  /** Where the token stands, from a state another node cannot have moved on from unseen. */
-  async function stand(link: ChainLink, known: KnownState, now: EpochMs): Promise<Result<{ state: EntryState; standing: ChainStanding } | null>> {
+  type Standing = Result<{ state: EntryState; standing: ChainStanding } | null>;
+
+  /**
+   * Where the token stands, from a state another node cannot have moved on from unseen: answered at once from a
+   * cached state for the session's current token while it is not idle (the hot path), else read from the store.
+   */
+  function stand(link: ChainLink, known: KnownState, now: EpochMs): Standing | Promise<Standing> {
     const standing = standingOf(known.state.entry, link, now, rotation);
-    // A cached state is trusted for the session's current token only, and for its idleness only when it is not idle:
-    // for anything else, another node may have rotated the session or seen a use since; ask the store.
+    // For anything but a current token that is not idle, another node may have rotated the session or seen a use since.
     const idle = now >= idleDeadline(lastUse(known.state.entry), known.state.policy ?? deps.defaultPolicy);
     if (!known.cached || (standing === 'current' && !idle)) return ok({ state: known.state, standing });
-    const fresh = await states.read(link.session);
-    if (!fresh.ok || fresh.value === null) return fresh.ok ? ok(null) : fresh;
-    return ok({ state: fresh.value.state, standing: standingOf(fresh.value.state.entry, link, now, rotation) });
+    return states.read(link.session).then((fresh): Standing => {
+      if (!fresh.ok || fresh.value === null) return fresh.ok ? ok(null) : fresh;
+      return ok({ state: fresh.value.state, standing: standingOf(fresh.value.state.entry, link, now, rotation) });
+    });
   }
 
   async function decide(token: string | null, resource: string, call: Call): Promise<Result<Grant>> {
@@ -205,7 +210,8 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     // A validly signed token without an entry was never minted here, or its entry is gone: revoked.
     if (lookup.value === null) return deny('token_revoked', claims, resource);
     const now = clock.now();
-    const stood = lookup.value.cached && isHot(lookup.value.state, link, now) ? ok({ state: lookup.value.state, standing: 'current' as const }) : await stand(link, lookup.value, now);
+    const standing = stand(link, lookup.value, now);
+    const stood = standing instanceof Promise ? await standing : standing;
     if (!stood.ok) return deny(stood.code, claims, resource);
     if (stood.value === null) return deny('token_revoked', claims, resource);
     const { state } = stood.value;
@@ -217,13 +223,6 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       if (bound !== null) return deny(bound, claims, resource);
     }
     return follow(stood.value.standing, state.entry, link, claims, policy, call, now, resource);
-  }
-
-  /** The common case, decided from a cached state without asking anything: the session's current token, not idle. */
-  function isHot(state: EntryState, link: ChainLink, now: EpochMs): boolean {
-    const { entry } = state;
-    if (link.tokenHash !== (entry.chain === null ? entry.idHash : entry.chain.tokenHash)) return false;
-    return now < idleDeadline(lastUse(entry), state.policy ?? deps.defaultPolicy);
   }
 
   /** Key-bound sessions: the call's proof must verify, and its key be the one the session is bound to (the first one seen). */
