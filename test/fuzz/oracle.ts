@@ -27,6 +27,15 @@ function describe(answer: Answer): string {
 }
 
 /** The `{"error": {"code", "message"}}` body of an error answer, checked to be exactly that. */
+/** A refusal that names each bad field (`PUT /api/admin/policy`): a non-empty list of `{field, message}`. */
+function isFieldList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((item) => typeof item === 'object' && item !== null && typeof item.field === 'string' && typeof item.message === 'string' && item.message.length > 0)
+  );
+}
+
 export function errorOf(answer: Answer): ApiError {
   if (!/^application\/json\b/.test(answer.headers['content-type'] ?? '')) violated(`an error answer that is not JSON: ${describe(answer)}`);
   let body: unknown;
@@ -42,12 +51,13 @@ export function errorOf(answer: Answer): ApiError {
     Object.keys(body).length === 1 &&
     typeof error === 'object' &&
     error !== null &&
-    Object.keys(error).sort().join(',') === 'code,message' &&
+    ['code,message', 'code,fields,message'].includes(Object.keys(error).sort().join(',')) &&
+    (error.fields === undefined || isFieldList(error.fields)) &&
     typeof error.code === 'string' &&
     /^[a-z_]+$/.test(error.code) &&
     typeof error.message === 'string' &&
     error.message.length > 0;
-  if (!shaped) violated(`an error answer not shaped {"error":{"code","message"}}: ${describe(answer)}`);
+  if (!shaped) violated(`an error answer not shaped {"error":{"code","message"[,"fields"]}}: ${describe(answer)}`);
   return error as unknown as ApiError;
 }
 
