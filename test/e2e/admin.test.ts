@@ -82,16 +82,25 @@ describe('browser: the admin page inside the host page', function () {
     await frame.locator('#policy-form[data-loaded]').waitFor(WAIT);
 
     await frame.locator('#idle').fill('30');
-    await frame.locator('#absolute').fill('3600');
+    await frame.locator('#absolute').fill('100000');
     await frame.locator('#policy-save').click();
     await frame.locator('#policy-error.invalid').waitFor(WAIT);
-    expect(await frame.locator('#policy-error').innerText()).to.match(/idle/i);
+    // Every bad setting, each named by the label the admin reads beside it, and each input marked.
+    expect(await frame.locator('#policy-error .field-problem').allInnerTexts()).to.deep.equal([
+      'Idle timeout (seconds): must be a whole number of seconds from 60 to 86400',
+      'Absolute lifetime (seconds): must be a whole number of seconds from 60 to 86400',
+    ]);
+    expect(await frame.locator('#idle').getAttribute('aria-invalid')).to.equal('true');
+    expect(await frame.locator('#absolute').getAttribute('aria-invalid')).to.equal('true');
     expect(await frame.locator('#idle').inputValue()).to.equal('30');
+
+    await frame.locator('#absolute').fill('3600');
 
     await frame.locator('#idle').fill('900');
     await frame.locator('#policy-save').click();
     await frame.locator('#status.done').waitFor(WAIT);
     expect(await frame.locator('#policy-error').isVisible()).to.equal(false);
+    expect(await frame.locator('#policy-form [aria-invalid]').count()).to.equal(0);
     expect((await statusOf(adminPage)).text).to.match(/idle timeout 900 s, absolute lifetime 3600 s/);
 
     await frame.locator('#audit-kind').selectOption('policy');

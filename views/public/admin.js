@@ -417,6 +417,32 @@ export function startAdmin(api) {
     policyError.textContent = message;
   }
 
+  /** The label an admin reads beside the form's input for `field` (the API's name for it); the name itself when none. @param {string} field */
+  function labelOf(field) {
+    const input = policyForm.elements.namedItem(field);
+    const label = input instanceof HTMLElement && input.id ? policyForm.querySelector(`label[for="${input.id}"]`) : null;
+    return label?.textContent?.trim() || field;
+  }
+
+  /** Marks each input the server refused and says why, one line per setting, named by its label. @param {{ field: string, message: string }[]} fields */
+  function showPolicyProblems(fields) {
+    policyError.className = 'invalid';
+    policyError.textContent = '';
+    for (const { field, message } of fields) {
+      const line = document.createElement('span');
+      line.className = 'field-problem';
+      line.setAttribute('data-field', field);
+      line.textContent = `${labelOf(field)}: ${message}`;
+      policyError.appendChild(line);
+      const input = policyForm.elements.namedItem(field);
+      if (input instanceof HTMLElement) input.setAttribute('aria-invalid', 'true');
+    }
+  }
+
+  function clearPolicyProblems() {
+    for (const input of policyForm.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  }
+
   function loadPolicy() {
     if (ended) return Promise.resolve();
     return call('GET', '/policy').then((result) => {
@@ -459,6 +485,7 @@ export function startAdmin(api) {
           const saved = /** @type {{ policy: Policy }} */ (result.body).policy;
           policyError.className = 'hidden';
           policyError.textContent = '';
+          clearPolicyProblems();
           showPolicy(saved, false);
           showStatus(
             'done',
@@ -471,9 +498,11 @@ export function startAdmin(api) {
           return loadAudit(false);
         },
         (error) => {
-          // The server names the field that is out of range; the values stay in the form to fix.
+          // The server names every setting it refused; the values stay in the form to fix.
           const failure = asFailure(error);
-          if (failure.code === 'bad_request') showPolicyError(failure.message);
+          clearPolicyProblems();
+          if (failure.code === 'bad_request' && failure.fields?.length) showPolicyProblems(failure.fields);
+          else if (failure.code === 'bad_request') showPolicyError(failure.message);
           else showFailure(error);
         }
       )

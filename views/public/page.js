@@ -6,7 +6,11 @@
 
 /** @typedef {'GET' | 'POST' | 'PUT' | 'DELETE'} Method */
 
-/** A refusal or an outage, in the server's words: `code` is stable, `message` is for people. @typedef {{ code: string, message: string }} Failure */
+/**
+ * A refusal or an outage, in the server's words: `code` is stable, `message` is for people; `fields`, when the server
+ * names them, lists each bad input with its own message.
+ * @typedef {{ code: string, message: string, fields?: { field: string, message: string }[] }} Failure
+ */
 
 /** A 2xx answer: its JSON body (null for 204) and its headers. @typedef {{ body: unknown, header(name: string): string | null }} Answer */
 
