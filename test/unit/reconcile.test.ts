@@ -21,6 +21,7 @@ import {
 } from '../../src/signals/reconcile';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
+import { pageSessions } from '../support/page-sessions';
 
 const SITE = 'site-a';
 const OTHER_SITE = 'site-b';
@@ -112,16 +113,7 @@ async function world(options: { batchSize?: number } = {}): Promise<World> {
     observations,
     reconciler: node(),
     node,
-    async mint(accountId, clientKey = SITE) {
-      const minted = await allowlist.mint({ clientKey, accountId, target: ISSUE, connectIssuedAt: clock.now(), ip: '127.0.0.1', userAgent: 'test' });
-      if (!minted.ok) throw new Error(`mint failed: ${minted.code}`);
-      clock.advance(1);
-      return minted.value.token;
-    },
-    async codeOf(token) {
-      const result = await allowlist.check(token, ISSUE.resource);
-      return result.ok ? 'ok' : result.code;
-    },
+    ...pageSessions(allowlist, clock, ISSUE, SITE),
   };
 }
 
