@@ -4,7 +4,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Allowlist, Call, Grant } from '../src/allowlist/allowlist';
-import { fail, type Result } from '../src/allowlist/result';
+import { fail, type Result } from '../src/shared/result';
 import { sendError, sendForgeError, type ErrorCode } from './errors';
 import { connectCredentials, type PageCredentials, type Presented, type PresentedToken } from './page-credentials';
 

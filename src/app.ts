@@ -30,7 +30,7 @@ import { createCore, DEFAULT_LIVE, type Core } from './allowlist/core';
 import type { EntryStates } from './allowlist/entry-states';
 import type { Removals } from './allowlist/removals';
 import { tenantIn, type TenantLifecycle } from './allowlist/tenants';
-import { systemClock } from './allowlist/clock';
+import { systemClock } from './shared/clock';
 import type { Clock } from './allowlist/types';
 import { createSweeper } from './allowlist/sweeper';
 import { ClusterBus } from './bus/cluster-bus';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The operator's command line: list and revoke live sessions, read the audit trail and take leak reports, on the server's configured store. */
-import { systemClock } from './allowlist/clock';
+import { systemClock } from './shared/clock';
 import type { Confirmation, TenantStore } from './allowlist/types';
 import { auditTable, plural, sessionsTable } from './cli/format';
 import { ingestLeaks } from './cli/intel';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Allowlist } from '../../src/allowlist/allowlist';
-import { systemClock } from '../../src/allowlist/clock';
+import { systemClock } from '../../src/shared/clock';
 import { issueResource } from '../../src/allowlist/resource';
 import { openCore, type AppStore, type OpenedCore } from '../../src/app';
 import { loadConfig } from '../../src/config';

@@ -6,7 +6,7 @@ import type { CacheLookup, EntryStates, KnownState } from './entry-states';
 import type { LastSeenTracker } from './last-seen';
 import { absoluteDeadline, idleDeadline } from './policy';
 import { covers, type ResourceRef } from './resource';
-import { fail, ok, type DenyCode, type Result } from './result';
+import { fail, ok, type DenyCode, type Result } from '../shared/result';
 import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';
 import { createTheft, THEFT_CAUSE, type Origin, type TheftObserver } from './theft';
 import type { NetworkPrefixes } from './network';

@@ -3,7 +3,7 @@
  * and a webhook delivery the host retries is applied once. Recorded in the store, so every node agrees.
  */
 import { sha256Hex } from '../tokens/hash';
-import { fail, ok, type Result } from './result';
+import { fail, ok, type Result } from '../shared/result';
 import type { Clock, EpochMs, ReplayLedger } from './types';
 
 /** The host's signature on one lifecycle call: the JWT's hash and its times. */

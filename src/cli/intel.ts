@@ -5,7 +5,7 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import { systemClock } from '../allowlist/clock';
+import { systemClock } from '../shared/clock';
 import type { Config } from '../config';
 import { MALFORMED_REPORT, MAX_REPORT_CHARS, readReportLine, type LeakReport } from '../signals/leak-reports';
 import { LEAK_BATCH, startLeakRun, type LeakCounts, type LeakRun } from '../signals/leaks';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { AppStore, OpenedCore } from '../app';
-import { systemClock } from '../allowlist/clock';
+import { systemClock } from '../shared/clock';
 import type { Bus } from '../bus/types';
 import type { Config } from '../config';
 import { createLogger } from '../logger';

@@ -2,7 +2,7 @@
 import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Clock, EpochMs } from '../allowlist/types';
-import { fail, ok, type Result } from '../allowlist/result';
+import { fail, ok, type Result } from '../shared/result';
 import { randomTokenId } from './random';
 
 /** The only algorithm a page token may use; anything else is refused before the signature is checked. */

@@ -1,7 +1,7 @@
 /** DPoP proofs (RFC 9449): whether a call's proof was signed by the key it names, for this very call, just now, and once. */
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload, type KeyLike } from 'jose';
-import { fail, ok, type Result } from '../allowlist/result';
+import { fail, ok, type Result } from '../shared/result';
 import type { Clock, EpochMs } from '../allowlist/types';
 
 /** The call a proof is presented with. */

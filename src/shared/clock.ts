@@ -1,5 +1,5 @@
 /** The wall clock, injected everywhere time matters so tests can hold it still. */
-import type { Clock } from './types';
+import type { Clock } from '../allowlist/types';
 
 export const systemClock: Clock = { now: () => Date.now() };
 
