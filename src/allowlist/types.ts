@@ -1,11 +1,9 @@
 /** The allowlist's vocabulary: entries, tombstones, tenants, and the narrow interfaces the core runs on. */
 
-/** Milliseconds since the epoch. Every time in the core is one of these. */
-export type EpochMs = number;
+import type { Clock, EpochMs } from '../shared/clock';
 
-export interface Clock {
-  now(): EpochMs;
-}
+/** Time is shared vocabulary (the tokens and the bus speak it too); the core's modules name it from here. */
+export type { Clock, EpochMs };
 
 /**
  * One page token's server-side record. The token id is never stored: only the

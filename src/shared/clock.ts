@@ -1,5 +1,11 @@
 /** The wall clock, injected everywhere time matters so tests can hold it still. */
-import type { Clock } from '../allowlist/types';
+
+/** Milliseconds since the epoch. Every time in the core is one of these. */
+export type EpochMs = number;
+
+export interface Clock {
+  now(): EpochMs;
+}
 
 export const systemClock: Clock = { now: () => Date.now() };
 

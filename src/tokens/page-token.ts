@@ -1,7 +1,7 @@
 /** Page tokens: signing and verifying the JWT that a rendered page carries, with per-tenant keys. */
 import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { Clock, EpochMs } from '../allowlist/types';
+import type { Clock, EpochMs } from '../shared/clock';
 import { fail, ok, type Result } from '../shared/result';
 import { randomTokenId } from './random';
 

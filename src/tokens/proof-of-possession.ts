@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload, type KeyLike } from 'jose';
 import { fail, ok, type Result } from '../shared/result';
-import type { Clock, EpochMs } from '../allowlist/types';
+import type { Clock, EpochMs } from '../shared/clock';
 
 /** The call a proof is presented with. */
 export interface ProofRequest {
