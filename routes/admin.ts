@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import type { Policies } from '../src/allowlist/policies';
 import type { Sessions } from '../src/allowlist/sessions';
-import { policyProblems } from '../src/allowlist/policy';
+import { policyProblems } from '../src/allowlist/policy-rules';
 import { AUDIT_KINDS, type AuditStore, type Policy } from '../src/allowlist/types';
 import type { Logger } from '../src/logger';
 import type { OperatorTokens } from '../src/operators';

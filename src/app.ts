@@ -26,7 +26,7 @@ import { transmitterRoutes } from '../routes/ssf-transmitter';
 import { loadViews, PUBLIC_DIR } from '../views/views';
 import type { Allowlist, Revocation } from './allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from './allowlist/audit';
-import { createCore, DEFAULT_LIVE, type Core } from './allowlist/core';
+import { createCore, DEFAULT_LIVE, type Core } from './allowlist/assemble';
 import type { EntryStates } from './allowlist/entry-states';
 import type { Removals } from './allowlist/removals';
 import { tenantIn, type TenantLifecycle } from './allowlist/tenants';

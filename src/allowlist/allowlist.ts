@@ -4,7 +4,7 @@ import { hashTokenId } from '../tokens/hash';
 import type { AuditLog } from './audit';
 import type { CacheLookup, EntryStates, KnownState } from './entry-states';
 import type { LastSeenTracker } from './last-seen';
-import { absoluteDeadline, idleDeadline } from './policy';
+import { absoluteDeadline, idleDeadline } from './policy-rules';
 import { covers, type ResourceRef } from './resource';
 import { fail, ok, type DenyCode, type Result } from '../shared/result';
 import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';

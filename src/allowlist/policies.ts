@@ -1,7 +1,7 @@
 /** Each tenant's session policy: read with its defaults, changed by an admin (audited, and every node re-reads it). */
 import type { AuditLog } from './audit';
 import type { EntryStates } from './entry-states';
-import { describePolicy, describeProblem, policyProblems, type PolicyProblem } from './policy';
+import { describePolicy, describeProblem, policyProblems, type PolicyProblem } from './policy-rules';
 import type { Clock, Policy, TenantStore } from './types';
 
 export interface TenantPolicy {

@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import type { Allowlist, MintedToken } from '../../src/allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
 import { ManualClock } from '../../src/shared/clock';
-import { createCore } from '../../src/allowlist/core';
+import { createCore } from '../../src/allowlist/assemble';
 import type { Removals } from '../../src/allowlist/removals';
 import { issueResource, projectResource, type ResourceRef } from '../../src/allowlist/resource';
 import { tenantIn, type TenantLifecycle } from '../../src/allowlist/tenants';

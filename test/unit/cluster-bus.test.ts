@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { ManualClock } from '../../src/shared/clock';
-import { createCore } from '../../src/allowlist/core';
+import { createCore } from '../../src/allowlist/assemble';
 import { NO_OBSERVER } from '../../src/allowlist/allowlist';
 import { storeAuditLog } from '../../src/allowlist/audit';
 import { issueResource } from '../../src/allowlist/resource';

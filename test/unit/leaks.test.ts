@@ -5,7 +5,7 @@ import jwt from 'jsonwebtoken';
 import type { Allowlist, MintedToken } from '../../src/allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
 import { ManualClock } from '../../src/shared/clock';
-import { createCore } from '../../src/allowlist/core';
+import { createCore } from '../../src/allowlist/assemble';
 import { issueResource, type ResourceRef } from '../../src/allowlist/resource';
 import type { AllowlistEntry } from '../../src/allowlist/types';
 import { MemoryBus } from '../../src/bus/memory-bus';

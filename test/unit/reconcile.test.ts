@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Allowlist } from '../../src/allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
 import { ManualClock } from '../../src/shared/clock';
-import { createCore } from '../../src/allowlist/core';
+import { createCore } from '../../src/allowlist/assemble';
 import type { Removals } from '../../src/allowlist/removals';
 import { issueResource } from '../../src/allowlist/resource';
 import { tenantIn, type TenantLifecycle } from '../../src/allowlist/tenants';

@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import { BARE_CALL, type Allowlist, type Call, type Grant } from '../../src/allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
 import { ManualClock } from '../../src/shared/clock';
-import { createCore, type Core } from '../../src/allowlist/core';
+import { createCore, type Core } from '../../src/allowlist/assemble';
 import { issueResource } from '../../src/allowlist/resource';
 import type { Result } from '../../src/shared/result';
 import { tenantIn } from '../../src/allowlist/tenants';

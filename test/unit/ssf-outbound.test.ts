@@ -6,7 +6,7 @@ import path from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { storeAuditLog } from '../../src/allowlist/audit';
 import { ManualClock } from '../../src/shared/clock';
-import { createCore } from '../../src/allowlist/core';
+import { createCore } from '../../src/allowlist/assemble';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { createLogger } from '../../src/logger';

@@ -18,7 +18,7 @@ import type {
   Tombstone,
   TombstoneKind,
 } from '../../allowlist/types';
-import { THEFT_RESPONSES } from '../../allowlist/policy';
+import { THEFT_RESPONSES } from '../../allowlist/policy-rules';
 import type { Note } from '../../notes/notes';
 import type { SsfStream } from '../../signals/ssf-receiver/streams';
 import { SUBJECT_MAPPINGS, type SubjectMapping } from '../../signals/ssf-receiver/subjects';
