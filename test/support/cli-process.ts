@@ -10,7 +10,7 @@ export interface CliRun {
 
 /** Runs `panelguard <args>` from source with `env` (and PATH) only; `node` options go before the script, e.g. a heap cap. */
 export function runCli(args: string[], env: Record<string, string>, node: string[] = []): Promise<CliRun> {
-  const child = spawn(process.execPath, [...node, '--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, [...node, '--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

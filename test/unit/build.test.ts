@@ -12,9 +12,9 @@ const manifest = z
   .parse(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')));
 
 describe('the built command line', () => {
-  it('starts src/cli.ts with a node shebang, which tsc carries into the bin', () => {
-    expect(readFileSync(path.join(PROJECT_ROOT, 'src', 'cli.ts'), 'utf8').split('\n')[0]).to.equal('#!/usr/bin/env node');
-    expect(manifest.bin.panelguard).to.equal('dist/src/cli.js');
+  it('starts src/cli/main.ts with a node shebang, which tsc carries into the bin', () => {
+    expect(readFileSync(path.join(PROJECT_ROOT, 'src', 'cli', 'main.ts'), 'utf8').split('\n')[0]).to.equal('#!/usr/bin/env node');
+    expect(manifest.bin.panelguard).to.equal('dist/src/cli/main.js');
   });
 
   it('makes the bin executable after every build, with node rather than chmod', function () {

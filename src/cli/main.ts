@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /** The operator's command line: list and revoke live sessions, read the audit trail and take leak reports, on the server's configured store. */
-import { systemClock } from './shared/clock';
-import type { Confirmation, TenantStore } from './allowlist/types';
-import { auditTable, plural, sessionsTable } from './cli/format';
-import { ingestLeaks } from './cli/intel';
-import { note, withCore, withStore, type NodeReach } from './cli/operator';
-import { parseCommandLine, type AuditOptions, type ListOptions, type OperatorCommand, type ResetOptions, type RevokeOptions } from './cli/command-line';
-import { MAX_LIMIT } from './cli/options';
-import { ConfigError, loadConfig } from './config';
+import { systemClock } from '../shared/clock';
+import type { Confirmation, TenantStore } from '../allowlist/types';
+import { auditTable, plural, sessionsTable } from './format';
+import { ingestLeaks } from './intel';
+import { note, withCore, withStore, type NodeReach } from './operator';
+import { parseCommandLine, type AuditOptions, type ListOptions, type OperatorCommand, type ResetOptions, type RevokeOptions } from './command-line';
+import { MAX_LIMIT } from './options';
+import { ConfigError, loadConfig } from '../config';
 
 /**
  * 0 done; 1 refused (unknown user or tenant, reset without --yes, an unreadable leak file) or failed; 2 the command
