@@ -47,7 +47,7 @@ export class NodeProcess {
   /** Starts the node and resolves once it answers /readyz with 200. */
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.running()) throw new Error(`${this.name} is already running`);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'server.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'launch', 'server.ts')], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH ?? '', ...this.options.env, PORT: String(this.options.port), NODE_NAME: this.name },
       stdio: ['ignore', 'pipe', 'pipe'],

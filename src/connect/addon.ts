@@ -50,7 +50,7 @@ export function createAddon(options: AddonOptions): AddOn {
     configFileName: path.join(options.projectRoot, 'config.json'),
   });
   // ACE adds a process-wide unhandledRejection logger per instance and never removes it; the
-  // server installs one of its own (src/server.ts), so ACE's would only pile up.
+  // server installs one of its own (src/launch/server.ts), so ACE's would only pile up.
   for (const listener of process.listeners('unhandledRejection')) {
     if (!before.has(listener)) process.off('unhandledRejection', listener);
   }

@@ -34,7 +34,7 @@ describe('process restart', function () {
   const baseUrl = () => `http://localhost:${port}`;
 
   async function startServer(): Promise<void> {
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/launch/server.ts'], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH, PORT: String(port), DATA_DIR: dataDir, CONNECT_KEYS_CDN_URL: sim.keysUrl, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],

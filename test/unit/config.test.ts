@@ -279,7 +279,7 @@ describe('configuration', () => {
   });
 
   it('stops the process with one line naming the mistake', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/launch/server.ts'], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH, PORT: 'abc', DATA_DIR: dir },
       encoding: 'utf8',

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import { cliCommand, DEMO_DATABASE_URL, demoConfig, demoStoreFile } from '../../src/demo-config';
+import { cliCommand, DEMO_DATABASE_URL, demoConfig, demoStoreFile } from '../../src/launch/demo-config';
 
 const OPERATOR = 'panelguard-demo-site:0123456789abcdef0123456789abcdef';
 const HOSTS = { keysUrl: 'http://127.0.0.1:3100/keys', reportAccountsUrl: 'http://127.0.0.1:3100/app/report-accounts' };

@@ -30,7 +30,7 @@ describe('opening the store', () => {
   it('stops the server with one line naming DATABASE_URL and never its password', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'panelguard-open-'));
     try {
-      const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/launch/server.ts'], {
         cwd: PROJECT_ROOT,
         env: { PATH: process.env.PATH, PORT: '0', DATA_DIR: dir, DATABASE_URL: REFUSED, LOG_LEVEL: 'silent' },
         encoding: 'utf8',

@@ -4,17 +4,17 @@
  * simulated Forge CDN, every call a Forge Remote call with a FIT, Jira events as Forge triggers.
  */
 import { Writable } from 'node:stream';
-import { startApp, type RunningApp } from './app';
-import { ConfigError, type Config } from './config';
+import { startApp, type RunningApp } from '../app';
+import { ConfigError, type Config } from '../config';
 import { cliCommand, deleteDemoStore, demoConfig, demoStoreFile } from './demo-config';
-import { startHostSimulator, type HostSimulator } from './host-simulator';
-import { DEMO_ISSUES, DEMO_USERS, forgeIssueLinks, forgeSessionPageLinks, hostPageLinks, sessionPageLinks } from './host-simulator/demo-site';
-import { startForgeSimulator, type ForgeSimulator } from './host-simulator/forge';
-import { startSsfTransmitter, type SsfTransmitter } from './host-simulator/ssf-transmitter';
-import { createLogger } from './logger';
+import { startHostSimulator, type HostSimulator } from '../host-simulator';
+import { DEMO_ISSUES, DEMO_USERS, forgeIssueLinks, forgeSessionPageLinks, hostPageLinks, sessionPageLinks } from '../host-simulator/demo-site';
+import { startForgeSimulator, type ForgeSimulator } from '../host-simulator/forge';
+import { startSsfTransmitter, type SsfTransmitter } from '../host-simulator/ssf-transmitter';
+import { createLogger } from '../logger';
 import { compactLogLine } from './log-lines';
 import { isAddressInUse, PortInUse } from './port-in-use';
-import { randomSecret } from './tokens/random';
+import { randomSecret } from '../tokens/random';
 
 /** A stable site name, so the demo's URLs and logs read the same on every run. */
 const DEMO_CLIENT_KEY = 'panelguard-demo-site';
@@ -126,7 +126,7 @@ function forgeGuide(sim: HostSimulator, forge: ForgeSimulator, app: RunningApp, 
 
 /** Builds the Custom UI (the demo serves what the sources say now) and starts the Forge side on the CDN port. */
 async function startForgeSide(sim: HostSimulator, simPort: string): Promise<ForgeSimulator> {
-  const { buildForgeUi } = await import('../forge/build');
+  const { buildForgeUi } = await import('../../forge/build');
   await buildForgeUi();
   const cdnPort = process.env.FORGE_CDN_PORT || String(Number(simPort) + 1);
   // Forge waits 60 s between retries of a refused event; the demo waits 5, so a refusal shows in the log while you watch
