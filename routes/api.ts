@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { issueResource, JIRA_ID } from '../src/allowlist/resource';
 import { NOTE_MAX_LENGTH, type Notes } from '../src/notes/notes';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import { jsonBody } from './body';
 import { sendError } from './errors';
 import { grantOf, type Guard } from './guard';

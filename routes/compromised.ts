@@ -4,7 +4,7 @@
  */
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import type { OperatorTokens } from '../src/operators';
 import { readReportItem, readReportLine, type LeakReport } from '../src/signals/leak-reports';
 import { LEAK_BATCH, SOURCE_LABEL, startLeakRun, type LeakDeps } from '../src/signals/leaks';

@@ -1,6 +1,6 @@
 /** The last stops of every request: unknown paths, requests that cannot be read, ACE's authentication failures, bugs. */
 import type { NextFunction, Request, Response } from 'express';
-import { scrubText, type Logger } from '../src/logger';
+import { scrubText, type Logger } from '../src/observability/logger';
 import type { Views } from '../views/views';
 import { sendError, statusOf, type ErrorCode } from './errors';
 

@@ -12,7 +12,7 @@ import { issueResource, JIRA_ID, projectResource } from '../src/allowlist/resour
 import type { SiteAddress, TenantLifecycle } from '../src/allowlist/tenants';
 import { pageOf, type ForgeInvocation } from '../src/forge/invocation';
 import type { ForgeSiteAdmins } from '../src/forge/site-admins';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import { sha256Hex } from '../src/tokens/hash';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';

@@ -14,7 +14,7 @@ import type { Replays } from '../src/allowlist/replays';
 import type { TenantLifecycle } from '../src/allowlist/tenants';
 import { INSTALLATION_ID, type Installations } from '../src/forge/installations';
 import type { AddOn } from '../src/connect/addon';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { connectAuthenticated, connectOf } from './connect-auth';

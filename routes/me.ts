@@ -5,7 +5,7 @@ import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import { SELF_RESOURCE } from '../src/allowlist/resource';
 import type { Sessions } from '../src/allowlist/sessions';
 import type { Sighting } from '../src/allowlist/types';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
 import { storeWork } from './store-work';

@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { ADMIN_RESOURCE, SELF_RESOURCE } from '../src/allowlist/resource';
 import type { AddOn } from '../src/connect/addon';
 import type { SiteAdmins } from '../src/connect/site-admins';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import type { Views } from '../views/views';
 import { connectAuthenticated, connectOf } from './connect-auth';
 import { framedBy, refusePage, type PageMinter } from './page-mint';

@@ -4,7 +4,7 @@
  * is not a SET at the HTTP level (wrong media type, too large) gets the HTTP status that says so.
  */
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import type { SetErrorCode, SetRefusal, SsfReceiver } from '../src/signals/ssf-receiver/receiver';
 
 /** RFC 8417 7.2: the media type a pushed SET is sent as. */

@@ -4,7 +4,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import type { OperatorTokens } from '../src/operators';
 import { jwks, transmitterMetadata } from '../src/signals/ssf-transmitter/metadata';
 import type { QueuedSet, Receiver } from '../src/signals/ssf-transmitter/outbox';

@@ -3,7 +3,7 @@
  * way on every route, with its detail kept in the log and nothing internal in the answer.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import { sendError } from './errors';
 
 export type StoreWork = (req: Request, res: Response) => Promise<void>;

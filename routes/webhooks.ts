@@ -9,7 +9,7 @@ import { issueResource, JIRA_ID, projectResource } from '../src/allowlist/resour
 import type { RemovalOutcome, Removals } from '../src/allowlist/removals';
 import type { Replays } from '../src/allowlist/replays';
 import type { AddOn } from '../src/connect/addon';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { connectAuthenticated, connectOf } from './connect-auth';

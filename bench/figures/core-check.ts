@@ -9,7 +9,7 @@ import { systemClock } from '../../src/shared/clock';
 import { issueResource } from '../../src/allowlist/resource';
 import { openCore, type AppStore, type OpenedCore } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { createTestDatabase, probe, type TestDatabase } from '../../test/support/services';
 import type { BenchContext, FigureResult, Measurement } from '../lib/report';

@@ -18,7 +18,7 @@ import { issueResource, JIRA_ID } from '../../src/allowlist/resource';
 import { startApp, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator } from '../../src/host-simulator';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { pageTokenOf } from '../../test/integration/harness';
 import { startFitSigner, type FitSigner } from '../../test/support/fit-signer';
 import { serveRequests } from '../lib/process';

@@ -12,7 +12,7 @@ import { createSweeper } from '../../src/allowlist/sweeper';
 import type { EntryStore, LastSeen } from '../../src/allowlist/types';
 import { startApp, type AppStore, type RunningApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { serveRequests } from '../lib/process';
 import { distribution } from '../lib/stats';

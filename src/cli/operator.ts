@@ -9,7 +9,7 @@ import type { AppStore, OpenedCore } from '../app';
 import { systemClock } from '../shared/clock';
 import type { Bus } from '../bus/types';
 import type { Config } from '../config';
-import { createLogger } from '../logger';
+import { createLogger } from '../observability/logger';
 import { PROJECT_ROOT } from '../paths';
 import { openSequelizeStore } from '../store/sequelize-store';
 

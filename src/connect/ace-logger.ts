@@ -1,6 +1,6 @@
 /** The logger ACE writes to: its free-text messages go through pino, scrubbed of secrets and tokens. */
 import { inspect } from 'node:util';
-import { scrubText, type Logger } from '../logger';
+import { scrubText, type Logger } from '../observability/logger';
 
 export interface AceLogger {
   info(...args: unknown[]): void;

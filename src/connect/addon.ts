@@ -2,7 +2,7 @@
 import path from 'node:path';
 import ace from 'atlassian-connect-express';
 import type express from 'express';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { aceLogger } from './ace-logger';
 import { AceSettingsAdapter, type SettingsStore } from './ace-store';
 

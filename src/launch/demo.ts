@@ -11,7 +11,7 @@ import { startHostSimulator, type HostSimulator } from '../host-simulator';
 import { DEMO_ISSUES, DEMO_USERS, forgeIssueLinks, forgeSessionPageLinks, hostPageLinks, sessionPageLinks } from '../host-simulator/demo-site';
 import { startForgeSimulator, type ForgeSimulator } from '../host-simulator/forge';
 import { startSsfTransmitter, type SsfTransmitter } from '../host-simulator/ssf-transmitter';
-import { createLogger } from '../logger';
+import { createLogger } from '../observability/logger';
 import { compactLogLine } from './log-lines';
 import { isAddressInUse, PortInUse } from './port-in-use';
 import { randomSecret } from '../tokens/random';

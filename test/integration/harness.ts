@@ -7,7 +7,7 @@ import type { Clock } from '../../src/allowlist/types';
 import { startApp, type AppOverrides, type AppStore, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 
 export const ISSUE: IssueContext = { issueId: '10001', issueKey: 'DEMO-1', projectId: '10000', projectKey: 'DEMO' };
 export const OTHER_ISSUE: IssueContext = { issueId: '10002', issueKey: 'DEMO-2', projectId: '10000', projectKey: 'DEMO' };

@@ -7,7 +7,7 @@ import type { EpochMs, RevokeScope } from '../../src/allowlist/types';
 import { startApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator } from '../../src/host-simulator';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { MemoryStore } from '../../src/store/memory-store';
 import { ALICE } from './harness';
 

@@ -13,7 +13,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { startApp, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startHostSimulator, type HostSimulator } from '../../src/host-simulator';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { SESSION_REVOKED } from '../../src/signals/ssf-transmitter/set';
 import { freePort } from '../support/ports';
 import { createTestDatabase, servicesOrSkip, type TestDatabase } from '../support/services';

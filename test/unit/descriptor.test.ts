@@ -29,7 +29,7 @@ import type { Replays } from '../../src/allowlist/replays';
 import type { TenantLifecycle } from '../../src/allowlist/tenants';
 import type { Installations } from '../../src/forge/installations';
 import { createAddon, type AddOn } from '../../src/connect/addon';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { PROJECT_ROOT } from '../../src/paths';
 import { MemoryStore } from '../../src/store/memory-store';
 import type { Views } from '../../views/views';

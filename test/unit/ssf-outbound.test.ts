@@ -9,7 +9,7 @@ import { ManualClock } from '../../src/shared/clock';
 import { createCore } from '../../src/allowlist/assemble';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { retryAfter, retryDelay } from '../../src/signals/ssf-transmitter/backoff';
 import { jwks, transmitterMetadata } from '../../src/signals/ssf-transmitter/metadata';
 import type { ClaimedSet, QueuedSet, Receiver } from '../../src/signals/ssf-transmitter/outbox';

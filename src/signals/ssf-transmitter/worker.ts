@@ -4,7 +4,7 @@
  * nodes never push one at once, and a SET a node held when it died is pushed by another once the lease ends.
  */
 import type { Clock, EpochMs } from '../../allowlist/types';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../observability/logger';
 import { randomId } from '../../tokens/random';
 import { retryDelay, type RetryPolicy } from './backoff';
 import type { ClaimedSet, SignalOutbox } from './outbox';

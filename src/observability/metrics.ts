@@ -1,14 +1,14 @@
 /** Prometheus metrics over prom-client: one registry per app, fed by the core's observer and read from the bus on scrape. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AllowlistObserver } from './allowlist/allowlist';
-import type { LiveObserver } from './allowlist/live-sessions';
-import type { Clock, SessionListing } from './allowlist/types';
-import type { Bus } from './bus/types';
-import type { ReportObserver } from './signals/personal-data';
-import type { SsfObserver } from './signals/ssf-receiver/receiver';
-import type { SetState, SignalOutbox } from './signals/ssf-transmitter/outbox';
-import type { TransmitterObserver } from './signals/ssf-transmitter/worker';
-import type { PageTokenCodec } from './tokens/page-token';
+import type { AllowlistObserver } from '../allowlist/allowlist';
+import type { LiveObserver } from '../allowlist/live-sessions';
+import type { Clock, SessionListing } from '../allowlist/types';
+import type { Bus } from '../bus/types';
+import type { ReportObserver } from '../signals/personal-data';
+import type { SsfObserver } from '../signals/ssf-receiver/receiver';
+import type { SetState, SignalOutbox } from '../signals/ssf-transmitter/outbox';
+import type { TransmitterObserver } from '../signals/ssf-transmitter/worker';
+import type { PageTokenCodec } from '../tokens/page-token';
 
 export interface MetricsDeps {
   bus: Bus;
