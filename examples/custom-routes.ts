@@ -2,8 +2,8 @@
 import { Router, type Request } from 'express';
 import { grantOf } from '../routes/guard';
 import { issueResource, JIRA_ID } from '../src/allowlist/resource';
-import { startApp, type AppOverrides } from '../src/app';
-import { loadConfig } from '../src/config';
+import { startApp, type AppOverrides } from '../src/app/app';
+import { loadConfig } from '../src/app/config';
 
 export const voteRoutes: NonNullable<AppOverrides['routes']> = ({ guard }) => {
   const router = Router();

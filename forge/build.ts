@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/app/paths';
 import { renderMarkup } from '../views/views';
 
 /** A Custom UI resource: its folder under forge/static (the manifest's `path: static/<name>`) and its page. */

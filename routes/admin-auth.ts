@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ADMIN_RESOURCE } from '../src/allowlist/resource';
-import type { OperatorTokens } from '../src/operators';
+import type { OperatorTokens } from '../src/tokens/operator-tokens';
 import { readBearer } from './bearer';
 import { sendError } from './errors';
 import type { Guard } from './guard';

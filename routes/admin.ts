@@ -7,7 +7,7 @@ import type { Sessions } from '../src/allowlist/sessions';
 import { policyProblems } from '../src/allowlist/policy-rules';
 import { AUDIT_KINDS, type AuditStore, type Policy } from '../src/allowlist/types';
 import type { Logger } from '../src/observability/logger';
-import type { OperatorTokens } from '../src/operators';
+import type { OperatorTokens } from '../src/tokens/operator-tokens';
 import { adminOf, requireAdmin } from './admin-auth';
 import { jsonBody } from './body';
 import type { Guard } from './guard';

@@ -5,7 +5,7 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../src/observability/logger';
-import type { OperatorTokens } from '../src/operators';
+import type { OperatorTokens } from '../src/tokens/operator-tokens';
 import { readReportItem, readReportLine, type LeakReport } from '../src/signals/leak-reports';
 import { LEAK_BATCH, SOURCE_LABEL, startLeakRun, type LeakDeps } from '../src/signals/leaks';
 import { adminOf, requireAdmin } from './admin-auth';

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { INSTALLATION_ID } from '../src/forge/installations';
 import type { Logger } from '../src/observability/logger';
-import type { OperatorTokens } from '../src/operators';
+import type { OperatorTokens } from '../src/tokens/operator-tokens';
 import { PUSH_DELIVERY } from '../src/signals/ssf-receiver/transmitters';
 import { MAX_AUDIENCE_LENGTH, MAX_ISSUER_LENGTH, type SsfStream, type StreamAdmin } from '../src/signals/ssf-receiver/streams';
 import { SUBJECT_MAPPINGS, type SubjectMapping } from '../src/signals/ssf-receiver/subjects';

@@ -5,7 +5,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../src/observability/logger';
-import type { OperatorTokens } from '../src/operators';
+import type { OperatorTokens } from '../src/tokens/operator-tokens';
 import { jwks, transmitterMetadata } from '../src/signals/ssf-transmitter/metadata';
 import type { QueuedSet, Receiver } from '../src/signals/ssf-transmitter/outbox';
 import { endpointProblem, maskAuthorization, type ReceiverAdmin } from '../src/signals/ssf-transmitter/receivers';

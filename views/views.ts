@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/app/paths';
 
 /** Where a Connect page loads the host's all.js (routes/page-mint.ts `framedBy`); without it the page keeps the iframe's size. */
 interface HostScript {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { issueResource } from '../../src/allowlist/resource';
 import { startHostSimulator, type HostSimulator } from '../../src/host-simulator';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 import { ISSUE, pageTokenOf } from '../../test/integration/harness';
 import { createTestDatabase, probe, type TestDatabase } from '../../test/support/services';
 import { startWorker, type Worker } from '../lib/process';

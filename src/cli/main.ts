@@ -7,7 +7,7 @@ import { ingestLeaks } from './intel';
 import { note, withCore, withStore, type NodeReach } from './operator';
 import { parseCommandLine, type AuditOptions, type ListOptions, type OperatorCommand, type ResetOptions, type RevokeOptions } from './command-line';
 import { MAX_LIMIT } from './options';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../app/config';
 
 /**
  * 0 done; 1 refused (unknown user or tenant, reset without --yes, an unreadable leak file) or failed; 2 the command

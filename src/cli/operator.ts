@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { AppStore, OpenedCore } from '../app';
+import type { AppStore, OpenedCore } from '../app/app';
 import { systemClock } from '../shared/clock';
 import type { Bus } from '../bus/types';
-import type { Config } from '../config';
+import type { Config } from '../app/config';
 import { createLogger } from '../observability/logger';
-import { PROJECT_ROOT } from '../paths';
+import { PROJECT_ROOT } from '../app/paths';
 import { openSequelizeStore } from '../store/sequelize-store';
 
 /** Runs `work` on the configured store and closes it, whatever happens. */
@@ -33,7 +33,7 @@ export async function withCore<T>(
   work: (opened: OpenedCore, reach: NodeReach) => Promise<T>,
 ): Promise<T> {
   // The composition root loads the whole app (express, ACE, views): only revocations pay for it.
-  const { openCore } = await import('../app');
+  const { openCore } = await import('../app/app');
   // Logs go to stderr, so stdout carries only the command's output.
   const logger = createLogger(config.logLevel, process.stderr);
   const opened = openCore(config, { store, clock: systemClock, logger, appKey: descriptorKey() });

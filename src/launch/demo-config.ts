@@ -1,7 +1,7 @@
 /** The demo's settings: a development app on a SQLite file of its own that the operator CLI can open beside it. */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig, type Config } from '../config';
+import { loadConfig, type Config } from '../app/config';
 
 /** Where the demo keeps its sessions unless DATABASE_URL says otherwise: a file, so `npm run cli` sees the same site. */
 export const DEMO_DATABASE_URL = 'sqlite:data/demo/demo.sqlite';

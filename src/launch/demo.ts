@@ -4,8 +4,8 @@
  * simulated Forge CDN, every call a Forge Remote call with a FIT, Jira events as Forge triggers.
  */
 import { Writable } from 'node:stream';
-import { startApp, type RunningApp } from '../app';
-import { ConfigError, type Config } from '../config';
+import { startApp, type RunningApp } from '../app/app';
+import { ConfigError, type Config } from '../app/config';
 import { cliCommand, deleteDemoStore, demoConfig, demoStoreFile } from './demo-config';
 import { startHostSimulator, type HostSimulator } from '../host-simulator';
 import { DEMO_ISSUES, DEMO_USERS, forgeIssueLinks, forgeSessionPageLinks, hostPageLinks, sessionPageLinks } from '../host-simulator/demo-site';

@@ -1,6 +1,6 @@
 /** Starts PanelGuard from the environment; a configuration mistake stops it with one line per problem. */
-import { startApp } from '../app';
-import { ConfigError, loadConfig, type Config } from '../config';
+import { startApp } from '../app/app';
+import { ConfigError, loadConfig, type Config } from '../app/config';
 
 async function main(): Promise<void> {
   let config: Config;

@@ -17,7 +17,7 @@ export interface StoreLifecycle {
 
 /**
  * Each role is owned by the code that uses it (the core's in src/allowlist/types.ts, the others beside their users)
- * and handed to it alone. Only the composition root (src/app.ts, which exports this as its own) asks for them all
+ * and handed to it alone. Only the composition root (src/app/app.ts, which exports this as its own) asks for them all
  * at once, with the operator CLI that opens a store the same way, and the store contract that tests every role.
  */
 export type AppStore = EntryStore &

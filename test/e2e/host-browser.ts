@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import type { IssueContext } from '../../src/host-simulator';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 import { startStack, type Stack, type StackOptions } from '../integration/harness';
 import { chromiumOrSkip, launchChromium } from './chromium';
 

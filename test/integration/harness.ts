@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Clock } from '../../src/allowlist/types';
-import { startApp, type AppOverrides, type AppStore, type RunningApp } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { startApp, type AppOverrides, type AppStore, type RunningApp } from '../../src/app/app';
+import { loadConfig } from '../../src/app/config';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
 import { createLogger } from '../../src/observability/logger';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { expect } from 'chai';
 import { startHostSimulator, type HostSimulator } from '../../src/host-simulator';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 import { freePort } from '../support/ports';
 import { ALICE, BOB, ISSUE, pageTokenOf } from './harness';
 

@@ -1,6 +1,6 @@
 /** The operator CLI run as an operator would: a child process with only the environment it is given. */
 import { spawn } from 'node:child_process';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 
 export interface CliRun {
   code: number | null;

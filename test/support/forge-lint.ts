@@ -29,7 +29,7 @@ import {
   type MappingConfig,
   type ValidationError,
 } from '@forge/manifest';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 
 export const FORGE_DIR = path.join(PROJECT_ROOT, 'forge');
 export const MANIFEST_FILE = path.join(FORGE_DIR, 'manifest.yml');

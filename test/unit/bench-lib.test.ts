@@ -6,7 +6,7 @@ import { mark, type Measurement } from '../../bench/lib/report';
 import { distribution, median, quantile } from '../../bench/lib/stats';
 import { resultsDirOf } from '../../bench/lib/results';
 import { renderTable } from '../../bench/lib/table';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 
 const measured = (value: number, op: '<' | '<=' | '>=' | '>' | '=', target: number): Measurement => ({
   figure: '1',

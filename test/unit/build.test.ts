@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { z } from 'zod';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 
 const manifest = z
   .object({ bin: z.object({ panelguard: z.string() }), scripts: z.record(z.string()) })

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config';
-import { PROJECT_ROOT } from '../../src/paths';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/app/config';
+import { PROJECT_ROOT } from '../../src/app/paths';
 
 function problemsOf(env: NodeJS.ProcessEnv, cwd: string): string[] {
   try {

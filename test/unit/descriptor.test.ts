@@ -30,7 +30,7 @@ import type { TenantLifecycle } from '../../src/allowlist/tenants';
 import type { Installations } from '../../src/forge/installations';
 import { createAddon, type AddOn } from '../../src/connect/addon';
 import { createLogger } from '../../src/observability/logger';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 import { MemoryStore } from '../../src/store/memory-store';
 import type { Views } from '../../views/views';
 

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 
 /** The helpers that find a test's outside services (PostgreSQL, Redis, Chromium) and skip without them. */
 const FINDERS = ['test/support', 'test/e2e'];

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Metafile } from 'esbuild';
 import { buildForgeUi, RESOURCES } from '../../forge/build';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 
 const INVOKE_REMOTE = '@forge/bridge/out/invoke-endpoint/invoke-remote.js';
 const CONNECT_TRANSPORT = 'views/public/connect/transport.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { errors as forgeText } from '@forge/manifest';
 import { expect } from 'chai';
 import { z } from 'zod';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 import { forgeScratch, lintManifest, MANIFEST_FILE, type ForgeScratch, type ManifestLint } from '../support/forge-lint';
 
 const BASE_URL = 'https://panelguard.example.com';

@@ -12,7 +12,7 @@ import {
   type ForgeSimulator,
   type UiCall,
 } from '../../src/host-simulator/forge';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 import { startStandInRemote, type Seen, type StandInRemote } from '../support/forge-remote';
 
 const ISSUE: IssueContext = { issueId: '10001', issueKey: 'PG-1', projectId: '10000', projectKey: 'PG' };

@@ -1,6 +1,6 @@
 /** Operator tokens: each acts on the one site it is bound to; anything else acts on none. */
 import { expect } from 'chai';
-import { OperatorTokens } from '../../src/operators';
+import { OperatorTokens } from '../../src/tokens/operator-tokens';
 
 describe('operator tokens', () => {
   const tokens = new OperatorTokens([

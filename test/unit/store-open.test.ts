@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/app/paths';
 import { openSequelizeStore, StoreOpenError, withoutPassword } from '../../src/store/sequelize-store';
 
 // Port 1 on the loopback: nothing listens there, so the connection is refused at once.

@@ -11,7 +11,7 @@ import { HostSimulatorError } from '../errors';
 import type { NewUser } from '../directory';
 import type { IssueContext } from '../issues';
 import { closeServer, type HostSimulator } from '../simulator';
-import { PROJECT_ROOT } from '../../paths';
+import { PROJECT_ROOT } from '../../app/paths';
 import { randomId, randomSecret, randomUuid } from '../../tokens/random';
 import { appAri, appUuidOf, environmentAri, extensionAri, installationAri } from './ari';
 import { cdnRouter, JWKS_PATH, type CdnHost } from './cdn';

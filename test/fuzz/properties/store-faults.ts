@@ -1,6 +1,6 @@
 /** Requests while the store fails: the one server failure allowed is 503 store_unavailable, and nothing is left broken. */
 import fc from 'fast-check';
-import type { AppStore } from '../../../src/app';
+import type { AppStore } from '../../../src/app/app';
 import { MemoryStore } from '../../../src/store/memory-store';
 import { ALICE } from '../../integration/harness';
 import { checkAnswer, outcomeOf, violated } from '../oracle';

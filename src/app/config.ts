@@ -4,12 +4,12 @@ import type { KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_PREFIXES, type NetworkPrefixes } from './allowlist/network';
-import { PRODUCTION_JWKS_URL } from './forge/fit-verifier';
-import { FORGE_APP_ID } from './forge/invocation';
-import { parseOperatorTokens, type OperatorToken } from './operators';
-import { parseSigningKey, SIGNING_KEY_PROBLEM } from './signals/ssf-transmitter/signing-key';
-import { randomSecret } from './tokens/random';
+import { DEFAULT_PREFIXES, type NetworkPrefixes } from '../allowlist/network';
+import { PRODUCTION_JWKS_URL } from '../forge/fit-verifier';
+import { FORGE_APP_ID } from '../forge/invocation';
+import { parseOperatorTokens, type OperatorToken } from '../tokens/operator-tokens';
+import { parseSigningKey, SIGNING_KEY_PROBLEM } from '../signals/ssf-transmitter/signing-key';
+import { randomSecret } from '../tokens/random';
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
