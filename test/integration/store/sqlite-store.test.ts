@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import sqlite3 from 'sqlite3';
-import type { AllowlistEntry } from '../../src/allowlist/types';
-import { PANELGUARD_TABLES } from '../../src/store/migrations';
-import { openSequelizeStore, type SequelizeStore } from '../../src/store/sequelize-store';
+import type { AllowlistEntry } from '../../../src/allowlist/types';
+import { PANELGUARD_TABLES } from '../../../src/store/migrations';
+import { openSequelizeStore, type SequelizeStore } from '../../../src/store/sequelize-store';
 
 const T0 = Date.UTC(2026, 10, 23, 12);
 

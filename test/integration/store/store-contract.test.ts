@@ -22,17 +22,17 @@ import type {
   Tenant,
   TokenAdvance,
   Tombstone,
-} from '../../src/allowlist/types';
-import type { Note } from '../../src/notes/notes';
-import type { SsfStream } from '../../src/signals/ssf-receiver/streams';
-import type { ClaimedSet, QueuedSet, Receiver } from '../../src/signals/ssf-transmitter/outbox';
-import type { AppStore } from '../../src/store/app-store';
-import { DuplicateKeyError, StoreClosedError } from '../../src/store/errors';
-import { MemoryStore } from '../../src/store/memory-store';
-import { migrations, PANELGUARD_TABLES } from '../../src/store/migrations';
-import { openSequelizeStore } from '../../src/store/sequelize-store';
-import { findByTokenHashes } from '../../src/store/sequelize/statements';
-import { createTestDatabase, servicesOrSkip, type TestDatabase } from '../support/services';
+} from '../../../src/allowlist/types';
+import type { Note } from '../../../src/notes/notes';
+import type { SsfStream } from '../../../src/signals/ssf-receiver/streams';
+import type { ClaimedSet, QueuedSet, Receiver } from '../../../src/signals/ssf-transmitter/outbox';
+import type { AppStore } from '../../../src/store/app-store';
+import { DuplicateKeyError, StoreClosedError } from '../../../src/store/errors';
+import { MemoryStore } from '../../../src/store/memory-store';
+import { migrations, PANELGUARD_TABLES } from '../../../src/store/migrations';
+import { openSequelizeStore } from '../../../src/store/sequelize-store';
+import { findByTokenHashes } from '../../../src/store/sequelize/statements';
+import { createTestDatabase, servicesOrSkip, type TestDatabase } from '../../support/services';
 
 const T0 = 1_700_000_000_000;
 const MINUTE = 60_000;

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { PROJECT_ROOT } from '../../src/app/paths';
-import { openSequelizeStore, StoreOpenError, withoutPassword } from '../../src/store/sequelize-store';
+import { PROJECT_ROOT } from '../../../src/app/paths';
+import { openSequelizeStore, StoreOpenError, withoutPassword } from '../../../src/store/sequelize-store';
 
 // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
 const REFUSED = 'postgres://panelguard:hunter2-secret@127.0.0.1:1/panelguard';
