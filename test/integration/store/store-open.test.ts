@@ -5,6 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { PROJECT_ROOT } from '../../../src/app/paths';
 import { openSequelizeStore, StoreOpenError, withoutPassword } from '../../../src/store/sequelize-store';
+import { rejectionOf } from './fixtures';
 
 // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
 const REFUSED = 'postgres://panelguard:hunter2-secret@127.0.0.1:1/panelguard';
@@ -43,6 +44,30 @@ describe('opening the store', () => {
       expect(result.stdout + result.stderr).not.to.include('hunter2');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('openSequelizeStore', () => {
+  it('refuses a URL that is neither sqlite: nor postgres://, without echoing it', async () => {
+    const err = await rejectionOf(openSequelizeStore('mysql://user:secret@localhost/db'));
+    expect(err).to.be.instanceOf(Error);
+    expect(String(err)).not.to.contain('secret');
+  });
+
+  it('refuses a sqlite: URL without a path', async () => {
+    expect(await rejectionOf(openSequelizeStore('sqlite:'))).to.be.instanceOf(Error);
+  });
+
+  it('opens a SQLite store that says so and refuses to notify, which needs PostgreSQL', async () => {
+    const store = await openSequelizeStore('sqlite::memory:');
+    try {
+      expect(store.dialect).to.equal('sqlite');
+      const err = await rejectionOf(store.notify('panelguard', 'hello'));
+      expect(err).to.be.instanceOf(Error);
+      expect(String(err)).to.contain('PostgreSQL');
+    } finally {
+      await store.close();
     }
   });
 });
