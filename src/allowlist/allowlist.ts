@@ -179,7 +179,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
    * Where the token stands, from a state another node cannot have moved on from unseen: answered at once from a
    * cached state for the session's current token while it is not idle (the hot path), else read from the store.
    */
-  function stand(link: ChainLink, known: KnownState, now: EpochMs): Standing | Promise<Standing> {
+  function confirmStanding(link: ChainLink, known: KnownState, now: EpochMs): Standing | Promise<Standing> {
     const standing = standingOf(known.state.entry, link, now, rotation);
     // For anything but a current token that is not idle, another node may have rotated the session or seen a use since.
     const idle = now >= idleDeadline(lastUse(known.state.entry), known.state.policy ?? deps.defaultPolicy);
@@ -190,7 +190,8 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     });
   }
 
-  async function decide(token: string | null, resource: string, call: Call): Promise<Result<Grant>> {
+  /** The check path: verify the token, look up its session, confirm where it stands, refuse or act on it. */
+  async function grantFor(token: string | null, resource: string, call: Call): Promise<Result<Grant>> {
     if (token === null || token.length === 0) return deny('token_missing', null, resource);
     let verified = tokens.verify(token);
     if (verified instanceof Promise) {
@@ -210,19 +211,19 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     // A validly signed token without an entry was never minted here, or its entry is gone: revoked.
     if (lookup.value === null) return deny('token_revoked', claims, resource);
     const now = clock.now();
-    const standing = stand(link, lookup.value, now);
+    const standing = confirmStanding(link, lookup.value, now);
     const stood = standing instanceof Promise ? await standing : standing;
     if (!stood.ok) return deny(stood.code, claims, resource);
     if (stood.value === null) return deny('token_revoked', claims, resource);
     const { state } = stood.value;
     const policy = state.policy ?? deps.defaultPolicy;
-    const code = judge(state, claims, resource, now, lastUse(state.entry), policy);
+    const code = refusalOf(state, claims, resource, now, lastUse(state.entry), policy);
     if (code !== null) return deny(code, claims, resource);
     if (policy.keyBinding) {
       const bound = await proveKey(state.entry, token, call);
       if (bound !== null) return deny(bound, claims, resource);
     }
-    return follow(stood.value.standing, state.entry, link, claims, policy, call, now, resource);
+    return actOnStanding(stood.value.standing, state.entry, link, claims, policy, call, now, resource);
   }
 
   /** Key-bound sessions: the call's proof must verify, and its key be the one the session is bound to (the first one seen). */
@@ -245,7 +246,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
   }
 
   /** Acts on where the token stands in its chain: serve it, make it current, or treat it as a fork. */
-  async function follow(
+  async function actOnStanding(
     standing: ChainStanding,
     entry: AllowlistEntry,
     link: ChainLink,
@@ -258,14 +259,14 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     switch (standing) {
       case 'current':
         lastSeen.note(entry.idHash, now);
-        return ok({ claims, entry, next: isDue(entry, now, rotation) && offers.take(offerKey(link, call.origin()), now) ? succeed(entry, claims) : null });
+        return ok({ claims, entry, next: isDue(entry, now, rotation) && offers.take(offerKey(link, call.origin()), now) ? signSuccessor(entry, claims) : null });
       case 'previous':
         lastSeen.note(entry.idHash, now);
         return ok({ claims, entry, next: null });
       case 'successor':
         return advance(entry, link, claims, policy, call, now, resource);
       case 'stale': {
-        const ended = await acting(() => theft.forked(entry, link.tokenHash, policy, call.origin(), now));
+        const ended = await verdictOf(() => theft.forked(entry, link.tokenHash, policy, call.origin(), now));
         if (ended === null) return deny('store_unavailable', claims, resource);
         if (ended) return deny('token_forked', claims, resource);
         lastSeen.note(entry.idHash, now);
@@ -275,9 +276,9 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
   }
 
   /** Theft detection's verdict (whether it ended the session), or null when the store failed it: the call is refused, never served. */
-  async function acting(decide: () => Promise<boolean>): Promise<boolean | null> {
+  async function verdictOf(detect: () => Promise<boolean>): Promise<boolean | null> {
     try {
-      return await decide();
+      return await detect();
     } catch {
       return null;
     }
@@ -290,7 +291,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
    */
   const offerKey = (link: ChainLink, origin: Origin): string => `${link.tokenHash}\u0000${origin.ip ?? ''}\u0000${origin.userAgent ?? ''}`;
 
-  function succeed(entry: AllowlistEntry, claims: PageTokenClaims): string {
+  function signSuccessor(entry: AllowlistEntry, claims: PageTokenClaims): string {
     return tokens.succeed({ of: claims, session: entry.idHash, seq: (entry.chain?.seq ?? 0) + 1, expiresAt: entry.expiresAt }).token;
   }
 
@@ -310,17 +311,17 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       if (!fresh.ok) return deny(fresh.code, claims, resource);
       if (fresh.value === null) return deny('token_revoked', claims, resource);
       const { state } = fresh.value;
-      const code = judge(state, claims, resource, now, lastUse(state.entry), policy);
+      const code = refusalOf(state, claims, resource, now, lastUse(state.entry), policy);
       if (code !== null) return deny(code, claims, resource);
       const standing = standingOf(state.entry, link, now, rotation);
       if (standing === 'successor') return deny('store_unavailable', claims, resource);
-      return follow(standing, state.entry, link, claims, policy, call, now, resource);
+      return actOnStanding(standing, state.entry, link, claims, policy, call, now, resource);
     }
     observe.rotated();
     // Other nodes drop their copy, so the token this one replaced is judged from the store there too.
     void states.announce({ kind: 'token', idHash: entry.idHash });
     const rotated: AllowlistEntry = { ...entry, chain: { ...next, previousHash: entry.chain?.tokenHash ?? entry.idHash, rotatedAt: now } };
-    const ended = await acting(() => theft.moved(entry, policy, origin, now));
+    const ended = await verdictOf(() => theft.moved(entry, policy, origin, now));
     if (ended === null) return deny('store_unavailable', claims, resource);
     if (ended) return deny('token_forked', claims, resource);
     lastSeen.note(entry.idHash, now);
@@ -388,7 +389,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
 
     async check(token, resource, call = BARE_CALL) {
       const started = performance.now();
-      const result = await decide(token, resource, call);
+      const result = await grantFor(token, resource, call);
       observe.checked(result.ok ? 'ok' : result.code, (performance.now() - started) / 1000);
       return result;
     },
@@ -398,10 +399,10 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
 }
 
 /**
- * Guarantee 1: the entry exists, is not revoked, outlived no removal, its tenant is active, it is within
- * its absolute and idle deadlines, and it covers the resource.
+ * Why the entry refuses this call, null when it serves it. Guarantee 1: the entry exists, is not revoked, outlived
+ * no removal, its tenant is active, it is within its absolute and idle deadlines, and it covers the resource.
  */
-function judge(state: EntryState, claims: PageTokenClaims, resource: string, now: EpochMs, lastUse: EpochMs, policy: Policy): DenyCode | null {
+function refusalOf(state: EntryState, claims: PageTokenClaims, resource: string, now: EpochMs, lastUse: EpochMs, policy: Policy): DenyCode | null {
   const { entry } = state;
   if (entry.clientKey !== claims.aud || entry.accountId !== claims.sub || entry.resource !== claims.res) return 'token_invalid';
   const ended = endedBy(state, now, policy);

@@ -47,8 +47,9 @@ export function createEntryStates(deps: EntryStatesDeps): EntryStates {
   const onLookup = deps.onLookup ?? (() => undefined);
   const generations = new Generations();
 
-  async function read(idHash: string, trusted = generations.isTrusted()): Promise<Lookup> {
-    onLookup(trusted ? 'miss' : 'bypass');
+  /** Reads the store; what it read is cached after a `miss`, never on a `bypass` (the cache is not trusted). */
+  async function load(idHash: string, lookup: 'miss' | 'bypass'): Promise<Lookup> {
+    onLookup(lookup);
     // Taken before the read, so a revocation that lands during it makes what was read stale.
     const stamp = generations.stamp();
     let state: EntryState | null;
@@ -58,7 +59,7 @@ export function createEntryStates(deps: EntryStatesDeps): EntryStates {
       return fail('store_unavailable');
     }
     if (state === null) return ok(null);
-    if (trusted) cache.set(idHash, { state, stamp, keys: dependencyKeys(state.entry) });
+    if (lookup === 'miss') cache.set(idHash, { state, stamp, keys: dependencyKeys(state.entry) });
     return ok({ state, cached: false });
   }
 
@@ -78,15 +79,15 @@ export function createEntryStates(deps: EntryStatesDeps): EntryStates {
   return {
     // A hit costs a map lookup and four counter comparisons, and awaits nothing.
     get(idHash) {
-      if (!generations.isTrusted()) return read(idHash, false);
+      if (!generations.isTrusted()) return load(idHash, 'bypass');
       const cached = cache.get(idHash);
       if (cached !== undefined && generations.isCurrent(cached.stamp, cached.keys)) {
         onLookup('hit');
         return ok({ state: cached.state, cached: true });
       }
-      return read(idHash, true);
+      return load(idHash, 'miss');
     },
-    read: (idHash) => read(idHash),
+    read: (idHash) => load(idHash, generations.isTrusted() ? 'miss' : 'bypass'),
     // Durable changes are announced after they are written; this node forgets before publish resolves.
     announce: (scope) => bus.publish({ scope }),
     forget,
