@@ -19,7 +19,7 @@ type ExitCode = 0 | 1 | 2 | 3;
 const OPERATOR = 'operator:cli';
 
 async function listSessions(options: ListOptions): Promise<ExitCode> {
-  return withOperatorCore(loadConfig(), async ({ core }) => {
+  return withOperatorCore(loadConfig(), 'local', async ({ core }) => {
     if (!(await tenantExists(core, options.tenant))) return 1;
     const listed = await core.sessions.list(options.tenant, { accountId: options.user, resource: options.resource, limit: options.limit });
     if (!listed.ok) return failed();
@@ -38,7 +38,7 @@ async function listSessions(options: ListOptions): Promise<ExitCode> {
 
 async function revokeUser(options: RevokeOptions): Promise<ExitCode> {
   const config = loadConfig();
-  return withOperatorCore(config, async ({ core, bus }) => {
+  return withOperatorCore(config, 'cluster', async ({ core, bus }) => {
     if (!(await tenantExists(core, options.tenant))) return 1;
     // Asked before joining the cluster, so that a typo is answered at once.
     const known = await core.sessions.knowsUser(options.tenant, options.user);
@@ -59,7 +59,7 @@ function noSuchUser(options: RevokeOptions): ExitCode {
 
 async function resetTenant(options: ResetOptions): Promise<ExitCode> {
   const config = loadConfig();
-  return withOperatorCore(config, async ({ core, bus }) => {
+  return withOperatorCore(config, 'cluster', async ({ core, bus }) => {
     if (!(await tenantExists(core, options.tenant))) return 1;
     if (!options.yes) {
       const live = await core.sessions.countLive(options.tenant);
@@ -75,7 +75,7 @@ async function resetTenant(options: ResetOptions): Promise<ExitCode> {
 }
 
 async function listAudit(options: AuditOptions): Promise<ExitCode> {
-  return withOperatorCore(loadConfig(), async ({ core }) => {
+  return withOperatorCore(loadConfig(), 'local', async ({ core }) => {
     if (!(await tenantExists(core, options.tenant))) return 1;
     const listed = await core.auditTrail.list(options.tenant, { kind: options.kind, accountId: options.user, since: options.since, limit: options.limit });
     if (!listed.ok) return failed();

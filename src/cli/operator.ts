@@ -23,9 +23,13 @@ export async function withStore<T>(config: Config, work: (store: AppStore) => Pr
   }
 }
 
-/** Runs `work` on the core over the configured store, and closes both, whatever happens. */
-export function withOperatorCore<T>(config: Config, work: (opened: OpenedCore) => Promise<T>): Promise<T> {
-  return withStore(config, (store) => withCore(config, store, work));
+/**
+ * Runs `work` on the core over the configured store, and closes both, whatever happens. Only a command that revokes
+ * needs the configured bus (`cluster`); one that reads runs on an in-process bus, so running nodes never see it.
+ */
+export function withOperatorCore<T>(config: Config, bus: 'cluster' | 'local', work: (opened: OpenedCore) => Promise<T>): Promise<T> {
+  const reach: Config = bus === 'cluster' ? config : { ...config, bus: 'memory' };
+  return withStore(config, (store) => withCore(reach, store, work));
 }
 
 /** Runs `work` on the core over `store`, then leaves the bus and writes the audit before the caller closes the store. */
