@@ -1,13 +1,15 @@
 /** The admin API: a tenant's sessions, revoking a user or the whole site, the session policy and the audit log. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import type { AuditTrail } from '../src/allowlist/audit-trail';
 import type { LastSeenTracker } from '../src/allowlist/last-seen';
 import type { Policies } from '../src/allowlist/policies';
 import type { Sessions } from '../src/allowlist/sessions';
 import { policyProblems } from '../src/allowlist/policy-rules';
-import { AUDIT_KINDS, type AuditStore, type Policy } from '../src/allowlist/types';
+import { AUDIT_KINDS, type Policy } from '../src/allowlist/types';
 import type { Logger } from '../src/observability/logger';
 import type { OperatorTokens } from '../src/tokens/operator-tokens';
+import { isEntryCursor } from '../src/store/paging';
 import { adminOf, requireAdmin } from './admin-auth';
 import { jsonBody } from './body';
 import type { Guard } from './guard';
@@ -21,7 +23,7 @@ export interface AdminDeps {
   operators: OperatorTokens;
   sessions: Sessions;
   policies: Policies;
-  audit: AuditStore;
+  auditTrail: AuditTrail;
   lastSeen: LastSeenTracker;
   log: Logger;
 }
@@ -37,7 +39,8 @@ const time = z.union([
 const sessionsQuery = z.object({
   user: accountId.optional(),
   resource: z.string().min(1).max(255).optional(),
-  after: z.string().min(1).max(512).optional(),
+  // Checked here, so that the store never sees a cursor it did not give out.
+  after: z.string().min(1).max(512).refine(isEntryCursor, 'not a cursor this API gave out').optional(),
   limit,
 });
 const auditQuery = z.object({
@@ -92,19 +95,16 @@ export function adminRoutes(deps: AdminDeps): Router {
   const router = Router();
   router.use('/api/admin', requireAdmin(deps.guard, deps.operators));
 
-  // Store failures become 503 with nothing internal in them; the log keeps the detail.
-  // Limits are validated here, so the store's RangeError can only mean a cursor it never gave out.
-  const handle = storeWork(log, 'admin', (error, res) => {
-    if (!(error instanceof RangeError)) return false;
-    sendError(res, 'bad_request', 'after: not a cursor this API gave out');
-    return true;
-  });
+  // The core answers a store failure as store_unavailable; this net only catches what a bug lets through.
+  const handle = storeWork(log, 'admin');
 
   router.get('/api/admin/sessions', handle('list sessions', async (req, res) => {
     const query = sessionsQuery.safeParse(req.query);
     if (!query.success) return sendError(res, 'bad_request', problem(query.error));
     const { clientKey } = adminOf(res);
-    const page = await sessions.list(clientKey, { accountId: query.data.user, resource: query.data.resource, after: query.data.after, limit: query.data.limit });
+    const listed = await sessions.list(clientKey, { accountId: query.data.user, resource: query.data.resource, after: query.data.after, limit: query.data.limit });
+    if (!listed.ok) return sendError(res, listed.code);
+    const page = listed.value;
     res.json({ sessions: page.entries.map((entry) => sessionJson(entry, deps.lastSeen.newest(entry.idHash))), next: page.next });
   }));
 
@@ -112,7 +112,9 @@ export function adminRoutes(deps: AdminDeps): Router {
     const user = accountId.safeParse(req.params.accountId);
     if (!user.success) return sendError(res, 'bad_request', 'accountId: not a valid account id');
     const { clientKey, actor } = adminOf(res);
-    const revocation = await sessions.revokeUser(clientKey, user.data, actor);
+    const revoked = await sessions.revokeUser(clientKey, user.data, actor);
+    if (!revoked.ok) return sendError(res, revoked.code);
+    const revocation = revoked.value;
     if (revocation === null) return sendError(res, 'not_found', 'This site has no sessions and no record of that user.');
     sendConfirmation(res, revocation.confirmation);
     res.status(204).end();
@@ -120,19 +122,25 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.delete('/api/admin/sessions', handle('reset site', async (_req, res) => {
     const { clientKey, actor } = adminOf(res);
-    const revocation = await sessions.resetTenant(clientKey, actor);
+    const reset = await sessions.resetTenant(clientKey, actor);
+    if (!reset.ok) return sendError(res, reset.code);
+    const revocation = reset.value;
     sendConfirmation(res, revocation.confirmation);
     res.json({ revoked: revocation.count, confirmation: revocation.confirmation });
   }));
 
   router.get('/api/admin/policy', handle('read policy', async (_req, res) => {
-    res.json(await policies.get(adminOf(res).clientKey));
+    const read = await policies.get(adminOf(res).clientKey);
+    if (!read.ok) return sendError(res, read.code);
+    res.json(read.value);
   }));
 
   router.put('/api/admin/policy', jsonBody, handle('change policy', async (req, res) => {
     const body = policyBody.safeParse(req.body);
     const { clientKey, actor } = adminOf(res);
-    const { policy: current } = await policies.get(clientKey);
+    const read = await policies.get(clientKey);
+    if (!read.ok) return sendError(res, read.code);
+    const { policy: current } = read.value;
     if (!body.success) {
       // Name every bad setting at once: those zod refuses, then those outside the policy's bounds among the rest.
       const fields = fieldProblems(body.error);
@@ -140,7 +148,7 @@ export function adminRoutes(deps: AdminDeps): Router {
       return sendFieldErrors(res, problem(body.error), [...fields, ...bounds]);
     }
     const changed = await policies.set(clientKey, { ...current, ...body.data }, actor);
-    if (!changed.ok) return sendFieldErrors(res, changed.problem, changed.problems);
+    if (!changed.ok) return changed.code === 'bad_request' ? sendFieldErrors(res, changed.problem, changed.problems) : sendError(res, changed.code);
     res.json({ policy: changed.value });
   }));
 
@@ -148,7 +156,9 @@ export function adminRoutes(deps: AdminDeps): Router {
     const query = auditQuery.safeParse(req.query);
     if (!query.success) return sendError(res, 'bad_request', problem(query.error));
     const { kind, user, since, until, before } = query.data;
-    const page = await deps.audit.listAudit({ clientKey: adminOf(res).clientKey, kind, accountId: user, since, until, before, limit: query.data.limit });
+    const listed = await deps.auditTrail.list(adminOf(res).clientKey, { kind, accountId: user, since, until, before, limit: query.data.limit });
+    if (!listed.ok) return sendError(res, listed.code);
+    const page = listed.value;
     res.json({
       records: page.records.map((record) => ({
         id: record.id,

@@ -7,42 +7,33 @@ import type { Logger } from '../src/observability/logger';
 import { jsonBody } from './body';
 import { sendError } from './errors';
 import { grantOf, type Guard } from './guard';
+import { storeWork } from './store-work';
 
 const newNote = z.object({ text: z.string().trim().min(1).max(NOTE_MAX_LENGTH) }).strict();
 
 export function apiRoutes(guard: Guard, notes: Notes, log: Logger): Router {
   const router = Router();
+  // Only the store can fail here; guarantee 4: answer 503, never a partial 200.
+  const handle = storeWork(log, 'notes');
   const guardIssue = guard.page((req) =>
     JIRA_ID.test(req.params.issueId) ? issueResource(req.params.issueId, null).resource : null,
   );
 
-  router.get('/api/issues/:issueId/notes', guardIssue, async (req, res) => {
+  router.get('/api/issues/:issueId/notes', guardIssue, handle('list notes', async (req, res) => {
     const { claims } = grantOf(res);
-    try {
-      const list = await notes.list(claims.aud, req.params.issueId);
-      res.json({ notes: list.map(({ id, accountId, text, createdAt }) => ({ id, accountId, text, createdAt })) });
-    } catch (error) {
-      // Only the store can fail here; guarantee 4: answer 503, never a partial 200.
-      log.error({ err: error }, 'notes store failed');
-      sendError(res, 'store_unavailable');
-    }
-  });
+    const list = await notes.list(claims.aud, req.params.issueId);
+    res.json({ notes: list.map(({ id, accountId, text, createdAt }) => ({ id, accountId, text, createdAt })) });
+  }));
 
-  router.post('/api/issues/:issueId/notes', guardIssue, jsonBody, async (req, res) => {
+  router.post('/api/issues/:issueId/notes', guardIssue, jsonBody, handle('add note', async (req, res) => {
     const body = newNote.safeParse(req.body);
     if (!body.success) {
       return sendError(res, 'bad_request', `A note is {"text": "..."} with 1 to ${NOTE_MAX_LENGTH} characters.`);
     }
     const { claims } = grantOf(res);
-    try {
-      const note = await notes.add(claims.aud, req.params.issueId, claims.sub, body.data.text);
-      res.status(201).json({ note: { id: note.id, accountId: note.accountId, text: note.text, createdAt: note.createdAt } });
-    } catch (error) {
-      // Only the store can fail here; guarantee 4: answer 503, never a partial 200.
-      log.error({ err: error }, 'notes store failed');
-      sendError(res, 'store_unavailable');
-    }
-  });
+    const note = await notes.add(claims.aud, req.params.issueId, claims.sub, body.data.text);
+    res.status(201).json({ note: { id: note.id, accountId: note.accountId, text: note.text, createdAt: note.createdAt } });
+  }));
 
   return router;
 }

@@ -11,6 +11,7 @@ import { LEAK_BATCH, SOURCE_LABEL, startLeakRun, type LeakDeps } from '../src/si
 import { adminOf, requireAdmin } from './admin-auth';
 import { sendError } from './errors';
 import type { Guard } from './guard';
+import { storeWork } from './store-work';
 
 export interface CompromisedDeps {
   guard: Guard;
@@ -81,13 +82,14 @@ const parseJson = bounded(express.json({ limit: MAX_BODY_BYTES }));
 export function compromisedRoutes(deps: CompromisedDeps): Router {
   const { log } = deps;
   const router = Router();
+  const handle = storeWork(log, 'admin');
 
   // Credentials first: nobody else gets a large body read.
   router.post(COMPROMISED_PATH, requireAdmin(deps.guard, deps.operators), (req: Request, res: Response, next: NextFunction) => {
     if (req.is('text/plain')) return parseText(req, res, next);
     if (req.is('application/json')) return parseJson(req, res, next);
     sendError(res, 'bad_request', 'Send text/plain (one report per line, ?source=) or application/json ({"source", "reports"}).');
-  }, async (req: Request, res: Response) => {
+  }, handle('leak report', async (req: Request, res: Response) => {
     const read = req.is('text/plain') ? readText(req) : readJson(req);
     if (!read.ok) return sendError(res, read.code, read.message);
     const { clientKey, actor } = adminOf(res);
@@ -96,14 +98,14 @@ export function compromisedRoutes(deps: CompromisedDeps): Router {
       for (let start = 0; start < read.reports.length; start += LEAK_BATCH) await run.apply(read.reports.slice(start, start + LEAK_BATCH));
     } catch (error) {
       // What was ended stays ended; the same report sent again ends the rest and nothing twice.
-      log.error({ err: error, clientKey, source: read.source, counts: run.counts() }, 'leak report failed');
-      return sendError(res, 'store_unavailable');
+      log.warn({ clientKey, source: read.source, counts: run.counts() }, 'leak report stopped part way');
+      throw error;
     }
     const counts = run.counts();
     // Counts only: never a report, which may be a live token.
     log.info({ clientKey, actor, source: read.source, counts }, 'leak report applied');
     res.json({ source: read.source, ...counts });
-  });
+  }));
 
   return router;
 }

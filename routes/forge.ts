@@ -18,6 +18,7 @@ import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { messageOf, sendError, sendForgeError } from './errors';
 import { readBearer } from './bearer';
+import { storeWork } from './store-work';
 import { forgeInvocationOf, type ForgeDoor } from './page-credentials';
 
 export interface ForgeDeps {
@@ -52,73 +53,64 @@ const NOT_APPLIED: RemovalOutcome = { applied: false, revoked: 0, confirmation: 
 export function forgeRoutes(deps: ForgeDeps): Router {
   const { door, allowlist, removals, tenants, replays, log } = deps;
   const router = Router();
+  // Forge retries a failed event or lifecycle call; until then the store, not this answer, is the truth.
+  const handle = storeWork(log, 'forge');
 
-  router.post('/forge/sessions', async (req: Request, res: Response) => {
+  router.post('/forge/sessions', handle('mint page token', async (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store');
-    try {
-      const invocation = await forgeInvocationOf(door, req, 'user');
-      if (!invocation.ok) return sendError(res, invocation.code);
-      const call = invocation.value;
-      const page = pageOf(call);
-      if (page === null) return sendForgeError(res, 'forbidden', 'The call comes from no PanelGuard page.');
-      const principal = call.principal as string;
-      const clientKey = await door.installations.tenantOf(call.installationId);
-      if (page.kind === 'admin') {
-        const systemToken = req.get(SYSTEM_TOKEN_HEADER);
-        // Without the app's token Jira cannot be asked, and a page whose admin cannot be confirmed is not minted.
-        if (systemToken === undefined) return sendForgeError(res, 'forbidden', 'Jira could not be asked whether you are a site admin.');
-        let admin: boolean;
-        try {
-          admin = await deps.siteAdmins.isSiteAdmin(call.installationId, principal, { apiBaseUrl: call.apiBaseUrl, systemToken });
-        } catch (error) {
-          log.warn({ err: error, installationId: call.installationId }, 'could not ask Jira who is a site admin');
-          return sendForgeError(res, 'store_unavailable', 'Jira could not confirm that you are a site admin; try again shortly.');
-        }
-        if (!admin) return sendForgeError(res, 'forbidden', 'Only site admins can manage PanelGuard sessions.');
+    const invocation = await forgeInvocationOf(door, req, 'user');
+    if (!invocation.ok) return sendError(res, invocation.code);
+    const call = invocation.value;
+    const page = pageOf(call);
+    if (page === null) return sendForgeError(res, 'forbidden', 'The call comes from no PanelGuard page.');
+    const principal = call.principal as string;
+    const clientKey = await door.installations.tenantOf(call.installationId);
+    if (page.kind === 'admin') {
+      const systemToken = req.get(SYSTEM_TOKEN_HEADER);
+      // Without the app's token Jira cannot be asked, and a page whose admin cannot be confirmed is not minted.
+      if (systemToken === undefined) return sendForgeError(res, 'forbidden', 'Jira could not be asked whether you are a site admin.');
+      let admin: boolean;
+      try {
+        admin = await deps.siteAdmins.isSiteAdmin(call.installationId, principal, { apiBaseUrl: call.apiBaseUrl, systemToken });
+      } catch (error) {
+        log.warn({ err: error, installationId: call.installationId }, 'could not ask Jira who is a site admin');
+        return sendForgeError(res, 'store_unavailable', 'Jira could not confirm that you are a site admin; try again shortly.');
       }
-      const minted = await allowlist.mint({
-        clientKey,
-        accountId: principal,
-        target: page.target,
-        // The FIT's time stands where Connect has the page's JWT: a FIT from before a removal mints nothing.
-        connectIssuedAt: call.issuedAt,
-        ip: req.ip ?? null,
-        userAgent: req.get('user-agent') ?? null,
-        // Shown only beside a FIT of the same user: a page token copied out of the frame is useless alone.
-        proof: { fit: 'principal' },
-      });
-      if (!minted.ok) return sendForgeError(res, minted.code, minted.code === 'forbidden' ? messageOf('token_revoked') : undefined);
-      // invokeRemote never tells the page where the remote is, and a proof must name the URL the server sees.
-      res.json({ pageToken: minted.value.token, expiresAt: minted.value.entry.expiresAt, apiBase: deps.baseUrl });
-    } catch (error) {
-      log.error({ err: error }, 'forge session failed');
-      sendError(res, 'store_unavailable');
+      if (!admin) return sendForgeError(res, 'forbidden', 'Only site admins can manage PanelGuard sessions.');
     }
-  });
+    const minted = await allowlist.mint({
+      clientKey,
+      accountId: principal,
+      target: page.target,
+      // The FIT's time stands where Connect has the page's JWT: a FIT from before a removal mints nothing.
+      connectIssuedAt: call.issuedAt,
+      ip: req.ip ?? null,
+      userAgent: req.get('user-agent') ?? null,
+      // Shown only beside a FIT of the same user: a page token copied out of the frame is useless alone.
+      proof: { fit: 'principal' },
+    });
+    if (!minted.ok) return sendForgeError(res, minted.code, minted.code === 'forbidden' ? messageOf('token_revoked') : undefined);
+    // invokeRemote never tells the page where the remote is, and a proof must name the URL the server sees.
+    res.json({ pageToken: minted.value.token, expiresAt: minted.value.entry.expiresAt, apiBase: deps.baseUrl });
+  }));
 
   type Handler<T> = (tenant: string, event: T, at: number) => Promise<RemovalOutcome | null>;
 
   /** A Jira event Forge delivers: within its 5 s timeout, durable before the 2xx, harmless when retried. */
-  function onEvent<S extends z.ZodTypeAny>(path: string, event: string, schema: S, handle: Handler<z.infer<S>>): void {
-    router.post(path, jsonBody, async (req: Request, res: Response) => {
-      try {
-        const invocation = await forgeInvocationOf(door, req, 'none');
-        if (!invocation.ok) return sendError(res, invocation.code);
-        // Forge posts the event as `{ "payload": { ...event, retryContext? } }`.
-        const parsed = schema.safeParse((req.body as { payload?: unknown }).payload);
-        if (!parsed.success) return sendError(res, 'bad_request', `Not a ${event} payload: ${parsed.error.issues[0]?.path.join('.')} is missing or invalid.`);
-        const tenant = await door.installations.tenantOf(invocation.value.installationId);
-        // Events without their own time are ordered by the FIT's: a retry is signed later, and changes nothing a newer event set.
-        const at = (parsed.data as { timestamp?: number }).timestamp ?? invocation.value.issuedAt;
-        const outcome = (await handle(tenant, parsed.data, at)) ?? NOT_APPLIED;
-        sendConfirmation(res, outcome.confirmation);
-        res.status(200).json(outcome);
-      } catch (error) {
-        // Forge retries a failed event; until then the store, not this answer, is the truth.
-        log.error({ err: error, event }, 'forge event failed');
-        sendError(res, 'store_unavailable');
-      }
-    });
+  function onEvent<S extends z.ZodTypeAny>(path: string, event: string, schema: S, apply: Handler<z.infer<S>>): void {
+    router.post(path, jsonBody, handle(event, async (req: Request, res: Response) => {
+      const invocation = await forgeInvocationOf(door, req, 'none');
+      if (!invocation.ok) return sendError(res, invocation.code);
+      // Forge posts the event as `{ "payload": { ...event, retryContext? } }`.
+      const parsed = schema.safeParse((req.body as { payload?: unknown }).payload);
+      if (!parsed.success) return sendError(res, 'bad_request', `Not a ${event} payload: ${parsed.error.issues[0]?.path.join('.')} is missing or invalid.`);
+      const tenant = await door.installations.tenantOf(invocation.value.installationId);
+      // Events without their own time are ordered by the FIT's: a retry is signed later, and changes nothing a newer event set.
+      const at = (parsed.data as { timestamp?: number }).timestamp ?? invocation.value.issuedAt;
+      const outcome = (await apply(tenant, parsed.data, at)) ?? NOT_APPLIED;
+      sendConfirmation(res, outcome.confirmation);
+      res.status(200).json(outcome);
+    }));
   }
 
   const cause = (event: string, reason: string) => ({ actor: `forge:${event}`, reason });
@@ -141,25 +133,20 @@ export function forgeRoutes(deps: ForgeDeps): Router {
 
   /** A lifecycle call: its FIT is accepted once, like a Connect lifecycle JWT; answers 204 once done. */
   function onLifecycle(event: 'installed' | 'uninstalled'): void {
-    router.post(`/forge/lifecycle/${event}`, jsonBody, async (req: Request, res: Response) => {
-      try {
-        const invocation = await forgeInvocationOf(door, req, 'none');
-        if (!invocation.ok) return sendError(res, invocation.code);
-        const call = invocation.value;
-        const tenant = await door.installations.tenantOf(call.installationId);
-        const outcome = await replays.acceptLifecycle(
-          { clientKey: tenant, tokenHash: sha256Hex(fitOf(req)), issuedAt: call.issuedAt, expiresAt: call.expiresAt },
-          () => (event === 'installed' ? tenants.installed(tenant, addressOf(call, tenant), { sharedSecretChanged: false }) : tenants.uninstalled(tenant, addressOf(call, tenant))),
-        );
-        if (!outcome.ok) return sendError(res, outcome.code);
-        log.info({ installationId: call.installationId, tenant, event, revoked: outcome.value?.count ?? 0 }, `forge ${event}`);
-        sendConfirmation(res, outcome.value?.confirmation ?? null);
-        res.status(204).end();
-      } catch (error) {
-        log.error({ err: error, event }, 'forge lifecycle failed');
-        sendError(res, 'store_unavailable');
-      }
-    });
+    router.post(`/forge/lifecycle/${event}`, jsonBody, handle(`lifecycle ${event}`, async (req: Request, res: Response) => {
+      const invocation = await forgeInvocationOf(door, req, 'none');
+      if (!invocation.ok) return sendError(res, invocation.code);
+      const call = invocation.value;
+      const tenant = await door.installations.tenantOf(call.installationId);
+      const outcome = await replays.acceptLifecycle(
+        { clientKey: tenant, tokenHash: sha256Hex(fitOf(req)), issuedAt: call.issuedAt, expiresAt: call.expiresAt },
+        () => (event === 'installed' ? tenants.installed(tenant, addressOf(call, tenant), { sharedSecretChanged: false }) : tenants.uninstalled(tenant, addressOf(call, tenant))),
+      );
+      if (!outcome.ok) return sendError(res, outcome.code);
+      log.info({ installationId: call.installationId, tenant, event, revoked: outcome.value?.count ?? 0 }, `forge ${event}`);
+      sendConfirmation(res, outcome.value?.confirmation ?? null);
+      res.status(204).end();
+    }));
   }
   onLifecycle('installed');
   onLifecycle('uninstalled');

@@ -19,6 +19,7 @@ import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { connectAuthenticated, connectOf } from './connect-auth';
 import { sendError } from './errors';
+import { storeWork } from './store-work';
 
 const lifecyclePayload = z
   .object({
@@ -43,6 +44,8 @@ export interface LifecycleDeps {
 
 export function lifecycleRoutes({ addon, tenants, replays, installations, log }: LifecycleDeps): Router {
   const router = Router();
+  // The host sends a lifecycle call again until it gets its 2xx, and the work is idempotent.
+  const handle = storeWork(log, 'lifecycle');
 
   const wrongApp = (res: Response, key: string): boolean => {
     if (key === addon.key) return false;
@@ -53,22 +56,17 @@ export function lifecycleRoutes({ addon, tenants, replays, installations, log }:
   /** Runs the call's work once per lifecycle JWT and answers: 204 with the revocation's confirmation, or why not. */
   async function once(res: Response, event: string, work: () => Promise<Revocation | null>): Promise<void> {
     const connect = connectOf(res);
-    try {
-      const outcome = await replays.acceptLifecycle({ ...connect }, work);
-      if (!outcome.ok) {
-        log.warn({ clientKey: connect.clientKey, event, code: outcome.code }, 'lifecycle call refused as a replay');
-        return sendError(res, outcome.code);
-      }
-      log.info({ clientKey: connect.clientKey, event, revoked: outcome.value?.count ?? 0, confirmation: outcome.value?.confirmation }, `tenant ${event}`);
-      sendConfirmation(res, outcome.value?.confirmation ?? null);
-      res.status(204).end();
-    } catch (error) {
-      log.error({ err: error, event }, 'lifecycle failed');
-      sendError(res, 'store_unavailable');
+    const outcome = await replays.acceptLifecycle({ ...connect }, work);
+    if (!outcome.ok) {
+      log.warn({ clientKey: connect.clientKey, event, code: outcome.code }, 'lifecycle call refused as a replay');
+      return sendError(res, outcome.code);
     }
+    log.info({ clientKey: connect.clientKey, event, revoked: outcome.value?.count ?? 0, confirmation: outcome.value?.confirmation }, `tenant ${event}`);
+    sendConfirmation(res, outcome.value?.confirmation ?? null);
+    res.status(204).end();
   }
 
-  router.post('/installed', jsonBody, ...connectAuthenticated(addon.verifyInstallation()), async (req: Request, res: Response) => {
+  router.post('/installed', jsonBody, ...connectAuthenticated(addon.verifyInstallation()), handle('installed', async (req: Request, res: Response) => {
     const body = installPayload.safeParse(req.body);
     if (!body.success) return sendError(res, 'bad_request', 'Not an install payload.');
     if (wrongApp(res, body.data.key)) return;
@@ -81,10 +79,10 @@ export function lifecycleRoutes({ addon, tenants, replays, installations, log }:
       if (typeof forgeInstallation === 'string' && INSTALLATION_ID.test(forgeInstallation)) await installations.link(forgeInstallation, clientKey);
       return tenants.installed(clientKey, baseUrl, { sharedSecretChanged: before !== null && before.sharedSecret !== sharedSecret });
     });
-  });
+  }));
 
   function on(event: LifecycleEvent, authenticate: RequestHandler): void {
-    router.post(`/${event}`, jsonBody, ...connectAuthenticated(authenticate), async (req: Request, res: Response) => {
+    router.post(`/${event}`, jsonBody, ...connectAuthenticated(authenticate), handle(event, async (req: Request, res: Response) => {
       const body = lifecyclePayload.safeParse(req.body);
       if (!body.success) return sendError(res, 'bad_request', `Not an ${event} payload.`);
       if (wrongApp(res, body.data.key)) return;
@@ -92,7 +90,7 @@ export function lifecycleRoutes({ addon, tenants, replays, installations, log }:
         return sendError(res, 'forbidden', 'The payload names another site than the one that signed it.');
       }
       await once(res, event, () => tenants[event](body.data.clientKey, body.data.baseUrl));
-    });
+    }));
   }
   on('uninstalled', addon.authenticateInstall());
   on('enabled', addon.authenticate());

@@ -28,13 +28,15 @@ export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: Las
   const router = Router();
   router.use('/api/me', deps.guard.page(() => SELF_RESOURCE.resource));
 
+  // The core answers a store failure as store_unavailable; this net only catches what a bug lets through.
   const handle = storeWork(log, 'my-sessions');
 
   router.get('/api/me/sessions', handle('list own sessions', async (_req, res) => {
     const grant = grantOf(res);
     const own = await sessions.listOwn(grant);
+    if (!own.ok) return sendError(res, own.code);
     res.json({
-      sessions: own.map((entry) => {
+      sessions: own.value.map((entry) => {
         const { accountId: _self, ...session } = sessionJson(entry, deps.lastSeen.newest(entry.idHash));
         return { ...session, current: entry.idHash === grant.entry.idHash };
       }),
@@ -43,8 +45,9 @@ export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: Las
 
   router.get('/api/me/signals', handle('list own signals', async (_req, res) => {
     const signals = await sessions.listOwnSignals(grantOf(res));
+    if (!signals.ok) return sendError(res, signals.code);
     res.json({
-      signals: signals.map((signal) => ({
+      signals: signals.value.map((signal) => ({
         at: signal.at,
         kind: signal.kind,
         action: signal.action,
@@ -58,14 +61,18 @@ export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: Las
   router.delete('/api/me/sessions/:id', handle('end own session', async (req, res) => {
     const id = sessionId.safeParse(req.params.id);
     if (!id.success) return sendError(res, 'bad_request', 'id: not a session id');
-    const revocation = await sessions.endOwn(grantOf(res), id.data);
+    const ended = await sessions.endOwn(grantOf(res), id.data);
+    if (!ended.ok) return sendError(res, ended.code);
+    const revocation = ended.value;
     if (revocation === null) return sendError(res, 'not_found', 'You have no live session with that id.');
     sendConfirmation(res, revocation.confirmation);
     res.status(204).end();
   }));
 
   router.delete('/api/me/sessions', handle('end other sessions', async (_req, res) => {
-    const revocation = await sessions.endOwnOthers(grantOf(res));
+    const ended = await sessions.endOwnOthers(grantOf(res));
+    if (!ended.ok) return sendError(res, ended.code);
+    const revocation = ended.value;
     sendConfirmation(res, revocation.confirmation);
     res.json({ revoked: revocation.count, confirmation: revocation.confirmation });
   }));

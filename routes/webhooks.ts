@@ -14,6 +14,7 @@ import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { connectAuthenticated, connectOf } from './connect-auth';
 import { sendError } from './errors';
+import { storeWork } from './store-work';
 
 const timestamp = z.number().int().nonnegative();
 const accountId = z.string().min(1).max(128);
@@ -48,9 +49,11 @@ export interface WebhookDeps {
 
 export function webhookRoutes({ addon, removals, replays, log }: WebhookDeps): Router {
   const router = Router();
+  // The host retries a failed webhook; until then the store, not this answer, is the truth.
+  const handle = storeWork(log, 'webhook');
 
-  function on<S extends z.ZodTypeAny>(path: string, event: string, schema: S, handle: Handler<z.infer<S>>): void {
-    router.post(path, jsonBody, ...connectAuthenticated(addon.authenticate()), async (req: Request, res: Response) => {
+  function on<S extends z.ZodTypeAny>(path: string, event: string, schema: S, apply: Handler<z.infer<S>>): void {
+    router.post(path, jsonBody, ...connectAuthenticated(addon.authenticate()), handle(event, async (req: Request, res: Response) => {
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) return sendError(res, 'bad_request', `Not a ${event} payload: ${parsed.error.issues[0]?.path.join('.')} is missing or invalid.`);
       const header = req.get(DELIVERY_HEADER);
@@ -58,23 +61,17 @@ export function webhookRoutes({ addon, removals, replays, log }: WebhookDeps): R
       if (delivery?.success === false) return sendError(res, 'bad_request', `${DELIVERY_HEADER} is not a valid event id.`);
       const eventId = delivery?.data ?? null;
       const { clientKey } = connectOf(res);
-      try {
-        // A retry of an event already applied changes nothing and announces nothing again.
-        if (eventId !== null && (await replays.wasApplied(clientKey, eventId))) {
-          res.status(200).json({ ...NOT_APPLIED, duplicate: true });
-          return;
-        }
-        const outcome = (await handle(clientKey, parsed.data)) ?? NOT_APPLIED;
-        // Recorded once applied, not before: a delivery that failed half-way must be applied by its retry.
-        if (eventId !== null) await replays.applied(clientKey, eventId);
-        sendConfirmation(res, outcome.confirmation);
-        res.status(200).json(outcome);
-      } catch (error) {
-        // The host retries a failed webhook; until then the store, not this answer, is the truth.
-        log.error({ err: error, event }, 'webhook failed');
-        sendError(res, 'store_unavailable');
+      // A retry of an event already applied changes nothing and announces nothing again.
+      if (eventId !== null && (await replays.wasApplied(clientKey, eventId))) {
+        res.status(200).json({ ...NOT_APPLIED, duplicate: true });
+        return;
       }
-    });
+      const outcome = (await apply(clientKey, parsed.data)) ?? NOT_APPLIED;
+      // Recorded once applied, not before: a delivery that failed half-way must be applied by its retry.
+      if (eventId !== null) await replays.applied(clientKey, eventId);
+      sendConfirmation(res, outcome.confirmation);
+      res.status(200).json(outcome);
+    }));
   }
 
   const cause = (event: string, reason: string) => ({ actor: `webhook:${event}`, reason });

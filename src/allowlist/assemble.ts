@@ -7,6 +7,7 @@ import type { EntryCache } from '../cache/entry-cache';
 import type { PageTokenCodec } from '../tokens/page-token';
 import { createAllowlist, type Allowlist, type AllowlistObserver, type KeyProofs } from './allowlist';
 import type { AuditLog } from './audit';
+import { createAuditTrail, type AuditTrail } from './audit-trail';
 import { createEntryStates, type EntryStates } from './entry-states';
 import { DEFAULT_PREFIXES, type NetworkPrefixes } from './network';
 import type { RotationPolicy } from './rotation';
@@ -16,7 +17,8 @@ import { createPolicies, type Policies } from './policies';
 import { createSessions, type Sessions } from './sessions';
 import { createRemovals, type Removals } from './removals';
 import { createReplays, type Replays } from './replays';
-import { createTenantLifecycle, type TenantLifecycle } from './tenants';
+import type { Settled, StoreFailureReport } from '../shared/result';
+import { createTenantLifecycle, tenantKnown, type TenantLifecycle } from './tenants';
 import type { AuditStore, Clock, EntryStore, Policy, ReplayLedger, SessionListing, TenantStore, TokenChains, TombstoneStore } from './types';
 
 /** Rotation as it runs when nothing else is said: a successor offered after a minute, ten seconds' grace. */
@@ -43,6 +45,8 @@ export interface CoreDeps {
   /** Verifies DPoP proofs for sites that bind tokens to keys. */
   proofs?: KeyProofs;
   observer?: AllowlistObserver;
+  /** Hears each store rejection a verb answered as `store_unavailable` (the app logs it); unheard unless said. */
+  onStoreFailure?: StoreFailureReport;
   /** How many sessions this node's open pages may watch, in all and per session (DEFAULT_LIVE unless said), and who counts them. */
   live?: { max: number; perSession: number; observer?: LiveObserver };
 }
@@ -58,6 +62,10 @@ export interface Core {
   tenants: TenantLifecycle;
   policies: Policies;
   sessions: Sessions;
+  /** The audit trail as admins and operators read it. */
+  auditTrail: AuditTrail;
+  /** Whether a site has a record, in any status. */
+  tenantKnown(clientKey: string): Promise<Settled<boolean>>;
   replays: Replays;
   /** The sessions open pages watch on this node, told of every scope the bus announces. */
   live: LiveSessions;
@@ -93,6 +101,7 @@ export function createCore(deps: CoreDeps): Core {
     prefixes: deps.prefixes ?? DEFAULT_PREFIXES,
   });
   const { store, clock, audit } = deps;
+  const onStoreFailure = deps.onStoreFailure ?? (() => undefined);
   const live = createLiveSessions({ read: states.read, clock, defaultPolicy, ...DEFAULT_LIVE, ...deps.live });
   const unhear = states.onForget(live.announced);
   return {
@@ -100,8 +109,10 @@ export function createCore(deps: CoreDeps): Core {
     states,
     removals: createRemovals({ store, clock, allowlist }),
     tenants: createTenantLifecycle({ store, clock, allowlist, audit }),
-    policies: createPolicies({ store, clock, announce: states.announce, audit, defaultPolicy }),
-    sessions: createSessions({ store, clock, allowlist }),
+    policies: createPolicies({ store, clock, announce: states.announce, audit, defaultPolicy, onStoreFailure }),
+    sessions: createSessions({ store, clock, allowlist, onStoreFailure }),
+    auditTrail: createAuditTrail({ store, onStoreFailure }),
+    tenantKnown: tenantKnown(store, onStoreFailure),
     replays: createReplays({ ledger: deps.ledger, clock }),
     live,
     lastSeen,

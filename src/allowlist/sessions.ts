@@ -4,6 +4,7 @@
  * and reads what theft detection noticed about their sessions.
  */
 import type { Allowlist, Grant, Revocation } from './allowlist';
+import { settle, type Settled, type StoreFailureReport } from '../shared/result';
 import type { AllowlistEntry, AuditStore, Clock, EntryPage, EpochMs, SessionListing, SignalDetail } from './types';
 
 export interface SessionFilter {
@@ -26,58 +27,79 @@ export interface OwnSignal extends SignalDetail {
   resource: string | null;
 }
 
+/** Every verb resolves to its value or `store_unavailable`; "no such session or user" is a null value, not a failure. */
 export interface Sessions {
-  list(clientKey: string, filter: SessionFilter): Promise<EntryPage>;
+  list(clientKey: string, filter: SessionFilter): Promise<Settled<EntryPage>>;
+  /** How many live sessions the site has now. */
+  countLive(clientKey: string): Promise<Settled<number>>;
   /** The caller's own live sessions, newest first. */
-  listOwn(grant: Grant): Promise<AllowlistEntry[]>;
+  listOwn(grant: Grant): Promise<Settled<AllowlistEntry[]>>;
   /** Ends one of the caller's own live sessions; null when `id` is not one. */
-  endOwn(grant: Grant, id: string): Promise<Revocation | null>;
+  endOwn(grant: Grant, id: string): Promise<Settled<Revocation | null>>;
   /** Ends every session of the caller but the one making the call. */
-  endOwnOthers(grant: Grant): Promise<Revocation>;
+  endOwnOthers(grant: Grant): Promise<Settled<Revocation>>;
   /** What theft detection recorded about the caller's sessions on this site, newest first. */
-  listOwnSignals(grant: Grant): Promise<OwnSignal[]>;
+  listOwnSignals(grant: Grant): Promise<Settled<OwnSignal[]>>;
+  /** Whether the store ever heard of the user on the site: any session, live or ended, or a removal. */
+  knowsUser(clientKey: string, accountId: string): Promise<Settled<boolean>>;
   /** Ends every session of a user; null when the store never heard of them. */
-  revokeUser(clientKey: string, accountId: string, actor: string): Promise<Revocation | null>;
-  resetTenant(clientKey: string, actor: string): Promise<Revocation>;
+  revokeUser(clientKey: string, accountId: string, actor: string): Promise<Settled<Revocation | null>>;
+  resetTenant(clientKey: string, actor: string): Promise<Settled<Revocation>>;
 }
 
-export function createSessions(deps: { store: SessionListing & Pick<AuditStore, 'listAudit'>; clock: Clock; allowlist: Allowlist }): Sessions {
+export function createSessions(deps: {
+  store: SessionListing & Pick<AuditStore, 'listAudit'>;
+  clock: Clock;
+  allowlist: Allowlist;
+  onStoreFailure: StoreFailureReport;
+}): Sessions {
   const { store, clock, allowlist } = deps;
+  const settled = <T>(verb: string, work: () => Promise<T>) => settle(deps.onStoreFailure, verb, work);
   return {
-    list: (clientKey, filter) => store.listEntries({ clientKey, ...filter, now: clock.now() }),
+    list: (clientKey, filter) => settled('list sessions', () => store.listEntries({ clientKey, ...filter, now: clock.now() })),
 
-    async listOwn({ entry }) {
-      const page = await store.listEntries({ clientKey: entry.clientKey, accountId: entry.accountId, now: clock.now(), limit: MAX_OWN_SESSIONS });
-      return page.entries;
-    },
+    countLive: (clientKey) => settled('count live sessions', () => store.countLiveEntries(clock.now(), clientKey)),
 
-    async endOwn({ entry }, id) {
-      const scope = { kind: 'session', clientKey: entry.clientKey, accountId: entry.accountId, idHash: id } as const;
-      // The store ends it only if it is the caller's and live, so nobody ends another user's session this way.
-      const revocation = await allowlist.revoke(scope, { actor: `user:${entry.accountId}`, reason: 'user_ended_session' });
-      return revocation.count === 0 ? null : revocation;
-    },
+    listOwn: ({ entry }) =>
+      settled('list own sessions', async () => {
+        const page = await store.listEntries({ clientKey: entry.clientKey, accountId: entry.accountId, now: clock.now(), limit: MAX_OWN_SESSIONS });
+        return page.entries;
+      }),
+
+    endOwn: ({ entry }, id) =>
+      settled('end own session', async () => {
+        const scope = { kind: 'session', clientKey: entry.clientKey, accountId: entry.accountId, idHash: id } as const;
+        // The store ends it only if it is the caller's and live, so nobody ends another user's session this way.
+        const revocation = await allowlist.revoke(scope, { actor: `user:${entry.accountId}`, reason: 'user_ended_session' });
+        return revocation.count === 0 ? null : revocation;
+      }),
 
     endOwnOthers: ({ entry }) =>
-      allowlist.revoke(
-        { kind: 'user', clientKey: entry.clientKey, accountId: entry.accountId, except: entry.idHash },
-        { actor: `user:${entry.accountId}`, reason: 'user_ended_other_sessions' },
+      settled('end other own sessions', () =>
+        allowlist.revoke(
+          { kind: 'user', clientKey: entry.clientKey, accountId: entry.accountId, except: entry.idHash },
+          { actor: `user:${entry.accountId}`, reason: 'user_ended_other_sessions' },
+        ),
       ),
 
-    async listOwnSignals({ entry }) {
-      const page = await store.listAudit({ clientKey: entry.clientKey, accountId: entry.accountId, kind: 'signal', limit: MAX_OWN_SIGNALS });
-      const signals: OwnSignal[] = [];
-      for (const record of page.records) {
-        if (record.detail) signals.push({ ...record.detail, at: record.at, resource: record.resource });
-      }
-      return signals;
-    },
+    listOwnSignals: ({ entry }) =>
+      settled('list own signals', async () => {
+        const page = await store.listAudit({ clientKey: entry.clientKey, accountId: entry.accountId, kind: 'signal', limit: MAX_OWN_SIGNALS });
+        const signals: OwnSignal[] = [];
+        for (const record of page.records) {
+          if (record.detail) signals.push({ ...record.detail, at: record.at, resource: record.resource });
+        }
+        return signals;
+      }),
 
-    async revokeUser(clientKey, accountId, actor) {
-      if (!(await store.isKnownUser(clientKey, accountId))) return null;
-      return allowlist.revoke({ kind: 'user', clientKey, accountId }, { actor, reason: 'admin_revoked_user' });
-    },
+    knowsUser: (clientKey, accountId) => settled('look up user', () => store.isKnownUser(clientKey, accountId)),
 
-    resetTenant: (clientKey, actor) => allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: 'admin_reset_site' }),
+    revokeUser: (clientKey, accountId, actor) =>
+      settled('revoke user', async () => {
+        if (!(await store.isKnownUser(clientKey, accountId))) return null;
+        return allowlist.revoke({ kind: 'user', clientKey, accountId }, { actor, reason: 'admin_revoked_user' });
+      }),
+
+    resetTenant: (clientKey, actor) => settled('reset site', () => allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: 'admin_reset_site' })),
   };
 }

@@ -1,6 +1,7 @@
 /** Tenant lifecycle: installed, enabled, disabled, uninstalled, and what each does to page tokens. */
 import type { Allowlist, Revocation } from './allowlist';
 import type { AuditLog } from './audit';
+import { settle, type Settled, type StoreFailureReport } from '../shared/result';
 import type { Clock, Tenant, TenantStatus, TenantStore } from './types';
 
 export interface TenantDeps {
@@ -95,4 +96,10 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
 /** Whether a site has a record in `store`, in any status: what the page-token codec asks before deriving a key. */
 export function tenantIn(store: TenantStore): (clientKey: string) => Promise<boolean> {
   return async (clientKey) => (await store.getTenant(clientKey)) !== null;
+}
+
+/** Whether a site has a record in `store`, in any status, as operators ask before acting on it by its client key. */
+export function tenantKnown(store: TenantStore, onStoreFailure: StoreFailureReport): (clientKey: string) => Promise<Settled<boolean>> {
+  const isTenant = tenantIn(store);
+  return (clientKey) => settle(onStoreFailure, 'look up site', () => isTenant(clientKey));
 }

@@ -266,7 +266,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       operators,
       sessions: core.sessions,
       policies: core.policies,
-      audit: store,
+      auditTrail: core.auditTrail,
       lastSeen: core.lastSeen,
       log: logger,
     }),
@@ -361,6 +361,8 @@ export function openCore(
             },
           },
     live: { max: config.liveChannelsMax, perSession: DEFAULT_LIVE.perSession, observer: metrics.live },
+    // The one log line for a store failure a verb answered as store_unavailable: the error holds ids only as hashes.
+    onStoreFailure: (verb, error) => logger.error({ err: error, verb }, 'store failed; answered store_unavailable'),
   });
   return {
     core,

@@ -11,7 +11,7 @@ import { MALFORMED_REPORT, MAX_REPORT_CHARS, readReportLine, type LeakReport } f
 import { LEAK_BATCH, startLeakRun, type LeakCounts, type LeakRun } from '../signals/leaks';
 import type { IngestOptions } from './command-line';
 import { LINE_TOO_LONG, readLines } from './lines';
-import { note, withCore, withStore } from './operator';
+import { joinCluster, note, withCore, withStore } from './operator';
 
 /** Without a terminal, a line on stderr this often says how far the file is. */
 const PROGRESS_EVERY_MS = 5_000;
@@ -29,12 +29,21 @@ export async function ingestLeaks(config: Config, options: IngestOptions): Promi
     note(`cannot read ${options.file}: ${codeOf(error)}`);
     return 1;
   }
-  return withStore(config, async (store) => {
-    if (options.site !== undefined && (await store.getTenant(options.site)) === null) {
-      note(`no such tenant: ${options.site}`);
-      return 1;
-    }
-    return withCore(config, store, async ({ core }) => {
+  // The store itself only for the leak lookup, a signal's own role, as the server wires it.
+  return withStore(config, (store) =>
+    withCore(config, store, async ({ core, bus }) => {
+      if (options.site !== undefined) {
+        const known = await core.tenantKnown(options.site);
+        if (!known.ok) {
+          note('failed: the store is unavailable');
+          return 1;
+        }
+        if (!known.value) {
+          note(`no such tenant: ${options.site}`);
+          return 1;
+        }
+      }
+      await joinCluster(bus, config);
       const run = startLeakRun({ lookup: store, allowlist: core.allowlist, clock: systemClock }, { source: options.source, site: options.site ?? null });
       const file = createReadStream(options.file);
       const progress = showProgress(file, size);
@@ -58,8 +67,8 @@ export async function ingestLeaks(config: Config, options: IngestOptions): Promi
       note(`stopped after ${counts.reports} reports: ${isFileError(failure) ? `reading ${options.file} failed: ${codeOf(failure)}` : `the store failed: ${codeOf(failure)}`}`);
       note('what was ended stays ended; run it again to finish: reports already acted on count as already revoked');
       return 1;
-    });
-  });
+    }),
+  );
 }
 
 /** Reads the file's reports into batches of LEAK_BATCH, each matched and acted on before the next is read. */

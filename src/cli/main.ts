@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-/** The operator's command line: list and revoke live sessions, read the audit trail and take leak reports, on the server's configured store. */
-import { systemClock } from '../shared/clock';
-import type { Confirmation, TenantStore } from '../allowlist/types';
+/** The operator's command line: list and revoke live sessions, read the audit trail and take leak reports, through the core on the server's configured store and bus. */
+import type { Core } from '../allowlist/assemble';
+import type { Confirmation } from '../allowlist/types';
 import { auditTable, plural, sessionsTable } from './format';
 import { ingestLeaks } from './intel';
-import { note, withCore, withStore, type NodeReach } from './operator';
+import { joinCluster, note, withOperatorCore, type NodeReach } from './operator';
 import { parseCommandLine, type AuditOptions, type ListOptions, type OperatorCommand, type ResetOptions, type RevokeOptions } from './command-line';
 import { MAX_LIMIT } from './options';
 import { ConfigError, loadConfig } from '../app/config';
@@ -15,18 +15,15 @@ import { ConfigError, loadConfig } from '../app/config';
  */
 type ExitCode = 0 | 1 | 2 | 3;
 
+/** Who the audit says acted; the reasons are the admin API's, since the CLI asks the core the same things. */
 const OPERATOR = 'operator:cli';
 
 async function listSessions(options: ListOptions): Promise<ExitCode> {
-  return withStore(loadConfig(), async (store) => {
-    if (!(await tenantExists(store, options.tenant))) return 1;
-    const { entries, next } = await store.listEntries({
-      clientKey: options.tenant,
-      accountId: options.user,
-      resource: options.resource,
-      now: systemClock.now(),
-      limit: options.limit,
-    });
+  return withOperatorCore(loadConfig(), 'local', async ({ core }) => {
+    if (!(await tenantExists(core, options.tenant))) return 1;
+    const listed = await core.sessions.list(options.tenant, { accountId: options.user, resource: options.resource, limit: options.limit });
+    if (!listed.ok) return failed();
+    const { entries, next } = listed.value;
     if (options.json) {
       await print(`${JSON.stringify(entries, null, 2)}\n`);
     } else if (entries.length === 0) {
@@ -41,47 +38,48 @@ async function listSessions(options: ListOptions): Promise<ExitCode> {
 
 async function revokeUser(options: RevokeOptions): Promise<ExitCode> {
   const config = loadConfig();
-  return withStore(config, async (store) => {
-    if (!(await tenantExists(store, options.tenant))) return 1;
-    if (!(await store.isKnownUser(options.tenant, options.user))) {
-      note(`no such user in ${options.tenant}: ${options.user}`);
-      return 1;
-    }
-    const revoked = await withCore(config, store, async ({ core }, reach) => ({
-      ...(await core.allowlist.revoke({ kind: 'user', clientKey: options.tenant, accountId: options.user }, { actor: OPERATOR, reason: 'operator_revoked' })),
-      reach,
-    }));
-    return reportRevocation(options.user, revoked);
+  return withOperatorCore(config, 'cluster', async ({ core, bus }) => {
+    if (!(await tenantExists(core, options.tenant))) return 1;
+    // Asked before joining the cluster, so that a typo is answered at once.
+    const known = await core.sessions.knowsUser(options.tenant, options.user);
+    if (!known.ok) return failed();
+    if (!known.value) return noSuchUser(options);
+    const reach = await joinCluster(bus, config);
+    const revoked = await core.sessions.revokeUser(options.tenant, options.user, OPERATOR);
+    if (!revoked.ok) return failed();
+    if (revoked.value === null) return noSuchUser(options);
+    return reportRevocation(options.user, { ...revoked.value, reach });
   });
+}
+
+function noSuchUser(options: RevokeOptions): ExitCode {
+  note(`no such user in ${options.tenant}: ${options.user}`);
+  return 1;
 }
 
 async function resetTenant(options: ResetOptions): Promise<ExitCode> {
   const config = loadConfig();
-  return withStore(config, async (store) => {
-    if (!(await tenantExists(store, options.tenant))) return 1;
+  return withOperatorCore(config, 'cluster', async ({ core, bus }) => {
+    if (!(await tenantExists(core, options.tenant))) return 1;
     if (!options.yes) {
-      const live = await store.countLiveEntries(systemClock.now(), options.tenant);
-      note(`would revoke every session of ${options.tenant} (${plural(live, 'live session')} now); nothing done: add --yes to do it`);
+      const live = await core.sessions.countLive(options.tenant);
+      if (!live.ok) return failed();
+      note(`would revoke every session of ${options.tenant} (${plural(live.value, 'live session')} now); nothing done: add --yes to do it`);
       return 1;
     }
-    const revoked = await withCore(config, store, async ({ core }, reach) => ({
-      ...(await core.allowlist.revoke({ kind: 'tenant', clientKey: options.tenant }, { actor: OPERATOR, reason: 'operator_reset' })),
-      reach,
-    }));
-    return reportRevocation(options.tenant, revoked);
+    const reach = await joinCluster(bus, config);
+    const reset = await core.sessions.resetTenant(options.tenant, OPERATOR);
+    if (!reset.ok) return failed();
+    return reportRevocation(options.tenant, { ...reset.value, reach });
   });
 }
 
 async function listAudit(options: AuditOptions): Promise<ExitCode> {
-  return withStore(loadConfig(), async (store) => {
-    if (!(await tenantExists(store, options.tenant))) return 1;
-    const { records, nextBefore } = await store.listAudit({
-      clientKey: options.tenant,
-      kind: options.kind,
-      accountId: options.user,
-      since: options.since,
-      limit: options.limit,
-    });
+  return withOperatorCore(loadConfig(), 'local', async ({ core }) => {
+    if (!(await tenantExists(core, options.tenant))) return 1;
+    const listed = await core.auditTrail.list(options.tenant, { kind: options.kind, accountId: options.user, since: options.since, limit: options.limit });
+    if (!listed.ok) return failed();
+    const { records, nextBefore } = listed.value;
     if (options.json) {
       await print(`${JSON.stringify(records, null, 2)}\n`);
     } else if (records.length === 0) {
@@ -94,11 +92,18 @@ async function listAudit(options: AuditOptions): Promise<ExitCode> {
   });
 }
 
-/** A typo in a client key would otherwise list nothing, or revoke nothing, without a word. */
-async function tenantExists(store: TenantStore, clientKey: string): Promise<boolean> {
-  if ((await store.getTenant(clientKey)) !== null) return true;
-  note(`no such tenant: ${clientKey}`);
-  return false;
+/** A typo in a client key would otherwise list nothing, or revoke nothing, without a word. A store failure says so and refuses too. */
+async function tenantExists(core: Core, clientKey: string): Promise<boolean> {
+  const known = await core.tenantKnown(clientKey);
+  if (!known.ok) failed();
+  else if (!known.value) note(`no such tenant: ${clientKey}`);
+  return known.ok && known.value;
+}
+
+/** The core answered store_unavailable; the log line above (on stderr) has the detail. */
+function failed(): ExitCode {
+  note('failed: the store is unavailable');
+  return 1;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * What an operator command runs on: the store the server is configured with, and, to revoke, the
- * core on the configured bus, so that revocations are audited and announced like the server's.
+ * What an operator command runs on: the core over the store and bus the server is configured with, so that
+ * what it reads and ends goes through the same verbs as the admin API, audited and announced like the server's.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,21 +24,23 @@ export async function withStore<T>(config: Config, work: (store: AppStore) => Pr
 }
 
 /**
- * Runs `work` on the core over `store`, once this process can expect the cluster's nodes to
- * confirm, then leaves the bus and writes the audit before the caller closes the store.
+ * Runs `work` on the core over the configured store, and closes both, whatever happens. Only a command that revokes
+ * needs the configured bus (`cluster`); one that reads runs on an in-process bus, so running nodes never see it.
  */
-export async function withCore<T>(
-  config: Config,
-  store: AppStore,
-  work: (opened: OpenedCore, reach: NodeReach) => Promise<T>,
-): Promise<T> {
-  // The composition root loads the whole app (express, ACE, views): only revocations pay for it.
+export function withOperatorCore<T>(config: Config, bus: 'cluster' | 'local', work: (opened: OpenedCore) => Promise<T>): Promise<T> {
+  const reach: Config = bus === 'cluster' ? config : { ...config, bus: 'memory' };
+  return withStore(config, (store) => withCore(reach, store, work));
+}
+
+/** Runs `work` on the core over `store`, then leaves the bus and writes the audit before the caller closes the store. */
+export async function withCore<T>(config: Config, store: AppStore, work: (opened: OpenedCore) => Promise<T>): Promise<T> {
+  // The composition root loads the whole app (express, ACE, views), imported only once a command line parsed.
   const { openCore } = await import('../app/app');
   // Logs go to stderr, so stdout carries only the command's output.
   const logger = createLogger(config.logLevel, process.stderr);
   const opened = openCore(config, { store, clock: systemClock, logger, appKey: descriptorKey() });
   try {
-    return await work(opened, await joinCluster(opened.bus, config));
+    return await work(opened);
   } finally {
     await opened.close();
   }
@@ -57,10 +59,10 @@ function descriptorKey(): string {
 export type NodeReach = 'heard' | 'not_told';
 
 /**
- * A revocation expects confirmations from the nodes this process has heard, so it first waits for
- * the bus and then for everyone's heartbeats; otherwise it would count only itself and confirm 1/1.
+ * Called before revoking: a revocation expects confirmations from the nodes this process has heard, so it first
+ * waits for the bus and then for everyone's heartbeats; otherwise it would count only itself and confirm 1/1.
  */
-async function joinCluster(bus: Bus, config: Config): Promise<NodeReach> {
+export async function joinCluster(bus: Bus, config: Config): Promise<NodeReach> {
   if (config.bus === 'memory') {
     note(
       `BUS=memory reaches no other process: running nodes were not told, and may serve their cached copies for up to CACHE_TTL_SECONDS (${config.cacheTtlSeconds} s); use a cluster bus (BUS=postgres or redis) to reach them`,

@@ -16,16 +16,26 @@ export function encodeEntryCursor(entry: Pick<AllowlistEntry, 'createdAt' | 'idH
   return Buffer.from(`${entry.createdAt}:${entry.idHash}`, 'utf8').toString('base64url');
 }
 
-/** Reads a cursor made by `encodeEntryCursor`; anything else is a RangeError, as a caller's bad input. */
-export function decodeEntryCursor(cursor: string): EntryCursor {
+/** Reads a cursor made by `encodeEntryCursor`; null for anything else. */
+export function readEntryCursor(cursor: string): EntryCursor | null {
   // Node decodes base64 leniently (skipping stray characters), so only the canonical spelling of a cursor is accepted.
   const match = BASE64URL.test(cursor) ? CURSOR_TEXT.exec(Buffer.from(cursor, 'base64url').toString('utf8')) : null;
   const createdAt = match ? Number(match[1]) : Number.NaN;
   const idHash = match?.[2];
-  if (idHash === undefined || !Number.isSafeInteger(createdAt) || encodeEntryCursor({ createdAt, idHash }) !== cursor) {
-    throw new RangeError('invalid cursor');
-  }
+  if (idHash === undefined || !Number.isSafeInteger(createdAt) || encodeEntryCursor({ createdAt, idHash }) !== cursor) return null;
   return { createdAt, idHash };
+}
+
+/** Whether `cursor` is one `encodeEntryCursor` made: what the edge checks, so that no request hands a store a bad one. */
+export function isEntryCursor(cursor: string): boolean {
+  return readEntryCursor(cursor) !== null;
+}
+
+/** `readEntryCursor` for the stores: a cursor that got this far without being checked is a bug upstream, a RangeError. */
+export function decodeEntryCursor(cursor: string): EntryCursor {
+  const read = readEntryCursor(cursor);
+  if (read === null) throw new RangeError('invalid cursor');
+  return read;
 }
 
 /** A page holds at least one item; a limit of 0 could never move a cursor forward. */

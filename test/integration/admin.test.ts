@@ -169,6 +169,38 @@ describe('admin API', function () {
         expect(answer.body.error?.code).to.equal('bad_request');
       }
     });
+
+    it('answers 400 naming after to a cursor it never gave out, and the store is never asked with one', async () => {
+      await panelToken(ALICE);
+      await panelToken(BOB);
+      const store = stack.app.store;
+      const listEntries = store.listEntries.bind(store);
+      const asked: (string | undefined)[] = [];
+      store.listEntries = (query) => {
+        asked.push(query.after);
+        return listEntries(query);
+      };
+      const first = await call('GET', '/api/admin/sessions?limit=1', OPERATOR_SECRET);
+      const given = first.body.next as string;
+      const text = (cursor: string) => Buffer.from(cursor, 'utf8').toString('base64url');
+      const forged = [
+        'not-a-cursor',
+        `${given}=`,
+        text(`-1:${'a'.repeat(64)}`),
+        text(`01:${'a'.repeat(64)}`),
+        text(`1:${'A'.repeat(64)}`),
+        text(`1:${'a'.repeat(63)}`),
+        'a'.repeat(513),
+      ].filter((cursor) => cursor !== given);
+      for (const cursor of forged) {
+        const answer = await call('GET', `/api/admin/sessions?after=${encodeURIComponent(cursor)}`, OPERATOR_SECRET);
+        expect(answer.status, cursor).to.equal(400);
+        expect(answer.body.error?.code, cursor).to.equal('bad_request');
+        expect(answer.body.error?.message, cursor).to.match(/^after: /);
+      }
+      expect((await call('GET', `/api/admin/sessions?after=${encodeURIComponent(given)}`, OPERATOR_SECRET)).status).to.equal(200);
+      expect(asked).to.deep.equal([undefined, given]);
+    });
   });
 
   describe('DELETE /api/admin/users/:accountId/sessions', () => {

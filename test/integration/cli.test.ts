@@ -133,8 +133,8 @@ describe('operator CLI', function () {
     const run = await cli('sessions', 'revoke', '--tenant', SITE, '--user', ALICE);
     expect(run.stdout).to.equal(`revoked 2 sessions of ${ALICE} (running nodes not told)\n`);
     expect(await revocations()).to.deep.equal({
-      [ALICE_ISSUE.idHash]: 'operator_revoked',
-      [ALICE_OTHER_ISSUE.idHash]: 'operator_revoked',
+      [ALICE_ISSUE.idHash]: 'admin_revoked_user',
+      [ALICE_OTHER_ISSUE.idHash]: 'admin_revoked_user',
       [BOB_ISSUE.idHash]: null,
     });
   });
@@ -150,7 +150,7 @@ describe('operator CLI', function () {
     expect((await cli('sessions', 'revoke', '--tenant', SITE, '--user', ALICE)).code).to.equal(3);
     const records = json<StoredAuditRecord[]>(await cli('audit', '--tenant', SITE, '--kind', 'revoke', '--json'));
     expect(records).to.have.length(1);
-    expect(records[0]).to.include({ kind: 'revoke', accountId: ALICE, actor: 'operator:cli', reason: 'operator_revoked', count: 2 });
+    expect(records[0]).to.include({ kind: 'revoke', accountId: ALICE, actor: 'operator:cli', reason: 'admin_revoked_user', count: 2 });
     expect(records[0].confirmation).to.deep.equal({ confirmed: 1, expected: 1 });
   });
 
@@ -179,7 +179,14 @@ describe('operator CLI', function () {
     const run = await cli('sessions', 'reset', '--tenant', SITE, '--yes');
     expect(run.code, run.stderr).to.equal(3);
     expect(run.stdout).to.equal(`revoked 3 sessions of ${SITE} (running nodes not told)\n`);
-    expect(Object.values(await revocations())).to.deep.equal(['operator_reset', 'operator_reset', 'operator_reset']);
+    expect(Object.values(await revocations())).to.deep.equal(['admin_reset_site', 'admin_reset_site', 'admin_reset_site']);
+  });
+
+  it("audits a reset as the operator, with the admin API's reason for a site reset", async () => {
+    expect((await cli('sessions', 'reset', '--tenant', SITE, '--yes')).code).to.equal(3);
+    const records = json<StoredAuditRecord[]>(await cli('audit', '--tenant', SITE, '--kind', 'revoke', '--json'));
+    expect(records).to.have.length(1);
+    expect(records[0]).to.include({ kind: 'revoke', accountId: null, actor: 'operator:cli', reason: 'admin_reset_site', count: 3 });
   });
 
   for (const command of [

@@ -108,9 +108,10 @@ async function world(nodeCount = 1): Promise<World> {
       return (await store.listAudit({ clientKey: SITE, kind: 'signal', limit: 100 })).records;
     },
     async setPolicy(change) {
-      const { policy } = await nodes[0].core.policies.get(SITE);
-      const set = await nodes[0].core.policies.set(SITE, { ...policy, ...change }, 'test');
-      if (!set.ok) throw new Error(set.problem);
+      const read = await nodes[0].core.policies.get(SITE);
+      if (!read.ok) throw new Error(read.code);
+      const set = await nodes[0].core.policies.set(SITE, { ...read.value.policy, ...change }, 'test');
+      if (!set.ok) throw new Error(set.code === 'bad_request' ? set.problem : set.code);
     },
   };
 }
