@@ -104,7 +104,8 @@ export async function measureLatency(cluster: ClusterStack, samples: number): Pr
 
 /** Starts three nodes on `bus` allowing `channels` and a margin, runs `work`, and stops them whatever happens. */
 export async function withCluster<T>(bus: BusKind, channels: number, work: (cluster: ClusterStack) => Promise<T>): Promise<T> {
-  const cluster = await startCluster({ bus, nodeEnv: (_i, env) => ({ ...env, LIVE_CHANNELS_MAX: String(channels + 1_000) }) });
+  // Nodes compile the app as they start: on a machine other work keeps busy that can take far longer than a test allows.
+  const cluster = await startCluster({ bus, startTimeoutMs: 120_000, nodeEnv: (_i, env) => ({ ...env, LIVE_CHANNELS_MAX: String(channels + 1_000) }) });
   try {
     return await work(cluster);
   } finally {
