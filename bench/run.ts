@@ -128,7 +128,7 @@ function parseFigures(value: string): string[] {
 const program = new Command()
   .name('npm run bench --')
   .description('Measures PanelGuard against the targets in docs/PERFORMANCE.md. Needs PostgreSQL and Redis for figures 2-4 and 6 in full.')
-  .option('--quick', 'a smoke run of about a minute and a half: fewer rounds, smaller data; marks are indicative only', false)
+  .option('--quick', 'a smoke run of about four minutes (two of them figure 6): fewer rounds, smaller data; marks are indicative only', false)
   .addOption(new Option('--only <figures>', 'comma-separated figure numbers to run (1-6)').argParser(parseFigures))
   .option('--out <dir>', 'where latest.json and latest.svg go (default bench/results/ for a full run, bench/results/partial/ with --quick or --only)')
   .option('--profile <dir>', "write a V8 CPU profile of the hot path's server (figures 1 and 5) into this folder")
