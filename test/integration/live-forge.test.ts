@@ -90,6 +90,18 @@ describe('live channel of a Forge page: the long poll through invokeRemote', fun
       expect(answer.at - answered).to.be.below(1_000);
     });
 
+    it('answers a held poll "still standing" when its node stops, so that the page asks again, elsewhere', async () => {
+      const polled = poll(ALICE, await session(ALICE));
+      await held(1);
+      const stopping = performance.now();
+      await stack.restartApp();
+
+      const answer = await polled;
+      expect(answer.status).to.equal(200);
+      expect(answer.body).to.deep.equal({ ended: false });
+      expect(answer.at - stopping, 'answered as the node stopped, not when the hold lapsed').to.be.below(10_000);
+    });
+
     it("keeps another user's poll held after the first user is removed", async () => {
       const alices = poll(ALICE, await session(ALICE));
       const bobs = poll(BOB, await session(BOB));
