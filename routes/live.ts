@@ -6,8 +6,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { ADMIN_RESOURCE, issueResource, JIRA_ID, SELF_RESOURCE } from '../src/allowlist/resource';
-import type { LiveSessions } from '../src/allowlist/live-sessions';
-import type { WatchedSession } from '../src/allowlist/live-sessions';
+import type { LiveSessions, WatchedSession } from '../src/allowlist/live-sessions';
 import { messageOf, sendError, sendForgeError, type ErrorCode } from './errors';
 import { grantOf, type Guard } from './guard';
 

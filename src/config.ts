@@ -61,7 +61,7 @@ export interface Config {
   /** Seconds a node trusts a cached entry state at most. */
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
-  /** Live channels (open pages' event streams) one node holds at most; 0 turns them off (pages keep calling as before). */
+  /** Live channels (open pages' event streams and held long polls) one node holds at most; 0 turns them off (pages keep calling as before). */
   liveChannelsMax: number;
   /** How long a page's long poll (GET /api/live/poll) is held before it is answered "still standing", in ms. */
   livePollMs: number;
