@@ -1,13 +1,17 @@
 /**
  * The live channel of a Forge page, over real HTTP through the simulated Forge: invokeRemote cannot stream, so the
  * page long-polls `GET /api/live/poll`, which answers the refusal a call would get once the session ends, or
- * "still standing" when its hold lapses; a poll is judged as a call is, but is not a use.
+ * "still standing" when its hold lapses; a poll is judged as a call is, but is not a use. On one node, and on three
+ * behind a balancer, the removal applied by another node than the one holding the poll.
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ManualClock } from '../../src/allowlist/clock';
+import type { NodeProcess } from '../../src/cluster/node-process';
 import { startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
 import { freePort } from '../support/ports';
+import { servicesOrSkip } from '../support/services';
+import { metric, startCluster, type ClusterStack } from './cluster-harness';
 import { ALICE, BOB, ISSUE, startStack, type Stack } from './harness';
 
 const PANEL = 'panelguard-issue-panel';
@@ -172,5 +176,55 @@ describe('live channel of a Forge page: the long poll through invokeRemote', fun
       await forge.removeUser(ALICE);
       expect((await first).status).to.equal(403);
     });
+  });
+});
+
+describe('live channel of a Forge page on three nodes over the redis bus', function () {
+  this.timeout(240_000);
+  let cluster: ClusterStack | undefined;
+  let forge: ForgeSimulator | undefined;
+  let nodeA: NodeProcess;
+  let nodeB: NodeProcess;
+
+  before(async function () {
+    await servicesOrSkip(this, 'postgres', 'redis');
+    const appId = `ari:cloud:ecosystem::app/${randomUUID()}`;
+    const cdnPort = await freePort();
+    const forgeEnv = { FORGE_APP_ID: appId, FORGE_JWKS_URL: `http://127.0.0.1:${cdnPort}/.well-known/jwks.json` };
+    // Nodes compile the app as they start, which a busy machine can stretch past the harness's own bound.
+    cluster = await startCluster({ bus: 'redis', startTimeoutMs: 120_000, nodeEnv: (_i, env) => ({ ...env, ...forgeEnv }) });
+    [nodeA, nodeB] = cluster.nodes as [NodeProcess, NodeProcess];
+    forge = await startForgeSimulator(cluster.sim, { appId, cdnPort, eventPolicy: { retryDelayMs: 0 } });
+    expect((await forge.install(cluster.balancer.url))?.status).to.equal(204);
+  });
+  after(async () => {
+    await forge?.close();
+    await cluster?.close();
+  });
+
+  const panel = (accountId: string) => ({ accountId, moduleKey: PANEL, issue: ISSUE });
+  const metricOf = (node: NodeProcess) => metric(node, 'panelguard_live_channels');
+
+  it('answers the poll node A holds within a second of node B answering the removal', async () => {
+    const alice = cluster!.sim.directory.add({ accountId: '557058:forge-cluster-alice', displayName: 'Alice' }).accountId;
+    // Everything goes to node A until the removal, which node B applies.
+    cluster!.via(nodeA);
+    const minted = await forge!.invokeRemote(panel(alice), { path: '/forge/sessions', method: 'POST' });
+    expect(minted.status).to.equal(200);
+    const pageToken = (minted.body as { pageToken: string }).pageToken;
+    const before = await metricOf(nodeA);
+    const polled = forge!.invokeRemote(panel(alice), { path: POLL, method: 'GET', headers: { 'X-Page-Token': pageToken } }).then((answer) => ({ ...answer, at: performance.now() }));
+    for (let i = 0; i < 200 && (await metricOf(nodeA)) <= before; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await metricOf(nodeA), 'the poll held on node A').to.be.above(before);
+
+    cluster!.via(nodeB);
+    const removed = await forge!.removeUser(alice);
+    const answered = performance.now();
+    expect(removed?.status).to.equal(200);
+    const answer = await polled;
+
+    expect(answer.status).to.equal(403);
+    expect((answer.body as { error: { code: string } }).error.code).to.equal('token_revoked');
+    expect(answer.at - answered).to.be.below(1_000);
   });
 });
