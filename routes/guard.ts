@@ -21,9 +21,13 @@ export const NEXT_TOKEN_HEADER = 'Page-Token-Next';
 /** The header a key-bound page sends its DPoP proof in. */
 export const PROOF_HEADER = 'dpop';
 
-/** What the core may ask of a request beyond its token, worked out only when asked. `baseUrl`: the app's public base URL. */
-export function callOf(req: Request, baseUrl: string): Call {
+/**
+ * What the core may ask of a request beyond its token, worked out only when asked. `baseUrl`: the app's public base URL;
+ * `watching`: the request only watches its session (a long poll), which is not a use.
+ */
+export function callOf(req: Request, baseUrl: string, watching = false): Call {
   return {
+    watching,
     origin: () => ({ ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null }),
     // The URL the page called, as it signed it: the app's public base URL and the path, without the query (RFC 9449 htu).
     proof: () => ({ proof: req.get(PROOF_HEADER) ?? null, method: req.method, url: `${baseUrl}${req.originalUrl.split('?')[0]}` }),
@@ -31,8 +35,11 @@ export function callOf(req: Request, baseUrl: string): Call {
 }
 
 export interface Guard {
-  /** Serves the request only to a live page token covering the resource `resourceOf` names. */
-  page(resourceOf: ResourceOf): RequestHandler;
+  /**
+   * Serves the request only to a live page token covering the resource `resourceOf` names. With `watching`, the request
+   * only watches its session: judged the same, but not a use (see Call.watching).
+   */
+  page(resourceOf: ResourceOf, options?: { watching: boolean }): RequestHandler;
   /** The decision behind `page`, for callers that answer some refusals themselves (the admin API); they hand on `next` with `offerNext`. */
   decide(presented: Presented, resource: string, req?: Request): Promise<Result<Grant, ErrorCode>>;
   offerNext(res: Response, grant: Grant): void;
@@ -79,7 +86,8 @@ export function createGuard(allowlist: Allowlist, credentials: PageCredentials, 
     decide,
     refuse,
     offerNext,
-    page(resourceOf) {
+    page(resourceOf, options) {
+      const watching = options?.watching ?? false;
       return (req: Request, res: Response, next: NextFunction) => {
         // Answers behind the guard belong to one user at one moment; no cache may keep them.
         res.set('Cache-Control', 'no-store');
@@ -88,7 +96,7 @@ export function createGuard(allowlist: Allowlist, credentials: PageCredentials, 
         // One step after the core's answer, as the hot path had before there were two doors.
         const answer = (presented: Presented): Promise<void> | void => {
           if (!presented.ok) return refuse(res, presented, presented.code);
-          return allowlist.check(presented.value.token, resource, callOf(req, baseUrl)).then((result) => {
+          return allowlist.check(presented.value.token, resource, callOf(req, baseUrl, watching)).then((result) => {
             const judged = agreed(presented.value, result);
             if (!judged.ok) return refuse(res, presented, judged.code);
             offerNext(res, judged.value);

@@ -1,19 +1,34 @@
 /**
- * Live channels, measured: (1) what idle channels cost one node (RSS before and after opening N, from the node's own
- * /metrics), and (2) the time from a revoking call's answer (a removal webhook to node B) to the `ended` event on a
- * channel held by node A, on three nodes. Run: `npx tsx bench/live/channels.ts --out /tmp/live.json`.
+ * Live channels on three nodes, measured: what idle channels cost the node that holds them (its resident memory
+ * before and after opening them, from its own /metrics), and the time from a revoking call's answer (a removal
+ * webhook answered by node B) to the `ended` event on a channel node A holds.
  */
 import http from 'node:http';
-import { writeFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
 import type { NodeProcess } from '../../src/cluster/node-process';
-import { metric, startCluster, type BusKind } from '../../test/integration/cluster-harness';
-import { openChannel } from '../../test/integration/live-client';
+import { metric, startCluster, type BusKind, type ClusterStack } from '../../test/integration/cluster-harness';
 import { ISSUE } from '../../test/integration/harness';
-import { quantile } from '../lib/stats';
+import { openChannel } from '../../test/integration/live-client';
 import { freshAccountId } from '../revocation/page-tokens';
 
 const RESOURCE = `jira:issue:${ISSUE.issueId}`;
+/** Pages minted, and channels opened, this many at a time: enough to keep the node busy, few enough not to time out. */
+const BATCH = 200;
+/** How long the node is left alone before its memory is read, so that what opening allocated has settled. */
+const SETTLE_MS = 2_000;
+
+export interface IdleCost {
+  /** Channels the node reported open once they all said `ready`. */
+  open: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+}
+
+export interface LatencyRun {
+  /** From the removal's answer to the `ended` event, ms; negative when the event arrived first. */
+  answerToEvent: number[];
+  /** Removals whose channel heard nothing within five seconds. */
+  missed: number;
+}
 
 /** One idle stream held with a bare http.request (lighter than fetch); resolves once the server said `ready`. */
 function holdIdle(nodeUrl: string, token: string, agent: http.Agent): Promise<http.ClientRequest> {
@@ -26,68 +41,74 @@ function holdIdle(nodeUrl: string, token: string, agent: http.Agent): Promise<ht
   });
 }
 
-async function rss(node: NodeProcess): Promise<number> {
-  return metric(node, 'panelguard_process_resident_memory_bytes');
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 }
 
-async function main(): Promise<void> {
-  const options = new Command()
-    .requiredOption('--out <file>', 'where to write the JSON result')
-    .option('--channels <n>', 'idle channels to open on one node', '5000')
-    .option('--samples <n>', 'revocations timed end to end', '100')
-    .addOption(new Option('--bus <bus>', 'cluster bus').choices(['postgres', 'redis']).default('redis'))
-    .parse()
-    .opts<{ out: string; channels: string; samples: string; bus: BusKind }>();
-  const channels = Number(options.channels);
-  const samples = Number(options.samples);
-  const cluster = await startCluster({ bus: options.bus, nodeEnv: (_i, env) => ({ ...env, LIVE_CHANNELS_MAX: String(channels + 1000) }) });
-  const [nodeA, nodeB] = cluster.nodes as [NodeProcess, NodeProcess];
-  try {
-    // (1) Memory: tokens first (minting allocates too), then the channels, then RSS again after a settle.
-    const tokens: string[] = [];
-    for (let i = 0; i < channels; i += 1) tokens.push(await cluster.mintOn(nodeA, freshAccountId('idle', i)));
-    global.gc?.();
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const before = await rss(nodeA);
-    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-    const held: http.ClientRequest[] = [];
-    for (let i = 0; i < tokens.length; i += 200) held.push(...(await Promise.all(tokens.slice(i, i + 200).map((t) => holdIdle(nodeA.url, t, agent)))));
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const after = await rss(nodeA);
-    const open = await metric(nodeA, 'panelguard_live_channels');
-    console.log(`idle channels: ${open} open, RSS ${(before / 2 ** 20).toFixed(1)} -> ${(after / 2 ** 20).toFixed(1)} MiB`);
-    for (const request of held) request.destroy();
+async function inBatches<T, R>(items: readonly T[], work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const done: R[] = [];
+  for (let i = 0; i < items.length; i += BATCH) done.push(...(await Promise.all(items.slice(i, i + BATCH).map((item, j) => work(item, i + j)))));
+  return done;
+}
 
-    // (2) Latency: a fresh user's channel on node A, the removal through node B, answer to event.
-    cluster.via(nodeB);
-    const latencies: number[] = [];
-    let missed = 0;
+/** Opens `channels` idle channels on node A and reads its resident memory before and after; closes them again. */
+export async function measureIdle(cluster: ClusterStack, channels: number, log: (message: string) => void): Promise<IdleCost> {
+  const nodeA = cluster.nodes[0] as NodeProcess;
+  // Tokens first (minting allocates too, and caches what it read), then the channels alone between the two readings.
+  log(`live channels: minting ${channels} page tokens on ${nodeA.name}`);
+  const tokens = await inBatches(Array.from({ length: channels }, (_, i) => freshAccountId('idle', i)), (accountId) => cluster.mintOn(nodeA, accountId));
+  await settle();
+  const rssBeforeBytes = await metric(nodeA, 'panelguard_process_resident_memory_bytes');
+  log(`live channels: opening ${channels} idle channels on ${nodeA.name}`);
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const held = await inBatches(tokens, (token) => holdIdle(nodeA.url, token, agent));
+  try {
+    await settle();
+    const rssAfterBytes = await metric(nodeA, 'panelguard_process_resident_memory_bytes');
+    const open = await metric(nodeA, 'panelguard_live_channels');
+    return { open, rssBeforeBytes, rssAfterBytes };
+  } finally {
+    for (const request of held) request.destroy();
+    agent.destroy();
+  }
+}
+
+/** `samples` removals, each of a fresh user whose channel node A holds, sent through node B. */
+export async function measureLatency(cluster: ClusterStack, samples: number): Promise<LatencyRun> {
+  const [nodeA, nodeB] = cluster.nodes as [NodeProcess, NodeProcess];
+  cluster.via(nodeB);
+  const answerToEvent: number[] = [];
+  let missed = 0;
+  try {
     for (let i = 0; i < samples; i += 1) {
       const accountId = freshAccountId('live', i);
       cluster.sim.directory.add({ accountId, displayName: `Live ${i}` });
       const channel = await openChannel(nodeA.url, await cluster.mintOn(nodeA, accountId), RESOURCE);
-      await channel.next('ready', 5_000);
-      const webhook = await cluster.sim.removeUser(accountId);
-      const answered = performance.now();
-      if (webhook?.status !== 200) throw new Error(`removal answered ${webhook?.status}`);
-      const ended = await channel.next('ended', 5_000);
-      if (ended === null) missed += 1;
-      else latencies.push(ended.at - answered);
-      channel.close();
+      try {
+        if ((await channel.next('ready', 5_000)) === null) throw new Error(`channel ${i} never said ready (${channel.status})`);
+        const webhook = await cluster.sim.removeUser(accountId);
+        const answered = performance.now();
+        if (webhook?.status !== 200) throw new Error(`removal answered ${webhook?.status}`);
+        const ended = await channel.next('ended', 5_000);
+        if (ended === null) missed += 1;
+        else answerToEvent.push(ended.at - answered);
+      } finally {
+        channel.close();
+      }
     }
-    const result = {
-      bus: options.bus,
-      idle: { channels: open, rssBeforeBytes: before, rssAfterBytes: after, perChannelBytes: Math.round((after - before) / channels) },
-      latencyMs: { samples: latencies.length, missed, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: Math.max(...latencies), min: Math.min(...latencies) },
-    };
-    console.log(JSON.stringify(result, null, 2));
-    writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    cluster.via(null);
+  }
+  return { answerToEvent, missed };
+}
+
+/** Starts three nodes on `bus` allowing `channels` and a margin, runs `work`, and stops them whatever happens. */
+export async function withCluster<T>(bus: BusKind, channels: number, work: (cluster: ClusterStack) => Promise<T>): Promise<T> {
+  // Nodes compile the app as they start: on a machine other work keeps busy that can take far longer than a test allows.
+  const cluster = await startCluster({ bus, startTimeoutMs: 120_000, nodeEnv: (_i, env) => ({ ...env, LIVE_CHANNELS_MAX: String(channels + 1_000) }) });
+  try {
+    return await work(cluster);
   } finally {
     await cluster.close();
   }
 }
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});

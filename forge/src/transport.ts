@@ -14,6 +14,7 @@ import * as dpop from 'dpop';
 import { createProver } from '../../views/public/key-binding.js';
 import { answerOf, failure, type Answer, type Api, type Method } from '../../views/public/page.js';
 import { createTokenChain, NEXT_TOKEN_HEADER, PROOF_HEADER, type Prover, type TokenChain } from '../../views/public/token-chain.js';
+import { pollLive } from './live';
 
 type RemoteAnswer = Awaited<ReturnType<typeof invokeRemote>>;
 
@@ -61,7 +62,10 @@ function loadProver(): Promise<Prover | null> {
   });
 }
 
-/** The page's Api. The page token is minted once, by the first call; a failed mint is tried again by the next. */
+/**
+ * The page's Api. The page token is minted once, by the first call; a failed mint is tried again by the next. Its live
+ * channel is a long poll through the same calls (./live.ts).
+ */
 export function forgeApi(): Api {
   const prover = loadProver();
   let session: Promise<TokenChain> | null = null;
@@ -77,13 +81,12 @@ export function forgeApi(): Api {
       });
     return session;
   }
-  return {
-    async call(method, path, body) {
-      const tokens = await chain();
-      const { token, proof } = await tokens.credentialsFor(method, path);
-      const headers: Record<string, string> = { 'X-Page-Token': token };
-      if (proof !== null) headers[PROOF_HEADER] = proof;
-      return send(method, path, headers, body, (header) => tokens.answered(token, header(NEXT_TOKEN_HEADER)));
-    },
+  const call: Api['call'] = async (method, path, body) => {
+    const tokens = await chain();
+    const { token, proof } = await tokens.credentialsFor(method, path);
+    const headers: Record<string, string> = { 'X-Page-Token': token };
+    if (proof !== null) headers[PROOF_HEADER] = proof;
+    return send(method, path, headers, body, (header) => tokens.answered(token, header(NEXT_TOKEN_HEADER)));
   };
+  return { call, live: (resource, ended) => pollLive(call, resource, ended) };
 }

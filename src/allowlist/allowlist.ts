@@ -39,6 +39,11 @@ export interface Call {
   origin(): Origin;
   /** The call's DPoP proof, and the method and URL (no query) it must sign: asked when the site binds tokens to keys. */
   proof(): { proof: string | null; method: string; url: string };
+  /**
+   * The call only watches its session (a page's long poll, re-sent every few seconds while the page is open): judged
+   * like any call, but it is not a use, so the session still goes idle, and it is offered no successor.
+   */
+  readonly watching?: boolean;
 }
 
 /** A call known only by its token (scripts, tests): from nowhere in particular, with no proof. */
@@ -258,10 +263,11 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
   ): Promise<Result<Grant>> {
     switch (standing) {
       case 'current':
+        if (call.watching === true) return ok({ claims, entry, next: null });
         lastSeen.note(entry.idHash, now);
         return ok({ claims, entry, next: isDue(entry, now, rotation) && offers.take(offerKey(link, call.origin()), now) ? signSuccessor(entry, claims) : null });
       case 'previous':
-        lastSeen.note(entry.idHash, now);
+        if (call.watching !== true) lastSeen.note(entry.idHash, now);
         return ok({ claims, entry, next: null });
       case 'successor':
         return advance(entry, link, claims, policy, call, now, resource);
@@ -269,7 +275,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
         const ended = await verdictOf(() => theft.forked(entry, link.tokenHash, policy, call.origin(), now));
         if (ended === null) return deny('store_unavailable', claims, resource);
         if (ended) return deny('token_forked', claims, resource);
-        lastSeen.note(entry.idHash, now);
+        if (call.watching !== true) lastSeen.note(entry.idHash, now);
         return ok({ claims, entry, next: null });
       }
     }
@@ -324,7 +330,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     const ended = await verdictOf(() => theft.moved(entry, policy, origin, now));
     if (ended === null) return deny('store_unavailable', claims, resource);
     if (ended) return deny('token_forked', claims, resource);
-    lastSeen.note(entry.idHash, now);
+    if (call.watching !== true) lastSeen.note(entry.idHash, now);
     return ok({ claims, entry: rotated, next: null });
   }
 

@@ -231,8 +231,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
   app.use(apiRoutes(guard, notes, logger));
-  // Open pages hear at once when their session ends (docs/DESIGN.md, "Live channel").
-  const channels = liveRoutes({ guard, live: core.live });
+  // Open pages hear at once when their session ends, by a stream or a long poll (docs/DESIGN.md, "Live channel").
+  const channels = liveRoutes({ guard, live: core.live, pollMs: config.livePollMs });
   app.use(channels.router);
   app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
   const operators = new OperatorTokens(config.operatorTokens);

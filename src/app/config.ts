@@ -61,8 +61,10 @@ export interface Config {
   /** Seconds a node trusts a cached entry state at most. */
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
-  /** Live channels (open pages' event streams) one node holds at most; 0 turns them off (pages keep calling as before). */
+  /** Live channels (open pages' event streams and held long polls) one node holds at most; 0 turns them off (pages keep calling as before). */
   liveChannelsMax: number;
+  /** How long a page's long poll (GET /api/live/poll) is held before it is answered "still standing", in ms. */
+  livePollMs: number;
   /** ACE's install-key server (it reads CONNECT_KEYS_CDN_URL itself; validated here). */
   connectKeysCdnUrl: string | null;
   /** The Forge app's id (the FIT's audience); null: the Forge front door is closed. */
@@ -189,6 +191,8 @@ const environmentSchema = z.object({
   CACHE_TTL_SECONDS: integer(1, 300).default('30'),
   CACHE_MAX_ENTRIES: integer(100, 10_000_000).default('100000'),
   LIVE_CHANNELS_MAX: integer(0, 1_000_000).default('10000'),
+  // Under the 25 s Forge gives a UI call's invokeRemote, with room for the way there and back.
+  LIVE_POLL_SECONDS: secondsAsMs(0.1, 24).default('20'),
   CONNECT_KEYS_CDN_URL: httpUrl.optional(),
   FORGE_APP_ID: z.string().regex(FORGE_APP_ID, 'must be the app id from the Forge manifest, ari:cloud:ecosystem::app/<uuid>').optional(),
   FORGE_JWKS_URL: httpUrl.default(PRODUCTION_JWKS_URL),
@@ -282,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     cacheTtlSeconds: values.CACHE_TTL_SECONDS,
     cacheMaxEntries: values.CACHE_MAX_ENTRIES,
     liveChannelsMax: values.LIVE_CHANNELS_MAX,
+    livePollMs: values.LIVE_POLL_SECONDS,
     connectKeysCdnUrl: values.CONNECT_KEYS_CDN_URL ?? null,
     forgeAppId: values.FORGE_APP_ID ?? null,
     forgeJwksUrl: values.FORGE_JWKS_URL,

@@ -42,7 +42,6 @@ header { background: #0052cc; color: #fff; padding: 8px 16px; display: flex; jus
 main { display: flex; gap: 24px; padding: 16px; }
 #issue-main { flex: 2; } #issue-context { flex: 1; min-width: 320px; }
 iframe { display: block; width: 100%; height: 150px; border: 1px solid #dfe1e6; border-radius: 3px; }
-iframe[data-forge-view] { height: auto; min-height: 360px; }
 #site-admin { border-top: 1px solid #dfe1e6; margin-top: 16px; padding-top: 8px; }
 form.admin-action { display: inline; }
 #site-users { border-top: 1px solid #dfe1e6; margin: 16px; padding-top: 8px; }

@@ -1,90 +1,94 @@
 /**
  * The Forge issue panel end to end: PanelGuard's built Custom UI (with the real @forge/bridge) in the host
  * simulator's Forge frame, calling the running app as a Forge Remote with FITs the simulator signs. A user
- * removed on the site is refused on the open panel's next action.
+ * removed on the site sees the open panel hide its notes and say why, without a click: the panel long-polls
+ * through invokeRemote. Where the poll cannot be held, the panel's next action is refused instead.
  */
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { buildForgeUi } from '../../forge/build';
 import type { IssueContext } from '../../src/host-simulator';
-import { startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
-import { startStack, type Stack } from '../integration/harness';
-import { freePort } from '../support/ports';
-import { chromiumOrSkip, launchChromium } from './chromium';
+import { setUpForgeBrowser } from './forge-browser';
 import { saveScreenshot, statusOf, WAIT, type HostPage } from './host-browser';
 
 const ISSUE: IssueContext = { issueId: '41001', issueKey: 'FRG-1', projectId: '41000', projectKey: 'FRG' };
-const PANEL = 'panelguard-issue-panel';
 
 describe('browser: the Forge issue panel, through the simulated Forge host', function () {
-  let browser: Browser | undefined;
-  let context: BrowserContext | undefined;
-  let stack: Stack;
-  let forge: ForgeSimulator;
+  const browser = setUpForgeBrowser({ width: 1100, height: 640 });
   let run = 0;
-
-  before(async function () {
-    const executablePath = chromiumOrSkip(this);
-    await buildForgeUi();
-    // The app is configured with the simulated Forge's app id and JWKS before either starts.
-    const appId = `ari:cloud:ecosystem::app/${randomUUID()}`;
-    const cdnPort = await freePort();
-    const jwksUrl = `http://127.0.0.1:${cdnPort}/.well-known/jwks.json`;
-    [browser, stack] = await Promise.all([launchChromium(executablePath), startStack({ env: { FORGE_APP_ID: appId, FORGE_JWKS_URL: jwksUrl } })]);
-    forge = await startForgeSimulator(stack.sim, { appId, cdnPort });
-    expect(forge.jwksUrl).to.equal(jwksUrl);
-    const installed = await forge.install(stack.app.baseUrl);
-    expect(installed?.status).to.equal(204);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await forge?.close();
-    await stack?.stop();
-  });
-
-  beforeEach(async () => {
-    context = await browser!.newContext({ viewport: { width: 1100, height: 640 } });
-  });
-
-  afterEach(async () => {
-    await context?.close();
-  });
 
   function newUser(): string {
     run += 1;
-    return stack.sim.directory.add({ accountId: `557058:forge-${run}`, displayName: `Forge user ${run}` }).accountId;
+    return browser.stack.sim.directory.add({ accountId: `557058:forge-${run}`, displayName: `Forge user ${run}` }).accountId;
   }
 
-  async function openPanel(accountId: string): Promise<HostPage> {
-    const page = await context!.newPage();
-    await page.goto(forge.hostPageUrl(accountId, PANEL, ISSUE));
-    const frame = page.frameLocator('#panel');
-    await frame.locator('#status').and(frame.locator(':not(:empty)')).waitFor(WAIT);
-    return { page, frame };
+  const openPanel = (accountId: string): Promise<HostPage> => browser.openPanel(accountId, ISSUE);
+
+  async function addNote({ frame }: HostPage, text: string): Promise<void> {
+    const before = await frame.locator('#notes li').count();
+    await frame.locator('#note-text').fill(text);
+    await frame.locator('#add-note').click();
+    await frame.locator('#notes li').nth(before).waitFor(WAIT);
   }
 
-  it('lists and adds a note, then shows "access revoked" on the open panel once the user is removed', async () => {
+  /** Resolves once the host has passed on a poll of `accountId`'s panel to Forge (the app holds it a moment later). */
+  async function polling(accountId: string): Promise<void> {
+    const sent = () => browser.forge.bridgeCalls().some((call) => call.accountId === accountId && call.path?.startsWith('/api/live/poll?') === true);
+    for (let i = 0; i < 400 && !sent(); i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(sent(), 'the panel polls').to.equal(true);
+  }
+
+  it('lists and adds a note, then shows "access revoked" on the open panel once the user is removed, without a click', async () => {
     const user = newUser();
     const host = await openPanel(user);
     expect(await host.frame.locator('#issue-key').innerText()).to.equal(ISSUE.issueKey);
 
-    await host.frame.locator('#note-text').fill('Added through the Forge bridge.');
-    await host.frame.locator('#add-note').click();
-    await host.frame.locator('#notes li').first().waitFor(WAIT);
+    await addNote(host, 'Added through the Forge bridge.');
     expect(await host.frame.locator('#notes li').first().innerText()).to.include('Added through the Forge bridge.');
 
-    const removed = await forge.removeUser(user);
+    const removed = await browser.forge.removeUser(user);
     expect(removed?.status).to.equal(200);
-    await host.frame.locator('#refresh').click();
     await host.frame.locator('#status.denied').waitFor(WAIT);
 
     const status = await statusOf(host);
     expect(status.text).to.match(/access revoked/i);
     expect(status.code).to.equal('token_revoked');
     expect(await host.frame.locator('#notes li').count()).to.equal(0);
+    expect(await host.frame.locator('#add-note').isVisible()).to.equal(false);
     await saveScreenshot(host.page, 'forge-panel-revoked.png');
+  });
+
+  it('hides the notes of an open panel and says why within a second of the removal answering', async () => {
+    const user = newUser();
+    const host = await openPanel(user);
+    await addNote(host, 'seen until the removal');
+    await polling(user);
+
+    const removed = await browser.forge.removeUser(user);
+    const answered = Date.now();
+    expect(removed?.status).to.equal(200);
+    await host.frame.locator('#status.denied').waitFor({ timeout: 1_000 });
+    const elapsed = Date.now() - answered;
+
+    expect(elapsed).to.be.below(1_000);
+    expect((await statusOf(host)).code).to.equal('token_revoked');
+    expect(await host.frame.locator('#notes li').count()).to.equal(0);
+  });
+
+  it('refuses the next action of an open panel whose poll cannot be held, after the user is removed', async () => {
+    // Today's behaviour is the fallback: every poll the bridge carries fails, and the panel learns on its next call.
+    await browser.context.route('**/forge/bridge/**', (route) =>
+      route.request().postData()?.includes('/api/live/poll') === true ? route.fulfill({ json: { ok: false, error: 'An unexpected error happened' } }) : route.continue(),
+    );
+    const user = newUser();
+    const host = await openPanel(user);
+    await addNote(host, 'written before removal');
+
+    expect((await browser.forge.removeUser(user))?.status).to.equal(200);
+    expect((await statusOf(host)).className).to.not.include('denied');
+    await host.frame.locator('#refresh').click();
+    await host.frame.locator('#status.denied').waitFor(WAIT);
+
+    expect((await statusOf(host)).code).to.equal('token_revoked');
+    expect(await host.frame.locator('#notes li').count()).to.equal(0);
   });
 
   it('reaches the app only through the bridge: every call the page makes is an invoke or a getContext', async () => {
@@ -92,16 +96,16 @@ describe('browser: the Forge issue panel, through the simulated Forge host', fun
     const host = await openPanel(user);
     await host.frame.locator('#refresh').click();
     await host.frame.locator('#status:not(.denied)').waitFor(WAIT);
-    const calls = forge.bridgeCalls().filter((call) => call.accountId === user);
+    const calls = browser.forge.bridgeCalls().filter((call) => call.accountId === user);
     expect(calls.map((call) => call.name)).to.include('invoke');
     expect(calls.every((call) => call.name === 'invoke' || call.name === 'getContext')).to.equal(true);
   });
 
   it('keeps working with key binding on: its proofs name the URL the app was called at, which only /forge/sessions could tell it', async () => {
     run += 1;
-    const admin = stack.sim.directory.add({ accountId: `557058:forge-admin-${run}`, displayName: 'Forge admin', siteAdmin: true }).accountId;
-    const adminPage = await context!.newPage();
-    await adminPage.goto(forge.hostPageUrl(admin, 'panelguard-admin-page'));
+    const admin = browser.stack.sim.directory.add({ accountId: `557058:forge-admin-${run}`, displayName: 'Forge admin', siteAdmin: true }).accountId;
+    const adminPage = await browser.context.newPage();
+    await adminPage.goto(browser.forge.hostPageUrl(admin, 'panelguard-admin-page'));
     const adminFrame = adminPage.frameLocator('#page');
     const setKeyBinding = async (on: boolean): Promise<void> => {
       await adminFrame.locator('#policy-form[data-loaded]').waitFor(WAIT);

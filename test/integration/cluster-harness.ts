@@ -24,6 +24,8 @@ export interface ClusterOptions {
   onLog?: (name: string, line: string) => void;
   /** The balancer names the node that served each answer in `X-Balancer-Target`. */
   nameTarget?: boolean;
+  /** How long each node may take to answer /readyz after it is spawned (NodeProcess.start's own bound when not given). */
+  startTimeoutMs?: number;
 }
 
 export interface ClusterStack {
@@ -120,8 +122,8 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
 
   try {
     // One node first: it runs the migrations while the others would wait on its lock anyway.
-    await nodes[0]!.start();
-    await Promise.all(nodes.slice(1).map((node) => node.start()));
+    await nodes[0]!.start(options.startTimeoutMs);
+    await Promise.all(nodes.slice(1).map((node) => node.start(options.startTimeoutMs)));
     await stack.waitForMembership();
     const installed = await sim.install(balancer.url);
     if (installed.status !== 204) throw new Error(`install failed: ${installed.status} ${await installed.text()}`);

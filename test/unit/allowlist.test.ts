@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import type { Allowlist, MintedToken } from '../../src/allowlist/allowlist';
+import { BARE_CALL, type Allowlist, type MintedToken } from '../../src/allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
 import { ManualClock } from '../../src/shared/clock';
 import { createCore } from '../../src/allowlist/assemble';
@@ -33,13 +33,13 @@ interface World {
   mint(accountId?: string, target?: ResourceRef, clientKey?: string): Promise<MintedToken>;
 }
 
-async function world(store: MemoryStore = new MemoryStore()): Promise<World> {
+async function world(store: MemoryStore = new MemoryStore(), options: { idleTimeoutSeconds?: number } = {}): Promise<World> {
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12));
   const bus = new MemoryBus();
   const cache = new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1000 });
   const audit = storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 });
   const tokens = createPageTokenCodec({ secret: SECRET, appKey: 'panelguard', clock, isTenant: tenantIn(store) });
-  const { allowlist, removals, tenants } = createCore({ store, ledger: store, cache, bus, clock, tokens, audit, ttlSeconds: 600 });
+  const { allowlist, removals, tenants } = createCore({ store, ledger: store, cache, bus, clock, tokens, audit, ttlSeconds: 600, idleTimeoutSeconds: options.idleTimeoutSeconds });
   await tenants.installed(SITE, 'https://a.example.net', { sharedSecretChanged: false });
   await tenants.installed(OTHER_SITE, 'https://b.example.net', { sharedSecretChanged: false });
   return {
@@ -188,6 +188,26 @@ describe('allowlist', () => {
       const { token } = await w.mint();
       w.clock.advance(600_000);
       expect(await codeOf(w, token)).to.equal('token_expired');
+    });
+
+    it('counts a use, so that a page in use does not go idle', async () => {
+      const w = await world(undefined, { idleTimeoutSeconds: 60 });
+      const { token } = await w.mint();
+      w.clock.advance(50_000);
+      expect(await codeOf(w, token)).to.equal('ok');
+      w.clock.advance(20_000);
+      expect(await codeOf(w, token)).to.equal('ok');
+    });
+
+    it('counts no use for a watching check (a long poll): the session still goes idle, and the check then says so', async () => {
+      const w = await world(undefined, { idleTimeoutSeconds: 60 });
+      const { token } = await w.mint();
+      const watching = { ...BARE_CALL, watching: true };
+      w.clock.advance(50_000);
+      expect((await w.allowlist.check(token, ISSUE.resource, watching)).ok).to.equal(true);
+      w.clock.advance(20_000);
+      const late = await w.allowlist.check(token, ISSUE.resource, watching);
+      expect(late.ok ? 'ok' : late.code).to.equal('token_idle');
     });
 
     it('refuses a validly signed token that has no allowlist entry', async () => {

@@ -18,8 +18,8 @@
  * How a page reaches PanelGuard's API; each front door has its own (views/public/connect/transport.js,
  * forge/src/transport.ts). `call` sends `method` to `path` (the API's path and query) with a JSON `body`, adding
  * the page's credentials, and resolves with a 2xx's Answer or rejects with a Failure.
- * `live`, where the door has one (Connect's does; Forge's invokeRemote cannot stream), holds the page's live channel
- * for `resource` and calls `ended` once, with the Failure the server named, when the page's session ends.
+ * `live` holds the page's live channel for `resource` (Connect's a stream, Forge's a long poll, since invokeRemote
+ * cannot stream) and calls `ended` once, with the Failure the server named, when the page's session ends.
  * @typedef {{ call(method: Method, path: string, body?: unknown): Promise<Answer>, live?(resource: string, ended: (failure: Failure) => void): void }} Api
  */
 

@@ -14,11 +14,15 @@ export const BRIDGE_SCRIPT_PATH = '/__forge/bridge.js';
 /** Message types on the postMessage channel between a Custom UI frame and its host page. */
 export const BRIDGE_CALL = 'forge-bridge:call';
 export const BRIDGE_ANSWER = 'forge-bridge:answer';
+/** The frame's content height, which the host page makes its iframe's height. */
+export const FRAME_RESIZE = 'forge-frame:resize';
 
 /**
  * The frame's half of the bridge: `globalThis.__bridge.callBridge(name, payload)` posts the call to the
  * host page, which alone can reach Forge, and settles with its answer. It trusts messages only from
- * its parent window at the host's origin.
+ * its parent window at the host's origin. And, as Forge does for every Custom UI frame without the app
+ * asking, it tells the host page the content's height on load and whenever it changes, and the host
+ * sizes the iframe to it (the app's own CSS must not tie its height to the frame's, or the two grow together).
  */
 export function frameBridgeScript(hostOrigin: string): string {
   return `(function () {
@@ -50,6 +54,19 @@ export function frameBridgeScript(hostOrigin: string): string {
       });
     }
   };
+  var reported = -1;
+  function reportHeight() {
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height === reported) return;
+    reported = height;
+    window.parent.postMessage({ type: ${JSON.stringify(FRAME_RESIZE)}, height: height }, HOST_ORIGIN);
+  }
+  function observe() {
+    new ResizeObserver(reportHeight).observe(document.documentElement);
+    reportHeight();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', observe);
+  else observe();
 })();
 `;
 }

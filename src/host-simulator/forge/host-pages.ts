@@ -9,7 +9,7 @@ import type { SimulatedUser, UserDirectory } from '../directory';
 import { HostSimulatorError } from '../errors';
 import { ADMIN_SCRIPT, IFRAME_SANDBOX, issueView, sendMessage, sendPage, siteAdministration, viewer, type PanelView } from '../host-page';
 import { projectKeyOf, type IssueContext, type IssueRegistry } from '../issues';
-import { BRIDGE_ANSWER, BRIDGE_CALL } from './cdn';
+import { BRIDGE_ANSWER, BRIDGE_CALL, FRAME_RESIZE } from './cdn';
 import type { Delivery } from './delivery';
 import type { UiModule } from './manifest';
 
@@ -43,6 +43,7 @@ export const FORGE_PAGES_PREFIX = '/forge';
 /**
  * The host's half of the bridge. Only a message from one of this page's Forge frames, at the CDN's
  * origin, is taken; the view id it is answered for comes from the frame element, never from the message.
+ * A frame's content height sizes that frame, and only it.
  */
 function hostBridgeScript(appOrigin: string): string {
   return `(function () {
@@ -53,7 +54,12 @@ function hostBridgeScript(appOrigin: string): string {
     var frame = null;
     for (var i = 0; i < frames.length; i += 1) if (frames[i].contentWindow === event.source) frame = frames[i];
     var call = event.data;
-    if (frame === null || !call || call.type !== ${JSON.stringify(BRIDGE_CALL)} || typeof call.id !== 'number' || typeof call.name !== 'string') return;
+    if (frame === null || !call) return;
+    if (call.type === ${JSON.stringify(FRAME_RESIZE)} && typeof call.height === 'number' && isFinite(call.height) && call.height >= 0) {
+      frame.style.height = Math.ceil(call.height) + 'px';
+      return;
+    }
+    if (call.type !== ${JSON.stringify(BRIDGE_CALL)} || typeof call.id !== 'number' || typeof call.name !== 'string') return;
     var reply = function (answer) {
       frame.contentWindow.postMessage({ type: ${JSON.stringify(BRIDGE_ANSWER)}, id: call.id, ok: answer.ok === true, value: answer.value, error: answer.error }, APP_ORIGIN);
     };

@@ -86,6 +86,8 @@ export interface BridgeCallRecord {
   name: string;
   moduleKey: string;
   accountId: string;
+  /** The remote path an `invoke` asked for; null for other calls. */
+  path: string | null;
 }
 
 export interface EventOptions {
@@ -378,7 +380,8 @@ export class ForgeSimulator implements ForgeHostPagesHost, CdnHost, ProductApiHo
   async answerBridge(viewId: string, name: string, payload: unknown): Promise<BridgeAnswer> {
     const view = this.views.get(viewId);
     if (view === undefined) return { ok: false, error: 'This page is no longer open; reload it.' };
-    this.received.push({ name, moduleKey: view.moduleKey, accountId: view.accountId });
+    const path = name === 'invoke' && typeof payload === 'object' && payload !== null && 'path' in payload && typeof payload.path === 'string' ? payload.path : null;
+    this.received.push({ name, moduleKey: view.moduleKey, accountId: view.accountId, path });
     try {
       switch (name) {
         case 'getContext':

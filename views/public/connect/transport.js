@@ -10,7 +10,7 @@ import { createTokenChain, NEXT_TOKEN_HEADER, PROOF_HEADER } from '../token-chai
 /** @typedef {import('../page.js').Api} Api */
 /** @typedef {import('../token-chain.js').Prover} Prover */
 
-/** Where the app serves the dpop module to its pages (src/app.ts). */
+/** Where the app serves the dpop module to its pages (src/app/app.ts). */
 const DPOP_MODULE = '/public/modules/dpop.js';
 
 /** The content of `<meta name="…">`, which the Connect page template always writes. @param {string} name */
