@@ -56,6 +56,13 @@ export interface LiveSessions {
 /** Store reads at once for re-checks: a tenant-wide announcement must not take the whole pool from checks. */
 const CONCURRENT_READS = 16;
 
+/**
+ * A watcher starts after the check that let its page in; an announcement heard between that check's read and the
+ * watcher's start would otherwise pass it by. A watcher starting within this long of an announcement for its tenant
+ * is read once more. Longer than any check's store read, short enough that a steady page never pays for it.
+ */
+export const ANNOUNCEMENT_OVERLAP_MS = 5_000;
+
 function covers(scope: RevokeScope, session: WatchedSession): boolean {
   switch (scope.kind) {
     case 'token':
@@ -81,6 +88,8 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
   const again = new Set<string>();
   let running = 0;
   const observe = deps.observer;
+  // When each tenant last had a scope announced, for watchers that start right after (ANNOUNCEMENT_OVERLAP_MS).
+  const lastAnnounced = new Map<string, number>();
 
   function changed(by: number): void {
     count += by;
@@ -161,10 +170,17 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
       changed(1);
       const oldest = held.watchers.length > deps.perSession ? held.watchers[0] : undefined;
       if (oldest !== undefined && drop(session.idHash, oldest)) oldest.superseded();
+      const announcedAt = lastAnnounced.get(session.clientKey);
+      if (announcedAt !== undefined && deps.clock.now() - announcedAt <= ANNOUNCEMENT_OVERLAP_MS) {
+        recheck(session.idHash);
+        pump();
+      }
       return ok(() => void drop(session.idHash, watcher));
     },
 
     announced(scope) {
+      // A token scope names no tenant; the sessions it covers are watched already or read at their next check.
+      if (scope.kind !== 'token') lastAnnounced.set(scope.clientKey, deps.clock.now());
       if (count === 0) return;
       if (scope.kind === 'token') {
         if (sessions.has(scope.idHash)) recheck(scope.idHash);
