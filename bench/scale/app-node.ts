@@ -129,7 +129,7 @@ class StoreWatch {
  * settings, notes, audit, ping and close; not the replay ledger, token chains or installation links, nor the store's own helpers.
  */
 const STORE_METHODS = new Set<string>([
-  'insertEntry', 'loadEntryState', 'revokeEntries', 'sweepExpired', 'getTombstone', 'putTombstone', 'touchEntries',
+  'insertEntry', 'loadEntryState', 'revokeEntries', 'sweepExpired', 'getTombstone', 'putTombstone', 'putTombstoneAndRevoke', 'touchEntries',
   'listEntries', 'countLiveEntries', 'isKnownUser', 'getPolicy', 'putPolicy', 'getTenant', 'putTenant', 'getSetting',
   'setSetting', 'deleteSetting', 'listSettings', 'listNotes', 'addNote', 'appendAudit', 'listAudit', 'deleteAuditBefore',
   'ping', 'close',

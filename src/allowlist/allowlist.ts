@@ -113,6 +113,14 @@ export interface Allowlist {
   check(token: string | null, resource: string, call?: Call): Promise<Result<Grant>>;
   /** Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed. */
   revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation>;
+  /** The second half of revoke, for entries the store already ended (a removal's, with its tombstone): every node forgets, then the audit. */
+  announce(scope: RevokeScope, cause: RevokeCause, ended: EndedEntries): Promise<Revocation>;
+}
+
+/** Entries a revocation made durable: when, and how many. */
+export interface EndedEntries {
+  at: EpochMs;
+  count: number;
 }
 
 export function createAllowlist(deps: AllowlistDeps): Allowlist {
@@ -401,6 +409,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     },
 
     revoke,
+    announce: (scope, cause, ended) => announce(scope, cause, ended.at, ended.count),
   };
 }
 

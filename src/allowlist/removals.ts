@@ -1,12 +1,13 @@
 /**
  * Removals from the host: users removed or restored, issues and projects
- * deleted. Each writes a tombstone first, then revokes, so that a page token
- * minted concurrently is dead either way. Events are ordered by the host's
+ * deleted. Each writes a tombstone and revokes, never revoking before the
+ * tombstone is visible, so that a page token minted concurrently is dead either way. Events are ordered by the host's
  * timestamp; one no newer than what a subject has already seen changes nothing,
  * and the store decides that atomically, so concurrent events settle on the newest.
  */
 import type { Allowlist, RevokeCause } from './allowlist';
-import type { Clock, Confirmation, EpochMs, Tombstone, TombstoneKind, TombstoneStore } from './types';
+import { noticeOf } from './notices';
+import type { Clock, Confirmation, EpochMs, RevokeScope, Tombstone, TombstoneKind, TombstoneStore } from './types';
 
 export interface RemovalDeps {
   store: TombstoneStore;
@@ -43,18 +44,13 @@ export function createRemovals(deps: RemovalDeps): Removals {
     eventAt: EpochMs,
     cause: RevokeCause,
   ): Promise<RemovalOutcome> {
-    const written = await store.putTombstone({
-      clientKey,
-      kind,
-      subject,
-      removedAt: clock.now(),
-      removedEventAt: eventAt,
-      liftedAt: null,
-      lastEventAt: eventAt,
-    });
-    const scope =
+    const scope: RevokeScope =
       kind === 'user' ? { kind, clientKey, accountId: subject } : { kind, clientKey, resource: subject };
-    if (!written) {
+    const at = clock.now();
+    const tombstone: Tombstone = { clientKey, kind, subject, removedAt: at, removedEventAt: eventAt, liftedAt: null, lastEventAt: eventAt };
+    // Tombstone and revocation in one write where the store can (one commit on SQLite), the tombstone first where it cannot.
+    const removal = await store.putTombstoneAndRevoke(tombstone, scope, cause.reason, noticeOf(scope, cause));
+    if (!removal.written) {
       // The host retries a webhook it got no answer to. If a node stopped between the tombstone and the
       // broadcast, the retry of that same event must finish the job: revoke and announce again (idempotent).
       const stored = await store.getTombstone(clientKey, kind, subject);
@@ -62,7 +58,7 @@ export function createRemovals(deps: RemovalDeps): Removals {
       const again = await allowlist.revoke(scope, cause);
       return { applied: false, revoked: again.count, confirmation: again.confirmation };
     }
-    const revocation = await allowlist.revoke(scope, cause);
+    const revocation = await allowlist.announce(scope, cause, { at, count: removal.ended });
     return { applied: true, revoked: revocation.count, confirmation: revocation.confirmation };
   }
 

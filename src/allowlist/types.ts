@@ -315,6 +315,20 @@ export interface TombstoneStore {
    * events for one subject settle on the newest. Resolves true when it wrote.
    */
   putTombstone(tombstone: Tombstone): Promise<boolean>;
+  /**
+   * A removal's durable writes: `tombstone` as putTombstone writes it and, only when it wrote, every live entry in
+   * `scope` revoked at the tombstone's `removedAt` with `reason`, `notice` queued with them as revokeEntries queues it.
+   * The revocation never looks at the entries before the tombstone is visible to every mint, so that an entry it
+   * misses was written after the tombstone and its mint's second read sees it: where the database writes one
+   * transaction at a time (SQLite, memory) both are one transaction, elsewhere the tombstone commits first.
+   */
+  putTombstoneAndRevoke(tombstone: Tombstone, scope: RevokeScope, reason: string, notice?: RevocationNotice): Promise<RemovalWritten>;
+}
+
+/** What a removal's writes did: whether its tombstone was written (false: an event no newer was applied), and how many entries its revocation ended. */
+export interface RemovalWritten {
+  written: boolean;
+  ended: number;
 }
 
 /** Sites: their lifecycle status and address, and the session policy their admins set. */

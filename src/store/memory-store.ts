@@ -12,6 +12,7 @@ import type {
   LastSeen,
   Policy,
   RevocationNotice,
+  RemovalWritten,
   RevokeScope,
   StoredAuditRecord,
   Tenant,
@@ -185,6 +186,17 @@ export class MemoryStore implements AppStore {
 
   async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string, notice?: RevocationNotice): Promise<number> {
     this.assertOpen();
+    return this.endEntries(scope, at, reason, notice);
+  }
+
+  async putTombstoneAndRevoke(tombstone: Tombstone, scope: RevokeScope, reason: string, notice?: RevocationNotice): Promise<RemovalWritten> {
+    this.assertOpen();
+    // One synchronous step, as one transaction: nothing can see the tombstone without the revocation.
+    if (!this.writeTombstone(tombstone)) return { written: false, ended: 0 };
+    return { written: true, ended: this.endEntries(scope, tombstone.removedAt, reason, notice) };
+  }
+
+  private endEntries(scope: RevokeScope, at: EpochMs, reason: string, notice?: RevocationNotice): number {
     let changed = 0;
     for (const entry of this.entries.values()) {
       if (entry.revokedAt !== null || !inScope(entry, scope)) continue;
@@ -276,6 +288,10 @@ export class MemoryStore implements AppStore {
 
   async putTombstone(tombstone: Tombstone): Promise<boolean> {
     this.assertOpen();
+    return this.writeTombstone(tombstone);
+  }
+
+  private writeTombstone(tombstone: Tombstone): boolean {
     const key = tombstoneKey(tombstone.clientKey, tombstone.kind, tombstone.subject);
     const stored = this.tombstones.get(key);
     if (stored !== undefined && stored.lastEventAt >= tombstone.lastEventAt) return false;

@@ -7,7 +7,7 @@ import { createCore } from '../../src/allowlist/assemble';
 import type { Removals } from '../../src/allowlist/removals';
 import { issueResource, projectResource, type ResourceRef } from '../../src/allowlist/resource';
 import { tenantIn, type TenantLifecycle } from '../../src/allowlist/tenants';
-import type { AllowlistEntry, Tombstone } from '../../src/allowlist/types';
+import type { AllowlistEntry, RemovalWritten, RevocationNotice, RevokeScope, Tombstone } from '../../src/allowlist/types';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MemoryStore } from '../../src/store/memory-store';
@@ -82,7 +82,7 @@ class GatedStore extends MemoryStore {
   private readonly arrived = new Map<string, Promise<void>>();
 
   /** Holds the next calls of `method` until the returned function is called. */
-  hold(method: 'putTombstone' | 'insertEntry'): () => void {
+  hold(method: 'putTombstoneAndRevoke' | 'insertEntry'): () => void {
     let release!: () => void;
     this.gates.set(method, new Promise<void>((resolve) => (release = resolve)));
     this.arrived.set(method, new Promise<void>((resolve) => this.arrivals.set(method, resolve)));
@@ -97,9 +97,9 @@ class GatedStore extends MemoryStore {
     return this.arrived.get(method) ?? Promise.resolve();
   }
 
-  override async putTombstone(tombstone: Tombstone): Promise<boolean> {
-    await this.gate('putTombstone');
-    return super.putTombstone(tombstone);
+  override async putTombstoneAndRevoke(tombstone: Tombstone, scope: RevokeScope, reason: string, notice?: RevocationNotice): Promise<RemovalWritten> {
+    await this.gate('putTombstoneAndRevoke');
+    return super.putTombstoneAndRevoke(tombstone, scope, reason, notice);
   }
 
   override async insertEntry(entry: AllowlistEntry): Promise<void> {
@@ -332,7 +332,7 @@ describe('allowlist', () => {
       // revoking UPDATE runs before the mint's entry is written: neither the UPDATE nor the removal time catch it.
       const store = new GatedStore();
       const w = await world(store);
-      const tombstoneWritten = store.hold('putTombstone');
+      const tombstoneWritten = store.hold('putTombstoneAndRevoke');
       const removal = w.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'test', reason: 'user_removed' });
       w.clock.advance(5);
       const entryWritten = store.hold('insertEntry');

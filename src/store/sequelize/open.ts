@@ -49,19 +49,24 @@ export async function openSequelizeStore(url: string, options: SequelizeStoreOpt
     throw new Error('DATABASE_URL must start with sqlite: or postgres://');
   }
   let reader: Sequelize | null = null;
+  let transactor: Sequelize | null = null;
   try {
     if (storage !== null) {
       await tuneSqlite(sequelize, storage === ':memory:');
       await migrate(sequelize, options.logging === true);
-      if (storage !== ':memory:') reader = await openSqliteReader(storage, logging);
+      if (storage !== ':memory:') {
+        reader = await openSqliteReader(storage, logging);
+        transactor = await openSqliteTransactor(storage, logging);
+      }
     } else {
       await withMigrationLock(url, () => migrate(sequelize, options.logging === true));
     }
   } catch (err) {
+    await reader?.close();
     await sequelize.close();
     throw connectionFailure(err, url) ?? err;
   }
-  return new SequelizeStore(sequelize, reader);
+  return new SequelizeStore(sequelize, reader, transactor);
 }
 
 /**
@@ -79,6 +84,21 @@ async function openSqliteReader(storage: string, logging: false | ((sql: string)
     throw err;
   }
   return reader;
+}
+
+/**
+ * A connection of its own for SQLite's transactions (a removal's tombstone and revocation), opened once: only they use
+ * it, so nothing else can slip into one, and none pays for opening a connection.
+ */
+async function openSqliteTransactor(storage: string, logging: false | ((sql: string) => void)): Promise<Sequelize> {
+  const transactor = new Sequelize({ dialect: 'sqlite', storage, logging });
+  try {
+    await transactor.query('PRAGMA busy_timeout=5000', { type: QueryTypes.SELECT });
+  } catch (err) {
+    await transactor.close();
+    throw err;
+  }
+  return transactor;
 }
 
 /**

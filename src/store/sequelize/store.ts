@@ -2,7 +2,7 @@
  * The durable store: every role played over one sequelize connection (and SQLite's reader), entries written in
  * group commits, and each failure a rejection the core turns into `store_unavailable`.
  */
-import { QueryTypes, Sequelize, UniqueConstraintError } from 'sequelize';
+import { QueryTypes, Sequelize, UniqueConstraintError, type Transaction } from 'sequelize';
 import type {
   AllowlistEntry,
   AuditPage,
@@ -15,6 +15,7 @@ import type {
   EpochMs,
   LastSeen,
   Policy,
+  RemovalWritten,
   RevocationNotice,
   RevokeScope,
   Tenant,
@@ -71,13 +72,17 @@ export class SequelizeStore implements AppStore {
   private closed = false;
   private readonly pendingEntries: { entry: AllowlistEntry; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private writeEntries: Promise<void> | null = null;
-  /** SQLite's revocations that queue signals, one transaction at a time (see revokeAndQueueOnSqlite). */
+  /** SQLite's transactions (a removal's, a revocation that queues signals), one at a time (see sqliteTransaction). */
   private sqliteTransactions: Promise<unknown> = Promise.resolve();
 
-  /** `reader`, when given, serves the reads that need no transaction: SQLite's second connection. */
+  /**
+   * `reader`, when given, serves the reads that need no transaction: SQLite's second connection. `transactor`, when
+   * given, runs SQLite's transactions: a third connection, which no other statement uses.
+   */
   constructor(
     private readonly sequelize: Sequelize,
     private readonly reader: Sequelize | null = null,
+    private readonly transactor: Sequelize | null = null,
   ) {
     this.dialect = sequelize.getDialect() === 'postgres' ? 'postgres' : 'sqlite';
   }
@@ -141,26 +146,76 @@ export class SequelizeStore implements AppStore {
     return row ? toNumber(row.ended) : 0;
   }
 
+  async putTombstoneAndRevoke(tombstone: Tombstone, scope: RevokeScope, reason: string, notice?: RevocationNotice): Promise<RemovalWritten> {
+    if (this.dialect === 'postgres') {
+      // PostgreSQL shows a transaction's writes only at its commit, and an UPDATE only rows committed before it began:
+      // an entry committed in between, whose mint read removals again before the commit, would escape both. So the
+      // tombstone commits first; an entry the UPDATE misses was written after it, and its mint's second read sees it.
+      if (!(await this.putTombstone(tombstone))) return { written: false, ended: 0 };
+      return { written: true, ended: await this.revokeEntries(scope, tombstone.removedAt, reason, notice) };
+    }
+    // SQLite writes one transaction at a time: from the tombstone's write to the commit, no entry can be written,
+    // so the UPDATE sees every entry written before the tombstone, and every mint after it sees the tombstone.
+    // One commit, one sync of the disk, instead of two. Whether the site has receivers is read beside it, on the
+    // reader, so that a site without any (most) is spared the notice's statement.
+    const told = scope.kind === 'token' || notice === undefined ? Promise.resolve(false) : this.hasReceivers(scope.clientKey);
+    told.catch(() => undefined);
+    return this.sqliteTransaction(async (db, transaction) => {
+      const put = await db.query<{ client_key: string }>(statements.PUT_TOMBSTONE, { bind: { ...tombstone }, transaction, type: QueryTypes.SELECT });
+      if (put.length === 0) return { written: false, ended: 0 };
+      const ended = await this.revokeIn(db, transaction, scope, tombstone.removedAt, reason, (await told) ? notice : undefined);
+      return { written: true, ended };
+    });
+  }
+
   /**
    * SQLite has no data-modifying WITH: the revocation and its notice are two statements in one transaction. Most
-   * sites have no receiver, and their revocations stay one statement outside any. Sequelize opens a connection of
-   * its own for each transaction on a file (one waiting up to 1 s for the write lock unless told longer), and shares
-   * the only one of `:memory:`, where a second BEGIN would fail: one transaction at a time, either way.
+   * sites have no receiver, and their revocations stay one statement outside any.
    */
   private async revokeAndQueueOnSqlite(scope: RevokeScope, at: EpochMs, reason: string, clientKey: string, notice: RevocationNotice): Promise<number> {
     const db = this.db();
     const revoke = statements.revokeEntries(scope, at, reason);
-    const receivers = await this.read<{ one: DbInteger }>(statements.HAS_RECEIVERS, { clientKey });
-    if (receivers.length === 0) return db.query(revoke.sql, { bind: revoke.bind, type: QueryTypes.BULKUPDATE });
-    const queue = statements.queueNotice(clientKey, at, reason, notice);
-    const run = this.sqliteTransactions.then(() =>
-      db.transaction(async (transaction) => {
-        await db.query('PRAGMA busy_timeout=5000', { transaction, type: QueryTypes.SELECT });
-        const ended: number = await db.query(revoke.sql, { bind: revoke.bind, transaction, type: QueryTypes.BULKUPDATE });
-        if (ended > 0) await db.query(queue.sql, { bind: queue.bind, transaction, type: QueryTypes.INSERT });
-        return ended;
-      }),
-    );
+    if (!(await this.hasReceivers(clientKey))) return db.query(revoke.sql, { bind: revoke.bind, type: QueryTypes.BULKUPDATE });
+    return this.sqliteTransaction((db, transaction) => this.revokeIn(db, transaction, scope, at, reason, notice));
+  }
+
+  private async hasReceivers(clientKey: string): Promise<boolean> {
+    return (await this.read<{ one: DbInteger }>(statements.HAS_RECEIVERS, { clientKey })).length > 0;
+  }
+
+  /** Within a SQLite transaction: revokes the entries in scope and, when that ended some and the site has receivers, queues the notice. */
+  private async revokeIn(db: Sequelize, transaction: Transaction | undefined, scope: RevokeScope, at: EpochMs, reason: string, notice: RevocationNotice | undefined): Promise<number> {
+    const revoke = statements.revokeEntries(scope, at, reason);
+    const ended: number = await db.query(revoke.sql, { bind: revoke.bind, transaction, type: QueryTypes.BULKUPDATE });
+    if (ended === 0 || notice === undefined || scope.kind === 'token') return ended;
+    const queue = statements.queueNotice(scope.clientKey, at, reason, notice);
+    await db.query(queue.sql, { bind: queue.bind, transaction, type: QueryTypes.INSERT });
+    return ended;
+  }
+
+  /**
+   * Runs `work` in a SQLite transaction, one at a time. On a file, on the transactor: sequelize's own transactions
+   * would open (and close) a connection of their own each time, which cost more than the commit they save, and the
+   * writing connection cannot hold one, as any statement sent meanwhile would join it. `:memory:` has only the one
+   * connection, which sequelize's transaction shares.
+   */
+  private sqliteTransaction<T>(work: (db: Sequelize, transaction: Transaction | undefined) => Promise<T>): Promise<T> {
+    const db = this.db();
+    const transactor = this.transactor;
+    const run = this.sqliteTransactions.then(async () => {
+      if (transactor === null) return db.transaction((transaction) => work(db, transaction));
+      // IMMEDIATE takes the write lock at once (waiting for it up to the connection's busy timeout): every statement
+      // of the transaction then reads the newest committed state.
+      await transactor.query('BEGIN IMMEDIATE', { type: QueryTypes.RAW });
+      try {
+        const result = await work(transactor, undefined);
+        await transactor.query('COMMIT', { type: QueryTypes.RAW });
+        return result;
+      } catch (error) {
+        await transactor.query('ROLLBACK', { type: QueryTypes.RAW }).catch(() => undefined);
+        throw error;
+      }
+    });
     this.sqliteTransactions = run.catch(() => undefined);
     return run;
   }
@@ -481,6 +536,7 @@ export class SequelizeStore implements AppStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.transactor?.close();
     await this.reader?.close();
     await this.sequelize.close();
   }

@@ -9,7 +9,7 @@ import type { FuzzRequest } from '../http-client';
 import { FuzzSite } from '../site';
 
 const STORE_METHODS = [
-  'insertEntry', 'loadEntryState', 'loadMintState', 'revokeEntries', 'getTombstone', 'putTombstone', 'touchEntries', 'listEntries',
+  'insertEntry', 'loadEntryState', 'loadMintState', 'revokeEntries', 'getTombstone', 'putTombstone', 'putTombstoneAndRevoke', 'touchEntries', 'listEntries',
   'countLiveEntries', 'isKnownUser', 'getPolicy', 'putPolicy', 'getTenant', 'putTenant', 'getSetting', 'setSetting', 'listNotes',
   'addNote', 'appendAudit', 'listAudit',
 ] as const satisfies readonly (keyof AppStore)[];
