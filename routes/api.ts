@@ -7,10 +7,11 @@ import type { Logger } from '../src/logger';
 import { jsonBody } from './body';
 import { sendError } from './errors';
 import { grantOf, type Guard } from './guard';
+import type { PageNames } from './names';
 
 const newNote = z.object({ text: z.string().trim().min(1).max(NOTE_MAX_LENGTH) }).strict();
 
-export function apiRoutes(guard: Guard, notes: Notes, log: Logger): Router {
+export function apiRoutes(guard: Guard, notes: Notes, names: PageNames, log: Logger): Router {
   const router = Router();
   const guardIssue = guard.page((req) =>
     JIRA_ID.test(req.params.issueId) ? issueResource(req.params.issueId, null).resource : null,
@@ -20,7 +21,11 @@ export function apiRoutes(guard: Guard, notes: Notes, log: Logger): Router {
     const { claims } = grantOf(res);
     try {
       const list = await notes.list(claims.aud, req.params.issueId);
-      res.json({ notes: list.map(({ id, accountId, text, createdAt }) => ({ id, accountId, text, createdAt })) });
+      // Each writer's display name beside their id; the id stands in where the host cannot say.
+      const labels = await names(req, res, claims.aud, { accountIds: list.map((note) => note.accountId), issueIds: [] });
+      res.json({
+        notes: list.map(({ id, accountId, text, createdAt }) => ({ id, accountId, displayName: labels.displayName(accountId), text, createdAt })),
+      });
     } catch (error) {
       // Only the store can fail here; guarantee 4: answer 503, never a partial 200.
       log.error({ err: error }, 'notes store failed');
@@ -36,7 +41,10 @@ export function apiRoutes(guard: Guard, notes: Notes, log: Logger): Router {
     const { claims } = grantOf(res);
     try {
       const note = await notes.add(claims.aud, req.params.issueId, claims.sub, body.data.text);
-      res.status(201).json({ note: { id: note.id, accountId: note.accountId, text: note.text, createdAt: note.createdAt } });
+      const labels = await names(req, res, claims.aud, { accountIds: [note.accountId], issueIds: [] });
+      res.status(201).json({
+        note: { id: note.id, accountId: note.accountId, displayName: labels.displayName(note.accountId), text: note.text, createdAt: note.createdAt },
+      });
     } catch (error) {
       // Only the store can fail here; guarantee 4: answer 503, never a partial 200.
       log.error({ err: error }, 'notes store failed');

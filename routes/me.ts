@@ -10,7 +10,9 @@ import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
 import { storeWork } from './store-work';
 import { grantOf, type Guard } from './guard';
-import { sessionJson } from './sessions-json';
+import type { NetworkPrefixes } from '../src/allowlist/network';
+import type { PageNames } from './names';
+import { namesOfSessions, sessionJson } from './sessions-json';
 
 const sessionId = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -23,19 +25,31 @@ function sightingJson(sighting: Sighting): { network: string | null; agent: stri
   return { network: sighting.network, agent: sighting.agent, at: sighting.at };
 }
 
-export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: LastSeenTracker; log: Logger }): Router {
+export interface MeDeps {
+  guard: Guard;
+  sessions: Sessions;
+  lastSeen: LastSeenTracker;
+  names: PageNames;
+  /** How coarse a device's network is, as sessions are grouped by it. */
+  prefixes: NetworkPrefixes;
+  log: Logger;
+}
+
+export function meRoutes(deps: MeDeps): Router {
   const { sessions, log } = deps;
   const router = Router();
   router.use('/api/me', deps.guard.page(() => SELF_RESOURCE.resource));
 
   const handle = storeWork(log, 'my-sessions');
 
-  router.get('/api/me/sessions', handle('list own sessions', async (_req, res) => {
+  router.get('/api/me/sessions', handle('list own sessions', async (req, res) => {
     const grant = grantOf(res);
     const own = await sessions.listOwn(grant);
+    // The user knows who they are: only the issues need naming.
+    const labels = await deps.names(req, res, grant.entry.clientKey, { accountIds: [], issueIds: namesOfSessions(own).issueIds });
     res.json({
       sessions: own.map((entry) => {
-        const { accountId: _self, ...session } = sessionJson(entry, deps.lastSeen.newest(entry.idHash));
+        const { accountId: _self, displayName: _name, ...session } = sessionJson(entry, deps.lastSeen.newest(entry.idHash), labels, deps.prefixes);
         return { ...session, current: entry.idHash === grant.entry.idHash };
       }),
     });

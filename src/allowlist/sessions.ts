@@ -36,6 +36,8 @@ export interface Sessions {
   endOwnOthers(grant: Grant): Promise<Revocation>;
   /** What theft detection recorded about the caller's sessions on this site, newest first. */
   listOwnSignals(grant: Grant): Promise<OwnSignal[]>;
+  /** Ends one live session of a user, for an admin (a device's pages are ended one by one); null when it is not one. */
+  endSession(clientKey: string, accountId: string, id: string, actor: string): Promise<Revocation | null>;
   /** Ends every session of a user; null when the store never heard of them. */
   revokeUser(clientKey: string, accountId: string, actor: string): Promise<Revocation | null>;
   resetTenant(clientKey: string, actor: string): Promise<Revocation>;
@@ -71,6 +73,12 @@ export function createSessions(deps: { store: SessionListing & Pick<AuditStore, 
         if (record.detail) signals.push({ ...record.detail, at: record.at, resource: record.resource });
       }
       return signals;
+    },
+
+    async endSession(clientKey, accountId, id, actor) {
+      // The store ends it only if it is this user's on this site and live.
+      const revocation = await allowlist.revoke({ kind: 'session', clientKey, accountId, idHash: id }, { actor, reason: 'admin_ended_session' });
+      return revocation.count === 0 ? null : revocation;
     },
 
     async revokeUser(clientKey, accountId, actor) {
