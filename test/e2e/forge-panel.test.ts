@@ -74,6 +74,10 @@ describe('browser: the Forge issue panel, through the simulated Forge host', fun
     await host.frame.locator('#add-note').click();
     await host.frame.locator('#notes li').first().waitFor(WAIT);
     expect(await host.frame.locator('#notes li').first().innerText()).to.include('Added through the Forge bridge.');
+    // the writer by name, asked of Jira through Forge's product API with the call's app system token; the id as tooltip
+    const author = host.frame.locator('#notes li .author').first();
+    expect(await author.innerText()).to.equal(`Forge user ${run}`);
+    expect(await author.getAttribute('title')).to.equal(user);
 
     const removed = await forge.removeUser(user);
     expect(removed?.status).to.equal(200);
