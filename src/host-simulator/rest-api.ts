@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { verifyAppToken } from './connect-jwt';
 import type { AppDescriptor } from './descriptor';
 import type { SimulatedUser, UserDirectory } from './directory';
-import type { IssueRegistry } from './issues';
+import type { IssueContext, IssueRegistry } from './issues';
 import { randomSecret } from '../tokens/random';
 
 /** What the REST routes need to know about the site and the installed app. */
@@ -250,13 +250,12 @@ export function bulkFetchAnswer(host: Pick<LookupHost, 'baseUrl' | 'issues' | 'i
   const named = (body.data.fields ?? []).some((field) => field !== '' && !field.startsWith('-') && !field.startsWith('*'));
   const max = named ? BULK_FETCH_MAX : BULK_FETCH_MAX_UNNAMED;
   if (body.data.issueIdsOrKeys.length > max) return jiraError(res, 400, `At most ${max} issues can be fetched at once.`);
-  const found = new Map<string, ReturnType<IssueRegistry['get']>>();
+  const found = new Map<string, IssueContext>();
   for (const idOrKey of body.data.issueIdsOrKeys) {
     const issue = host.issues.byId(idOrKey) ?? host.issues.get(idOrKey.toUpperCase());
     if (issue !== undefined) found.set(issue.issueId, issue);
   }
   const issues = [...found.values()]
-    .filter((issue) => issue !== undefined)
     .sort((a, b) => Number(a.issueId) - Number(b.issueId))
     .map((issue) => ({ expand: '', id: issue.issueId, self: `${host.baseUrl}/rest/api/3/issue/${issue.issueId}`, key: issue.issueKey, fields: {} }));
   res.json({ expand: '', issues, issueErrors: [] });
