@@ -48,7 +48,7 @@ export interface ProductApiHost {
   /** The site's logs of the bulk user API and bulk issue fetch, shared with its Connect side. */
   readonly userLookups: ApiLog<string[]>;
   readonly issueLookups: ApiLog<string[]>;
-  /** Where the product API's answers say they came from (`self`): the FIT's `app.apiBaseUrl`. */
+  /** The FIT's `app.apiBaseUrl`: where the product API is reached, whose origin its answers' `self` links name. */
   readonly apiBaseUrl: string;
   readonly systemTokens: SystemTokens;
   /** Epoch milliseconds. */
@@ -80,8 +80,9 @@ export function productApiRouter(host: ProductApiHost): Router {
     }
     return true;
   };
+  // `self` links are the request's own URL on this origin (req.originalUrl already holds /ex/jira/<cloudId>).
   const lookups = {
-    baseUrl: host.apiBaseUrl,
+    baseUrl: new URL(host.apiBaseUrl).origin,
     directory: host.directory,
     issues: host.issues,
     userLookups: host.userLookups,
