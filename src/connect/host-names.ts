@@ -2,7 +2,7 @@
  * Names of a Connect site's people and issues, asked as the app through ACE's HTTP client (JWT-signed with the
  * site's shared secret): the bulk user API and bulk issue fetch (src/names/jira-answers.ts).
  */
-import type { HostNames } from '../names/names';
+import { NoWayToAsk, type HostNames } from '../names/names';
 import {
   askInBatches,
   BULK_FETCH_PATH,
@@ -44,21 +44,23 @@ export interface ConnectNamesOptions {
   ask?: Ask;
 }
 
-/** How to ask one site's host, as the app: nothing is asked (and nothing named) for a site without Connect credentials. */
+/** How to ask one site's host, as the app; a site without Connect credentials cannot be asked this way (NoWayToAsk). */
 export function connectHostNames(addon: AddOn, clientKey: string, options: ConnectNamesOptions): HostNames {
   const ask = options.ask ?? askThroughAce(addon, clientKey);
-  const unlessUnreachable =
+  const withCredentials =
     (lookUp: (ids: readonly string[]) => Promise<Map<string, string>>) =>
-    async (ids: readonly string[]): Promise<Map<string, string>> =>
-      (await options.hasCredentials(clientKey)) ? lookUp(ids) : new Map();
+    async (ids: readonly string[]): Promise<Map<string, string>> => {
+      if (!(await options.hasCredentials(clientKey))) throw new NoWayToAsk();
+      return lookUp(ids);
+    };
   return {
-    displayNames: unlessUnreachable((accountIds) =>
+    displayNames: withCredentials((accountIds) =>
       askInBatches(accountIds, USERS_PER_CALL, async (batch) => {
         const answer = await ask({ method: 'get', url: bulkUsersPath(batch), json: true });
         return displayNamesFrom(answer.status, answer.body);
       }),
     ),
-    issueKeys: unlessUnreachable((issueIds) =>
+    issueKeys: withCredentials((issueIds) =>
       askInBatches(issueIds, ISSUES_PER_CALL, async (batch) => {
         const answer = await ask({ method: 'post', url: BULK_FETCH_PATH, json: bulkFetchBody(batch) });
         return issueKeysFrom(answer.status, answer.body);

@@ -4,9 +4,20 @@
  */
 import NodeCache from 'node-cache';
 
+/**
+ * A way to ask that does not apply to this site (Connect credentials on a Forge-only installation): not a failure
+ * to report, and nothing to keep, so that a later call through the right door asks.
+ */
+export class NoWayToAsk extends Error {
+  constructor() {
+    super('this site cannot be asked this way');
+    this.name = 'NoWayToAsk';
+  }
+}
+
 /** One way to ask the host, for one site and one request (Connect's HTTP client, or Forge's product API). */
 export interface HostNames {
-  /** Display names by account id; accounts the host does not know are left out. Rejects when the host cannot be asked. */
+  /** Display names by account id; accounts the host does not know are left out. Rejects when the host cannot be asked (NoWayToAsk: not this way). */
   displayNames(accountIds: readonly string[]): Promise<Map<string, string>>;
   /** Issue keys (`DEMO-1`) by issue id; issues the host does not show (deleted, hidden) are left out. Rejects likewise. */
   issueKeys(issueIds: readonly string[]): Promise<Map<string, string>>;
@@ -120,7 +131,7 @@ export class NameResolver {
     const answered = asked.then(
       (names) => ({ names }),
       (error: unknown) => {
-        this.options.onFailure?.({ tenant, what, code: 'host_failed', error });
+        if (!(error instanceof NoWayToAsk)) this.options.onFailure?.({ tenant, what, code: 'host_failed', error });
         return { names: null };
       },
     );

@@ -5,7 +5,7 @@ import { forgeHostNames } from '../../src/forge/host-names';
 import { startHostSimulator, type HostSimulator } from '../../src/host-simulator';
 import { CONTRACT_LAYOUT, startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
 import { NamesUnavailable } from '../../src/names/jira-answers';
-import { NameResolver, type HostNames, type LookupFailure } from '../../src/names/names';
+import { NameResolver, NoWayToAsk, type HostNames, type LookupFailure } from '../../src/names/names';
 import { startStandInRemote, type StandInRemote } from '../support/forge-remote';
 
 const ADA = '557058:ada';
@@ -140,6 +140,15 @@ describe('names: display names and issue keys for the rows a page lists', () => 
     expect(host.askedPeople).to.have.length(2);
   });
 
+  it('neither reports nor keeps a way of asking that does not apply, so the right door asks next', async () => {
+    const notThisWay: HostNames = { displayNames: () => Promise.reject(new NoWayToAsk()), issueKeys: () => Promise.reject(new NoWayToAsk()) };
+    const labels = await resolver.resolve('site-1', notThisWay, { accountIds: [ADA], issueIds: ['10001'] });
+    expect([labels.displayName(ADA), labels.issueKey('10001')]).to.deep.equal([null, null]);
+    expect(failures).to.deep.equal([]);
+    const named = await resolver.resolve('site-1', host, { accountIds: [ADA], issueIds: ['10001'] });
+    expect([named.displayName(ADA), named.issueKey('10001')]).to.deep.equal(['Ada Admin', 'DEMO-1']);
+  });
+
   it('shows ids where there is no way to ask the host', async () => {
     const labels = await resolver.resolve('site-1', null, { accountIds: [ADA], issueIds: ['10001'] });
     expect(labels.displayName(ADA)).to.equal(null);
@@ -204,11 +213,11 @@ describe('names through the Connect door (ACE, as the app)', () => {
     expect(await odd.issueKeys(['10001']).catch((error: unknown) => error)).to.be.instanceOf(NamesUnavailable);
   });
 
-  it('asks nothing for a site without Connect credentials (a Forge-only installation)', async () => {
+  it('asks nothing for a site without Connect credentials (a Forge-only installation), and says it could not', async () => {
     const { ask, asked } = recording(() => ({ status: 200, body: { values: [] } }));
     const names = connectHostNames(noAddon, 'site-1', { hasCredentials: async () => false, ask });
-    expect((await names.displayNames([ADA])).size).to.equal(0);
-    expect((await names.issueKeys(['10001'])).size).to.equal(0);
+    expect(await names.displayNames([ADA]).catch((error: unknown) => error)).to.be.instanceOf(NoWayToAsk);
+    expect(await names.issueKeys(['10001']).catch((error: unknown) => error)).to.be.instanceOf(NoWayToAsk);
     expect(asked).to.deep.equal([]);
   });
 });
