@@ -11,7 +11,7 @@ import { sendError } from './errors';
 import { storeWork } from './store-work';
 import { grantOf, type Guard } from './guard';
 import type { NetworkPrefixes } from '../src/allowlist/network';
-import type { PageNames } from './names';
+import { issueIdOf, type PageNames } from './names';
 import { namesOfSessions, sessionJson } from './sessions-json';
 
 const sessionId = z.string().regex(/^[0-9a-f]{64}$/);
@@ -55,14 +55,18 @@ export function meRoutes(deps: MeDeps): Router {
     });
   }));
 
-  router.get('/api/me/signals', handle('list own signals', async (_req, res) => {
-    const signals = await sessions.listOwnSignals(grantOf(res));
+  router.get('/api/me/signals', handle('list own signals', async (req, res) => {
+    const grant = grantOf(res);
+    const signals = await sessions.listOwnSignals(grant);
+    // The issue a signal's session was opened on, by its key, as the sessions list names it.
+    const labels = await deps.names(req, res, grant.entry.clientKey, { accountIds: [], issueIds: signals.map((signal) => issueIdOf(signal.resource)) });
     res.json({
       signals: signals.map((signal) => ({
         at: signal.at,
         kind: signal.kind,
         action: signal.action,
         resource: signal.resource,
+        issueKey: labels.issueKey(issueIdOf(signal.resource)),
         presented: sightingJson(signal.presented),
         holder: sightingJson(signal.holder),
       })),

@@ -165,12 +165,13 @@ describe('browser: theft detection on open pages', function () {
     await saveScreenshot(victim.page, 'theft-panel-forked.png');
   });
 
-  it("tells the user on their sessions page that a copy of one of their sessions was used, and where from", async () => {
+  it("tells the user on their sessions page that a copy of one of their sessions was used, on which issue, and where from", async () => {
+    browser.stack.sim.issues.put(issue);
     await forkOverHttp(browser.stack, alice, issue);
     const mine = await browser.openAppPage(alice, 'my-sessions', '#signals[data-loaded]');
     const notice = mine.frame.locator('#signals li.alert[data-kind="fork"]');
     expect(await notice.count()).to.equal(1);
-    expect(await notice.innerText()).to.match(new RegExp(`^A copy of one of your sessions \\(Issue ${issue.issueId}\\) was used from .+ at .+; it was ended\\.$`));
+    expect(await notice.innerText()).to.match(new RegExp(`^A copy of one of your sessions \\(${issue.issueKey}\\) was used from .+ at .+; it was ended\\.$`));
     await saveScreenshot(mine.page, 'theft-my-sessions.png');
   });
 
