@@ -106,6 +106,14 @@ export function adminRoutes(deps: AdminDeps): Router {
     return true;
   });
 
+  // Who the page is signed in as, by name: the page shows it, and a Forge page has no other way to learn the name.
+  router.get('/api/admin/me', handle('name the caller', async (req, res) => {
+    const { clientKey, actor } = adminOf(res);
+    const self = actorAccountOf(actor);
+    const labels = await deps.names(req, res, clientKey, { accountIds: [self], issueIds: [] });
+    res.json({ accountId: self, displayName: labels.displayName(self) });
+  }));
+
   router.get('/api/admin/sessions', handle('list sessions', async (req, res) => {
     const query = sessionsQuery.safeParse(req.query);
     if (!query.success) return sendError(res, 'bad_request', problem(query.error));

@@ -68,6 +68,14 @@ describe('browser: the admin page inside the host page', function () {
     await saveScreenshot(adminPage.page, 'admin-revoked-user.png', { fullPage: true });
   });
 
+  it('says who is signed in by display name, the account id as the tooltip', async () => {
+    const adminPage = await openAdminPage(admin);
+    const signedInAs = adminPage.frame.locator(`#admin-account[data-account-id="${admin}"]`);
+    await signedInAs.waitFor(WAIT);
+    expect(await signedInAs.innerText()).to.equal('Ada Admin');
+    expect(await signedInAs.getAttribute('title')).to.equal(admin);
+  });
+
   it('shows five visits to the admin page from one browser as one device row with five open pages', async () => {
     for (let visit = 1; visit < 5; visit += 1) await openAdminPage(admin);
     const fifth = await openAdminPage(admin);

@@ -62,6 +62,7 @@ describe('admin API', function () {
   describe('who may call it', () => {
     it('answers 401 token_missing without credentials, on every route', async () => {
       for (const [method, path] of [
+        ['GET', '/api/admin/me'],
         ['GET', '/api/admin/sessions'],
         ['DELETE', `/api/admin/users/${BOB}/sessions`],
         ['DELETE', '/api/admin/sessions'],
@@ -89,6 +90,7 @@ describe('admin API', function () {
 
     it('answers 403 on every route to a signed-in user holding a page token for another page', async () => {
       const routes = [
+        ['GET', '/api/admin/me'],
         ['GET', '/api/admin/sessions'],
         ['DELETE', `/api/admin/users/${ALICE}/sessions`],
         ['DELETE', '/api/admin/sessions'],

@@ -93,6 +93,24 @@ describe('names beside ids', function () {
     expect(mint).to.include({ resource: `jira:issue:${ISSUE.issueId}`, issueKey: ISSUE.issueKey });
   });
 
+  it('names the signed-in admin to their own page, and no one to an operator', async () => {
+    const admin = '557058:ada';
+    stack.sim.directory.add({ accountId: admin, displayName: 'Ada Admin', siteAdmin: true });
+    const page = await fetch(stack.sim.pageUrl('admin', admin));
+    const adminToken = pageTokenOf(await page.text());
+    if (adminToken === null) throw new Error(`no admin page token: ${page.status}`);
+    const me = await get('/api/admin/me', adminToken);
+    expect(me).to.deep.equal({ status: 200, body: { accountId: admin, displayName: 'Ada Admin' } });
+    expect(await get('/api/admin/me', OPERATOR_SECRET)).to.deep.equal({ status: 200, body: { accountId: null, displayName: null } });
+    // and the id alone while Jira cannot say
+    const other = '557058:ben';
+    stack.sim.directory.add({ accountId: other, displayName: 'Ben Admin', siteAdmin: true });
+    const bens = pageTokenOf(await (await fetch(stack.sim.pageUrl('admin', other))).text());
+    if (bens === null) throw new Error('no admin page token for Ben');
+    stack.sim.userLookups.fail({ status: 503 });
+    expect((await get('/api/admin/me', bens)).body).to.deep.equal({ accountId: other, displayName: null });
+  });
+
   it('names the issues of "my sessions", and marks the one in hand', async () => {
     await panelToken(ALICE);
     const page = await fetch(stack.sim.pageUrl('my-sessions', ALICE));

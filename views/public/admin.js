@@ -98,6 +98,7 @@ function responseOf(select) {
 
 /** Runs the page on the markup of views/partials/admin.hbs. @param {Api} api */
 export function startAdmin(api) {
+  const signedInAs = byId('admin-account', HTMLElement);
   const sessionsTable = byId('sessions', HTMLTableElement);
   const sessionsFilter = byId('sessions-filter', HTMLFormElement);
   const sessionsUser = byId('sessions-user', HTMLInputElement);
@@ -602,6 +603,23 @@ export function startAdmin(api) {
     filters: () => ({ kind: auditKind.value, user: auditUser.value.trim() }),
   });
 
+  /**
+   * "Signed in as" by the admin's display name, the account id as the tooltip. A failure here keeps the id: the
+   * tables' own calls say any denial or outage.
+   */
+  function loadSignedIn() {
+    return call('GET', '/me').then(
+      (answer) => {
+        const { accountId, displayName } = /** @type {{ accountId: string | null, displayName: string | null }} */ (answer.body);
+        if (ended || !accountId) return;
+        signedInAs.textContent = displayName || accountId;
+        signedInAs.title = accountId;
+        signedInAs.setAttribute('data-account-id', accountId);
+      },
+      () => undefined,
+    );
+  }
+
   // ---- wiring ---------------------------------------------------------------
 
   function refreshAll() {
@@ -640,6 +658,7 @@ export function startAdmin(api) {
     whileRunning(auditMore, loadAudit(true));
   });
 
+  loadSignedIn();
   loadSessions(false);
   loadSignals(false);
   loadPolicy();
