@@ -101,6 +101,17 @@ describe('browser: the Forge issue panel, through the simulated Forge host', fun
     expect(calls.every((call) => call.name === 'invoke' || call.name === 'getContext')).to.equal(true);
   });
 
+  it('says who is signed in on the Forge admin page by display name, the account id as the tooltip', async () => {
+    run += 1;
+    const admin = stack.sim.directory.add({ accountId: `557058:forge-admin-${run}`, displayName: 'Forge admin', siteAdmin: true }).accountId;
+    const adminPage = await context!.newPage();
+    await adminPage.goto(forge.hostPageUrl(admin, 'panelguard-admin-page'));
+    const signedInAs = adminPage.frameLocator('#page').locator(`#admin-account[data-account-id="${admin}"]`);
+    await signedInAs.waitFor(WAIT);
+    expect(await signedInAs.innerText()).to.equal('Forge admin');
+    expect(await signedInAs.getAttribute('title')).to.equal(admin);
+  });
+
   it('keeps working with key binding on: its proofs name the URL the app was called at, which only /forge/sessions could tell it', async () => {
     run += 1;
     const admin = stack.sim.directory.add({ accountId: `557058:forge-admin-${run}`, displayName: 'Forge admin', siteAdmin: true }).accountId;
