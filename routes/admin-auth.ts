@@ -44,6 +44,7 @@ export function requireAdmin(guard: Guard, operators: OperatorTokens): RequestHa
         guard.offerNext(res, result.value);
         const { claims } = result.value;
         res.locals.admin = { clientKey: claims.aud, actor: `admin:${claims.sub}` } satisfies AdminCaller;
+        if (presented.ok) res.locals.forgeHolder = presented.value.holder;
         next();
       })
       .catch(next);

@@ -16,7 +16,9 @@ import type { Guard } from './guard';
 import { sendConfirmation } from './confirmation';
 import { sendError, sendFieldErrors, type FieldProblem } from './errors';
 import { storeWork } from './store-work';
-import { sessionJson } from './sessions-json';
+import type { NetworkPrefixes } from '../src/allowlist/network';
+import { actorAccountOf, issueIdOf, type PageNames } from './names';
+import { namesOfSessions, sessionJson } from './sessions-json';
 
 export interface AdminDeps {
   guard: Guard;
@@ -25,10 +27,14 @@ export interface AdminDeps {
   policies: Policies;
   auditTrail: AuditTrail;
   lastSeen: LastSeenTracker;
+  names: PageNames;
+  /** How coarse a device's network is, as sessions are grouped by it. */
+  prefixes: NetworkPrefixes;
   log: Logger;
 }
 
 const accountId = z.string().min(1).max(128);
+const sessionId = z.string().regex(/^[0-9a-f]{64}$/);
 const limit = z.coerce.number().int().min(1).max(200).default(50);
 /** Epoch milliseconds, or an ISO 8601 time. */
 const time = z.union([
@@ -98,6 +104,14 @@ export function adminRoutes(deps: AdminDeps): Router {
   // The core answers a store failure as store_unavailable; this net only catches what a bug lets through.
   const handle = storeWork(log, 'admin');
 
+  // Who the page is signed in as, by name: the page shows it, and a Forge page has no other way to learn the name.
+  router.get('/api/admin/me', handle('name the caller', async (req, res) => {
+    const { clientKey, actor } = adminOf(res);
+    const self = actorAccountOf(actor);
+    const labels = await deps.names(req, res, clientKey, { accountIds: [self], issueIds: [] });
+    res.json({ accountId: self, displayName: labels.displayName(self) });
+  }));
+
   router.get('/api/admin/sessions', handle('list sessions', async (req, res) => {
     const query = sessionsQuery.safeParse(req.query);
     if (!query.success) return sendError(res, 'bad_request', problem(query.error));
@@ -105,7 +119,8 @@ export function adminRoutes(deps: AdminDeps): Router {
     const listed = await sessions.list(clientKey, { accountId: query.data.user, resource: query.data.resource, after: query.data.after, limit: query.data.limit });
     if (!listed.ok) return sendError(res, listed.code);
     const page = listed.value;
-    res.json({ sessions: page.entries.map((entry) => sessionJson(entry, deps.lastSeen.newest(entry.idHash))), next: page.next });
+    const labels = await deps.names(req, res, clientKey, namesOfSessions(page.entries));
+    res.json({ sessions: page.entries.map((entry) => sessionJson(entry, deps.lastSeen.newest(entry.idHash), labels, deps.prefixes)), next: page.next });
   }));
 
   router.delete('/api/admin/users/:accountId/sessions', handle('revoke user', async (req, res) => {
@@ -116,6 +131,20 @@ export function adminRoutes(deps: AdminDeps): Router {
     if (!revoked.ok) return sendError(res, revoked.code);
     const revocation = revoked.value;
     if (revocation === null) return sendError(res, 'not_found', 'This site has no sessions and no record of that user.');
+    sendConfirmation(res, revocation.confirmation);
+    res.status(204).end();
+  }));
+
+  router.delete('/api/admin/users/:accountId/sessions/:id', handle('end a session', async (req, res) => {
+    const user = accountId.safeParse(req.params.accountId);
+    if (!user.success) return sendError(res, 'bad_request', 'accountId: not a valid account id');
+    const id = sessionId.safeParse(req.params.id);
+    if (!id.success) return sendError(res, 'bad_request', 'id: not a session id');
+    const { clientKey, actor } = adminOf(res);
+    const ended = await sessions.endSession(clientKey, user.data, id.data, actor);
+    if (!ended.ok) return sendError(res, ended.code);
+    const revocation = ended.value;
+    if (revocation === null) return sendError(res, 'not_found', 'That user has no live session with that id on this site.');
     sendConfirmation(res, revocation.confirmation);
     res.status(204).end();
   }));
@@ -156,16 +185,24 @@ export function adminRoutes(deps: AdminDeps): Router {
     const query = auditQuery.safeParse(req.query);
     if (!query.success) return sendError(res, 'bad_request', problem(query.error));
     const { kind, user, since, until, before } = query.data;
-    const listed = await deps.auditTrail.list(adminOf(res).clientKey, { kind, accountId: user, since, until, before, limit: query.data.limit });
+    const { clientKey } = adminOf(res);
+    const listed = await deps.auditTrail.list(clientKey, { kind, accountId: user, since, until, before, limit: query.data.limit });
     if (!listed.ok) return sendError(res, listed.code);
     const page = listed.value;
+    const labels = await deps.names(req, res, clientKey, {
+      accountIds: page.records.flatMap((record) => [record.accountId, actorAccountOf(record.actor)]),
+      issueIds: page.records.map((record) => issueIdOf(record.resource)),
+    });
     res.json({
       records: page.records.map((record) => ({
         id: record.id,
         at: record.at,
         kind: record.kind,
         accountId: record.accountId,
+        displayName: labels.displayName(record.accountId),
         actor: record.actor,
+        actorDisplayName: labels.displayName(actorAccountOf(record.actor)),
+        issueKey: labels.issueKey(issueIdOf(record.resource)),
         reason: record.reason,
         resource: record.resource,
         count: record.count,

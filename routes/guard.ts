@@ -6,13 +6,18 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Allowlist, Call, Grant } from '../src/allowlist/allowlist';
 import { fail, type Result } from '../src/shared/result';
 import { sendError, sendForgeError, type ErrorCode } from './errors';
-import { connectCredentials, type PageCredentials, type Presented, type PresentedToken } from './page-credentials';
+import { connectCredentials, type ForgeHolder, type PageCredentials, type Presented, type PresentedToken } from './page-credentials';
 
 /** Returns the resource a request touches, or null when its parameters are not valid. */
 export type ResourceOf = (req: Request) => string | null;
 
 export function grantOf(res: Response): Grant {
   return res.locals.grant as Grant;
+}
+
+/** Who the Forge door vouched for on a served call (with its FIT's apiBaseUrl); null for a Connect page or an operator. */
+export function forgeHolderOf(res: Response): ForgeHolder | null {
+  return (res.locals.forgeHolder as ForgeHolder | undefined) ?? null;
 }
 
 /** The header a guarded answer carries a session's next page token in; the page switches to it for its next call. */
@@ -101,6 +106,7 @@ export function createGuard(allowlist: Allowlist, credentials: PageCredentials, 
             if (!judged.ok) return refuse(res, presented, judged.code);
             offerNext(res, judged.value);
             res.locals.grant = judged.value;
+            res.locals.forgeHolder = presented.value.holder;
             next();
           }, next);
         };

@@ -10,7 +10,9 @@ import { sendConfirmation } from './confirmation';
 import { sendError } from './errors';
 import { storeWork } from './store-work';
 import { grantOf, type Guard } from './guard';
-import { sessionJson } from './sessions-json';
+import type { NetworkPrefixes } from '../src/allowlist/network';
+import { issueIdOf, type PageNames } from './names';
+import { namesOfSessions, sessionJson } from './sessions-json';
 
 const sessionId = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -23,7 +25,17 @@ function sightingJson(sighting: Sighting): { network: string | null; agent: stri
   return { network: sighting.network, agent: sighting.agent, at: sighting.at };
 }
 
-export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: LastSeenTracker; log: Logger }): Router {
+export interface MeDeps {
+  guard: Guard;
+  sessions: Sessions;
+  lastSeen: LastSeenTracker;
+  names: PageNames;
+  /** How coarse a device's network is, as sessions are grouped by it. */
+  prefixes: NetworkPrefixes;
+  log: Logger;
+}
+
+export function meRoutes(deps: MeDeps): Router {
   const { sessions, log } = deps;
   const router = Router();
   router.use('/api/me', deps.guard.page(() => SELF_RESOURCE.resource));
@@ -31,27 +43,33 @@ export function meRoutes(deps: { guard: Guard; sessions: Sessions; lastSeen: Las
   // The core answers a store failure as store_unavailable; this net only catches what a bug lets through.
   const handle = storeWork(log, 'my-sessions');
 
-  router.get('/api/me/sessions', handle('list own sessions', async (_req, res) => {
+  router.get('/api/me/sessions', handle('list own sessions', async (req, res) => {
     const grant = grantOf(res);
     const own = await sessions.listOwn(grant);
     if (!own.ok) return sendError(res, own.code);
+    // The user knows who they are: only the issues need naming.
+    const labels = await deps.names(req, res, grant.entry.clientKey, { accountIds: [], issueIds: namesOfSessions(own.value).issueIds });
     res.json({
       sessions: own.value.map((entry) => {
-        const { accountId: _self, ...session } = sessionJson(entry, deps.lastSeen.newest(entry.idHash));
+        const { accountId: _self, displayName: _name, ...session } = sessionJson(entry, deps.lastSeen.newest(entry.idHash), labels, deps.prefixes);
         return { ...session, current: entry.idHash === grant.entry.idHash };
       }),
     });
   }));
 
-  router.get('/api/me/signals', handle('list own signals', async (_req, res) => {
-    const signals = await sessions.listOwnSignals(grantOf(res));
+  router.get('/api/me/signals', handle('list own signals', async (req, res) => {
+    const grant = grantOf(res);
+    const signals = await sessions.listOwnSignals(grant);
     if (!signals.ok) return sendError(res, signals.code);
+    // The issue a signal's session was opened on, by its key, as the sessions list names it.
+    const labels = await deps.names(req, res, grant.entry.clientKey, { accountIds: [], issueIds: signals.value.map((signal) => issueIdOf(signal.resource)) });
     res.json({
       signals: signals.value.map((signal) => ({
         at: signal.at,
         kind: signal.kind,
         action: signal.action,
         resource: signal.resource,
+        issueKey: labels.issueKey(issueIdOf(signal.resource)),
         presented: sightingJson(signal.presented),
         holder: sightingJson(signal.holder),
       })),

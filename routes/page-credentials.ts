@@ -14,10 +14,17 @@ import type { ErrorCode } from './errors';
 
 export const PAGE_TOKEN_HEADER = 'x-page-token';
 
+/** Who the Forge door vouched for, and where its verified FIT says the app reaches the site's REST API. */
+export interface ForgeHolder {
+  clientKey: string;
+  accountId: string;
+  apiBaseUrl: string;
+}
+
 /** A page token as presented, and who must hold it when the door vouches for a user (Forge); null for Connect. */
 export interface PresentedToken {
   token: string;
-  holder: { clientKey: string; accountId: string } | null;
+  holder: ForgeHolder | null;
 }
 
 export type Presented = Result<PresentedToken, ErrorCode>;
@@ -60,7 +67,7 @@ export function pageCredentials(forge: ForgeDoor | null): PageCredentials {
     return forgeInvocationOf(forge, req, 'user').then(async (invocation): Promise<Presented> => {
       if (!invocation.ok) return invocation;
       const clientKey = await forge.installations.tenantOf(invocation.value.installationId);
-      return ok({ token: pageToken, holder: { clientKey, accountId: invocation.value.principal as string } });
+      return ok({ token: pageToken, holder: { clientKey, accountId: invocation.value.principal as string, apiBaseUrl: invocation.value.apiBaseUrl } });
     });
   };
 }

@@ -42,6 +42,8 @@ export interface Sessions {
   listOwnSignals(grant: Grant): Promise<Settled<OwnSignal[]>>;
   /** Whether the store ever heard of the user on the site: any session, live or ended, or a removal. */
   knowsUser(clientKey: string, accountId: string): Promise<Settled<boolean>>;
+  /** Ends one live session of a user, for an admin (a device's pages are ended one by one); null when it is not one. */
+  endSession(clientKey: string, accountId: string, id: string, actor: string): Promise<Settled<Revocation | null>>;
   /** Ends every session of a user; null when the store never heard of them. */
   revokeUser(clientKey: string, accountId: string, actor: string): Promise<Settled<Revocation | null>>;
   resetTenant(clientKey: string, actor: string): Promise<Settled<Revocation>>;
@@ -93,6 +95,13 @@ export function createSessions(deps: {
       }),
 
     knowsUser: (clientKey, accountId) => settled('look up user', () => store.isKnownUser(clientKey, accountId)),
+
+    endSession: (clientKey, accountId, id, actor) =>
+      settled('end a session', async () => {
+        // The store ends it only if it is this user's on this site and live.
+        const revocation = await allowlist.revoke({ kind: 'session', clientKey, accountId, idHash: id }, { actor, reason: 'admin_ended_session' });
+        return revocation.count === 0 ? null : revocation;
+      }),
 
     revokeUser: (clientKey, accountId, actor) =>
       settled('revoke user', async () => {

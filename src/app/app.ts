@@ -11,6 +11,7 @@ import { panelRoutes } from '../../routes/panels';
 import { adminRoutes } from '../../routes/admin';
 import { compromisedRoutes } from '../../routes/compromised';
 import { meRoutes } from '../../routes/me';
+import { pageNames } from '../../routes/names';
 import { forgeRoutes } from '../../routes/forge';
 import { createGuard, type Guard } from '../../routes/guard';
 import { pageCredentials, type ForgeDoor } from '../../routes/page-credentials';
@@ -52,6 +53,9 @@ import { connectPersonalDataReports } from '../connect/personal-data-reports';
 import { createPersonalDataReporter } from '../signals/personal-data';
 import { createReconciler, tickMs } from '../signals/reconcile';
 import { hostUserLookup } from '../connect/user-search';
+import { connectHostNames } from '../connect/host-names';
+import { forgeHostNames } from '../forge/host-names';
+import { NameResolver } from '../names/names';
 import { OperatorTokens } from '../tokens/operator-tokens';
 import { createLogger, type Logger } from '../observability/logger';
 import { createNotes } from '../notes/notes';
@@ -75,6 +79,11 @@ const DRAIN_MS = 5_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long the host's word on who is a site admin is kept. */
 const SITE_ADMIN_TTL_SECONDS = 30;
+/** People's names and issues' keys are kept this long (a rename shows within it), this many at most across sites. */
+const NAMES_TTL_SECONDS = 300;
+const NAMES_MAX_ENTRIES = 50_000;
+/** A page waits this long for the host to name its rows, then shows ids. */
+const NAMES_TIMEOUT_MS = 1_500;
 /** Repeated denials (one user, reason and resource) within this window are one audit record with a count. */
 const DENIAL_AUDIT_WINDOW_MS = 5_000;
 
@@ -230,11 +239,22 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     app.use(forgeRoutes({ door: forge, allowlist, removals, tenants, replays: core.replays, siteAdmins: forgeSiteAdmins({ ttlSeconds: SITE_ADMIN_TTL_SECONDS }), baseUrl, log: logger }));
   }
   const guard = createGuard(allowlist, pageCredentials(forge), baseUrl);
-  app.use(apiRoutes(guard, notes, logger));
+  const nameResolver = new NameResolver({
+    ttlSeconds: NAMES_TTL_SECONDS,
+    maxEntries: NAMES_MAX_ENTRIES,
+    timeoutMs: NAMES_TIMEOUT_MS,
+    onFailure: ({ tenant, what, code, error }) => logger.warn({ err: error, tenant, what, code }, 'the host could not name what a page lists; it shows ids'),
+  });
+  const hasClientInfo = async (clientKey: string) => (await store.getSetting(clientKey, 'clientInfo')) !== null;
+  const names = pageNames(nameResolver, {
+    connect: (clientKey) => connectHostNames(addon, clientKey, { hasCredentials: hasClientInfo }),
+    forge: (api) => forgeHostNames(api),
+  });
+  app.use(apiRoutes(guard, notes, names, logger));
   // Open pages hear at once when their session ends, by a stream or a long poll (docs/DESIGN.md, "Live channel").
   const channels = liveRoutes({ guard, live: core.live, pollMs: config.livePollMs });
   app.use(channels.router);
-  app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, log: logger }));
+  app.use(meRoutes({ guard, sessions: core.sessions, lastSeen: core.lastSeen, names, prefixes: config.networkPrefixes, log: logger }));
   const operators = new OperatorTokens(config.operatorTokens);
   // Before the admin routes, which would otherwise authenticate these calls once more on their way past.
   app.use(
@@ -268,6 +288,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       policies: core.policies,
       auditTrail: core.auditTrail,
       lastSeen: core.lastSeen,
+      names,
+      prefixes: config.networkPrefixes,
       log: logger,
     }),
   );
@@ -309,6 +331,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       await signalsStopped;
       await opened.close();
       await store.close();
+      nameResolver.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import { HostSimulatorError } from './errors';
 
 export interface SimulatedUser {
   accountId: string;
+  /** How Jira names the user to people; one is made up from the account id when none is given. */
   displayName: string;
   /** The Atlassian account's email; one is made up from the account id when none is given. */
   email: string;
@@ -25,7 +26,7 @@ export class UserDirectory {
   add(user: NewUser): SimulatedUser {
     const stored: SimulatedUser = {
       accountId: user.accountId,
-      displayName: user.displayName ?? user.accountId,
+      displayName: user.displayName ?? displayNameOf(user.accountId),
       email: user.email ?? emailOf(user.accountId),
       emailVisible: user.emailVisible ?? true,
       active: user.active ?? true,
@@ -80,6 +81,12 @@ export class UserDirectory {
     Object.assign(user, change);
     return { ...user };
   }
+}
+
+/** A made-up display name for a user who was given none, from the account id's last part: `557058:bob-2` is "Bob 2". */
+export function displayNameOf(accountId: string): string {
+  const words = (accountId.split(':').pop() ?? '').split(/[^A-Za-z0-9]+/).filter((word) => word !== '');
+  return words.length === 0 ? 'Unnamed user' : words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join(' ');
 }
 
 /** A made-up email for a user who was given none: unique per account id, in a domain that is never delivered to. */

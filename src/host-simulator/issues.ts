@@ -34,6 +34,12 @@ export class IssueRegistry {
     return ctx === undefined ? undefined : { ...ctx };
   }
 
+  /** The issue with this id, as Jira finds one by id (the registry is keyed by key). */
+  byId(issueId: string): IssueContext | undefined {
+    for (const ctx of this.byKey.values()) if (ctx.issueId === issueId) return { ...ctx };
+    return undefined;
+  }
+
   remove(issueKey: string): void {
     this.byKey.delete(issueKey);
   }

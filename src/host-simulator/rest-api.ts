@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { verifyAppToken } from './connect-jwt';
 import type { AppDescriptor } from './descriptor';
 import type { SimulatedUser, UserDirectory } from './directory';
+import type { IssueContext, IssueRegistry } from './issues';
 import { randomSecret } from '../tokens/random';
 
 /** What the REST routes need to know about the site and the installed app. */
@@ -18,6 +19,20 @@ export interface RestApiHost {
   installedApp(): InstalledApp | undefined;
   /** What the bulk user API was asked, and the faults tests queue on it. */
   readonly userLookups: ApiLog<string[]>;
+  readonly issues: IssueRegistry;
+  /** What bulk issue fetch was asked (the ids or keys), and the faults tests queue on it. */
+  readonly issueLookups: ApiLog<string[]>;
+}
+
+/** What the bulk user API and bulk issue fetch read, whichever door asks (the site's own API, or Forge's product API). */
+export interface LookupHost {
+  readonly baseUrl: string;
+  readonly directory: UserDirectory;
+  readonly issues: IssueRegistry;
+  readonly userLookups: ApiLog<string[]>;
+  readonly issueLookups: ApiLog<string[]>;
+  /** Epoch milliseconds. */
+  now(): number;
 }
 
 /** A refusal a test queues on an API: the status, and a `Retry-After` in seconds (for a 429). */
@@ -172,6 +187,80 @@ export function bulkCheckAnswer(
   return { globalPermissions, projectPermissions };
 }
 
+/**
+ * The bulk user API's answer (`GET /rest/api/3/user/bulk`): the users named by `accountId` (repeated), in the order
+ * asked, one page of them: `maxResults` (10 unless said, 200 at most) from `startAt`. Unknown accounts are left out;
+ * removed and closed ones come back with `active: false`, a closed one as "Former user". The caller is authenticated.
+ */
+export function bulkUsersAnswer(host: Omit<LookupHost, 'issues' | 'issueLookups'>, req: Request, res: Response): void {
+  const asked = ([] as unknown[]).concat(req.query.accountId ?? []).filter((id): id is string => typeof id === 'string' && id !== '');
+  const fault = host.userLookups.take(asked);
+  if (fault !== undefined) return sendFault(res, fault);
+  if (asked.length === 0) return jiraError(res, 400, "The 'accountId' query parameter is required.");
+  const startAt = wholeNumber(req.query.startAt, 0);
+  const requested = wholeNumber(req.query.maxResults, BULK_USERS_DEFAULT_PAGE);
+  if (startAt === null || requested === null || requested === 0) return jiraError(res, 400, 'Invalid startAt or maxResults.');
+  const maxResults = Math.min(requested, BULK_USERS_MAX_PAGE);
+  const found = [...new Set(asked)].map((id) => host.directory.get(id)).filter((user) => user !== undefined);
+  const values = found.slice(startAt, startAt + maxResults);
+  const isLast = startAt + values.length >= found.length;
+  const self = `${host.baseUrl}${req.originalUrl}`;
+  res.set('Date', new Date(host.now()).toUTCString());
+  res.json({
+    self,
+    ...(isLast ? {} : { nextPage: pageUrl(self, startAt + values.length) }),
+    maxResults,
+    startAt,
+    total: found.length,
+    isLast,
+    values: values.map((user) => ({
+      self: `${host.baseUrl}/rest/api/3/user?accountId=${encodeURIComponent(user.accountId)}`,
+      accountId: user.accountId,
+      accountType: 'atlassian',
+      displayName: user.closed ? 'Former user' : user.displayName,
+      active: user.active,
+      timeZone: 'UTC',
+      locale: 'en_US',
+    })),
+  });
+}
+
+/** Jira takes up to 1000 issues in one bulk fetch when the request names its fields, else 100. */
+const BULK_FETCH_MAX = 1000;
+const BULK_FETCH_MAX_UNNAMED = 100;
+
+const bulkFetchSchema = z.object({
+  issueIdsOrKeys: z.array(z.string().min(1)).min(1),
+  fields: z.array(z.string()).optional(),
+  expand: z.array(z.string()).optional(),
+  properties: z.array(z.string()).optional(),
+  fieldsByKeys: z.boolean().optional(),
+});
+
+/**
+ * Bulk issue fetch's answer (`POST /rest/api/3/issue/bulkfetch`): the issues named by id or key, in ascending id
+ * order, each with the fields asked for that the simulated issue has (none but its key). Issues that do not exist
+ * are left out, as Jira leaves out those the caller cannot see. The caller is authenticated.
+ */
+export function bulkFetchAnswer(host: Pick<LookupHost, 'baseUrl' | 'issues' | 'issueLookups'>, req: Request, res: Response): void {
+  const body = bulkFetchSchema.safeParse(req.body);
+  const fault = host.issueLookups.take(body.success ? body.data.issueIdsOrKeys : []);
+  if (fault !== undefined) return sendFault(res, fault);
+  if (!body.success) return jiraError(res, 400, "The 'issueIdsOrKeys' list is required.");
+  const named = (body.data.fields ?? []).some((field) => field !== '' && !field.startsWith('-') && !field.startsWith('*'));
+  const max = named ? BULK_FETCH_MAX : BULK_FETCH_MAX_UNNAMED;
+  if (body.data.issueIdsOrKeys.length > max) return jiraError(res, 400, `At most ${max} issues can be fetched at once.`);
+  const found = new Map<string, IssueContext>();
+  for (const idOrKey of body.data.issueIdsOrKeys) {
+    const issue = host.issues.byId(idOrKey) ?? host.issues.get(idOrKey.toUpperCase());
+    if (issue !== undefined) found.set(issue.issueId, issue);
+  }
+  const issues = [...found.values()]
+    .sort((a, b) => Number(a.issueId) - Number(b.issueId))
+    .map((issue) => ({ expand: '', id: issue.issueId, self: `${host.baseUrl}/rest/api/3/issue/${issue.issueId}`, key: issue.issueKey, fields: {} }));
+  res.json({ expand: '', issues, issueErrors: [] });
+}
+
 export function jiraError(res: Response, status: number, message: string): void {
   res.status(status).json({ errorMessages: [message], errors: {} });
 }
@@ -282,42 +371,19 @@ export function restApiRouter(host: RestApiHost): Router {
     res.json(bulkCheckAnswer(body.data, (key) => holds(subject, key)));
   };
 
-  // The users named by `accountId` (repeated), in the order asked, one page of them: `maxResults` (10 unless said, 200
-  // at most) from `startAt`. Unknown accounts are left out; removed and closed ones come back with `active: false`.
   const bulkUsers = (req: Request, res: Response): void => {
     const auth = authenticate(req);
     if (!auth.ok) return jiraError(res, auth.status, auth.message);
     if (scopeDenied(auth.caller, res)) return;
-    const asked = ([] as unknown[]).concat(req.query.accountId ?? []).filter((id): id is string => typeof id === 'string' && id !== '');
-    const fault = host.userLookups.take(asked);
-    if (fault !== undefined) return sendFault(res, fault);
-    if (asked.length === 0) return jiraError(res, 400, "The 'accountId' query parameter is required.");
-    const startAt = wholeNumber(req.query.startAt, 0);
-    const requested = wholeNumber(req.query.maxResults, BULK_USERS_DEFAULT_PAGE);
-    if (startAt === null || requested === null || requested === 0) return jiraError(res, 400, 'Invalid startAt or maxResults.');
-    const maxResults = Math.min(requested, BULK_USERS_MAX_PAGE);
-    const found = [...new Set(asked)].map((id) => host.directory.get(id)).filter((user) => user !== undefined);
-    const values = found.slice(startAt, startAt + maxResults);
-    const isLast = startAt + values.length >= found.length;
-    const self = `${host.baseUrl}${req.originalUrl}`;
-    res.set('Date', new Date(host.now()).toUTCString());
-    res.json({
-      self,
-      ...(isLast ? {} : { nextPage: pageUrl(self, startAt + values.length) }),
-      maxResults,
-      startAt,
-      total: found.length,
-      isLast,
-      values: values.map((user) => ({
-        self: `${host.baseUrl}/rest/api/3/user?accountId=${encodeURIComponent(user.accountId)}`,
-        accountId: user.accountId,
-        accountType: 'atlassian',
-        displayName: user.closed ? 'Former user' : user.displayName,
-        active: user.active,
-        timeZone: 'UTC',
-        locale: 'en_US',
-      })),
-    });
+    bulkUsersAnswer(host, req, res);
+  };
+
+  const bulkFetch = (req: Request, res: Response): void => {
+    const auth = authenticate(req);
+    if (!auth.ok) return jiraError(res, auth.status, auth.message);
+    if (auth.caller.kind === 'anonymous') return jiraError(res, 401, 'You are not authenticated.');
+    if (scopeDenied(auth.caller, res)) return;
+    bulkFetchAnswer(host, req, res);
   };
 
   // Find users (`GET /rest/api/3/user/search`): the query matches a prefix of a display-name word or of the email,
@@ -373,6 +439,7 @@ export function restApiRouter(host: RestApiHost): Router {
   router.post(['/rest/api/3/permissions/check', '/rest/api/2/permissions/check'], express.json(), bulkPermissions);
   router.get(['/rest/api/3/user/bulk', '/rest/api/2/user/bulk'], bulkUsers);
   router.get(['/rest/api/3/user/search', '/rest/api/2/user/search'], userSearch);
+  router.post(['/rest/api/3/issue/bulkfetch', '/rest/api/2/issue/bulkfetch'], express.json(), bulkFetch);
   router.post('/oauth2/token', express.urlencoded({ extended: false }), express.json(), tokenGrant);
   return router;
 }

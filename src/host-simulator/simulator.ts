@@ -105,6 +105,8 @@ export class HostSimulator implements HostPageHost, RestApiHost, PrivacyApiHost 
   readonly issues = new IssueRegistry();
   /** Every question to the bulk user API (the accountIds asked), and the faults queued on it (`userLookups.fail`). */
   readonly userLookups = new ApiLog<string[]>();
+  /** Every question to bulk issue fetch (the ids or keys asked), and the faults queued on it (`issueLookups.fail`). */
+  readonly issueLookups = new ApiLog<string[]>();
   /** Every personal data report received (the accounts reported), and the faults queued on the API. */
   readonly personalDataReports = new ApiLog<ReportedAccount[]>();
   /** Where the app reports personal data (api.atlassian.com's `/app/report-accounts/` in production). */

@@ -35,7 +35,12 @@ describe('browser: the admin page inside the host page', function () {
 
     const bobsRows = adminPage.frame.locator(`#sessions tr[data-account-id="${bob}"]`);
     expect(await bobsRows.count()).to.equal(1);
-    expect(await bobsRows.first().getAttribute('data-resource')).to.equal(`jira:issue:${issue.issueId}`);
+    // Bob by name, his account id as the tooltip; his issue by its key, the resource as the tooltip
+    expect(await bobsRows.locator('.user').innerText()).to.equal('Bob');
+    expect(await bobsRows.locator('.user').getAttribute('title')).to.equal(bob);
+    const place = bobsRows.locator('.places .place');
+    expect(await place.innerText()).to.equal(issue.issueKey);
+    expect(await place.getAttribute('title')).to.equal(`jira:issue:${issue.issueId}`);
     expect(await bobsRows.first().locator('button.revoke').isVisible()).to.equal(true);
 
     await adminPage.frame.locator('#revoke-account').fill(bob);
@@ -49,7 +54,10 @@ describe('browser: the admin page inside the host page', function () {
     await refreshAudit(adminPage);
     const record = adminPage.frame.locator(`#audit tr[data-kind="revoke"][data-account-id="${bob}"]`);
     await record.first().waitFor(WAIT);
-    expect(await record.locator('.actor').innerText()).to.include(admin);
+    expect(await record.locator('.user').innerText()).to.equal('Bob');
+    expect(await record.locator('.user').getAttribute('title')).to.equal(bob);
+    expect(await record.locator('.actor').innerText()).to.equal('admin: Ada Admin');
+    expect(await record.locator('.actor').getAttribute('title')).to.equal(`admin:${admin}`);
     expect(Number(await record.locator('.count').innerText())).to.be.at.least(1);
     expect(await record.locator('.confirmation').innerText()).to.equal('1/1');
 
@@ -58,6 +66,52 @@ describe('browser: the admin page inside the host page', function () {
     expect(await bobsIssue.frame.locator('#status').innerText()).to.match(/access revoked/i);
 
     await saveScreenshot(adminPage.page, 'admin-revoked-user.png', { fullPage: true });
+  });
+
+  it('says who is signed in by display name, the account id as the tooltip', async () => {
+    const adminPage = await openAdminPage(admin);
+    const signedInAs = adminPage.frame.locator(`#admin-account[data-account-id="${admin}"]`);
+    await signedInAs.waitFor(WAIT);
+    expect(await signedInAs.innerText()).to.equal('Ada Admin');
+    expect(await signedInAs.getAttribute('title')).to.equal(admin);
+  });
+
+  it('shows five visits to the admin page from one browser as one device row with five open pages', async () => {
+    for (let visit = 1; visit < 5; visit += 1) await openAdminPage(admin);
+    const fifth = await openAdminPage(admin);
+
+    const rows = fifth.frame.locator(`#sessions tr[data-account-id="${admin}"]`);
+    expect(await rows.count()).to.equal(1);
+    expect(await rows.getAttribute('data-count')).to.equal('5');
+    expect(await rows.locator('.user').innerText()).to.equal('Ada Admin');
+    expect(await rows.locator('.places .count').innerText()).to.equal('5 pages');
+    expect(await rows.locator('.places .place').innerText()).to.equal('Admin page \u00d75');
+    expect(await rows.locator('.device').innerText()).to.match(/^Chrom.* on Linux$/);
+    expect(await rows.locator('.network').innerText()).to.match(/\/(24|48)$/);
+    await saveScreenshot(fifth.page, 'admin-devices.png', { fullPage: true });
+  });
+
+  it("ends every page of a user's device with one click, and leaves their other device alone", async () => {
+    const here = await browser.openIssue(bob, issue);
+    const alsoHere = await browser.openIssue(bob, issue);
+    const elsewhere = await browser.openIssue(bob, issue, await browser.otherContext({ userAgent: FIREFOX_ON_WINDOWS }));
+    const adminPage = await openAdminPage(admin);
+
+    const bobsRows = adminPage.frame.locator(`#sessions tr[data-account-id="${bob}"]`);
+    expect(await bobsRows.count()).to.equal(2);
+    // this browser's two panels are one row; the other machine's is another
+    const thisBrowser = adminPage.frame.locator(`#sessions tr[data-account-id="${bob}"][data-count="2"]`);
+    expect(await thisBrowser.locator('.device').innerText()).to.match(/^Chrom.* on Linux$/);
+    await thisBrowser.locator('button.end').click();
+    await adminPage.frame.locator('#status.done').waitFor(WAIT);
+    expect((await statusOf(adminPage)).text).to.match(/^Ended 2 sessions on Chrom.* on Linux\.$/);
+    await bobsRows.nth(1).waitFor({ state: 'detached', ...WAIT });
+    expect(await bobsRows.locator('.device').innerText()).to.equal('Firefox on Windows');
+
+    // Without a click: each of the device's panels heard it on its live channel, and the other device's did not.
+    await here.frame.locator('#status.denied').waitFor(WAIT);
+    await alsoHere.frame.locator('#status.denied').waitFor(WAIT);
+    expect((await statusOf(elsewhere)).className).not.to.include('denied');
   });
 
   it('says "no such user" for an account the site never saw, and revokes nothing', async () => {
@@ -180,3 +234,6 @@ describe('browser: the admin page inside the host page', function () {
     expect(await frame.locator('#audit tbody tr').count()).to.equal(0);
   });
 });
+
+/** A browser on another machine, as a user agent tells it. */
+const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';

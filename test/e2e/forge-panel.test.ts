@@ -43,6 +43,10 @@ describe('browser: the Forge issue panel, through the simulated Forge host', fun
 
     await addNote(host, 'Added through the Forge bridge.');
     expect(await host.frame.locator('#notes li').first().innerText()).to.include('Added through the Forge bridge.');
+    // the writer by name, asked of Jira through Forge's product API with the call's app system token; the id as tooltip
+    const author = host.frame.locator('#notes li .author').first();
+    expect(await author.innerText()).to.equal(`Forge user ${run}`);
+    expect(await author.getAttribute('title')).to.equal(user);
 
     const removed = await browser.forge.removeUser(user);
     expect(removed?.status).to.equal(200);
@@ -99,6 +103,17 @@ describe('browser: the Forge issue panel, through the simulated Forge host', fun
     const calls = browser.forge.bridgeCalls().filter((call) => call.accountId === user);
     expect(calls.map((call) => call.name)).to.include('invoke');
     expect(calls.every((call) => call.name === 'invoke' || call.name === 'getContext')).to.equal(true);
+  });
+
+  it('says who is signed in on the Forge admin page by display name, the account id as the tooltip', async () => {
+    run += 1;
+    const admin = browser.stack.sim.directory.add({ accountId: `557058:forge-admin-${run}`, displayName: 'Forge admin', siteAdmin: true }).accountId;
+    const adminPage = await browser.context.newPage();
+    await adminPage.goto(browser.forge.hostPageUrl(admin, 'panelguard-admin-page'));
+    const signedInAs = adminPage.frameLocator('#page').locator(`#admin-account[data-account-id="${admin}"]`);
+    await signedInAs.waitFor(WAIT);
+    expect(await signedInAs.innerText()).to.equal('Forge admin');
+    expect(await signedInAs.getAttribute('title')).to.equal(admin);
   });
 
   it('keeps working with key binding on: its proofs name the URL the app was called at, which only /forge/sessions could tell it', async () => {

@@ -23,14 +23,17 @@ export interface HostPage {
 export interface HostBrowser {
   /** The app and the host simulator, up for the whole suite. */
   readonly stack: Stack;
-  /** A tab on the issue view as `accountId`; resolves once the panel's script has answered. */
-  openIssue(accountId: string, issue: IssueContext): Promise<HostPage>;
+  /** A tab on the issue view as `accountId` (in `context`, the test's unless said); resolves once the panel's script has answered. */
+  openIssue(accountId: string, issue: IssueContext, context?: BrowserContext): Promise<HostPage>;
   /** A tab on one of the app's pages as `accountId`; resolves once every `ready` selector shows inside it. */
   openAppPage(accountId: string, moduleKey: string, ...ready: string[]): Promise<HostPage>;
   /** The test's browser context, where openIssue and openAppPage open their tabs. */
   readonly context: BrowserContext;
-  /** Another browser context in the same test (someone else's browser, sharing nothing with the first); closed after the test. */
-  otherContext(): Promise<BrowserContext>;
+  /**
+   * Another browser context in the same test (someone else's browser, sharing nothing with the first), as the browser
+   * `userAgent` names when given (another device); closed after the test.
+   */
+  otherContext(options?: { userAgent?: string }): Promise<BrowserContext>;
 }
 
 /**
@@ -66,8 +69,8 @@ export function setUpHostBrowser(name: string, viewport: { width: number; height
     others = [];
   });
 
-  async function open(url: string, frameSelector: string, ready: string[]): Promise<HostPage> {
-    const page = await started(context).newPage();
+  async function open(url: string, frameSelector: string, ready: string[], into: BrowserContext = started(context)): Promise<HostPage> {
+    const page = await into.newPage();
     await page.goto(url);
     const frame = page.frameLocator(frameSelector);
     for (const selector of ready) await frame.locator(selector).waitFor(WAIT);
@@ -82,10 +85,10 @@ export function setUpHostBrowser(name: string, viewport: { width: number; height
       return started(context);
     },
     // the panel's script has answered once the status line says something
-    openIssue: (accountId, issue) => open(started(stack).sim.hostPageUrl(accountId, issue), '#panel', ['#status:not(:empty)']),
+    openIssue: (accountId, issue, into) => open(started(stack).sim.hostPageUrl(accountId, issue), '#panel', ['#status:not(:empty)'], into),
     openAppPage: (accountId, moduleKey, ...ready) => open(started(stack).sim.appPageUrl(accountId, moduleKey), '#page', ready),
-    async otherContext() {
-      const other = await started(browser).newContext({ viewport });
+    async otherContext(options = {}) {
+      const other = await started(browser).newContext({ viewport, ...options });
       others.push(other);
       return other;
     },

@@ -22,8 +22,9 @@ describe('browser: the "my sessions" page inside the host page', function () {
     return browser.openAppPage(alice, 'my-sessions', '#status:not(:empty)');
   }
 
-  function rowOn({ frame }: HostPage, ctx: IssueContext) {
-    return frame.locator(`#sessions tr[data-resource="jira:issue:${ctx.issueId}"]`);
+  /** The place an issue's session shows as in its device's row. */
+  function placeOf({ frame }: HostPage, ctx: IssueContext) {
+    return frame.locator(`#sessions .places .place[data-resource="jira:issue:${ctx.issueId}"]`);
   }
 
   /** The page goes dark without a click: its live channel tells it. */
@@ -34,39 +35,64 @@ describe('browser: the "my sessions" page inside the host page', function () {
     expect(await status.getAttribute('data-code')).to.equal('token_revoked');
   }
 
-  it("lists the issue panel's session and marks this one; ending the panel's session shows access revoked in that tab", async () => {
+  it("shows this browser's pages as one device row that includes this page; ending the others there ends the panel", async () => {
     const tabA = await browser.openIssue(alice, issue);
     const mine = await openMySessions();
 
-    const sessionA = rowOn(mine, issue);
-    expect(await sessionA.count()).to.equal(1);
-    expect(await sessionA.locator('.where').innerText()).to.equal(`Issue ${issue.issueId}`);
-    const current = mine.frame.locator('#sessions tr[data-current="true"]');
-    expect(await current.count()).to.equal(1);
-    expect(await current.locator('.where').innerText()).to.match(/this session/i);
-    expect(await current.locator('button.end').count()).to.equal(0);
+    const rows = mine.frame.locator('#sessions tbody tr');
+    expect(await rows.count()).to.equal(1);
+    const here = mine.frame.locator('#sessions tr[data-current="true"]');
+    expect(await here.getAttribute('data-count')).to.equal('2');
+    expect(await here.locator('.device').innerText()).to.match(/this device, with this page/i);
+    // the issue by its key, the resource as the tooltip
+    expect(await placeOf(mine, issue).innerText()).to.equal(issue.issueKey);
+    expect(await placeOf(mine, issue).getAttribute('title')).to.equal(`jira:issue:${issue.issueId}`);
+    expect(await here.locator('.place.this-page').innerText()).to.equal('My sessions page');
 
-    await sessionA.locator('button.end').click();
+    await here.locator('button.end').click();
     await mine.frame.locator('#status.done').waitFor(WAIT);
-    expect(await mine.frame.locator('#status').innerText()).to.equal(`Ended the session on Issue ${issue.issueId}.`);
-    expect(await rowOn(mine, issue).count()).to.equal(0);
-    expect(await current.count()).to.equal(1);
+    expect(await mine.frame.locator('#status').innerText()).to.match(/^Ended 1 session on .+\.$/);
+    expect(await here.getAttribute('data-count')).to.equal('1');
+    expect(await placeOf(mine, issue).count()).to.equal(0);
+    // this page's own row never offers to end this page
+    expect(await here.locator('button.end').count()).to.equal(0);
 
     await expectRevoked(tabA);
 
     await saveScreenshot(mine.page, 'my-sessions-ended.png');
   });
 
+  it("shows a page on another device as that device's own row, and ends it alone", async () => {
+    const tabHere = await browser.openIssue(alice, issue);
+    const tabThere = await browser.openIssue(alice, otherIssue, await browser.otherContext({ userAgent: FIREFOX_ON_WINDOWS }));
+    const mine = await openMySessions();
+
+    expect(await mine.frame.locator('#sessions tbody tr').count()).to.equal(2);
+    const there = mine.frame.locator('#sessions tr[data-current="false"]');
+    expect(await there.locator('.device').innerText()).to.equal('Firefox on Windows');
+    expect(await there.getAttribute('data-count')).to.equal('1');
+    expect(await placeOf(mine, otherIssue).innerText()).to.equal(otherIssue.issueKey);
+
+    await there.locator('button.end').click();
+    await mine.frame.locator('#status.done').waitFor(WAIT);
+    expect(await mine.frame.locator('#status').innerText()).to.equal('Ended 1 session on Firefox on Windows.');
+    expect(await mine.frame.locator('#sessions tbody tr').count()).to.equal(1);
+
+    await expectRevoked(tabThere);
+    expect((await tabHere.frame.locator('#status').getAttribute('class')) ?? '').not.to.include('denied');
+  });
+
   it('ends every other session at once and keeps this page working', async () => {
     const tabA = await browser.openIssue(alice, issue);
     const tabB = await browser.openIssue(alice, otherIssue);
     const mine = await openMySessions();
-    expect(await mine.frame.locator('#sessions tr[data-current="false"]').count()).to.equal(2);
+    expect(await mine.frame.locator('#sessions tr[data-current="true"]').getAttribute('data-count')).to.equal('3');
 
     await mine.frame.locator('#end-others').click();
     await mine.frame.locator('#status.done').waitFor(WAIT);
     expect(await mine.frame.locator('#status').innerText()).to.match(/^Ended 2 other sessions; 1\/1 nodes confirmed\.$/);
     expect(await mine.frame.locator('#sessions tbody tr').count()).to.equal(1);
+    expect(await mine.frame.locator('#sessions tr[data-current="true"]').getAttribute('data-count')).to.equal('1');
     expect(await mine.frame.locator('#end-others').isDisabled()).to.equal(true);
 
     await mine.frame.locator('#refresh').click();
@@ -79,8 +105,9 @@ describe('browser: the "my sessions" page inside the host page', function () {
     const first = await openMySessions();
     const second = await openMySessions();
 
-    // in the second tab, the first tab's page is the other "My sessions page"
-    await second.frame.locator('#sessions tr[data-current="false"] button.end').click();
+    // in the second tab, the first tab's page is the other "My sessions page" on this device
+    expect(await second.frame.locator('#sessions tr[data-current="true"] .place').innerText()).to.equal('My sessions page \u00d72');
+    await second.frame.locator('#sessions tr[data-current="true"] button.end').click();
     await second.frame.locator('#status.done').waitFor(WAIT);
 
     await expectRevoked(first);
@@ -88,3 +115,6 @@ describe('browser: the "my sessions" page inside the host page', function () {
     expect(await first.frame.locator('#sessions tbody tr').count()).to.equal(0);
   });
 });
+
+/** A browser on another machine, as a user agent tells it. */
+const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';

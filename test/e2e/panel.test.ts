@@ -59,6 +59,19 @@ describe('browser: the issue panel inside the host page', function () {
     await saveScreenshot(host.page, 'panel-revoked.png');
   });
 
+  it("signs each note with its writer's display name, the account id as the tooltip", async () => {
+    const alicesHost = await browser.openIssue(alice, issue);
+    await addNote(alicesHost, 'from Alice');
+    const bobsHost = await browser.openIssue(bob, issue);
+    await addNote(bobsHost, 'from Bob');
+
+    const authors = bobsHost.frame.locator('#notes li .author');
+    expect(await authors.allInnerTexts()).to.deep.equal(['Alice', 'Bob']);
+    expect([await authors.nth(0).getAttribute('title'), await authors.nth(1).getAttribute('title')]).to.deep.equal([alice, bob]);
+    expect(await bobsHost.frame.locator('#notes li .meta').first().innerText()).to.match(/^Alice \u00b7 /);
+    await saveScreenshot(bobsHost.page, 'panel-names.png');
+  });
+
   it('hides the notes of an open panel and says why within a second of the removal answering', async () => {
     const host = await browser.openIssue(alice, issue);
     await addNote(host, 'seen until the removal');

@@ -165,17 +165,19 @@ describe('browser: theft detection on open pages', function () {
     await saveScreenshot(victim.page, 'theft-panel-forked.png');
   });
 
-  it("tells the user on their sessions page that a copy of one of their sessions was used, and where from", async () => {
+  it("tells the user on their sessions page that a copy of one of their sessions was used, on which issue, and where from", async () => {
+    browser.stack.sim.issues.put(issue);
     await forkOverHttp(browser.stack, alice, issue);
     const mine = await browser.openAppPage(alice, 'my-sessions', '#signals[data-loaded]');
     const notice = mine.frame.locator('#signals li.alert[data-kind="fork"]');
     expect(await notice.count()).to.equal(1);
-    expect(await notice.innerText()).to.match(new RegExp(`^A copy of one of your sessions \\(Issue ${issue.issueId}\\) was used from .+ at .+; it was ended\\.$`));
+    expect(await notice.innerText()).to.match(new RegExp(`^A copy of one of your sessions \\(${issue.issueKey}\\) was used from .+ at .+; it was ended\\.$`));
     await saveScreenshot(mine.page, 'theft-my-sessions.png');
   });
 
   it('lists the fork under Suspicious sessions on the admin page, with both sides', async () => {
     const admin = browser.stack.sim.directory.add({ accountId: `557058:ada-theft-${run}`, displayName: 'Ada Admin', siteAdmin: true }).accountId;
+    browser.stack.sim.issues.put(issue);
     await forkOverHttp(browser.stack, alice, issue);
     const page = await browser.openAppPage(admin, 'admin', '#signals[data-loaded]');
     const row = page.frame.locator(`#signals tr[data-kind="fork"][data-account-id="${alice}"]`);
@@ -183,7 +185,11 @@ describe('browser: theft detection on open pages', function () {
     expect(await row.getAttribute('data-action')).to.equal('revoked');
     expect(await row.locator('.kind').innerText()).to.equal('Copy used elsewhere');
     expect(await row.locator('.action').innerText()).to.equal('Ended');
-    expect(await row.locator('.resource').innerText()).to.equal(`jira:issue:${issue.issueId}`);
+    // the user and the issue by name, their ids as tooltips
+    expect(await row.locator('.user').innerText()).to.equal('Alice');
+    expect(await row.locator('.user').getAttribute('title')).to.equal(alice);
+    expect(await row.locator('.resource').innerText()).to.equal(issue.issueKey);
+    expect(await row.locator('.resource').getAttribute('title')).to.equal(`jira:issue:${issue.issueId}`);
     for (const side of ['.presented', '.holder']) {
       expect(await row.locator(`${side} .ip`).innerText(), side).to.match(/[0-9a-f:.]+/);
       expect(await row.locator(`${side} .network`).innerText(), side).to.match(/\/\d+$/);

@@ -62,6 +62,7 @@ describe('admin API', function () {
   describe('who may call it', () => {
     it('answers 401 token_missing without credentials, on every route', async () => {
       for (const [method, path] of [
+        ['GET', '/api/admin/me'],
         ['GET', '/api/admin/sessions'],
         ['DELETE', `/api/admin/users/${BOB}/sessions`],
         ['DELETE', '/api/admin/sessions'],
@@ -89,6 +90,7 @@ describe('admin API', function () {
 
     it('answers 403 on every route to a signed-in user holding a page token for another page', async () => {
       const routes = [
+        ['GET', '/api/admin/me'],
         ['GET', '/api/admin/sessions'],
         ['DELETE', `/api/admin/users/${ALICE}/sessions`],
         ['DELETE', '/api/admin/sessions'],
@@ -150,7 +152,9 @@ describe('admin API', function () {
       expect(all.headers.get('cache-control')).to.equal('no-store');
       const sessions = all.body.sessions as Record<string, unknown>[];
       expect(sessions).to.have.length(3);
-      expect(sessions[0]).to.have.all.keys('id', 'accountId', 'resource', 'device', 'ip', 'startedAt', 'lastSeenAt', 'expiresAt');
+      expect(sessions[0]).to.have.all.keys(
+        'id', 'accountId', 'displayName', 'resource', 'issueKey', 'device', 'ip', 'agent', 'network', 'startedAt', 'lastSeenAt', 'expiresAt',
+      );
       expect(sessions[0]).to.include({ resource: `jira:issue:${ISSUE.issueId}` });
       const bobs = await call('GET', `/api/admin/sessions?user=${encodeURIComponent(BOB)}`, OPERATOR_SECRET);
       expect((bobs.body.sessions as unknown[]).length).to.equal(2);
@@ -200,6 +204,35 @@ describe('admin API', function () {
       }
       expect((await call('GET', `/api/admin/sessions?after=${encodeURIComponent(given)}`, OPERATOR_SECRET)).status).to.equal(200);
       expect(asked).to.deep.equal([undefined, given]);
+    });
+  });
+
+  describe('DELETE /api/admin/users/:accountId/sessions/:id', () => {
+    it("ends that one session of the user (a device row's pages are ended one by one), and no other", async () => {
+      const first = await panelToken(BOB);
+      const second = await panelToken(BOB);
+      const listed = await call('GET', `/api/admin/sessions?user=${encodeURIComponent(BOB)}`, OPERATOR_SECRET);
+      const ids = (listed.body.sessions as Array<{ id: string }>).map((session) => session.id);
+      expect(ids).to.have.length(2);
+      const ended = await call('DELETE', `/api/admin/users/${encodeURIComponent(BOB)}/sessions/${ids[0]}`, await adminToken());
+      expect(ended.status).to.equal(204);
+      expect(ended.headers.get('revocation-confirmed')).to.equal('1/1');
+      const statuses = [(await stack.api(first, 'GET', ISSUE.issueId)).status, (await stack.api(second, 'GET', ISSUE.issueId)).status];
+      expect(statuses.sort()).to.deep.equal([200, 401]);
+    });
+
+    it("answers 404 for a session that is not that user's or no longer live, and 400 for a malformed id", async () => {
+      await panelToken(BOB);
+      const listed = await call('GET', `/api/admin/sessions?user=${encodeURIComponent(BOB)}`, OPERATOR_SECRET);
+      const [bobs] = (listed.body.sessions as Array<{ id: string }>).map((session) => session.id);
+      const asAlice = await call('DELETE', `/api/admin/users/${encodeURIComponent(ALICE)}/sessions/${bobs}`, OPERATOR_SECRET);
+      expect(asAlice.status).to.equal(404);
+      expect(asAlice.body.error?.code).to.equal('not_found');
+      expect((await call('DELETE', `/api/admin/users/${encodeURIComponent(BOB)}/sessions/${bobs}`, OPERATOR_SECRET)).status).to.equal(204);
+      expect((await call('DELETE', `/api/admin/users/${encodeURIComponent(BOB)}/sessions/${bobs}`, OPERATOR_SECRET)).status).to.equal(404);
+      const malformed = await call('DELETE', `/api/admin/users/${encodeURIComponent(BOB)}/sessions/not-an-id`, OPERATOR_SECRET);
+      expect(malformed.status).to.equal(400);
+      expect(malformed.body.error?.code).to.equal('bad_request');
     });
   });
 

@@ -9,7 +9,7 @@ import { ALICE, BOB, ISSUE, startStack, type Stack } from './harness';
 
 interface Answer {
   status: number;
-  body: { error?: { code: string }; pageToken?: string; expiresAt?: number; apiBase?: string; notes?: { text: string }[]; applied?: boolean; revoked?: number };
+  body: { error?: { code: string }; pageToken?: string; accountId?: string | null; displayName?: string | null; expiresAt?: number; apiBase?: string; notes?: { text: string }[]; applied?: boolean; revoked?: number };
 }
 
 const ADMIN_PAGE = { moduleKey: 'panelguard-admin-page', extension: { type: 'jira:adminPage' } };
@@ -159,6 +159,17 @@ describe('HTTP: the Forge front door', () => {
       for (const secret of [fit, fit.split('.')[1], pageToken, pageToken.split('.')[1], fits.systemToken, 'wrong-system-token']) {
         expect(logs).not.to.include(secret);
       }
+    });
+
+    it("names the admin through Forge's product API with the call's system token, on a site Connect cannot ask", async () => {
+      fits.siteAdmins.add(ALICE);
+      fits.displayNames.set(ALICE, 'Alice Forge');
+      const headers = { 'x-forge-oauth-system': fits.systemToken };
+      // without the system token there is no way to ask: the id alone, and nothing kept that would hide the name next
+      const unnamed = await call('/api/admin/me', { fit: await fits.sign(ADMIN_PAGE), pageToken: await session(ADMIN_PAGE, headers) });
+      expect(unnamed).to.deep.equal({ status: 200, body: { accountId: ALICE, displayName: null } });
+      const named = await call('/api/admin/me', { fit: await fits.sign(ADMIN_PAGE), pageToken: await session(ADMIN_PAGE, headers), headers });
+      expect(named).to.deep.equal({ status: 200, body: { accountId: ALICE, displayName: 'Alice Forge' } });
     });
 
     it('refuses without the system token, rather than minting an admin page it cannot confirm', async () => {

@@ -121,6 +121,7 @@ describe('my sessions API', function () {
       kind: string;
       action: string;
       resource: string | null;
+      issueKey: string | null;
       presented: Sighting;
       holder: Sighting;
     }
@@ -141,14 +142,15 @@ describe('my sessions API', function () {
       return (await call('GET', '/api/me/signals', token)).body.signals as Signal[];
     }
 
-    it("lists a fork of the caller's session with both sides by network and browser, and no address", async () => {
+    it("lists a fork of the caller's session with both sides by network and browser, its issue by key, and no address", async () => {
       const clock = new ManualClock(Date.now());
       await stack.stop();
       stack = await startStack({ clock, env: { ROTATE_AFTER_SECONDS: '60', ROTATION_GRACE_SECONDS: '10' } });
+      stack.sim.issues.put(ISSUE);
       await fork(clock, ALICE);
       const [signal, ...rest] = await signals(await myPage(ALICE));
       expect(rest).to.deep.equal([]);
-      expect(signal).to.deep.include({ kind: 'fork', action: 'revoked', resource: `jira:issue:${ISSUE.issueId}`, at: clock.now() });
+      expect(signal).to.deep.include({ kind: 'fork', action: 'revoked', resource: `jira:issue:${ISSUE.issueId}`, issueKey: ISSUE.issueKey, at: clock.now() });
       expect(signal.presented).to.have.all.keys('network', 'agent', 'at');
       expect(signal.holder).to.have.all.keys('network', 'agent', 'at');
       expect(signal.presented.network).to.match(/\/\d+$/);

@@ -32,6 +32,8 @@ export interface FitSigner {
   siteAdmins: Set<string>;
   /** The app system token Jira accepts at apiBaseUrl. */
   systemToken: string;
+  /** Display names Jira's bulk user API (at apiBaseUrl) answers, by account id. */
+  displayNames: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startFitSigner(): Promise<FitSigner> {
   const foreign: KeyLike = (await generateKeyPair('RS256')).privateKey;
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   const siteAdmins = new Set<string>();
+  const displayNames = new Map<string, string>();
   const systemToken = `system-${randomUUID()}`;
   const cloudId = randomUUID();
   const server = http.createServer((req, res) => {
@@ -59,6 +62,16 @@ export async function startFitSigner(): Promise<FitSigner> {
       });
       return;
     }
+    // Jira's bulk user API, as far as names: the accounts asked that it knows, with their display names.
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    if (req.method === 'GET' && url.pathname === `/ex/jira/${cloudId}/rest/api/3/user/bulk`) {
+      if (req.headers.authorization !== `Bearer ${systemToken}`) return void res.writeHead(401).end();
+      const values = url.searchParams
+        .getAll('accountId')
+        .filter((accountId) => displayNames.has(accountId))
+        .map((accountId) => ({ accountId, displayName: displayNames.get(accountId) }));
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ values, isLast: true }));
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -68,6 +81,7 @@ export async function startFitSigner(): Promise<FitSigner> {
   const apiBaseUrl = `http://127.0.0.1:${port}/ex/jira/${cloudId}`;
   return {
     siteAdmins,
+    displayNames,
     systemToken,
     appId,
     installationId,

@@ -263,13 +263,15 @@ describe('forge/manifest.yml', () => {
       );
     });
 
-    // Only the admin page's server call asks Jira anything (the site-admin check).
-    it('carries the app system token on the admin page calls only, and no user token anywhere', () => {
+    // Every page's server calls ask Jira for names (display names, issue keys); the admin page's also for the site-admin check.
+    it('carries the app system token on every UI endpoint and on no event endpoint, and no user token anywhere', () => {
       const manifest = app();
-      const adminPage = contract.uiModules.find(({ type }) => type === 'jira:adminPage');
-      const adminEndpoint = UiModule.parse(manifest.modules['jira:adminPage']?.find(({ key }) => key === adminPage?.key)).resolver?.endpoint;
+      const uiEndpoints = contract.uiModules.map(
+        ({ type, key }) => z.array(UiModule).parse(manifest.modules[type] ?? []).find((module) => module.key === key)?.resolver?.endpoint,
+      );
+      expect(uiEndpoints).to.not.include(undefined);
       const withSystemToken = manifest.modules.endpoint.filter((endpoint) => endpoint.auth?.appSystemToken?.enabled).map(({ key }) => key);
-      expect(withSystemToken).to.deep.equal([adminEndpoint]);
+      expect(withSystemToken.sort()).to.deep.equal([...new Set(uiEndpoints)].sort());
       expect(manifest.modules.endpoint.filter((endpoint) => endpoint.auth?.appUserToken?.enabled)).to.deep.equal([]);
     });
   });

@@ -344,12 +344,13 @@ describe('host simulator, Forge mode', () => {
       expect(seen.headers['x-page-token']).to.equal('page-token-1');
       expect(seen.headers['content-type']).to.equal('application/json');
       expect(seen.text).to.equal('{"text":"hello"}');
-      expect(seen.headers).to.not.have.property('x-forge-oauth-system');
+      // the issue panel's endpoint asks for it: the server names the notes' writers
+      expect(seen.headers['x-forge-oauth-system']).to.equal(forge.systemToken());
       expect(seen.headers['x-b3-traceid']).to.match(/^[0-9a-f]{32}$/);
       expect(seen.headers['x-b3-spanid']).to.match(/^[0-9a-f]{16}$/);
     });
 
-    it("adds the app system token only to calls through an endpoint whose auth asks for it (the admin page's)", async () => {
+    it("adds the app system token to calls through an endpoint whose auth asks for it (the admin page's among them)", async () => {
       await forge.invokeRemote(ADMIN_PAGE, { path: '/forge/sessions', method: 'POST' });
       expect(only(remote.at('/forge/sessions')).headers['x-forge-oauth-system']).to.equal(forge.systemToken());
     });

@@ -564,6 +564,44 @@ describe('host simulator', () => {
     });
   });
 
+  describe('bulk issue fetch', () => {
+    async function fetchIssues(body: unknown, authorization?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+      const path = '/rest/api/3/issue/bulkfetch';
+      const response = await fetch(`${sim.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { Authorization: authorization ?? `JWT ${appJwt(sim, app.sharedSecret() ?? '', 'POST', path)}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    }
+    const keysOf = (body: Record<string, unknown>) => (body.issues as Array<{ id: string; key: string }>).map((issue) => `${issue.id}:${issue.key}`);
+
+    it('answers the issues asked for by id or key, in ascending id order, and leaves out unknown ones', async () => {
+      sim.issues.put({ issueId: '70002', issueKey: 'BULK-2', projectId: '70000' });
+      sim.issues.put({ issueId: '70001', issueKey: 'BULK-1', projectId: '70000' });
+      const answer = await fetchIssues({ issueIdsOrKeys: ['70002', 'bulk-1', '79999'], fields: ['issuekey'] });
+      expect(answer.status).to.equal(200);
+      expect(keysOf(answer.body)).to.deep.equal(['70001:BULK-1', '70002:BULK-2']);
+      expect(answer.body.issueErrors).to.deep.equal([]);
+      expect(sim.issueLookups.received.at(-1)).to.deep.equal(['70002', 'bulk-1', '79999']);
+    });
+
+    it('takes 1000 issues when the fields are named, 100 otherwise, as Jira does', async () => {
+      const ids = Array.from({ length: 101 }, (_, i) => String(80_000 + i));
+      expect((await fetchIssues({ issueIdsOrKeys: ids, fields: ['issuekey'] })).status).to.equal(200);
+      expect((await fetchIssues({ issueIdsOrKeys: ids })).status).to.equal(400);
+      expect((await fetchIssues({ issueIdsOrKeys: ids, fields: ['-description'] })).status).to.equal(400);
+    });
+
+    it('refuses a request without an app JWT or issues, and answers a queued fault', async () => {
+      expect((await fetchIssues({ issueIdsOrKeys: ['70001'] }, 'JWT nonsense')).status).to.equal(401);
+      expect((await fetchIssues({ issueIdsOrKeys: [] })).status).to.equal(400);
+      sim.issueLookups.fail({ status: 503 });
+      expect((await fetchIssues({ issueIdsOrKeys: ['70001'] })).status).to.equal(503);
+      expect((await fetchIssues({ issueIdsOrKeys: ['70001'] })).status).to.equal(200);
+    });
+  });
+
   describe('personal data reporting API', () => {
     async function report(accounts: Array<{ accountId: string; updatedAt: string }>, secret = app.sharedSecret() ?? ''): Promise<Response> {
       const path = '/app/report-accounts/';

@@ -3,16 +3,19 @@
  * The admin page's logic: live sessions, suspicious ones, revoking a user or the whole site, the session policy and
  * the audit log, through the page's API; a denial ends the page.
  */
-import { asFailure, byId, cell, DENIED, during, showMessage, showStatus, when } from './page.js';
+import { asFailure, byDevice, byId, cell, DENIED, during, namedCell, placeOf, placesCell, showMessage, showStatus, when } from './page.js';
 
 /** @typedef {import('./page.js').Api} Api */
 /** @typedef {import('./page.js').Answer} Answer */
 /** @typedef {import('./page.js').Failure} Failure */
 /** @typedef {{ confirmed: number, expected: number }} Confirmation */
-/** @typedef {{ id: string, accountId: string, resource: string, device: string | null, ip: string | null, startedAt: number, lastSeenAt: number }} Session */
+/**
+ * A session as the API lists it; `displayName` and `issueKey` are null where the host could not name them in time.
+ * @typedef {{ id: string, accountId: string, displayName: string | null, resource: string, issueKey: string | null, device: string | null, ip: string | null, agent: string | null, network: string | null, startedAt: number, lastSeenAt: number }} Session
+ */
 /** One side of a theft signal: where a session was used from, and when. @typedef {{ ip: string | null, userAgent: string | null, network: string | null, agent: string | null, at: number }} Sighting */
 /** @typedef {{ kind: 'fork' | 'network_changed' | 'agent_changed', session: string, action: 'revoked' | 'reported', presented: Sighting, holder: Sighting }} SignalDetail */
-/** @typedef {{ id: number, at: number, kind: string, accountId: string | null, actor: string | null, reason: string | null, resource: string | null, count: number | null, confirmation: Confirmation | null, detail: SignalDetail | null }} AuditRecord */
+/** @typedef {{ id: number, at: number, kind: string, accountId: string | null, displayName: string | null, actor: string | null, actorDisplayName: string | null, reason: string | null, resource: string | null, issueKey: string | null, count: number | null, confirmation: Confirmation | null, detail: SignalDetail | null }} AuditRecord */
 /** @typedef {'revoke' | 'report'} TheftResponse */
 /** @typedef {{ idleTimeoutSeconds: number, absoluteLifetimeSeconds: number, theftResponse: TheftResponse, agentChangeResponse: TheftResponse, keyBinding: boolean }} Policy */
 /** @typedef {{ sessions: Session[], next: string | null }} SessionPage */
@@ -77,6 +80,17 @@ function sightingCell(row, sighting, className) {
   return td;
 }
 
+/** An audit record's resource by its issue key where it has one, the resource as the tooltip. @param {HTMLTableRowElement} row @param {AuditRecord} record */
+function resourceCell(row, record) {
+  return namedCell(row, record.resource && record.issueKey ? placeOf(record.resource, record.issueKey) : record.resource, record.resource, 'resource');
+}
+
+/** Who acted, by name where the actor is a person (`admin: Ada`), the actor as the audit has it as the tooltip. @param {AuditRecord} record */
+function actorLabel(record) {
+  if (!record.actor || !record.actorDisplayName) return record.actor;
+  return `${record.actor.slice(0, record.actor.indexOf(':'))}: ${record.actorDisplayName}`;
+}
+
 /** TheftResponse from a select whose options are exactly those. @param {HTMLSelectElement} select @returns {TheftResponse} */
 function responseOf(select) {
   return select.value === 'report' ? 'report' : 'revoke';
@@ -84,6 +98,7 @@ function responseOf(select) {
 
 /** Runs the page on the markup of views/partials/admin.hbs. @param {Api} api */
 export function startAdmin(api) {
+  const signedInAs = byId('admin-account', HTMLElement);
   const sessionsTable = byId('sessions', HTMLTableElement);
   const sessionsFilter = byId('sessions-filter', HTMLFormElement);
   const sessionsUser = byId('sessions-user', HTMLInputElement);
@@ -192,29 +207,47 @@ export function startAdmin(api) {
 
   // ---- live sessions --------------------------------------------------------
 
-  /** @param {Session} session */
-  function sessionRow(session) {
+  /**
+   * One user's pages on one device: who (by name, the account id as the tooltip), the browser and system, the
+   * network, where the pages are open and how many. "End" ends each of them; "Revoke" every session of the user.
+   * @param {{ key: string, sessions: Session[], lastSeenAt: number }} group
+   */
+  function deviceRow(group) {
+    const first = group.sessions[0];
     const row = document.createElement('tr');
-    row.setAttribute('data-session-id', session.id);
-    row.setAttribute('data-account-id', session.accountId);
-    row.setAttribute('data-resource', session.resource);
-    cell(row, session.accountId, 'user');
-    cell(row, session.resource, 'resource');
-    cell(row, session.device || 'Unknown device', 'device');
-    cell(row, session.ip, 'ip');
-    cell(row, when(session.startedAt), 'started');
-    cell(row, when(session.lastSeenAt), 'last-seen');
+    row.setAttribute('data-account-id', first.accountId);
+    row.setAttribute('data-count', String(group.sessions.length));
+    row.setAttribute('data-session-ids', group.sessions.map((session) => session.id).join(' '));
+    namedCell(row, first.displayName, first.accountId, 'user');
+    cell(row, first.agent || 'Unknown device', 'device');
+    cell(row, first.network, 'network');
+    const pages = placesCell(row, group.sessions, 'places');
+    const count = document.createElement('span');
+    count.className = 'count meta';
+    count.textContent = group.sessions.length === 1 ? '1 page' : `${group.sessions.length} pages`;
+    pages.insertBefore(count, pages.firstChild);
+    cell(row, when(group.lastSeenAt), 'last-seen');
     const actions = document.createElement('td');
     actions.className = 'actions';
+    const who = first.displayName || first.accountId;
+    const end = document.createElement('button');
+    end.type = 'button';
+    end.className = 'end secondary';
+    end.setAttribute('aria-label', `End ${who}\u2019s ${group.sessions.length === 1 ? 'page' : 'pages'} on ${first.agent || 'this device'}`);
+    end.textContent = 'End';
+    end.addEventListener('click', () => {
+      whileRunning(end, endDevice(group.sessions));
+    });
     const revoke = document.createElement('button');
     revoke.type = 'button';
     revoke.className = 'revoke danger';
-    revoke.setAttribute('data-account-id', session.accountId);
-    revoke.setAttribute('aria-label', `Revoke every session of ${session.accountId}`);
+    revoke.setAttribute('data-account-id', first.accountId);
+    revoke.setAttribute('aria-label', `Revoke every session of ${who}`);
     revoke.textContent = 'Revoke';
     revoke.addEventListener('click', () => {
-      whileRunning(revoke, revokeUser(session.accountId));
+      whileRunning(revoke, revokeUser(first.accountId));
     });
+    actions.appendChild(end);
     actions.appendChild(revoke);
     row.appendChild(actions);
     return row;
@@ -222,14 +255,15 @@ export function startAdmin(api) {
 
   /**
    * A table filled page by page. `load(false)` reads the filters afresh and replaces the rows; `load(true)`
-   * appends the next page. A newer load makes the answers of older ones moot.
+   * appends the next page. A newer load makes the answers of older ones moot. `rows`, when given, draws every item
+   * loaded so far at once (rows that group items, and grow as more pages load); otherwise each item is one `row`.
    * @template T
-   * @param {{ table: HTMLTableElement, more: HTMLElement, empty: HTMLElement, path: string, items: string, cursorParam: string, nextField: string, row(item: T): HTMLTableRowElement, filters(): Params }} spec
+   * @param {{ table: HTMLTableElement, more: HTMLElement, empty: HTMLElement, path: string, items: string, cursorParam: string, nextField: string, row?(item: T): HTMLTableRowElement, rows?(items: T[]): HTMLTableRowElement[], filters(): Params }} spec
    * @returns {(more: boolean) => Promise<void>}
    */
   function pagedTable(spec) {
-    /** @type {{ filters: Params, next: string | number | null, generation: number }} */
-    const state = { filters: {}, next: null, generation: 0 };
+    /** @type {{ filters: Params, next: string | number | null, generation: number, loaded: T[] }} */
+    const state = { filters: {}, next: null, generation: 0, loaded: [] };
     return function load(more) {
       if (ended) return Promise.resolve();
       if (!more) {
@@ -243,8 +277,11 @@ export function startAdmin(api) {
         if (ended || generation !== state.generation) return;
         const page = /** @type {Record<string, unknown>} */ (result.body);
         const body = spec.table.tBodies[0];
-        if (!more) body.textContent = '';
-        for (const item of /** @type {T[]} */ (page[spec.items])) body.appendChild(spec.row(item));
+        const items = /** @type {T[]} */ (page[spec.items]);
+        state.loaded = more ? state.loaded.concat(items) : items;
+        if (!more || spec.rows) body.textContent = '';
+        const rows = spec.rows ? spec.rows(state.loaded) : items.map((item) => /** @type {(item: T) => HTMLTableRowElement} */ (spec.row)(item));
+        for (const row of rows) body.appendChild(row);
         state.next = /** @type {string | number | null} */ (page[spec.nextField]);
         spec.more.classList.toggle('hidden', state.next === null);
         spec.empty.classList.toggle('hidden', body.rows.length > 0);
@@ -262,7 +299,7 @@ export function startAdmin(api) {
     items: 'sessions',
     cursorParam: 'after',
     nextField: 'next',
-    row: sessionRow,
+    rows: (sessions) => byDevice(/** @type {Session[]} */ (sessions)).map(deviceRow),
     filters: () => ({ user: sessionsUser.value.trim() }),
   });
 
@@ -280,8 +317,8 @@ export function startAdmin(api) {
       row.setAttribute('data-session-id', detail.session);
     }
     cell(row, when(record.at), 'at');
-    cell(row, record.accountId, 'user');
-    cell(row, record.resource, 'resource');
+    namedCell(row, record.displayName, record.accountId, 'user');
+    resourceCell(row, record);
     cell(row, detail ? NOTICED[detail.kind] : record.reason, 'kind');
     cell(row, detail ? ACTED[detail.action] : null, 'action');
     if (detail) {
@@ -307,6 +344,32 @@ export function startAdmin(api) {
   });
 
   // ---- revoking -------------------------------------------------------------
+
+  /**
+   * Ends each of a device's sessions, then shows the tables afresh; one already gone is not a failure.
+   * @param {Session[]} sessions @returns {Promise<void>}
+   */
+  function endDevice(sessions) {
+    const ends = sessions.map((session) =>
+      call('DELETE', `/users/${encodeURIComponent(session.accountId)}/sessions/${encodeURIComponent(session.id)}`).then(
+        () => 1,
+        (error) => {
+          if (asFailure(error).code === 'not_found') return 0;
+          throw error;
+        }
+      )
+    );
+    return Promise.all(ends).then(
+      (outcomes) => {
+        // The admin ended this page's own device: the live channel has already ended the page, and that says more.
+        if (ended) return;
+        const count = outcomes.reduce((sum, one) => sum + one, 0);
+        showStatus('done', null, '', `Ended ${count} ${count === 1 ? 'session' : 'sessions'} on ${sessions[0].agent || 'that device'}.`);
+        return refreshAll().then(() => undefined);
+      },
+      showFailure
+    );
+  }
 
   /** Resolves true once the user is revoked and the tables show it. @param {string} accountId @returns {Promise<boolean>} */
   function revokeUser(accountId) {
@@ -519,10 +582,10 @@ export function startAdmin(api) {
     if (record.accountId) row.setAttribute('data-account-id', record.accountId);
     cell(row, when(record.at), 'at');
     cell(row, record.kind, 'kind');
-    cell(row, record.accountId, 'user');
-    cell(row, record.actor, 'actor');
+    namedCell(row, record.displayName, record.accountId, 'user');
+    namedCell(row, actorLabel(record), record.actor, 'actor');
     cell(row, record.reason, 'reason');
-    cell(row, record.resource, 'resource');
+    resourceCell(row, record);
     cell(row, record.count, 'count');
     cell(row, confirmation(record.confirmation), 'confirmation');
     return row;
@@ -539,6 +602,23 @@ export function startAdmin(api) {
     row: auditRow,
     filters: () => ({ kind: auditKind.value, user: auditUser.value.trim() }),
   });
+
+  /**
+   * "Signed in as" by the admin's display name, the account id as the tooltip. A failure here keeps the id: the
+   * tables' own calls say any denial or outage.
+   */
+  function loadSignedIn() {
+    return call('GET', '/me').then(
+      (answer) => {
+        const { accountId, displayName } = /** @type {{ accountId: string | null, displayName: string | null }} */ (answer.body);
+        if (ended || !accountId) return;
+        signedInAs.textContent = displayName || accountId;
+        signedInAs.title = accountId;
+        signedInAs.setAttribute('data-account-id', accountId);
+      },
+      () => undefined,
+    );
+  }
 
   // ---- wiring ---------------------------------------------------------------
 
@@ -578,6 +658,7 @@ export function startAdmin(api) {
     whileRunning(auditMore, loadAudit(true));
   });
 
+  loadSignedIn();
   loadSessions(false);
   loadSignals(false);
   loadPolicy();

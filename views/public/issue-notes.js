@@ -4,7 +4,7 @@ import { asFailure, byId, DENIED, showMessage, showStatus, when } from './page.j
 
 /** @typedef {import('./page.js').Api} Api */
 /** @typedef {import('./page.js').Failure} Failure */
-/** @typedef {{ text: string, accountId: string, createdAt: number }} Note */
+/** `displayName` is null where the host could not name the writer in time. @typedef {{ text: string, accountId: string, displayName: string | null, createdAt: number }} Note */
 
 // Denials end this page's use of its token: nothing shown, nothing more to click. Where the other pages say a session ended, the panel says it expired.
 /** @type {Readonly<Record<string, string>>} */
@@ -56,7 +56,14 @@ export function startIssueNotes(api, issueId) {
       item.textContent = note.text;
       const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.textContent = `${note.accountId} \u00b7 ${when(note.createdAt)}`;
+      // The writer by name, their account id as the tooltip; the id itself where the host could not name them.
+      const author = document.createElement('span');
+      author.className = 'author';
+      author.title = note.accountId;
+      author.setAttribute('data-account-id', note.accountId);
+      author.textContent = note.displayName || note.accountId;
+      meta.appendChild(author);
+      meta.appendChild(document.createTextNode(` \u00b7 ${when(note.createdAt)}`));
       item.appendChild(meta);
       list.appendChild(item);
     }

@@ -3,14 +3,22 @@
  * The "my sessions" page's logic: lists the user's own sessions and ends one or all others through the page's API,
  * and tells the user what theft detection noticed about their sessions; a denial ends the page.
  */
-import { asFailure, byId, cell, DENIED, during, showStatus, when } from './page.js';
+import { asFailure, byDevice, byId, cell, DENIED, during, placeOf, placesCell, showStatus, when } from './page.js';
 
 /** @typedef {import('./page.js').Api} Api */
-/** @typedef {{ id: string, resource: string, current: boolean, device: string | null, ip: string | null, startedAt: number, lastSeenAt: number }} Session */
+/**
+ * One of the user's sessions; `issueKey` is null where the host could not name the issue in time. `agent` and
+ * `network` are the device it is grouped by.
+ * @typedef {{ id: string, resource: string, issueKey: string | null, current: boolean, device: string | null, ip: string | null, agent: string | null, network: string | null, startedAt: number, lastSeenAt: number }} Session
+ */
+/** @typedef {{ key: string, sessions: Session[], lastSeenAt: number }} Device */
 /** @typedef {{ revoked: number, confirmation: { confirmed: number, expected: number } | null }} Ended */
 /** The outcome of an action, shown instead of the count. @typedef {{ className: string, code?: string, text: string }} Notice */
 /** One side of a signal: the network (by prefix) and browser a session was used from, and when. @typedef {{ network: string | null, agent: string | null, at: number }} Sighting */
-/** @typedef {{ at: number, kind: 'fork' | 'network_changed' | 'agent_changed', action: 'revoked' | 'reported', resource: string | null, presented: Sighting, holder: Sighting }} Signal */
+/**
+ * `issueKey` is null where the host could not name the signal's issue in time, and for other resources.
+ * @typedef {{ at: number, kind: 'fork' | 'network_changed' | 'agent_changed', action: 'revoked' | 'reported', resource: string | null, issueKey: string | null, presented: Sighting, holder: Sighting }} Signal
+ */
 
 // Denials end this page's use of its token: nothing shown, nothing more to click. Under the headline, what to do next.
 /** @type {Readonly<Record<string, string>>} */
@@ -19,17 +27,6 @@ const DETAIL = {
   token_expired: 'This page reached the end of its session. Reload the page to continue.',
   token_idle: 'This page was idle too long. Reload the page to continue.',
 };
-
-/** What a session was opened on, in the product's words. @param {string} resource */
-function where(resource) {
-  let match = /^jira:issue:(.+)$/.exec(resource);
-  if (match) return `Issue ${match[1]}`;
-  match = /^jira:project:(.+)$/.exec(resource);
-  if (match) return `Project ${match[1]}`;
-  if (resource === 'app:admin') return 'Admin page';
-  if (resource === 'app:self') return 'My sessions page';
-  return resource;
-}
 
 /** "203.0.113.0/24, Chrome on Linux": where a sighting came from, as far as it is known. @param {Sighting} sighting */
 function place(sighting) {
@@ -43,7 +40,7 @@ function place(sighting) {
  * @param {Signal} signal @returns {{ className: string, text: string }}
  */
 function describeSignal(signal) {
-  const session = signal.resource ? `one of your sessions (${where(signal.resource)})` : 'one of your sessions';
+  const session = signal.resource ? `one of your sessions (${placeOf(signal.resource, signal.issueKey)})` : 'one of your sessions';
   const ended = signal.action === 'revoked' ? '; it was ended.' : '.';
   switch (signal.kind) {
     case 'fork': {
@@ -106,37 +103,50 @@ export function startMySessions(api) {
     return during(button, promise, () => ended);
   }
 
-  /** @param {Session} session */
-  function row(session) {
+  /**
+   * One device: its browser and system, network, the pages open there and when it was last used. "End" ends each of
+   * its pages; on this page's own device, each of the others (this page stays, as with "End all other sessions").
+   * @param {Device} device
+   */
+  function row(device) {
     const tr = document.createElement('tr');
-    tr.setAttribute('data-session-id', session.id);
-    tr.setAttribute('data-resource', session.resource);
-    tr.setAttribute('data-current', session.current ? 'true' : 'false');
-    const place = cell(tr, where(session.resource), 'where');
-    if (session.current) {
+    const current = device.sessions.some((session) => session.current);
+    const others = device.sessions.filter((session) => !session.current);
+    tr.setAttribute('data-count', String(device.sessions.length));
+    tr.setAttribute('data-current', current ? 'true' : 'false');
+    tr.setAttribute('data-session-ids', device.sessions.map((session) => session.id).join(' '));
+    const first = device.sessions[0];
+    const where = cell(tr, first.agent || 'Unknown device', 'device');
+    if (current) {
       tr.className = 'current';
       const badge = document.createElement('span');
       badge.className = 'badge';
-      badge.textContent = 'this session';
-      place.appendChild(document.createTextNode(' '));
-      place.appendChild(badge);
+      badge.textContent = 'this device, with this page';
+      where.appendChild(document.createTextNode(' '));
+      where.appendChild(badge);
     }
-    cell(tr, session.device || 'Unknown device', 'device');
-    cell(tr, session.ip, 'ip');
-    cell(tr, when(session.startedAt), 'started');
-    cell(tr, when(session.lastSeenAt), 'last-seen');
+    cell(tr, first.network, 'network');
+    const pages = placesCell(tr, device.sessions, 'places');
+    const count = document.createElement('span');
+    count.className = 'count meta';
+    count.textContent = device.sessions.length === 1 ? '1 page' : `${device.sessions.length} pages`;
+    pages.insertBefore(count, pages.firstChild);
+    // The place this page stands for is marked, so the row says which of its pages is the one in hand.
+    const here = device.sessions.find((session) => session.current);
+    if (here) pages.querySelector(`span.place[data-resource="${CSS.escape(here.resource)}"]`)?.classList.add('this-page');
+    cell(tr, when(device.lastSeenAt), 'last-seen');
     const actions = document.createElement('td');
     actions.className = 'actions';
-    // Ending the current session would leave this page nothing to act with; "End" is for the others.
-    if (!session.current) {
+    // This page's own session is never ended from its own row: "End" is for the pages beside it.
+    if (others.length > 0) {
       const end = document.createElement('button');
       end.type = 'button';
       end.className = 'end secondary';
-      end.setAttribute('data-session-id', session.id);
-      end.setAttribute('aria-label', `End the session on ${where(session.resource)}`);
-      end.textContent = 'End';
+      const name = first.agent || 'this device';
+      end.setAttribute('aria-label', current ? `End the other pages on ${name}` : `End the pages on ${name}`);
+      end.textContent = current ? 'End the others' : 'End';
       end.addEventListener('click', () => {
-        whileRunning(end, endSession(session));
+        whileRunning(end, endSessions(others, name));
       });
       actions.appendChild(end);
     }
@@ -148,10 +158,11 @@ export function startMySessions(api) {
   function render(sessions, notice) {
     const body = table.tBodies[0];
     body.textContent = '';
-    // The current session first: it is the one the user is looking at.
-    const current = sessions.filter((session) => session.current);
+    // This page's device first: it is the one the user is looking at.
+    const devices = byDevice(sessions);
+    const here = devices.filter((device) => device.sessions.some((session) => session.current));
+    for (const device of here.concat(devices.filter((device) => !here.includes(device)))) body.appendChild(row(device));
     const others = sessions.filter((session) => !session.current);
-    for (const session of current.concat(others)) body.appendChild(row(session));
     endOthers.disabled = others.length === 0;
     if (notice) {
       showStatus(notice.className, notice.code || null, '', notice.text);
@@ -196,15 +207,25 @@ export function startMySessions(api) {
     }, showFailure);
   }
 
-  /** @param {Session} session */
-  function endSession(session) {
-    return call('DELETE', `/${encodeURIComponent(session.id)}`).then(
-      () => load({ className: 'done', text: `Ended the session on ${where(session.resource)}.` }),
-      (error) => {
-        if (asFailure(error).code === 'not_found') return load({ className: 'invalid', code: 'not_found', text: 'That session had already ended.' });
-        showFailure(error);
-      }
+  /**
+   * Ends each of `sessions` (a device's pages), then lists afresh; one that had already ended is not a failure.
+   * @param {Session[]} sessions @param {string} device
+   */
+  function endSessions(sessions, device) {
+    const ends = sessions.map((session) =>
+      call('DELETE', `/${encodeURIComponent(session.id)}`).then(
+        () => 1,
+        (error) => {
+          if (asFailure(error).code === 'not_found') return 0;
+          throw error;
+        }
+      )
     );
+    return Promise.all(ends).then((outcomes) => {
+      const count = outcomes.reduce((sum, one) => sum + one, 0);
+      if (count === 0) return load({ className: 'invalid', code: 'not_found', text: 'Those sessions had already ended.' });
+      return load({ className: 'done', text: `Ended ${count} ${count === 1 ? 'session' : 'sessions'} on ${device}.` });
+    }, showFailure);
   }
 
   endOthers.addEventListener('click', () => {

@@ -130,3 +130,75 @@ export function cell(row, text, className) {
   row.appendChild(td);
   return td;
 }
+
+/**
+ * Appends a cell naming something by its `label` (a display name, an issue key), with its `id` as the tooltip; the
+ * id itself stands in when the server could not name it.
+ * @param {HTMLTableRowElement} row @param {string | null | undefined} label @param {string | null | undefined} id @param {string} [className]
+ */
+export function namedCell(row, label, id, className) {
+  const td = cell(row, label || id, className);
+  if (id) td.title = id;
+  return td;
+}
+
+/**
+ * What a session was opened on, in the product's words: the issue's key when the server named it, else the id.
+ * @param {string} resource @param {string | null | undefined} [issueKey]
+ */
+export function placeOf(resource, issueKey) {
+  let match = /^jira:issue:(.+)$/.exec(resource);
+  if (match) return issueKey || `Issue ${match[1]}`;
+  match = /^jira:project:(.+)$/.exec(resource);
+  if (match) return `Project ${match[1]}`;
+  if (resource === 'app:admin') return 'Admin page';
+  if (resource === 'app:self') return 'My sessions page';
+  return resource;
+}
+
+/**
+ * Sessions grouped by user and device (browser and OS, and the network they are used from), newest use first: one
+ * row for five visits to one page from one browser. `lastSeenAt` is the newest of the group's.
+ * @template {{ id: string, accountId?: string, agent: string | null, network: string | null, lastSeenAt: number }} S
+ * @param {S[]} sessions @returns {{ key: string, sessions: S[], lastSeenAt: number }[]}
+ */
+export function byDevice(sessions) {
+  /** @type {Map<string, { key: string, sessions: S[], lastSeenAt: number }>} */
+  const groups = new Map();
+  for (const session of sessions) {
+    const key = JSON.stringify([session.accountId || '', session.agent, session.network]);
+    const group = groups.get(key);
+    if (group) {
+      group.sessions.push(session);
+      group.lastSeenAt = Math.max(group.lastSeenAt, session.lastSeenAt);
+    } else groups.set(key, { key, sessions: [session], lastSeenAt: session.lastSeenAt });
+  }
+  return [...groups.values()].sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+}
+
+/**
+ * Appends a cell listing the places a device's sessions are open on, each once with how many (`Admin page ×5`), each
+ * with its resource as the tooltip.
+ * @param {HTMLTableRowElement} row @param {{ resource: string, issueKey?: string | null }[]} sessions @param {string} className
+ */
+export function placesCell(row, sessions, className) {
+  /** @type {Map<string, { text: string, count: number }>} */
+  const places = new Map();
+  for (const session of sessions) {
+    const place = places.get(session.resource);
+    if (place) place.count += 1;
+    else places.set(session.resource, { text: placeOf(session.resource, session.issueKey), count: 1 });
+  }
+  const td = document.createElement('td');
+  td.className = className;
+  for (const [resource, { text, count }] of places) {
+    const span = document.createElement('span');
+    span.className = 'place';
+    span.title = resource;
+    span.setAttribute('data-resource', resource);
+    span.textContent = count === 1 ? text : `${text} \u00d7${count}`;
+    td.appendChild(span);
+  }
+  row.appendChild(td);
+  return td;
+}

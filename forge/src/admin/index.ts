@@ -8,9 +8,11 @@ import { forgeApi } from '../transport';
 
 startAdmin(forgeApi());
 // Who is signed in is only shown; the server takes the admin from the FIT, so a context without it costs nothing.
+// The id stands in until the page's own call (GET /api/admin/me) names the admin, and never replaces that name.
 view.getContext().then(
   (context) => {
-    byId('admin-account', HTMLElement).textContent = context.accountId ?? '';
+    const signedInAs = byId('admin-account', HTMLElement);
+    if (signedInAs.textContent === '') signedInAs.textContent = context.accountId ?? '';
   },
   () => undefined
 );

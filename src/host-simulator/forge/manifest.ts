@@ -84,8 +84,8 @@ export const CONTRACT_LAYOUT: ForgeAppLayout = {
     { key: 'panelguard-my-sessions', type: 'jira:globalPage', resource: 'my-sessions', endpoint: 'panelguard-ui', title: 'My PanelGuard sessions' },
   ],
   endpoints: [
-    { key: 'panelguard-ui', appSystemToken: false },
-    // only the admin page asks Jira who is a site admin, so only its calls carry the app system token
+    // every page asks Jira for the names it shows; the admin page also asks who is a site admin
+    { key: 'panelguard-ui', appSystemToken: true },
     { key: 'panelguard-admin-ui', appSystemToken: true },
     ...CONTRACT_ROUTES.map((route) => route.endpoint),
     { key: 'lifecycle-uninstalled', routePath: '/forge/lifecycle/uninstalled', appSystemToken: false },

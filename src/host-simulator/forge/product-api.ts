@@ -4,7 +4,8 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { UserDirectory } from '../directory';
-import { bulkCheckAnswer, bulkCheckSchema, jiraError, userHolds } from '../rest-api';
+import type { IssueRegistry } from '../issues';
+import { bulkCheckAnswer, bulkCheckSchema, bulkFetchAnswer, bulkUsersAnswer, jiraError, userHolds, type ApiLog } from '../rest-api';
 import { randomSecret } from '../../tokens/random';
 
 /** Atlassian guarantees a system token at least two hours of life; the simulator gives four and renews under two. */
@@ -43,6 +44,12 @@ export class SystemTokens {
 export interface ProductApiHost {
   readonly cloudId: string;
   readonly directory: UserDirectory;
+  readonly issues: IssueRegistry;
+  /** The site's logs of the bulk user API and bulk issue fetch, shared with its Connect side. */
+  readonly userLookups: ApiLog<string[]>;
+  readonly issueLookups: ApiLog<string[]>;
+  /** The FIT's `app.apiBaseUrl`: where the product API is reached, whose origin its answers' `self` links name. */
+  readonly apiBaseUrl: string;
   readonly systemTokens: SystemTokens;
   /** Epoch milliseconds. */
   now(): number;
@@ -58,12 +65,33 @@ function unauthorized(res: Response): void {
 export function productApiRouter(host: ProductApiHost): Router {
   const router = express.Router();
 
-  const permissionsCheck = (req: Request, res: Response): void => {
-    if (req.params.cloudId !== host.cloudId) return jiraError(res, 404, 'Site not found.');
+  /** Whether the call is for this site and carries a live system token of the live installation; answers it when not. */
+  const authenticated = (req: Request, res: Response): boolean => {
+    if (req.params.cloudId !== host.cloudId) {
+      jiraError(res, 404, 'Site not found.');
+      return false;
+    }
     const header = req.get('authorization') ?? '';
     const match = /^Bearer (.+)$/i.exec(header);
     const installationId = match === null ? undefined : host.systemTokens.installationOf(match[1], host.now());
-    if (installationId === undefined || installationId !== host.installationId()) return unauthorized(res);
+    if (installationId === undefined || installationId !== host.installationId()) {
+      unauthorized(res);
+      return false;
+    }
+    return true;
+  };
+  // `self` links are the request's own URL on this origin (req.originalUrl already holds /ex/jira/<cloudId>).
+  const lookups = {
+    baseUrl: new URL(host.apiBaseUrl).origin,
+    directory: host.directory,
+    issues: host.issues,
+    userLookups: host.userLookups,
+    issueLookups: host.issueLookups,
+    now: () => host.now(),
+  };
+
+  const permissionsCheck = (req: Request, res: Response): void => {
+    if (!authenticated(req, res)) return;
     const body = bulkCheckSchema.safeParse(req.body);
     if (!body.success) return jiraError(res, 400, 'Invalid request payload.');
     const accountId = body.data.accountId;
@@ -75,5 +103,12 @@ export function productApiRouter(host: ProductApiHost): Router {
   };
 
   router.post(['/ex/jira/:cloudId/rest/api/3/permissions/check', '/ex/jira/:cloudId/rest/api/2/permissions/check'], express.json(), permissionsCheck);
+  // The same answers the site gives a Connect app, reached as Forge reaches them (read:jira-user, read:jira-work).
+  router.get(['/ex/jira/:cloudId/rest/api/3/user/bulk', '/ex/jira/:cloudId/rest/api/2/user/bulk'], (req, res) => {
+    if (authenticated(req, res)) bulkUsersAnswer(lookups, req, res);
+  });
+  router.post(['/ex/jira/:cloudId/rest/api/3/issue/bulkfetch', '/ex/jira/:cloudId/rest/api/2/issue/bulkfetch'], express.json(), (req, res) => {
+    if (authenticated(req, res)) bulkFetchAnswer(lookups, req, res);
+  });
   return router;
 }

@@ -194,6 +194,14 @@ export class ForgeSimulator implements ForgeHostPagesHost, CdnHost, ProductApiHo
     return this.site.issues;
   }
 
+  get userLookups() {
+    return this.site.userLookups;
+  }
+
+  get issueLookups() {
+    return this.site.issueLookups;
+  }
+
   get cloudId(): string {
     return this.site.cloudId;
   }
