@@ -97,6 +97,7 @@ export function createGuard(allowlist: Allowlist, credentials: PageCredentials, 
     grant(res, next, presented, checked);
   }
 
+  /** The core's answer held to what the door vouched for: handed on to the route, or refused in the door's terms. */
   function grant(res: Response, next: NextFunction, presented: Presented & { ok: true }, result: Result<Grant>): void {
     const judged = agreed(presented.value, result);
     if (!judged.ok) return refuse(res, presented, judged.code);
