@@ -113,7 +113,7 @@ export async function runHotPath(ctx: BenchContext): Promise<FigureResult> {
         unit: 'req/s',
         note: `median of ${how}; p99 latency ${median(byRound.map((r) => r[route].latencyP99Ms)).toFixed(1)} ms`,
       })),
-      ratioRow('guard / plain', guardOverPlain, 0.9),
+      ratioRow('guard / plain', guardOverPlain, 0.95),
       ratioRow('guard / ACE', guardOverAce, 2.5),
       ratioRow('Forge: FIT + guard / plain', forgeOverPlain, 0.8),
       ratioRow("Forge: FIT + guard / ACE's authenticateForge()", forgeOverAce, 3),

@@ -1,8 +1,8 @@
 /** The allowlist: mint a page token, check one against its session's live entry, rotate it, revoke entries. */
-import type { PageTokenClaims, PageTokenCodec, HolderProof } from '../tokens/page-token';
+import type { PageTokenClaims, PageTokenCodec, HolderProof, Verdict } from '../tokens/page-token';
 import { hashTokenId } from '../tokens/hash';
 import type { AuditLog } from './audit';
-import type { CacheLookup, EntryStates, KnownState } from './entry-states';
+import type { CacheLookup, EntryStates, KnownState, Lookup } from './entry-states';
 import type { LastSeenTracker } from './last-seen';
 import { absoluteDeadline, idleDeadline } from './policy-rules';
 import { covers, type ResourceRef } from './resource';
@@ -93,6 +93,9 @@ export interface Grant {
   next: string | null;
 }
 
+/** A check's answer: at once on the hot path, through a promise when the store or a proof must be waited for. */
+export type Checked = Result<Grant> | Promise<Result<Grant>>;
+
 export interface RevokeCause {
   /** Who asked: `webhook:user_deleted`, `lifecycle:uninstalled`, `operator`... */
   actor: string;
@@ -109,8 +112,11 @@ export interface Revocation {
 
 export interface Allowlist {
   mint(request: MintRequest): Promise<Result<MintedToken>>;
-  /** Serves `call` with `token` on `resource`, or says why not; `call` defaults to a bare one. */
-  check(token: string | null, resource: string, call?: Call): Promise<Result<Grant>>;
+  /**
+   * Serves `call` with `token` on `resource`, or says why not; `call` defaults to a bare one. Answers at once,
+   * without a promise, when it needs nothing it must wait for (a cache hit for the session's current token).
+   */
+  check(token: string | null, resource: string, call?: Call): Checked;
   /** Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed. */
   revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation>;
   /** The second half of revoke, for entries the store already ended (a removal's, with its tombstone): every node forgets, then the audit. */
@@ -203,40 +209,61 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     });
   }
 
-  /** The check path: verify the token, look up its session, confirm where it stands, refuse or act on it. */
-  async function grantFor(token: string | null, resource: string, call: Call): Promise<Result<Grant>> {
+  /** Every check's outcome and duration, for metrics. */
+  const counted = (result: Result<Grant>, started: number): Result<Grant> => {
+    observe.checked(result.ok ? 'ok' : result.code, (performance.now() - started) / 1000);
+    return result;
+  };
+
+  // The check path: verify the token (grantFor), find its session's state (find), place the token in the session's
+  // chain (place), refuse or serve it (serve, actOnStanding). Each step answers at once when it can: a cache hit for a
+  // current token awaits nothing, so it allocates no promise and takes no trip through the microtask queue.
+  function grantFor(token: string | null, resource: string, call: Call): Checked {
     if (token === null || token.length === 0) return deny('token_missing', null, resource);
-    let verified = tokens.verify(token);
+    const verified = tokens.verify(token);
+    // The token names a site this node holds no key for yet: the codec asked the store whether it exists.
     if (verified instanceof Promise) {
-      // The token names a site this node holds no key for yet: the codec asked the store whether it exists.
-      try {
-        verified = await verified;
-      } catch {
-        return deny('store_unavailable', null, resource);
-      }
+      return verified.then(
+        (known) => find(known, token, resource, call),
+        () => deny('store_unavailable', null, resource),
+      );
     }
+    return find(verified, token, resource, call);
+  }
+
+  /** The session's state, once the token verified. */
+  function find(verified: Verdict, token: string, resource: string, call: Call): Checked {
     if (!verified.ok) return deny(verified.code, null, resource);
     const claims = verified.value;
     const link = linkOf(claims);
     const found = states.get(link.session);
-    const lookup = found instanceof Promise ? await found : found;
+    if (found instanceof Promise) return found.then((lookup) => place(lookup, claims, link, token, resource, call));
+    return place(found, claims, link, token, resource, call);
+  }
+
+  /** Where the token stands in its session, once its state is known. */
+  function place(lookup: Lookup, claims: PageTokenClaims, link: ChainLink, token: string, resource: string, call: Call): Checked {
     if (!lookup.ok) return deny(lookup.code, claims, resource);
     // A validly signed token without an entry was never minted here, or its entry is gone: revoked.
     if (lookup.value === null) return deny('token_revoked', claims, resource);
     const now = clock.now();
     const standing = confirmStanding(link, lookup.value, now);
-    const stood = standing instanceof Promise ? await standing : standing;
+    if (standing instanceof Promise) return standing.then((stood) => serve(stood, claims, link, token, resource, call, now));
+    return serve(standing, claims, link, token, resource, call, now);
+  }
+
+  /** Judges the entry as it stands, asks for the key proof where the site binds keys, and acts on the standing. */
+  function serve(stood: Standing, claims: PageTokenClaims, link: ChainLink, token: string, resource: string, call: Call, now: EpochMs): Checked {
     if (!stood.ok) return deny(stood.code, claims, resource);
     if (stood.value === null) return deny('token_revoked', claims, resource);
-    const { state } = stood.value;
+    const { state, standing } = stood.value;
     const policy = state.policy ?? deps.defaultPolicy;
     const code = refusalOf(state, claims, resource, now, lastUse(state.entry), policy);
     if (code !== null) return deny(code, claims, resource);
-    if (policy.keyBinding) {
-      const bound = await proveKey(state.entry, token, call);
-      if (bound !== null) return deny(bound, claims, resource);
-    }
-    return actOnStanding(stood.value.standing, state.entry, link, claims, policy, call, now, resource);
+    if (!policy.keyBinding) return actOnStanding(standing, state.entry, link, claims, policy, call, now, resource);
+    return proveKey(state.entry, token, call).then((bound) =>
+      bound === null ? actOnStanding(standing, state.entry, link, claims, policy, call, now, resource) : deny(bound, claims, resource),
+    );
   }
 
   /** Key-bound sessions: the call's proof must verify, and its key be the one the session is bound to (the first one seen). */
@@ -258,8 +285,8 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     return bound ? null : 'token_invalid';
   }
 
-  /** Acts on where the token stands in its chain: serve it, make it current, or treat it as a fork. */
-  async function actOnStanding(
+  /** Acts on where the token stands in its chain: serve it (at once), make it current, or treat it as a fork. */
+  function actOnStanding(
     standing: ChainStanding,
     entry: AllowlistEntry,
     link: ChainLink,
@@ -268,7 +295,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     call: Call,
     now: EpochMs,
     resource: string,
-  ): Promise<Result<Grant>> {
+  ): Checked {
     switch (standing) {
       case 'current':
         if (call.watching === true) return ok({ claims, entry, next: null });
@@ -279,14 +306,18 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
         return ok({ claims, entry, next: null });
       case 'successor':
         return advance(entry, link, claims, policy, call, now, resource);
-      case 'stale': {
-        const ended = await verdictOf(() => theft.forked(entry, link.tokenHash, policy, call.origin(), now));
-        if (ended === null) return deny('store_unavailable', claims, resource);
-        if (ended) return deny('token_forked', claims, resource);
-        if (call.watching !== true) lastSeen.note(entry.idHash, now);
-        return ok({ claims, entry, next: null });
-      }
+      case 'stale':
+        return fork(entry, link, claims, policy, call, now, resource);
     }
+  }
+
+  /** A token the session moved past: theft detection ends the session or reports it, as the policy says. */
+  async function fork(entry: AllowlistEntry, link: ChainLink, claims: PageTokenClaims, policy: Policy, call: Call, now: EpochMs, resource: string): Promise<Result<Grant>> {
+    const ended = await verdictOf(() => theft.forked(entry, link.tokenHash, policy, call.origin(), now));
+    if (ended === null) return deny('store_unavailable', claims, resource);
+    if (ended) return deny('token_forked', claims, resource);
+    if (call.watching !== true) lastSeen.note(entry.idHash, now);
+    return ok({ claims, entry, next: null });
   }
 
   /** Theft detection's verdict (whether it ended the session), or null when the store failed it: the call is refused, never served. */
@@ -401,11 +432,10 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
       return ok({ token: issued.token, entry });
     },
 
-    async check(token, resource, call = BARE_CALL) {
+    check(token, resource, call = BARE_CALL) {
       const started = performance.now();
-      const result = await grantFor(token, resource, call);
-      observe.checked(result.ok ? 'ok' : result.code, (performance.now() - started) / 1000);
-      return result;
+      const result = grantFor(token, resource, call);
+      return result instanceof Promise ? result.then((settled) => counted(settled, started)) : counted(result, started);
     },
 
     revoke,

@@ -36,13 +36,16 @@ export function createFitVerifier(options: FitVerifierOptions): FitVerifier {
   const remote = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: REFETCH_COOLDOWN_MS, cacheMaxAge: KEY_MEMORY_MS });
   // Every Forge call carries a FIT: a key found once by its kid is kept, for as long as the JWKS itself would
   // be, rather than looked up among the JWKS's keys again on every call. Only kids the JWKS holds get in.
+  // A known kid is answered at once (no promise): jose hands this function the header it parsed, so the FIT's
+  // header is read once, and only after jose refused every algorithm but RS256.
   const found = new Map<string, { key: KeyLike | Uint8Array; until: number }>();
-  const keys: JWTVerifyGetKey = async (header, token) => {
+  const keys: JWTVerifyGetKey = (header, token) => {
     const known = header.kid === undefined ? undefined : found.get(header.kid);
     if (known !== undefined && options.clock.now() < known.until) return known.key;
-    const key = await remote(header, token);
-    if (header.kid !== undefined) found.set(header.kid, { key, until: options.clock.now() + KEY_MEMORY_MS });
-    return key;
+    return remote(header, token).then((key) => {
+      if (header.kid !== undefined) found.set(header.kid, { key, until: options.clock.now() + KEY_MEMORY_MS });
+      return key;
+    });
   };
   return {
     async verify(token) {

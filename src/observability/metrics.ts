@@ -39,11 +39,18 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'panelguard_' });
 
+  // Checks and their cache lookups are counted in plain numbers and handed to their counters when scraped: a
+  // labelled inc() builds and validates its label string on every call, a cost every guarded request paid.
+  const checked = new PendingCounts();
+  const looked = new PendingCounts();
   const checks = new Counter({
     name: 'panelguard_checks_total',
     help: 'Page-token checks by outcome: ok, or the deny code.',
     labelNames: ['outcome'] as const,
     registers: [registry],
+    collect() {
+      checked.drain((outcome, count) => this.inc({ outcome }, count));
+    },
   });
   const checkSeconds = new Histogram({
     name: 'panelguard_check_duration_seconds',
@@ -91,6 +98,9 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     help: 'Entry-state lookups by a check: hit (cache), miss (store, then cached) or bypass (store; cache not trusted while the bus is down).',
     labelNames: ['outcome'] as const,
     registers: [registry],
+    collect() {
+      looked.drain((outcome, count) => this.inc({ outcome }, count));
+    },
   });
   const revocations = new Counter({
     name: 'panelguard_revocations_total',
@@ -214,9 +224,8 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
     registers: [registry],
   });
 
-  // The check's counters, bound once per label value: a labelled inc() on the hot path would hash its labels on every call.
-  const lookupsBy = boundLabels((outcome: string) => cacheLookups.labels(outcome));
-  const checksBy = boundLabels((outcome: string) => checks.labels(outcome));
+  // Bound once: observe() on the histogram itself makes a closure for its labels on every call.
+  const checkTimes = checkSeconds.labels();
 
   return {
     registry,
@@ -239,10 +248,10 @@ export function createMetrics({ bus, store, clock, tokens }: MetricsDeps): Metri
       ended: (code) => liveEvents.inc({ code }),
     },
     observer: {
-      cacheLookup: (outcome) => lookupsBy(outcome).inc(),
+      cacheLookup: (outcome) => looked.add(outcome),
       checked(outcome, seconds) {
-        checksBy(outcome).inc();
-        checkSeconds.observe(seconds);
+        checked.add(outcome);
+        checkTimes.observe(seconds);
       },
       minted: () => mints.inc(),
       rotated: () => rotations.inc(),
@@ -297,15 +306,16 @@ export function createTransmitterMetrics(registry: Registry, outbox: Pick<Signal
   return { delivered: () => delivered.inc(), retried: () => retried.inc(), failed: () => failed.inc() };
 }
 
-/** A counter's child per label value, made on first use and kept. */
-function boundLabels<T>(bind: (value: string) => T): (value: string) => T {
-  const bound = new Map<string, T>();
-  return (value) => {
-    let child = bound.get(value);
-    if (child === undefined) {
-      child = bind(value);
-      bound.set(value, child);
-    }
-    return child;
-  };
+/** Counts by label value not yet handed to their counter; a scrape drains them, so the counter is never behind when read. */
+class PendingCounts {
+  private readonly counts = new Map<string, number>();
+
+  add(value: string): void {
+    this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
+  }
+
+  drain(into: (value: string, count: number) => void): void {
+    for (const [value, count] of this.counts) if (count > 0) into(value, count);
+    this.counts.clear();
+  }
 }

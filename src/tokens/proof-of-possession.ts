@@ -1,6 +1,6 @@
 /** DPoP proofs (RFC 9449): whether a call's proof was signed by the key it names, for this very call, just now, and once. */
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload, type KeyLike } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWTHeaderParameters, type JWTPayload, type KeyLike } from 'jose';
 import { fail, ok, type Result } from '../shared/result';
 import type { Clock, EpochMs } from '../shared/clock';
 
@@ -166,6 +166,31 @@ function tokenHash(accessToken: string): string {
   return createHash('sha256').update(accessToken).digest('base64url');
 }
 
+/** Thrown from inside jose's verification when the header names a type, algorithm or key PanelGuard does not take. */
+const HEADER_REFUSED = Symbol('proof header refused');
+
+const coordinatesKey = (x: string, y: string): string => `${x}.${y}`;
+
+/**
+ * Whether a proof's `htu` names the URL called, as RFC 9449 compares them. The same text is the same URL (the
+ * request's is always absolute), which spares the two parses on every call a page makes.
+ */
+function sameUrl(htu: string, url: string): boolean {
+  if (htu === url) return true;
+  const named = comparableUrl(htu);
+  return named !== null && named === comparableUrl(url);
+}
+
+/** A failed verification in proof terms: a header that does not even decode is malformed; the rest is jose's. */
+function refusalOf(proof: string, error: unknown): ProofFailure {
+  try {
+    decodeProtectedHeader(proof);
+  } catch {
+    return 'proof_malformed';
+  }
+  return joseFailure(error);
+}
+
 /** A jose failure in proof terms: an `exp` or `nbf` that rules the proof out now is staleness, anything else invalidity. */
 function joseFailure(error: unknown): ProofFailure {
   const { code, claim } = isRecord(error) ? error : {};
@@ -186,7 +211,7 @@ export function createProofVerifier(options: ProofVerifierOptions): ProofVerifie
   const keys = new Map<string, ProofKey>();
 
   async function proofKey(x: string, y: string): Promise<ProofKey | null> {
-    const coordinates = `${x}.${y}`;
+    const coordinates = coordinatesKey(x, y);
     const known = keys.get(coordinates);
     if (known) return known;
     let key: KeyLike | Uint8Array;
@@ -207,38 +232,49 @@ export function createProofVerifier(options: ProofVerifierOptions): ProofVerifie
     return imported;
   }
 
+  /**
+   * The key a proof's header names, once that header passes: the exact type, and a public P-256 key. jose calls
+   * this with the header it parsed, after refusing every algorithm but ES256, so the proof is parsed once and no
+   * other algorithm or key type reaches the signature check. The type is compared exactly, as RFC 9449 writes
+   * it (jose's own check would also take `application/DPoP+JWT`). A key seen before is answered at once.
+   */
+  function signerOf(header: JWTHeaderParameters): ProofKey | Promise<ProofKey> {
+    if (header.typ !== PROOF_TYPE || header.alg !== PROOF_ALGORITHM) throw HEADER_REFUSED;
+    const coordinates = publicP256(header.jwk);
+    if (!coordinates) throw HEADER_REFUSED;
+    const known = keys.get(coordinatesKey(coordinates.x, coordinates.y));
+    if (known !== undefined) return known;
+    return proofKey(coordinates.x, coordinates.y).then((imported) => {
+      if (!imported) throw HEADER_REFUSED;
+      return imported;
+    });
+  }
+
   async function verify(proof: string | undefined | null, request: ProofRequest): Promise<Result<VerifiedProof, ProofFailure>> {
     if (!proof) return fail('proof_missing');
     if (proof.length > MAX_PROOF_LENGTH || proof.split('.').length !== 3) return fail('proof_malformed');
-    let header: Record<string, unknown>;
-    try {
-      header = decodeProtectedHeader(proof);
-    } catch {
-      return fail('proof_malformed');
-    }
-    // Checked before any key is imported, so that no other algorithm or key type reaches the signature check. The
-    // type is compared exactly, as RFC 9449 writes it (jose's own check would also take `application/DPoP+JWT`).
-    if (header.typ !== PROOF_TYPE || header.alg !== PROOF_ALGORITHM) return fail('proof_invalid');
-    const coordinates = publicP256(header.jwk);
-    if (!coordinates) return fail('proof_invalid');
-    const signer = await proofKey(coordinates.x, coordinates.y);
-    if (!signer) return fail('proof_invalid');
 
     const now = clock.now();
+    // Set by jose's call for the key (a closure, so its type is not narrowed to null here).
+    let signer = null as ProofKey | null;
+    const keyFor = (header: JWTHeaderParameters): KeyLike | Promise<KeyLike> => {
+      const found = signerOf(header);
+      if (found instanceof Promise) return found.then((imported) => (signer = imported).key);
+      return (signer = found).key;
+    };
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(proof, signer.key, { algorithms: [PROOF_ALGORITHM], currentDate: new Date(now) }));
+      ({ payload } = await jwtVerify(proof, keyFor, { algorithms: [PROOF_ALGORITHM], currentDate: new Date(now) }));
     } catch (error) {
-      return fail(joseFailure(error));
+      return fail(error === HEADER_REFUSED ? 'proof_invalid' : refusalOf(proof, error));
     }
     const claims = proofClaims(payload);
-    if (!claims) return fail('proof_invalid');
+    if (!claims || signer === null) return fail('proof_invalid');
 
     const issuedAt = claims.iat * 1000;
     if (issuedAt < now - maxAgeMs || issuedAt > now + maxFutureMs) return fail('proof_stale');
     if (claims.htm !== request.method) return fail('proof_mismatch');
-    const htu = comparableUrl(claims.htu);
-    if (htu === null || htu !== comparableUrl(request.url)) return fail('proof_mismatch');
+    if (!sameUrl(claims.htu, request.url)) return fail('proof_mismatch');
     if (claims.ath !== tokenHash(request.accessToken)) return fail('proof_mismatch');
 
     // No await from here on: checking and spending the id is one step, so two calls racing with one proof
