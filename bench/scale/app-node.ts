@@ -269,10 +269,11 @@ async function revokeUser(request: RevokeUser): Promise<RevokeUserResult> {
     { actor: 'bench', reason: 'bench' },
   );
   const ms = performance.now() - started;
+  if (!revocation.ok) throw new Error(`the bench's revocation failed: ${revocation.code}`);
   const after = await checkTokens(sample);
   return {
     ms,
-    count: revocation.count,
+    count: revocation.value.count,
     okBefore: before.filter((outcome) => outcome === 'ok').length,
     refusedAfter: after.filter((outcome) => outcome === 'token_revoked').length,
     sampled: sample.length,

@@ -6,7 +6,7 @@ import type { CacheLookup, EntryStates, KnownState } from './entry-states';
 import type { LastSeenTracker } from './last-seen';
 import { absoluteDeadline, idleDeadline } from './policy-rules';
 import { covers, type ResourceRef } from './resource';
-import { fail, ok, type DenyCode, type Result } from '../shared/result';
+import { fail, ok, settle, type DenyCode, type Result, type Settled, type StoreFailureReport } from '../shared/result';
 import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';
 import { createTheft, THEFT_CAUSE, type Origin, type TheftObserver } from './theft';
 import type { NetworkPrefixes } from './network';
@@ -66,6 +66,8 @@ export interface AllowlistDeps {
   /** Needed only by sites that bind tokens to keys; without it their calls are refused. */
   proofs?: KeyProofs;
   observer?: AllowlistObserver;
+  /** Hears each store rejection `revoke` answered as `store_unavailable`; unheard unless said. */
+  onStoreFailure?: StoreFailureReport;
 }
 
 export interface MintRequest {
@@ -111,8 +113,11 @@ export interface Allowlist {
   mint(request: MintRequest): Promise<Result<MintedToken>>;
   /** Serves `call` with `token` on `resource`, or says why not; `call` defaults to a bare one. */
   check(token: string | null, resource: string, call?: Call): Promise<Result<Grant>>;
-  /** Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed. */
-  revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation>;
+  /**
+   * Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed, or
+   * `store_unavailable` when the store could not be written (then no node was told: nothing was revoked).
+   */
+  revoke(scope: RevokeScope, cause: RevokeCause): Promise<Settled<Revocation>>;
 }
 
 export function createAllowlist(deps: AllowlistDeps): Allowlist {
@@ -128,9 +133,13 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     return fail(code);
   };
 
-  async function revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation> {
-    const at = clock.now();
-    return announce(scope, cause, at, await end(scope, cause, at));
+  const onStoreFailure = deps.onStoreFailure ?? (() => undefined);
+  function revoke(scope: RevokeScope, cause: RevokeCause): Promise<Settled<Revocation>> {
+    // Reported under the cause's reason (a stable code, never an id), so the log says which revocation failed.
+    return settle(onStoreFailure, `revoke: ${cause.reason}`, async () => {
+      const at = clock.now();
+      return announce(scope, cause, at, await end(scope, cause, at));
+    });
   }
 
   /**

@@ -31,6 +31,7 @@ import type { EntryStates } from '../allowlist/entry-states';
 import type { Removals } from '../allowlist/removals';
 import { tenantIn, type TenantLifecycle } from '../allowlist/tenants';
 import { systemClock } from '../shared/clock';
+import type { StoreFailureReport } from '../shared/result';
 import type { Clock } from '../allowlist/types';
 import { createSweeper } from '../allowlist/sweeper';
 import { ClusterBus } from '../bus/cluster-bus';
@@ -166,7 +167,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     }
   });
   // What the host never said: users removed while their webhook was lost, accounts closed (src/signals).
-  const signals = startSignals(config, { store, clock, removals, addon, metrics, logger });
+  const signals = startSignals(config, { store, clock, removals, addon, metrics, logger, onStoreFailure: core.onStoreFailure });
   const notes = createNotes(store, clock);
 
   // Shared Signals: every node pushes the SETs that revocations queued, signed with the one key the cluster shares.
@@ -247,7 +248,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     }),
   );
   // Before the admin routes: it answers under /api/admin to the same callers, and checks their credentials itself.
-  app.use(compromisedRoutes({ guard, operators, leaks: { lookup: store, allowlist, clock }, log: logger }));
+  app.use(compromisedRoutes({ guard, operators, leaks: { lookup: store, allowlist, clock, onStoreFailure: core.onStoreFailure }, log: logger }));
   // Before the admin routes, which would otherwise check the caller a second time on the way to their 404.
   app.use(
     transmitterRoutes({
@@ -452,7 +453,7 @@ function countRequests(server: http.Server): { drained(): Promise<void> } {
  */
 function startSignals(
   config: Config,
-  deps: { store: AppStore; clock: Clock; removals: Removals; addon: AddOn; metrics: Metrics; logger: Logger },
+  deps: { store: AppStore; clock: Clock; removals: Removals; addon: AddOn; metrics: Metrics; logger: Logger; onStoreFailure: StoreFailureReport },
 ): { stop(): Promise<void> } {
   const { store, clock, removals, addon, metrics } = deps;
   const log = deps.logger.child({ part: 'signals' });
@@ -479,6 +480,7 @@ function startSignals(
       intervalMs: config.reconcileIntervalMs,
       observer: metrics.reconcile,
       log,
+      onStoreFailure: deps.onStoreFailure,
     }),
   );
   schedule(config.personalDataReport.intervalMs, 'personal data report', () =>
@@ -491,6 +493,7 @@ function startSignals(
       intervalMs: config.personalDataReport.intervalMs,
       observer: metrics.reconcile,
       log,
+      onStoreFailure: deps.onStoreFailure,
     }),
   );
   return {
