@@ -242,7 +242,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     ssfStreamRoutes({
       guard,
       operators,
-      streams: createStreamAdmin({ store, clock, baseUrl, allowHttp: config.nodeEnv !== 'production', transmitters, audit: opened.audit }),
+      streams: createStreamAdmin({ store, clock, baseUrl, allowHttp: config.nodeEnv !== 'production', transmitters, audit: opened.audit, onStoreFailure: core.onStoreFailure }),
       baseUrl,
       log: logger,
     }),
@@ -254,7 +254,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     transmitterRoutes({
       issuer: baseUrl,
       signingKey,
-      receivers: createReceiverAdmin({ store, clock, audit: opened.audit }),
+      receivers: createReceiverAdmin({ store, clock, audit: opened.audit, onStoreFailure: core.onStoreFailure }),
       guard,
       operators,
       production: config.nodeEnv === 'production',
