@@ -337,7 +337,12 @@ async function sweep(request: Sweep): Promise<SweepResult> {
   const tokens = await readTokenLines(request.file);
   if (tokens.length === 0) throw new Error('no live tokens to check during the sweep');
   const batchMs: number[] = [];
+  let sweepFailure: unknown = null;
   const sweeper = createSweeper({
+    // The bench's sweep must not fail quietly: its store failure ends the figure, below.
+    onStoreFailure: (_verb, error) => {
+      sweepFailure = error;
+    },
     store: {
       async sweepExpired(before, limit) {
         const started = performance.now();
@@ -379,6 +384,7 @@ async function sweep(request: Sweep): Promise<SweepResult> {
     await loop;
     delay.disable();
   });
+  if (!swept.ok) throw sweepFailure instanceof Error ? sweepFailure : new Error(`the sweep failed: ${swept.code}`);
 
   const calls = checkMs.map((ms, index) => ({ start: sweepStarted + checkAt[index], ms }));
   const gcPauses = gc.close(calls);
@@ -388,7 +394,7 @@ async function sweep(request: Sweep): Promise<SweepResult> {
     .slice(0, LONGEST_KEPT);
   return {
     ms: sweepEnded - sweepStarted,
-    deleted: swept.entries,
+    deleted: swept.value.entries,
     batches: batchMs.length,
     batchMs: distribution(batchMs),
     checkMs: distribution(checkMs),

@@ -150,13 +150,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const { bus, metrics } = opened;
   const { allowlist, removals, tenants } = opened.core;
   const core = opened.core;
-  const sweeper = createSweeper({ store, clock, auditRetentionMs: config.auditRetentionDays * DAY_MS });
+  const sweeper = createSweeper({ store, clock, auditRetentionMs: config.auditRetentionDays * DAY_MS, onStoreFailure: core.onStoreFailure });
   const sweepTimer = every(config.sweepIntervalSeconds, async () => {
-    try {
-      metrics.sweptEntries.inc((await sweeper.sweep()).entries);
-    } catch (error) {
-      logger.warn({ err: error }, 'expiry sweep failed; the next one retries');
-    }
+    const swept = await sweeper.sweep();
+    if (swept.ok) metrics.sweptEntries.inc(swept.value.entries);
+    else logger.warn({ code: swept.code }, 'expiry sweep failed; the next one retries');
   });
   // Last-seen times are written behind: at most one write per token per interval, whatever its traffic.
   const flushTimer = every(config.lastSeenFlushSeconds, async () => {
