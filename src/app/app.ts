@@ -215,6 +215,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     audit: opened.audit,
     clock,
     observer: metrics.ssf,
+    onStoreFailure: core.onStoreFailure,
   });
   app.use(ssfEventRoutes({ receiver: ssfReceiver, log: logger }));
   const mintPage = pageMinter(allowlist, views);

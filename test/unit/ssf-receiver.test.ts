@@ -101,6 +101,7 @@ async function world(streams: Partial<SsfStream>[] = [{}]): Promise<World> {
     audit,
     clock,
     observer: { event: (event, outcome) => seen.events.push([event, outcome]), refused: (code) => seen.refused.push(code) },
+    onStoreFailure: core.onStoreFailure,
   });
   let jtis = 0;
   return {
@@ -432,5 +433,19 @@ describe('SSF receiver', () => {
       expect(refusal(await w.receiver.receive(set))).to.equal('accepted');
       expect(await w.codeOf(alice)).to.equal('token_revoked');
     });
+
+    for (const method of ['streamsOfIssuer', 'getTenant', 'claimOnce'] as const) {
+      it(`answers unavailable, without rejecting, when the store fails at ${method}, and takes the SET once it answers`, async () => {
+        const w = await world();
+        const alice = await w.sessionOf(ALICE);
+        const set = await w.set(`${CAEP}session-revoked`);
+        const real = (w.store[method] as (...args: unknown[]) => Promise<unknown>).bind(w.store);
+        Object.defineProperty(w.store, method, { value: () => Promise.reject(new Error('the store is down')), configurable: true });
+        expect(refusal(await w.receiver.receive(set))).to.equal('unavailable');
+        Object.defineProperty(w.store, method, { value: real, configurable: true });
+        expect(refusal(await w.receiver.receive(set))).to.equal('accepted');
+        expect(await w.codeOf(alice)).to.equal('token_revoked');
+      });
+    }
   });
 });

@@ -7,8 +7,8 @@ import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } 
 import type { Allowlist, RevokeCause } from '../../allowlist/allowlist';
 import type { AuditLog } from '../../allowlist/audit';
 import type { Removals } from '../../allowlist/removals';
-import type { Clock, EpochMs, ReplayLedger, Tenant, TenantStore } from '../../allowlist/types';
-import { ok, type Settled } from '../../shared/result';
+import type { Clock, EpochMs, ReplayLedger, TenantStore } from '../../allowlist/types';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../../shared/result';
 import { sha256Hex } from '../../tokens/hash';
 import { eventTimestampOf, knownEvent, UNKNOWN_EVENT, type KnownEvent } from './events';
 import type { SsfStream, SsfStreamStore } from './streams';
@@ -81,6 +81,8 @@ export interface ReceiverDeps {
   audit: AuditLog;
   clock: Clock;
   observer?: SsfObserver;
+  /** Hears each store rejection, answered `unavailable` (the core's report, which logs it). */
+  onStoreFailure: StoreFailureReport;
 }
 
 export interface SsfReceiver {
@@ -193,12 +195,8 @@ export function createSsfReceiver(deps: ReceiverDeps): SsfReceiver {
   }
 
   async function receive(token: string): Promise<SetAnswer> {
-    let triaged: Awaited<ReturnType<typeof triage>>;
-    try {
-      triaged = await triage(token);
-    } catch (error) {
-      return refuse('unavailable', 'PanelGuard cannot read its streams just now; send the SET again later.', error);
-    }
+    const triaged = await settleResult(deps.onStoreFailure, 'find SET stream', () => triage(token));
+    if (!triaged.ok && triaged.code === 'store_unavailable') return refuse('unavailable', 'PanelGuard cannot read its streams just now; send the SET again later.');
     if (!triaged.ok) return triaged;
     const { stream, issuer } = triaged.value;
     const verified = await verify(token, stream);
@@ -216,12 +214,9 @@ export function createSsfReceiver(deps: ReceiverDeps): SsfReceiver {
     const read = subjectsOf(payload, events);
     if (!read.ok) return refuse('invalid_request', read.description);
 
-    let tenant: Tenant | null;
-    try {
-      tenant = await deps.tenants.getTenant(stream.clientKey);
-    } catch (error) {
-      return refuse('unavailable', 'PanelGuard cannot read the site just now; send the SET again later.', error);
-    }
+    const site = await settle(deps.onStoreFailure, 'read SET site', () => deps.tenants.getTenant(stream.clientKey));
+    if (!site.ok) return refuse('unavailable', 'PanelGuard cannot read the site just now; send the SET again later.');
+    const tenant = site.value;
     if (tenant === null || tenant.status === 'uninstalled') return refuse('access_denied', 'PanelGuard is not installed on the site this stream names.');
 
     // Once per SET: a copy sent again, by anyone, changes nothing. Remembered as long as the SET could be accepted.
@@ -232,13 +227,9 @@ export function createSsfReceiver(deps: ReceiverDeps): SsfReceiver {
       await deps.ledger.releaseClaim(SET_LEDGER_KIND, key).catch(() => undefined);
       return refuse('unavailable', 'The SET could not be applied just now; send it again later.', error);
     };
-    try {
-      if (!(await deps.ledger.claimOnce(SET_LEDGER_KIND, key, Math.max(issuedAt, now) + MAX_SET_AGE_MS, now))) {
-        return refuse('invalid_request', 'This SET (its jti) was received before; each SET is accepted once.');
-      }
-    } catch (error) {
-      return refuse('unavailable', 'PanelGuard cannot record the SET just now; send it again later.', error);
-    }
+    const claimed = await settle(deps.onStoreFailure, 'record SET', () => deps.ledger.claimOnce(SET_LEDGER_KIND, key, Math.max(issuedAt, now) + MAX_SET_AGE_MS, now));
+    if (!claimed.ok) return refuse('unavailable', 'PanelGuard cannot record the SET just now; send it again later.');
+    if (!claimed.value) return refuse('invalid_request', 'This SET (its jti) was received before; each SET is accepted once.');
     try {
       const context: EventContext = { stream, issuer, issuedAt, configuration, emails: new Map() };
       const outcomes: Receipt['events'] = [];
