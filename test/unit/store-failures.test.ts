@@ -19,6 +19,8 @@ import { startLeakRun } from '../../src/signals/leaks';
 import { createReconciler, type HostDirectory } from '../../src/signals/reconcile';
 import { createPersonalDataReporter } from '../../src/signals/personal-data';
 import { sha256Hex } from '../../src/tokens/hash';
+import { createStreamAdmin } from '../../src/signals/ssf-receiver/streams';
+import { createReceiverAdmin } from '../../src/signals/ssf-transmitter/receivers';
 
 const SITE = 'site-a';
 const ALICE = 'alice-account';
@@ -44,6 +46,11 @@ const FAILABLE = [
   'findByTokenHashes',
   'listTenants',
   'listLiveUsers',
+  'listStreams',
+  'listReceivers',
+  'putReceiver',
+  'deleteReceiver',
+  'countSets',
 ] as const;
 type Failable = (typeof FAILABLE)[number];
 
@@ -110,6 +117,22 @@ const ALICE_GONE: HostDirectory = {
 };
 const signalLog = (w: World) => ({ info() {}, warn: (_detail: object, message: string) => w.warned.push(message) });
 
+/** The Shared Signals admin verbs over the same store and report, as the app builds them. */
+const streamAdmin = (w: World) =>
+  createStreamAdmin({
+    store: w.store,
+    clock: w.clock,
+    baseUrl: 'https://panelguard.example.net',
+    allowHttp: false,
+    // A transmitter whose configuration agrees, so that adding a stream meets only the store.
+    transmitters: { describe: async (issuer) => ({ ok: true, value: { issuer, jwksUri: `${issuer}/jwks`, criticalMembers: [] } }) },
+    audit: storeAuditLog(w.store, { onError: () => undefined, denialWindowMs: 5_000 }),
+    onStoreFailure: w.core.onStoreFailure,
+  });
+const receiverAdmin = (w: World) =>
+  createReceiverAdmin({ store: w.store, clock: w.clock, audit: storeAuditLog(w.store, { onError: () => undefined, denialWindowMs: 5_000 }), onStoreFailure: w.core.onStoreFailure });
+const RECEIVER = { endpointUrl: 'https://receiver.example.net/ssf', audience: 'https://receiver.example.net', authorization: null };
+
 /** A leak run over the core, as the admin API and the CLI start one. */
 const leakRun = (w: World) => startLeakRun({ lookup: w.store, allowlist: w.core.allowlist, clock: w.clock, onStoreFailure: w.core.onStoreFailure }, { source: 'breach-feed', site: null });
 
@@ -151,6 +174,13 @@ const VERBS: { verb: string; fails: Failable; reports?: string; call: (w: World)
   { verb: 'accept lifecycle call', fails: 'putTenant', reports: 'disable site', call: (w) => w.core.replays.acceptLifecycle(LIFECYCLE_CALL, () => w.core.tenants.disabled(SITE, null)) },
   { verb: 'match leak reports', fails: 'findByTokenHashes', call: (w) => leakRun(w).apply([readReportItem(w.issueToken)]) },
   { verb: 'match leak reports', fails: 'revokeEntries', reports: 'revoke: credential_compromised', call: (w) => leakRun(w).apply([readReportItem(w.issueToken)]) },
+  { verb: 'list streams', fails: 'listStreams', call: (w) => streamAdmin(w).list(SITE) },
+  { verb: 'add stream', fails: 'listStreams', call: (w) => streamAdmin(w).create(SITE, { issuer: 'https://idp.example.com', subjects: 'account_id' }, 'admin:ada') },
+  { verb: 'delete stream', fails: 'listStreams', call: (w) => streamAdmin(w).remove(SITE, 'stream-1', 'admin:ada') },
+  { verb: 'list receivers', fails: 'listReceivers', call: (w) => receiverAdmin(w).list(SITE) },
+  { verb: 'put receiver', fails: 'putReceiver', call: (w) => receiverAdmin(w).put(SITE, RECEIVER, 'admin:ada') },
+  { verb: 'remove receiver', fails: 'deleteReceiver', call: (w) => receiverAdmin(w).remove(SITE, 'receiver-1', 'admin:ada') },
+  { verb: 'read outbox', fails: 'countSets', call: (w) => receiverAdmin(w).outbox(SITE, { limit: 10 }) },
 ];
 
 /** What a verb must answer on a failing store: `store_unavailable` as a value, reported once under `reports`. */
