@@ -94,12 +94,13 @@ export function compromisedRoutes(deps: CompromisedDeps): Router {
     if (!read.ok) return sendError(res, read.code, read.message);
     const { clientKey, actor } = adminOf(res);
     const run = startLeakRun(deps.leaks, { source: read.source, site: clientKey });
-    try {
-      for (let start = 0; start < read.reports.length; start += LEAK_BATCH) await run.apply(read.reports.slice(start, start + LEAK_BATCH));
-    } catch (error) {
-      // What was ended stays ended; the same report sent again ends the rest and nothing twice.
-      log.warn({ clientKey, source: read.source, counts: run.counts() }, 'leak report stopped part way');
-      throw error;
+    for (let start = 0; start < read.reports.length; start += LEAK_BATCH) {
+      const applied = await run.apply(read.reports.slice(start, start + LEAK_BATCH));
+      if (!applied.ok) {
+        // What was ended stays ended; the same report sent again ends the rest and nothing twice.
+        log.warn({ clientKey, source: read.source, counts: run.counts() }, 'leak report stopped part way');
+        return sendError(res, applied.code);
+      }
     }
     const counts = run.counts();
     // Counts only: never a report, which may be a live token.

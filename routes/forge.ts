@@ -13,6 +13,7 @@ import type { SiteAddress, TenantLifecycle } from '../src/allowlist/tenants';
 import { pageOf, type ForgeInvocation } from '../src/forge/invocation';
 import type { ForgeSiteAdmins } from '../src/forge/site-admins';
 import type { Logger } from '../src/observability/logger';
+import type { Settled } from '../src/shared/result';
 import { sha256Hex } from '../src/tokens/hash';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
@@ -53,7 +54,8 @@ const NOT_APPLIED: RemovalOutcome = { applied: false, revoked: 0, confirmation: 
 export function forgeRoutes(deps: ForgeDeps): Router {
   const { door, allowlist, removals, tenants, replays, log } = deps;
   const router = Router();
-  // Forge retries a failed event or lifecycle call; until then the store, not this answer, is the truth.
+  // Forge retries an event or lifecycle call answered 503 (a failed result); until then the store, not this answer,
+  // is the truth. The net only catches bugs (and the installations' own store).
   const handle = storeWork(log, 'forge');
 
   router.post('/forge/sessions', handle('mint page token', async (req: Request, res: Response) => {
@@ -94,7 +96,8 @@ export function forgeRoutes(deps: ForgeDeps): Router {
     res.json({ pageToken: minted.value.token, expiresAt: minted.value.entry.expiresAt, apiBase: deps.baseUrl });
   }));
 
-  type Handler<T> = (tenant: string, event: T, at: number) => Promise<RemovalOutcome | null>;
+  /** What an event did, or why it could not be applied; null when it asks for nothing. */
+  type Handler<T> = (tenant: string, event: T, at: number) => Promise<Settled<RemovalOutcome> | null>;
 
   /** A Jira event Forge delivers: within its 5 s timeout, durable before the 2xx, harmless when retried. */
   function onEvent<S extends z.ZodTypeAny>(path: string, event: string, schema: S, apply: Handler<z.infer<S>>): void {
@@ -107,9 +110,11 @@ export function forgeRoutes(deps: ForgeDeps): Router {
       const tenant = await door.installations.tenantOf(invocation.value.installationId);
       // Events without their own time are ordered by the FIT's: a retry is signed later, and changes nothing a newer event set.
       const at = (parsed.data as { timestamp?: number }).timestamp ?? invocation.value.issuedAt;
-      const outcome = (await apply(tenant, parsed.data, at)) ?? NOT_APPLIED;
-      sendConfirmation(res, outcome.confirmation);
-      res.status(200).json(outcome);
+      const outcome = await apply(tenant, parsed.data, at);
+      if (outcome?.ok === false) return sendForgeError(res, outcome.code);
+      const applied = outcome?.value ?? NOT_APPLIED;
+      sendConfirmation(res, applied.confirmation);
+      res.status(200).json(applied);
     }));
   }
 
@@ -142,6 +147,7 @@ export function forgeRoutes(deps: ForgeDeps): Router {
         { clientKey: tenant, tokenHash: sha256Hex(fitOf(req)), issuedAt: call.issuedAt, expiresAt: call.expiresAt },
         () => (event === 'installed' ? tenants.installed(tenant, addressOf(call, tenant), { sharedSecretChanged: false }) : tenants.uninstalled(tenant, addressOf(call, tenant))),
       );
+      // A replayed or stale FIT is a 401 as on the Connect door: the call's own signature is refused, not a page's token.
       if (!outcome.ok) return sendError(res, outcome.code);
       log.info({ installationId: call.installationId, tenant, event, revoked: outcome.value?.count ?? 0 }, `forge ${event}`);
       sendConfirmation(res, outcome.value?.confirmation ?? null);

@@ -15,6 +15,7 @@ import type { TenantLifecycle } from '../src/allowlist/tenants';
 import { INSTALLATION_ID, type Installations } from '../src/forge/installations';
 import type { AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/observability/logger';
+import type { Settled } from '../src/shared/result';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { connectAuthenticated, connectOf } from './connect-auth';
@@ -44,7 +45,8 @@ export interface LifecycleDeps {
 
 export function lifecycleRoutes({ addon, tenants, replays, installations, log }: LifecycleDeps): Router {
   const router = Router();
-  // The host sends a lifecycle call again until it gets its 2xx, and the work is idempotent.
+  // The host sends a lifecycle call again until it gets its 2xx (a failed result answers 503), and the work is
+  // idempotent. The net only catches bugs.
   const handle = storeWork(log, 'lifecycle');
 
   const wrongApp = (res: Response, key: string): boolean => {
@@ -54,11 +56,11 @@ export function lifecycleRoutes({ addon, tenants, replays, installations, log }:
   };
 
   /** Runs the call's work once per lifecycle JWT and answers: 204 with the revocation's confirmation, or why not. */
-  async function once(res: Response, event: string, work: () => Promise<Revocation | null>): Promise<void> {
+  async function once(res: Response, event: string, work: () => Promise<Settled<Revocation | null>>): Promise<void> {
     const connect = connectOf(res);
     const outcome = await replays.acceptLifecycle({ ...connect }, work);
     if (!outcome.ok) {
-      log.warn({ clientKey: connect.clientKey, event, code: outcome.code }, 'lifecycle call refused as a replay');
+      if (outcome.code !== 'store_unavailable') log.warn({ clientKey: connect.clientKey, event, code: outcome.code }, 'lifecycle call refused as a replay');
       return sendError(res, outcome.code);
     }
     log.info({ clientKey: connect.clientKey, event, revoked: outcome.value?.count ?? 0, confirmation: outcome.value?.confirmation }, `tenant ${event}`);

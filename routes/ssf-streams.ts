@@ -55,7 +55,9 @@ export function ssfStreamRoutes(deps: SsfStreamDeps): Router {
   const handle = storeWork(log, 'admin');
 
   router.get('/api/admin/ssf/streams', handle('list streams', async (_req, res) => {
-    res.json({ streams: (await streams.list(adminOf(res).clientKey)).map(streamJson) });
+    const listed = await streams.list(adminOf(res).clientKey);
+    if (!listed.ok) return sendError(res, listed.code);
+    res.json({ streams: listed.value.map(streamJson) });
   }));
 
   router.post('/api/admin/ssf/streams', jsonBody, handle('add stream', async (req, res) => {
@@ -67,14 +69,20 @@ export function ssfStreamRoutes(deps: SsfStreamDeps): Router {
       return sendError(res, 'bad_request', 'subjects: email needs the Connect install to ask Jira who has an email; use account_id on a Forge-only site.');
     }
     const created = await streams.create(clientKey, body.data, actor);
-    if (!created.ok) return sendError(res, created.code === 'exists' ? 'conflict' : 'bad_request', created.problem);
+    if (!created.ok) {
+      if (created.code === 'store_unavailable') return sendError(res, created.code);
+      return sendError(res, created.code === 'exists' ? 'conflict' : 'bad_request', created.problem);
+    }
     res.status(201).json({ stream: streamJson(created.value) });
   }));
 
   router.delete('/api/admin/ssf/streams/:id', handle('delete stream', async (req, res) => {
     const id = streamId.safeParse(req.params.id);
     const { clientKey, actor } = adminOf(res);
-    if (!id.success || !(await streams.remove(clientKey, id.data, actor))) return sendError(res, 'not_found', 'This site has no stream with that id.');
+    if (!id.success) return sendError(res, 'not_found', 'This site has no stream with that id.');
+    const removed = await streams.remove(clientKey, id.data, actor);
+    if (!removed.ok) return sendError(res, removed.code);
+    if (!removed.value) return sendError(res, 'not_found', 'This site has no stream with that id.');
     res.status(204).end();
   }));
 

@@ -107,8 +107,9 @@ export function transmitterRoutes(deps: TransmitterRouteDeps): Router {
   const handle = storeWork(log, 'admin');
 
   router.get('/api/admin/ssf/receivers', handle('list receivers', async (_req, res) => {
-    const list = await receivers.list(adminOf(res).clientKey);
-    res.json({ receivers: list.map(receiverJson) });
+    const listed = await receivers.list(adminOf(res).clientKey);
+    if (!listed.ok) return sendError(res, listed.code);
+    res.json({ receivers: listed.value.map(receiverJson) });
   }));
 
   router.post('/api/admin/ssf/receivers', jsonBody, handle('put receiver', async (req, res) => {
@@ -122,22 +123,26 @@ export function transmitterRoutes(deps: TransmitterRouteDeps): Router {
     // The URL as parsed, so that two spellings of one endpoint are one receiver.
     const settings = { endpointUrl: endpoint.href, audience: body.data.audience, authorization: body.data.authorization ?? null };
     const put = await receivers.put(clientKey, settings, actor);
-    res.status(put.created ? 201 : 200).json({ receiver: receiverJson(put.receiver) });
+    if (!put.ok) return sendError(res, put.code);
+    res.status(put.value.created ? 201 : 200).json({ receiver: receiverJson(put.value.receiver) });
   }));
 
   router.delete('/api/admin/ssf/receivers/:id', handle('remove receiver', async (req, res) => {
     const id = receiverId.safeParse(req.params.id);
     if (!id.success) return sendError(res, 'not_found', 'This site has no receiver by that id.');
     const { clientKey, actor } = adminOf(res);
-    if (!(await receivers.remove(clientKey, id.data, actor))) return sendError(res, 'not_found', 'This site has no receiver by that id.');
+    const removed = await receivers.remove(clientKey, id.data, actor);
+    if (!removed.ok) return sendError(res, removed.code);
+    if (!removed.value) return sendError(res, 'not_found', 'This site has no receiver by that id.');
     res.status(204).end();
   }));
 
   router.get('/api/admin/ssf/outbox', handle('read outbox', async (req, res) => {
     const query = outboxQuery.safeParse(req.query);
     if (!query.success) return sendError(res, 'bad_request', problem(query.error));
-    const { counts, sets } = await receivers.outbox(adminOf(res).clientKey, query.data);
-    res.json({ counts, sets: sets.map(setJson) });
+    const outbox = await receivers.outbox(adminOf(res).clientKey, query.data);
+    if (!outbox.ok) return sendError(res, outbox.code);
+    res.json({ counts: outbox.value.counts, sets: outbox.value.sets.map(setJson) });
   }));
 
   return router;

@@ -1,8 +1,8 @@
 /**
  * Route handlers whose work goes through the store: a failure that reaches here is answered `503 store_unavailable`,
- * the same way on every route, with its detail kept in the log and nothing internal in the answer. The core's
- * Result verbs answer their own store failures as values; this is the one net for the verbs that still reject
- * (docs/ARCHITECTURE.md, "How failures travel") and for bugs.
+ * the same way on every route, with its detail kept in the log and nothing internal in the answer. Every core verb
+ * answers its store failures as a Result, which the route answers itself; this is the net for what is not the
+ * core's (ACE's settings, the Forge installations) and for bugs (docs/ARCHITECTURE.md, "How failures travel").
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../src/observability/logger';

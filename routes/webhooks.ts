@@ -10,6 +10,7 @@ import type { RemovalOutcome, Removals } from '../src/allowlist/removals';
 import type { Replays } from '../src/allowlist/replays';
 import type { AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/observability/logger';
+import type { Settled } from '../src/shared/result';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { connectAuthenticated, connectOf } from './connect-auth';
@@ -38,7 +39,8 @@ const NOT_APPLIED: RemovalOutcome = { applied: false, revoked: 0, confirmation: 
 const DELIVERY_HEADER = 'x-atlassian-webhook-identifier';
 const deliveryId = z.string().regex(/^[\x21-\x7e]{1,128}$/);
 
-type Handler<T> = (clientKey: string, event: T) => Promise<RemovalOutcome | null>;
+/** What an event did, or why it could not be applied; null when it asks for nothing. */
+type Handler<T> = (clientKey: string, event: T) => Promise<Settled<RemovalOutcome> | null>;
 
 export interface WebhookDeps {
   addon: AddOn;
@@ -49,7 +51,8 @@ export interface WebhookDeps {
 
 export function webhookRoutes({ addon, removals, replays, log }: WebhookDeps): Router {
   const router = Router();
-  // The host retries a failed webhook; until then the store, not this answer, is the truth.
+  // The host retries a webhook that did not get its 2xx (a failed result answers 503); until then the store,
+  // not this answer, is the truth. The net only catches bugs.
   const handle = storeWork(log, 'webhook');
 
   function on<S extends z.ZodTypeAny>(path: string, event: string, schema: S, apply: Handler<z.infer<S>>): void {
@@ -62,15 +65,24 @@ export function webhookRoutes({ addon, removals, replays, log }: WebhookDeps): R
       const eventId = delivery?.data ?? null;
       const { clientKey } = connectOf(res);
       // A retry of an event already applied changes nothing and announces nothing again.
-      if (eventId !== null && (await replays.wasApplied(clientKey, eventId))) {
-        res.status(200).json({ ...NOT_APPLIED, duplicate: true });
-        return;
+      if (eventId !== null) {
+        const seen = await replays.wasApplied(clientKey, eventId);
+        if (!seen.ok) return sendError(res, seen.code);
+        if (seen.value) {
+          res.status(200).json({ ...NOT_APPLIED, duplicate: true });
+          return;
+        }
       }
-      const outcome = (await apply(clientKey, parsed.data)) ?? NOT_APPLIED;
+      const outcome = await apply(clientKey, parsed.data);
+      if (outcome?.ok === false) return sendError(res, outcome.code);
       // Recorded once applied, not before: a delivery that failed half-way must be applied by its retry.
-      if (eventId !== null) await replays.applied(clientKey, eventId);
-      sendConfirmation(res, outcome.confirmation);
-      res.status(200).json(outcome);
+      if (eventId !== null) {
+        const recorded = await replays.applied(clientKey, eventId);
+        if (!recorded.ok) return sendError(res, recorded.code);
+      }
+      const applied = outcome?.value ?? NOT_APPLIED;
+      sendConfirmation(res, applied.confirmation);
+      res.status(200).json(applied);
     }));
   }
 

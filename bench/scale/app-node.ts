@@ -269,10 +269,11 @@ async function revokeUser(request: RevokeUser): Promise<RevokeUserResult> {
     { actor: 'bench', reason: 'bench' },
   );
   const ms = performance.now() - started;
+  if (!revocation.ok) throw new Error(`the bench's revocation failed: ${revocation.code}`);
   const after = await checkTokens(sample);
   return {
     ms,
-    count: revocation.count,
+    count: revocation.value.count,
     okBefore: before.filter((outcome) => outcome === 'ok').length,
     refusedAfter: after.filter((outcome) => outcome === 'token_revoked').length,
     sampled: sample.length,
@@ -336,7 +337,12 @@ async function sweep(request: Sweep): Promise<SweepResult> {
   const tokens = await readTokenLines(request.file);
   if (tokens.length === 0) throw new Error('no live tokens to check during the sweep');
   const batchMs: number[] = [];
+  let sweepFailure: unknown = null;
   const sweeper = createSweeper({
+    // The bench's sweep must not fail quietly: its store failure ends the figure, below.
+    onStoreFailure: (_verb, error) => {
+      sweepFailure = error;
+    },
     store: {
       async sweepExpired(before, limit) {
         const started = performance.now();
@@ -378,6 +384,7 @@ async function sweep(request: Sweep): Promise<SweepResult> {
     await loop;
     delay.disable();
   });
+  if (!swept.ok) throw sweepFailure instanceof Error ? sweepFailure : new Error(`the sweep failed: ${swept.code}`);
 
   const calls = checkMs.map((ms, index) => ({ start: sweepStarted + checkAt[index], ms }));
   const gcPauses = gc.close(calls);
@@ -387,7 +394,7 @@ async function sweep(request: Sweep): Promise<SweepResult> {
     .slice(0, LONGEST_KEPT);
   return {
     ms: sweepEnded - sweepStarted,
-    deleted: swept.entries,
+    deleted: swept.value.entries,
     batches: batchMs.length,
     batchMs: distribution(batchMs),
     checkMs: distribution(checkMs),

@@ -6,7 +6,7 @@ import type { CacheLookup, EntryStates, KnownState, Lookup } from './entry-state
 import type { LastSeenTracker } from './last-seen';
 import { absoluteDeadline, idleDeadline } from './policy-rules';
 import { covers, type ResourceRef } from './resource';
-import { fail, ok, type DenyCode, type Result } from '../shared/result';
+import { fail, ok, settle, type DenyCode, type Result, type Settled, type StoreFailureReport } from '../shared/result';
 import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';
 import { createTheft, THEFT_CAUSE, type Origin, type TheftObserver } from './theft';
 import type { NetworkPrefixes } from './network';
@@ -66,6 +66,8 @@ export interface AllowlistDeps {
   /** Needed only by sites that bind tokens to keys; without it their calls are refused. */
   proofs?: KeyProofs;
   observer?: AllowlistObserver;
+  /** Hears each store rejection `revoke` answered as `store_unavailable`; unheard unless said. */
+  onStoreFailure?: StoreFailureReport;
 }
 
 export interface MintRequest {
@@ -117,10 +119,16 @@ export interface Allowlist {
    * without a promise, when it needs nothing it must wait for (a cache hit for the session's current token).
    */
   check(token: string | null, resource: string, call?: Call): Checked;
-  /** Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed. */
-  revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation>;
-  /** The second half of revoke, for entries the store already ended (a removal's, with its tombstone): every node forgets, then the audit. */
-  announce(scope: RevokeScope, cause: RevokeCause, ended: EndedEntries): Promise<Revocation>;
+  /**
+   * Durable first, then every node forgets; resolves when the live nodes confirmed or the bound passed, or
+   * `store_unavailable` when the store could not be written (then no node was told: nothing was revoked).
+   */
+  revoke(scope: RevokeScope, cause: RevokeCause): Promise<Settled<Revocation>>;
+  /**
+   * The second half of revoke, for entries the store already ended (a removal's, with its tombstone): every node
+   * forgets, then the audit; `store_unavailable` when the audit could not be written.
+   */
+  announce(scope: RevokeScope, cause: RevokeCause, ended: EndedEntries): Promise<Settled<Revocation>>;
 }
 
 /** Entries a revocation made durable: when, and how many. */
@@ -142,9 +150,13 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     return fail(code);
   };
 
-  async function revoke(scope: RevokeScope, cause: RevokeCause): Promise<Revocation> {
-    const at = clock.now();
-    return announce(scope, cause, at, await end(scope, cause, at));
+  const onStoreFailure = deps.onStoreFailure ?? (() => undefined);
+  function revoke(scope: RevokeScope, cause: RevokeCause): Promise<Settled<Revocation>> {
+    // Reported under the cause's reason (a stable code, never an id), so the log says which revocation failed.
+    return settle(onStoreFailure, `revoke: ${cause.reason}`, async () => {
+      const at = clock.now();
+      return announce(scope, cause, at, await end(scope, cause, at));
+    });
   }
 
   /**
@@ -439,7 +451,7 @@ export function createAllowlist(deps: AllowlistDeps): Allowlist {
     },
 
     revoke,
-    announce: (scope, cause, ended) => announce(scope, cause, ended.at, ended.count),
+    announce: (scope, cause, ended) => settle(onStoreFailure, `announce: ${cause.reason}`, () => announce(scope, cause, ended.at, ended.count)),
   };
 }
 

@@ -67,6 +67,8 @@ export interface Core {
   /** Whether a site has a record, in any status. */
   tenantKnown(clientKey: string): Promise<Settled<boolean>>;
   replays: Replays;
+  /** The report the core's verbs hand store rejections to, for parts built beside it (signals) to settle into as well. */
+  onStoreFailure: StoreFailureReport;
   /** The sessions open pages watch on this node, told of every scope the bus announces. */
   live: LiveSessions;
   /** Uses noted by checks, written behind by `flushLastSeen`. */
@@ -107,13 +109,14 @@ export function createCore(deps: CoreDeps): Core {
   return {
     allowlist,
     states,
-    removals: createRemovals({ store, clock, allowlist }),
-    tenants: createTenantLifecycle({ store, clock, allowlist, audit }),
+    removals: createRemovals({ store, clock, allowlist, onStoreFailure }),
+    tenants: createTenantLifecycle({ store, clock, allowlist, audit, onStoreFailure }),
     policies: createPolicies({ store, clock, announce: states.announce, audit, defaultPolicy, onStoreFailure }),
     sessions: createSessions({ store, clock, allowlist, onStoreFailure }),
     auditTrail: createAuditTrail({ store, onStoreFailure }),
     tenantKnown: tenantKnown(store, onStoreFailure),
-    replays: createReplays({ ledger: deps.ledger, clock }),
+    replays: createReplays({ ledger: deps.ledger, clock, onStoreFailure }),
+    onStoreFailure,
     live,
     lastSeen,
     flushLastSeen: () => lastSeen.flush(store, clock.now()),

@@ -4,15 +4,18 @@
  * tombstone is visible, so that a page token minted concurrently is dead either way. Events are ordered by the host's
  * timestamp; one no newer than what a subject has already seen changes nothing,
  * and the store decides that atomically, so concurrent events settle on the newest.
+ * A store that cannot be written answers `store_unavailable`; the host retries, and the retry finishes the job.
  */
 import type { Allowlist, RevokeCause } from './allowlist';
 import { noticeOf } from './notices';
+import { ok, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
 import type { Clock, Confirmation, EpochMs, RevokeScope, Tombstone, TombstoneKind, TombstoneStore } from './types';
 
 export interface RemovalDeps {
   store: TombstoneStore;
   clock: Clock;
   allowlist: Allowlist;
+  onStoreFailure: StoreFailureReport;
 }
 
 /**
@@ -27,15 +30,17 @@ export interface RemovalOutcome {
 }
 
 export interface Removals {
-  removeUser(clientKey: string, accountId: string, eventAt: EpochMs, cause: RevokeCause): Promise<RemovalOutcome>;
-  restoreUser(clientKey: string, accountId: string, eventAt: EpochMs): Promise<RemovalOutcome>;
-  removeResource(clientKey: string, resource: string, eventAt: EpochMs, cause: RevokeCause): Promise<RemovalOutcome>;
+  removeUser(clientKey: string, accountId: string, eventAt: EpochMs, cause: RevokeCause): Promise<Settled<RemovalOutcome>>;
+  restoreUser(clientKey: string, accountId: string, eventAt: EpochMs): Promise<Settled<RemovalOutcome>>;
+  removeResource(clientKey: string, resource: string, eventAt: EpochMs, cause: RevokeCause): Promise<Settled<RemovalOutcome>>;
 }
 
-const IGNORED: RemovalOutcome = { applied: false, revoked: 0, confirmation: null };
+const IGNORED = ok<RemovalOutcome>({ applied: false, revoked: 0, confirmation: null });
 
 export function createRemovals(deps: RemovalDeps): Removals {
   const { store, clock, allowlist } = deps;
+  // A revocation's own failure was reported where it happened; the tombstone's reads and writes are reported here.
+  const settled = (verb: string, work: () => Promise<Settled<RemovalOutcome>>) => settleResult(deps.onStoreFailure, verb, work);
 
   async function remove(
     clientKey: string,
@@ -43,7 +48,7 @@ export function createRemovals(deps: RemovalDeps): Removals {
     subject: string,
     eventAt: EpochMs,
     cause: RevokeCause,
-  ): Promise<RemovalOutcome> {
+  ): Promise<Settled<RemovalOutcome>> {
     const scope: RevokeScope =
       kind === 'user' ? { kind, clientKey, accountId: subject } : { kind, clientKey, resource: subject };
     const at = clock.now();
@@ -56,18 +61,20 @@ export function createRemovals(deps: RemovalDeps): Removals {
       const stored = await store.getTombstone(clientKey, kind, subject);
       if (stored === null || stored.liftedAt !== null || stored.lastEventAt !== eventAt) return IGNORED;
       const again = await allowlist.revoke(scope, cause);
-      return { applied: false, revoked: again.count, confirmation: again.confirmation };
+      if (!again.ok) return again;
+      return ok({ applied: false, revoked: again.value.count, confirmation: again.value.confirmation });
     }
     const revocation = await allowlist.announce(scope, cause, { at, count: removal.ended });
-    return { applied: true, revoked: revocation.count, confirmation: revocation.confirmation };
+    if (!revocation.ok) return revocation;
+    return ok({ applied: true, revoked: revocation.value.count, confirmation: revocation.value.confirmation });
   }
 
   return {
-    removeUser: (clientKey, accountId, eventAt, cause) => remove(clientKey, 'user', accountId, eventAt, cause),
-    removeResource: (clientKey, resource, eventAt, cause) => remove(clientKey, 'resource', resource, eventAt, cause),
+    removeUser: (clientKey, accountId, eventAt, cause) => settled('remove user', () => remove(clientKey, 'user', accountId, eventAt, cause)),
+    removeResource: (clientKey, resource, eventAt, cause) => settled('remove resource', () => remove(clientKey, 'resource', resource, eventAt, cause)),
 
     // Lifting keeps the removal times: entries and Connect JWTs from before the removal stay dead.
-    async restoreUser(clientKey, accountId, eventAt) {
+    restoreUser: (clientKey, accountId, eventAt) => settled('restore user', async () => {
       const existing = await store.getTombstone(clientKey, 'user', accountId);
       if (existing !== null && eventAt <= existing.lastEventAt) return IGNORED;
       // Recorded even when the user was never removed, so that a late, older removal is ignored.
@@ -81,7 +88,7 @@ export function createRemovals(deps: RemovalDeps): Removals {
         lastEventAt: eventAt,
       };
       // A newer event for the user may land between the read and this write; then it wins.
-      return (await store.putTombstone(lifted)) ? { applied: true, revoked: 0, confirmation: null } : IGNORED;
-    },
+      return (await store.putTombstone(lifted)) ? ok({ applied: true, revoked: 0, confirmation: null }) : IGNORED;
+    }),
   };
 }

@@ -4,7 +4,7 @@
  * and reads what theft detection noticed about their sessions.
  */
 import type { Allowlist, Grant, Revocation } from './allowlist';
-import { settle, type Settled, type StoreFailureReport } from '../shared/result';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
 import type { AllowlistEntry, AuditStore, Clock, EntryPage, EpochMs, SessionListing, SignalDetail } from './types';
 
 export interface SessionFilter {
@@ -57,6 +57,8 @@ export function createSessions(deps: {
 }): Sessions {
   const { store, clock, allowlist } = deps;
   const settled = <T>(verb: string, work: () => Promise<T>) => settle(deps.onStoreFailure, verb, work);
+  // Work that ends in a revocation answers the revocation's Result: a store failure in it was reported there.
+  const settledRevocation = <T>(verb: string, work: () => Promise<Settled<T>>) => settleResult(deps.onStoreFailure, verb, work);
   return {
     list: (clientKey, filter) => settled('list sessions', () => store.listEntries({ clientKey, ...filter, now: clock.now() })),
 
@@ -68,20 +70,18 @@ export function createSessions(deps: {
         return page.entries;
       }),
 
-    endOwn: ({ entry }, id) =>
-      settled('end own session', async () => {
-        const scope = { kind: 'session', clientKey: entry.clientKey, accountId: entry.accountId, idHash: id } as const;
-        // The store ends it only if it is the caller's and live, so nobody ends another user's session this way.
-        const revocation = await allowlist.revoke(scope, { actor: `user:${entry.accountId}`, reason: 'user_ended_session' });
-        return revocation.count === 0 ? null : revocation;
-      }),
+    async endOwn({ entry }, id) {
+      const scope = { kind: 'session', clientKey: entry.clientKey, accountId: entry.accountId, idHash: id } as const;
+      // The store ends it only if it is the caller's and live, so nobody ends another user's session this way.
+      const revocation = await allowlist.revoke(scope, { actor: `user:${entry.accountId}`, reason: 'user_ended_session' });
+      if (!revocation.ok) return revocation;
+      return ok(revocation.value.count === 0 ? null : revocation.value);
+    },
 
     endOwnOthers: ({ entry }) =>
-      settled('end other own sessions', () =>
-        allowlist.revoke(
-          { kind: 'user', clientKey: entry.clientKey, accountId: entry.accountId, except: entry.idHash },
-          { actor: `user:${entry.accountId}`, reason: 'user_ended_other_sessions' },
-        ),
+      allowlist.revoke(
+        { kind: 'user', clientKey: entry.clientKey, accountId: entry.accountId, except: entry.idHash },
+        { actor: `user:${entry.accountId}`, reason: 'user_ended_other_sessions' },
       ),
 
     listOwnSignals: ({ entry }) =>
@@ -96,19 +96,19 @@ export function createSessions(deps: {
 
     knowsUser: (clientKey, accountId) => settled('look up user', () => store.isKnownUser(clientKey, accountId)),
 
-    endSession: (clientKey, accountId, id, actor) =>
-      settled('end a session', async () => {
-        // The store ends it only if it is this user's on this site and live.
-        const revocation = await allowlist.revoke({ kind: 'session', clientKey, accountId, idHash: id }, { actor, reason: 'admin_ended_session' });
-        return revocation.count === 0 ? null : revocation;
-      }),
+    async endSession(clientKey, accountId, id, actor) {
+      // The store ends it only if it is this user's on this site and live.
+      const revocation = await allowlist.revoke({ kind: 'session', clientKey, accountId, idHash: id }, { actor, reason: 'admin_ended_session' });
+      if (!revocation.ok) return revocation;
+      return ok(revocation.value.count === 0 ? null : revocation.value);
+    },
 
     revokeUser: (clientKey, accountId, actor) =>
-      settled('revoke user', async () => {
-        if (!(await store.isKnownUser(clientKey, accountId))) return null;
+      settledRevocation<Revocation | null>('revoke user', async () => {
+        if (!(await store.isKnownUser(clientKey, accountId))) return ok(null);
         return allowlist.revoke({ kind: 'user', clientKey, accountId }, { actor, reason: 'admin_revoked_user' });
       }),
 
-    resetTenant: (clientKey, actor) => settled('reset site', () => allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: 'admin_reset_site' })),
+    resetTenant: (clientKey, actor) => allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: 'admin_reset_site' }),
   };
 }

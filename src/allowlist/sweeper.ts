@@ -3,6 +3,7 @@
  * audit records past their retention, in bounded batches with a pause between them, so that no single
  * statement holds a table for long and checks keep flowing while millions of rows go.
  */
+import { settle, type Settled, type StoreFailureReport } from '../shared/result';
 import type { AuditStore, Clock, EntryStore, ReplayLedger } from './types';
 
 /** What a sweep deletes from: one bounded, oldest-first delete of each role that keeps rows past their time, and nothing else of them. */
@@ -17,6 +18,8 @@ export interface SweeperDeps {
   batchSize?: number;
   /** Lets other work run between batches (the event loop, in production). */
   pause?: () => Promise<void>;
+  /** Hears a sweep's store rejection, answered as `store_unavailable` (the core's report, which logs it). */
+  onStoreFailure: StoreFailureReport;
 }
 
 export interface SweepResult {
@@ -26,8 +29,11 @@ export interface SweepResult {
 }
 
 export interface Sweeper {
-  /** Deletes every entry that expired more than an hour ago, every expired replay claim, and every audit record past retention. */
-  sweep(): Promise<SweepResult>;
+  /**
+   * Deletes every entry that expired more than an hour ago, every expired replay claim, and every audit record past
+   * retention; `store_unavailable` when the store failed part way (what was deleted stays deleted; the next sweep goes on).
+   */
+  sweep(): Promise<Settled<SweepResult>>;
 }
 
 /** A margin past expiry, so that a node whose clock runs behind never finds a token it still deems current deleted. */
@@ -51,7 +57,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export function createSweeper(deps: SweeperDeps): Sweeper {
   const batchSize = deps.batchSize ?? DEFAULT_BATCH;
   const pause = deps.pause ?? nextTurn;
-  let running: Promise<SweepResult> | null = null;
+  let running: Promise<Settled<SweepResult>> | null = null;
 
   async function inBatches(deleteBatch: (limit: number) => Promise<number>): Promise<number> {
     let total = 0;
@@ -78,7 +84,7 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
   return {
     // One sweep at a time per node: a slow sweep is not stacked on by the next interval.
     sweep() {
-      running ??= sweepAll().finally(() => {
+      running ??= settle(deps.onStoreFailure, 'sweep', sweepAll).finally(() => {
         running = null;
       });
       return running;

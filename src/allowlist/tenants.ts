@@ -1,7 +1,7 @@
 /** Tenant lifecycle: installed, enabled, disabled, uninstalled, and what each does to page tokens. */
 import type { Allowlist, Revocation } from './allowlist';
 import type { AuditLog } from './audit';
-import { settle, type Settled, type StoreFailureReport } from '../shared/result';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
 import type { Clock, Tenant, TenantStatus, TenantStore } from './types';
 
 export interface TenantDeps {
@@ -9,6 +9,7 @@ export interface TenantDeps {
   clock: Clock;
   allowlist: Allowlist;
   audit: AuditLog;
+  onStoreFailure: StoreFailureReport;
 }
 
 /** What an install says beyond the site and its address. */
@@ -27,13 +28,14 @@ export interface TenantLifecycle {
   /**
    * Enables the tenant. Revokes every token of the site first when it was inactive (a token may have
    * escaped its deactivation) or when its address changed (tokens were minted for another site);
-   * null when nothing was revoked.
+   * null when nothing was revoked. `store_unavailable` when the store could not be read or written: the host
+   * sends the call again, and each step is idempotent.
    */
-  installed(clientKey: string, baseUrl: SiteAddress, details: InstallDetails): Promise<Revocation | null>;
-  enabled(clientKey: string, baseUrl: SiteAddress): Promise<Revocation | null>;
+  installed(clientKey: string, baseUrl: SiteAddress, details: InstallDetails): Promise<Settled<Revocation | null>>;
+  enabled(clientKey: string, baseUrl: SiteAddress): Promise<Settled<Revocation | null>>;
   /** Revokes every page token of the tenant; says how many, and how many nodes confirmed. */
-  disabled(clientKey: string, baseUrl: SiteAddress): Promise<Revocation>;
-  uninstalled(clientKey: string, baseUrl: SiteAddress): Promise<Revocation>;
+  disabled(clientKey: string, baseUrl: SiteAddress): Promise<Settled<Revocation>>;
+  uninstalled(clientKey: string, baseUrl: SiteAddress): Promise<Settled<Revocation>>;
 }
 
 /** The host's lifecycle calls; disabling and uninstalling are also the statuses they leave. */
@@ -41,6 +43,8 @@ type LifecycleEvent = 'installed' | 'enabled' | 'disabled' | 'uninstalled';
 
 export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
   const { store, clock, allowlist, audit } = deps;
+  // A revocation's own failure was reported where it happened; the tenant's reads and writes are reported here.
+  const settled = <T>(verb: string, work: () => Promise<Settled<T>>) => settleResult(deps.onStoreFailure, verb, work);
 
   const note = (clientKey: string, actor: string, reason: string) =>
     audit.record({ at: clock.now(), kind: 'lifecycle', clientKey, accountId: null, actor, reason, resource: null, count: null, confirmation: null });
@@ -61,7 +65,7 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
   }
 
   // Status first, then revoke: a token minted in between is refused by its tenant status.
-  async function deactivate(clientKey: string, baseUrl: SiteAddress, status: TenantStatus): Promise<Revocation> {
+  async function deactivate(clientKey: string, baseUrl: SiteAddress, status: TenantStatus): Promise<Settled<Revocation>> {
     const actor = `lifecycle:${status}`;
     const tenant = await store.getTenant(clientKey);
     await addressChanged(tenant, baseUrl, actor);
@@ -69,7 +73,7 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
     return allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason: `tenant_${status}` });
   }
 
-  async function activate(clientKey: string, baseUrl: SiteAddress, event: 'installed' | 'enabled'): Promise<Revocation | null> {
+  async function activate(clientKey: string, baseUrl: SiteAddress, event: 'installed' | 'enabled'): Promise<Settled<Revocation | null>> {
     const actor = `lifecycle:${event}`;
     const tenant = await store.getTenant(clientKey);
     let reason: string | null = null;
@@ -77,19 +81,22 @@ export function createTenantLifecycle(deps: TenantDeps): TenantLifecycle {
     if (tenant !== null && tenant.status !== 'enabled') reason = `tenant_${tenant.status}`;
     // Tokens minted for the site at its old address belong to whoever held that address; none survive a move.
     if (await addressChanged(tenant, baseUrl, actor)) reason = 'tenant_base_url_changed';
-    const revocation = reason === null ? null : await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason });
+    const revocation = reason === null ? ok(null) : await allowlist.revoke({ kind: 'tenant', clientKey }, { actor, reason });
+    // Not enabled unless the revocation stood: the host's retry finds the site still inactive and revokes again.
+    if (!revocation.ok) return revocation;
     await setStatus(tenant, clientKey, baseUrl, 'enabled', event);
     return revocation;
   }
 
   return {
-    async installed(clientKey, baseUrl, details) {
-      if (details.sharedSecretChanged) await note(clientKey, 'lifecycle:installed', 'shared_secret_changed');
-      return activate(clientKey, baseUrl, 'installed');
-    },
-    enabled: (clientKey, baseUrl) => activate(clientKey, baseUrl, 'enabled'),
-    disabled: (clientKey, baseUrl) => deactivate(clientKey, baseUrl, 'disabled'),
-    uninstalled: (clientKey, baseUrl) => deactivate(clientKey, baseUrl, 'uninstalled'),
+    installed: (clientKey, baseUrl, details) =>
+      settled('install site', async () => {
+        if (details.sharedSecretChanged) await note(clientKey, 'lifecycle:installed', 'shared_secret_changed');
+        return activate(clientKey, baseUrl, 'installed');
+      }),
+    enabled: (clientKey, baseUrl) => settled('enable site', () => activate(clientKey, baseUrl, 'enabled')),
+    disabled: (clientKey, baseUrl) => settled('disable site', () => deactivate(clientKey, baseUrl, 'disabled')),
+    uninstalled: (clientKey, baseUrl) => settled('uninstall site', () => deactivate(clientKey, baseUrl, 'uninstalled')),
   };
 }
 

@@ -32,6 +32,7 @@ import type { EntryStates } from '../allowlist/entry-states';
 import type { Removals } from '../allowlist/removals';
 import { tenantIn, type TenantLifecycle } from '../allowlist/tenants';
 import { systemClock } from '../shared/clock';
+import type { StoreFailureReport } from '../shared/result';
 import type { Clock } from '../allowlist/types';
 import { createSweeper } from '../allowlist/sweeper';
 import { ClusterBus } from '../bus/cluster-bus';
@@ -158,13 +159,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const { bus, metrics } = opened;
   const { allowlist, removals, tenants } = opened.core;
   const core = opened.core;
-  const sweeper = createSweeper({ store, clock, auditRetentionMs: config.auditRetentionDays * DAY_MS });
+  const sweeper = createSweeper({ store, clock, auditRetentionMs: config.auditRetentionDays * DAY_MS, onStoreFailure: core.onStoreFailure });
   const sweepTimer = every(config.sweepIntervalSeconds, async () => {
-    try {
-      metrics.sweptEntries.inc((await sweeper.sweep()).entries);
-    } catch (error) {
-      logger.warn({ err: error }, 'expiry sweep failed; the next one retries');
-    }
+    const swept = await sweeper.sweep();
+    if (swept.ok) metrics.sweptEntries.inc(swept.value.entries);
+    else logger.warn({ code: swept.code }, 'expiry sweep failed; the next one retries');
   });
   // Last-seen times are written behind: at most one write per token per interval, whatever its traffic.
   const flushTimer = every(config.lastSeenFlushSeconds, async () => {
@@ -175,7 +174,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     }
   });
   // What the host never said: users removed while their webhook was lost, accounts closed (src/signals).
-  const signals = startSignals(config, { store, clock, removals, addon, metrics, logger });
+  const signals = startSignals(config, { store, clock, removals, addon, metrics, logger, onStoreFailure: core.onStoreFailure });
   const notes = createNotes(store, clock);
 
   // Shared Signals: every node pushes the SETs that revocations queued, signed with the one key the cluster shares.
@@ -225,6 +224,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     audit: opened.audit,
     clock,
     observer: metrics.ssf,
+    onStoreFailure: core.onStoreFailure,
   });
   app.use(ssfEventRoutes({ receiver: ssfReceiver, log: logger }));
   const mintPage = pageMinter(allowlist, views);
@@ -261,19 +261,19 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     ssfStreamRoutes({
       guard,
       operators,
-      streams: createStreamAdmin({ store, clock, baseUrl, allowHttp: config.nodeEnv !== 'production', transmitters, audit: opened.audit }),
+      streams: createStreamAdmin({ store, clock, baseUrl, allowHttp: config.nodeEnv !== 'production', transmitters, audit: opened.audit, onStoreFailure: core.onStoreFailure }),
       baseUrl,
       log: logger,
     }),
   );
   // Before the admin routes: it answers under /api/admin to the same callers, and checks their credentials itself.
-  app.use(compromisedRoutes({ guard, operators, leaks: { lookup: store, allowlist, clock }, log: logger }));
+  app.use(compromisedRoutes({ guard, operators, leaks: { lookup: store, allowlist, clock, onStoreFailure: core.onStoreFailure }, log: logger }));
   // Before the admin routes, which would otherwise check the caller a second time on the way to their 404.
   app.use(
     transmitterRoutes({
       issuer: baseUrl,
       signingKey,
-      receivers: createReceiverAdmin({ store, clock, audit: opened.audit }),
+      receivers: createReceiverAdmin({ store, clock, audit: opened.audit, onStoreFailure: core.onStoreFailure }),
       guard,
       operators,
       production: config.nodeEnv === 'production',
@@ -475,7 +475,7 @@ function countRequests(server: http.Server): { drained(): Promise<void> } {
  */
 function startSignals(
   config: Config,
-  deps: { store: AppStore; clock: Clock; removals: Removals; addon: AddOn; metrics: Metrics; logger: Logger },
+  deps: { store: AppStore; clock: Clock; removals: Removals; addon: AddOn; metrics: Metrics; logger: Logger; onStoreFailure: StoreFailureReport },
 ): { stop(): Promise<void> } {
   const { store, clock, removals, addon, metrics } = deps;
   const log = deps.logger.child({ part: 'signals' });
@@ -502,6 +502,7 @@ function startSignals(
       intervalMs: config.reconcileIntervalMs,
       observer: metrics.reconcile,
       log,
+      onStoreFailure: deps.onStoreFailure,
     }),
   );
   schedule(config.personalDataReport.intervalMs, 'personal data report', () =>
@@ -514,6 +515,7 @@ function startSignals(
       intervalMs: config.personalDataReport.intervalMs,
       observer: metrics.reconcile,
       log,
+      onStoreFailure: deps.onStoreFailure,
     }),
   );
   return {

@@ -6,6 +6,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { systemClock } from '../shared/clock';
+import { ok, type Settled } from '../shared/result';
 import type { Config } from '../app/config';
 import { MALFORMED_REPORT, MAX_REPORT_CHARS, readReportLine, type LeakReport } from '../signals/leak-reports';
 import { LEAK_BATCH, startLeakRun, type LeakCounts, type LeakRun } from '../signals/leaks';
@@ -44,12 +45,13 @@ export async function ingestLeaks(config: Config, options: IngestOptions): Promi
         }
       }
       await joinCluster(bus, config);
-      const run = startLeakRun({ lookup: store, allowlist: core.allowlist, clock: systemClock }, { source: options.source, site: options.site ?? null });
+      const run = startLeakRun({ lookup: store, allowlist: core.allowlist, clock: systemClock, onStoreFailure: core.onStoreFailure }, { source: options.source, site: options.site ?? null });
       const file = createReadStream(options.file);
       const progress = showProgress(file, size);
       let failure: unknown = null;
+      let storeFailed = false;
       try {
-        await feed(run, file, progress.update);
+        storeFailed = !(await feed(run, file, progress.update)).ok;
       } catch (error) {
         failure = error;
       } finally {
@@ -63,27 +65,33 @@ export async function ingestLeaks(config: Config, options: IngestOptions): Promi
         // maxRSS is in KiB on Linux and macOS: the most memory the process ever held, the file's reading included.
         note(`stats: ${counts.reports} reports in ${seconds} s, max RSS ${process.resourceUsage().maxRSS} KiB`);
       }
-      if (failure === null) return 0;
-      note(`stopped after ${counts.reports} reports: ${isFileError(failure) ? `reading ${options.file} failed: ${codeOf(failure)}` : `the store failed: ${codeOf(failure)}`}`);
+      if (failure === null && !storeFailed) return 0;
+      // A store failure's detail was logged above, as the core reports it.
+      const why = storeFailed ? 'the store is unavailable' : isFileError(failure) ? `reading ${options.file} failed: ${codeOf(failure)}` : `failed: ${codeOf(failure)}`;
+      note(`stopped after ${counts.reports} reports: ${why}`);
       note('what was ended stays ended; run it again to finish: reports already acted on count as already revoked');
       return 1;
     }),
   );
 }
 
-/** Reads the file's reports into batches of LEAK_BATCH, each matched and acted on before the next is read. */
-async function feed(run: LeakRun, file: ReadStream, onBatch: (counts: LeakCounts) => void): Promise<void> {
+/**
+ * Reads the file's reports into batches of LEAK_BATCH, each matched and acted on before the next is read; stops at
+ * the first batch the store failed. Rejects when the file cannot be read.
+ */
+async function feed(run: LeakRun, file: ReadStream, onBatch: (counts: LeakCounts) => void): Promise<Settled<void>> {
   let batch: LeakReport[] = [];
   for await (const line of readLines(file, MAX_LINE_BYTES)) {
     const report = line === LINE_TOO_LONG ? MALFORMED_REPORT : readReportLine(line);
     if (report === null) continue;
     batch.push(report);
     if (batch.length < LEAK_BATCH) continue;
-    await run.apply(batch);
+    const applied = await run.apply(batch);
+    if (!applied.ok) return applied;
     batch = [];
     onBatch(run.counts());
   }
-  if (batch.length > 0) await run.apply(batch);
+  return batch.length > 0 ? run.apply(batch) : ok(undefined);
 }
 
 interface Progress {

@@ -2,8 +2,8 @@
  * Failures as values: every verb of the core resolves to `ok` or a stable code, and none rejects for a reason a
  * caller must handle. A store that rejects is turned into `store_unavailable` by `settle`, the one place that does
  * it, which reports the detail once (the code names nothing internal); callers branch on codes, never on errors.
- * The verbs the host's events drive (revoke, removals, tenant lifecycle, the replay ledger) do not settle yet:
- * docs/ARCHITECTURE.md, "How failures travel", says where they stand.
+ * A verb built on another passes the inner failure on as it came, so each failure is reported once, by the verb
+ * that met it. docs/ARCHITECTURE.md, "How failures travel", lists who settles where.
  */
 
 export type DenyCode =

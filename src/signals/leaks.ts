@@ -4,6 +4,7 @@
  * announced to every node, audited).
  */
 import type { Allowlist } from '../allowlist/allowlist';
+import { ok, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
 import type { AllowlistEntry, Clock, EpochMs } from '../allowlist/types';
 import type { LeakReport } from './leak-reports';
 
@@ -49,9 +50,10 @@ export interface LeakCounts {
 export interface LeakRun {
   /**
    * Matches a batch of at most LEAK_BATCH reports and ends the sessions of every user it names a live session of.
-   * Rejects when the store fails; what earlier batches ended stays ended, and `counts` says what they found.
+   * `store_unavailable` when the store fails: the batch is not counted, what earlier batches ended stays ended,
+   * and `counts` says what they found.
    */
-  apply(reports: readonly LeakReport[]): Promise<void>;
+  apply(reports: readonly LeakReport[]): Promise<Settled<void>>;
   counts(): LeakCounts;
 }
 
@@ -59,6 +61,8 @@ export interface LeakDeps {
   lookup: LeakLookup;
   allowlist: Pick<Allowlist, 'revoke'>;
   clock: Clock;
+  /** Hears the lookup's store rejections (the core's report); a revocation's own are reported by the allowlist. */
+  onStoreFailure: StoreFailureReport;
 }
 
 export interface LeakRunOptions {
@@ -93,61 +97,72 @@ export function startLeakRun(deps: LeakDeps, options: LeakRunOptions): LeakRun {
     return since !== undefined && entry.revokeReason === LEAK_REASON && entry.revokedAt >= since ? 'matched' : 'alreadyRevoked';
   }
 
-  async function end(entry: AllowlistEntry): Promise<void> {
+  async function end(entry: AllowlistEntry): Promise<Settled<void>> {
     const user = userOf(entry);
     if (!ended.has(user)) ended.set(user, clock.now());
-    await allowlist.revoke({ kind: 'user', clientKey: entry.clientKey, accountId: entry.accountId }, cause);
+    const revocation = await allowlist.revoke({ kind: 'user', clientKey: entry.clientKey, accountId: entry.accountId }, cause);
+    return revocation.ok ? ok(undefined) : revocation;
+  }
+
+  async function matchAndEnd(reports: readonly LeakReport[]): Promise<Settled<void>> {
+    const hashes = new Set<string>();
+    for (const report of reports) if (report.ok) hashes.add(report.value);
+    const now = clock.now();
+    const byHash = new Map<string, AllowlistEntry>();
+    if (hashes.size > 0) {
+      for (const entry of await lookup.findByTokenHashes([...hashes])) {
+        if (options.site !== null && entry.clientKey !== options.site) continue;
+        for (const hash of [entry.idHash, entry.chain?.tokenHash, entry.chain?.previousHash]) {
+          if (hash !== undefined && hashes.has(hash)) byHash.set(hash, entry);
+        }
+      }
+    }
+    const findings: Finding[] = [];
+    const live = new Map<string, AllowlistEntry>();
+    for (const report of reports) {
+      if (!report.ok) {
+        findings.push('malformed');
+        continue;
+      }
+      const entry = byHash.get(report.value);
+      const finding = find(entry, now);
+      findings.push(finding);
+      // Live when found: its user's sessions end below, once however many of them the batch names.
+      if (finding === 'matched' && entry?.revokedAt === null) live.set(userOf(entry), entry);
+    }
+    // Durable before counted: a batch whose revocations failed is not reported as done.
+    const revoked = await inParallel([...live.values()], PARALLEL_REVOCATIONS, end);
+    if (!revoked.ok) return revoked;
+    for (const finding of findings) counts[finding] += 1;
+    counts.reports += findings.length;
+    counts.users = ended.size;
+    return ok(undefined);
   }
 
   return {
     async apply(reports) {
       if (reports.length > LEAK_BATCH) throw new RangeError(`at most ${LEAK_BATCH} reports per batch`);
-      const hashes = new Set<string>();
-      for (const report of reports) if (report.ok) hashes.add(report.value);
-      const now = clock.now();
-      const byHash = new Map<string, AllowlistEntry>();
-      if (hashes.size > 0) {
-        for (const entry of await lookup.findByTokenHashes([...hashes])) {
-          if (options.site !== null && entry.clientKey !== options.site) continue;
-          for (const hash of [entry.idHash, entry.chain?.tokenHash, entry.chain?.previousHash]) {
-            if (hash !== undefined && hashes.has(hash)) byHash.set(hash, entry);
-          }
-        }
-      }
-      const findings: Finding[] = [];
-      const live = new Map<string, AllowlistEntry>();
-      for (const report of reports) {
-        if (!report.ok) {
-          findings.push('malformed');
-          continue;
-        }
-        const entry = byHash.get(report.value);
-        const finding = find(entry, now);
-        findings.push(finding);
-        // Live when found: its user's sessions end below, once however many of them the batch names.
-        if (finding === 'matched' && entry?.revokedAt === null) live.set(userOf(entry), entry);
-      }
-      // Durable before counted: a batch whose revocations failed is not reported as done.
-      await inParallel([...live.values()], PARALLEL_REVOCATIONS, end);
-      for (const finding of findings) counts[finding] += 1;
-      counts.reports += findings.length;
-      counts.users = ended.size;
+      return settleResult(deps.onStoreFailure, 'match leak reports', () => matchAndEnd(reports));
     },
     counts: () => ({ ...counts }),
   };
 }
 
-/** Runs `work` on every item, at most `limit` at a time; rejects with the first failure once the others settled. */
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `work` on every item, at most `limit` at a time; once all are done, the first failure, if any. A worker
+ * stops at its first failure: the batch is answered `store_unavailable` anyway, and its retry finishes the job.
+ */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<Settled<void>>): Promise<Settled<void>> {
   let next = 0;
-  const worker = async (): Promise<void> => {
+  const worker = async (): Promise<Settled<void>> => {
     while (next < items.length) {
       const item = items[next];
       next += 1;
-      await work(item);
+      const done = await work(item);
+      if (!done.ok) return done;
     }
+    return ok(undefined);
   };
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const failure = settled.find((outcome) => outcome.status === 'rejected');
-  if (failure !== undefined) throw failure.reason;
+  const outcomes = await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return outcomes.find((outcome) => !outcome.ok) ?? ok(undefined);
 }

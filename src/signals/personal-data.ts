@@ -18,6 +18,7 @@ import {
   type ReconcileObserver,
   type SignalLog,
 } from './reconcile';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
 import { tickedJob } from './ticked-job';
 
 /** One account PanelGuard holds personal data for, and when it last wrote any of it. */
@@ -78,6 +79,8 @@ export interface PersonalDataReporterDeps {
   clock: Clock;
   /** How often each account is reported at most (Atlassian's cycle period). */
   intervalMs: number;
+  /** Hears each store rejection a walk answered as `store_unavailable` (the core's report, which logs it). */
+  onStoreFailure: StoreFailureReport;
   observer?: ReportObserver;
   log?: SignalLog;
 }
@@ -91,6 +94,9 @@ export interface PersonalDataReporter {
 /** Why a walk over the sites stopped early: the API cannot be asked now, so no other site is tried either. */
 type Halt = 'rate_limited' | 'host_unavailable';
 
+/** A site that is not a Connect install stops only its own walk. */
+const haltOf = (sent: Settled<Halt | 'not_connect' | null>): Settled<Halt | null> => (!sent.ok ? sent : ok(sent.value === 'not_connect' ? null : sent.value));
+
 export function createPersonalDataReporter(deps: PersonalDataReporterDeps): PersonalDataReporter {
   const { store, leases, reports, removals, clock, intervalMs } = deps;
   const observe: ReportObserver = deps.observer ?? { ...NO_RECONCILE_OBSERVER, reported() {}, updated() {} };
@@ -98,45 +104,51 @@ export function createPersonalDataReporter(deps: PersonalDataReporterDeps): Pers
   const job = tickedJob(run);
 
   /** Ends the closed account's sessions on every site that knows the user, as a removal on each would. */
-  async function endClosedAccount(accountId: string, eventAt: EpochMs): Promise<void> {
+  async function endClosedAccount(accountId: string, eventAt: EpochMs): Promise<Settled<void>> {
     for await (const tenants of pages((after, limit) => store.listTenants('enabled', after, limit), TENANT_PAGE, (key) => key)) {
       for (const clientKey of tenants) {
-        if (await store.isKnownUser(clientKey, accountId)) await removals.removeUser(clientKey, accountId, eventAt, ACCOUNT_CLOSED);
+        if (!(await store.isKnownUser(clientKey, accountId))) continue;
+        const removal = await removals.removeUser(clientKey, accountId, eventAt, ACCOUNT_CLOSED);
+        if (!removal.ok) return removal;
       }
     }
     observe.ended('closed', 1);
+    return ok(undefined);
   }
 
   /** Sends one batch; on failure the batch's accounts are unclaimed, so that they are reported once the API answers. */
-  async function send(clientKey: string, batch: HeldAccount[]): Promise<Halt | 'not_connect' | null> {
+  async function send(clientKey: string, batch: HeldAccount[]): Promise<Settled<Halt | 'not_connect' | null>> {
     const askedAt = clock.now();
     const result = await reports.report(clientKey, batch);
     if (!result.ok) {
       for (const account of batch) await leases.releaseClaim(REPORTED, ledgerKey(account.accountId));
-      if (result.code === 'not_connect') return 'not_connect';
+      if (result.code === 'not_connect') return ok('not_connect');
       if (result.code === 'rate_limited') {
         await leases.releaseClaim(PAUSE, PAUSE_KEY);
         await leases.claimOnce(PAUSE, PAUSE_KEY, clock.now() + result.retryAfterMs, clock.now());
         observe.hostError('personal_data', 'rate_limited');
         log.warn({ retryAfterMs: result.retryAfterMs }, 'personal data report: rate limited; reporting paused');
-        return 'rate_limited';
+        return ok('rate_limited');
       }
       observe.hostError('personal_data', 'unavailable');
       log.warn({ clientKey }, 'personal data report: the API could not be asked; the next tick retries');
-      return 'host_unavailable';
+      return ok('host_unavailable');
     }
     observe.reported(batch.length);
     observe.updated(result.value.updated.length);
     const eventAt = (result.value.answeredAt ?? askedAt) - ANSWER_MARGIN_MS;
-    for (const accountId of result.value.closed) await endClosedAccount(accountId, eventAt);
+    for (const accountId of result.value.closed) {
+      const ended = await endClosedAccount(accountId, eventAt);
+      if (!ended.ok) return ended;
+    }
     if (result.value.closed.length > 0) log.info({ clientKey, closed: result.value.closed.length }, 'personal data report: ended the sessions of closed accounts');
-    return null;
+    return ok(null);
   }
 
   /** Reports the site's accounts that are due; an account held by several sites is reported through the first. */
-  async function walk(clientKey: string): Promise<Halt | null> {
+  async function walk(clientKey: string): Promise<Settled<Halt | null>> {
     let batch: HeldAccount[] = [];
-    const flush = async (): Promise<Halt | 'not_connect' | null> => {
+    const flush = async (): Promise<Settled<Halt | 'not_connect' | null>> => {
       const sending = batch;
       batch = [];
       return send(clientKey, sending);
@@ -144,17 +156,16 @@ export function createPersonalDataReporter(deps: PersonalDataReporterDeps): Pers
     try {
       for await (const held of pages((after, limit) => store.listDataHolders(clientKey, after, limit), REPORT_BATCH, (account) => account.accountId)) {
         for (const account of held) {
-          if (job.stopped()) return null;
+          if (job.stopped()) return ok(null);
           // Claimed for a full period: reported again only once it has passed, by whichever node walks then.
           if (!(await leases.claimOnce(REPORTED, ledgerKey(account.accountId), clock.now() + intervalMs, clock.now()))) continue;
           batch.push(account);
           if (batch.length < REPORT_BATCH) continue;
           const halted = await flush();
-          if (halted !== null) return halted === 'not_connect' ? null : halted;
+          if (!halted.ok || halted.value !== null) return haltOf(halted);
         }
       }
-      const halted = batch.length === 0 ? null : await flush();
-      return halted === 'not_connect' ? null : halted;
+      return batch.length === 0 ? ok(null) : haltOf(await flush());
     } finally {
       // Claimed but never sent (a stop, a store failure): due again at the next walk.
       for (const account of batch) await leases.releaseClaim(REPORTED, ledgerKey(account.accountId)).catch(() => undefined);
@@ -162,6 +173,11 @@ export function createPersonalDataReporter(deps: PersonalDataReporterDeps): Pers
   }
 
   async function run(): Promise<void> {
+    const done = await settle(deps.onStoreFailure, 'list sites to report', walkAll);
+    if (!done.ok) log.warn({ code: done.code }, 'personal data report: the sites could not be listed; the next tick retries');
+  }
+
+  async function walkAll(): Promise<void> {
     if (await leases.isClaimed(PAUSE, PAUSE_KEY, clock.now())) return;
     for await (const tenants of pages((after, limit) => store.listTenants('enabled', after, limit), TENANT_PAGE, (key) => key)) {
       for (const clientKey of tenants) {
@@ -169,13 +185,10 @@ export function createPersonalDataReporter(deps: PersonalDataReporterDeps): Pers
         // One node walks a site at a time; the per-account claims keep two walks from reporting an account twice.
         const walkKey = ledgerKey(clientKey);
         if (!(await leases.claimOnce(WALK, walkKey, clock.now() + WALK_LEASE_MS, clock.now()))) continue;
-        try {
-          if ((await walk(clientKey)) !== null) return;
-        } catch (error) {
-          log.warn({ err: error, clientKey }, 'personal data report: walk failed; the next tick retries');
-        } finally {
-          await leases.releaseClaim(WALK, walkKey).catch(() => undefined);
-        }
+        const walked = await settleResult(deps.onStoreFailure, 'report a site', () => walk(clientKey));
+        await leases.releaseClaim(WALK, walkKey).catch(() => undefined);
+        if (!walked.ok) log.warn({ clientKey, code: walked.code }, 'personal data report: walk failed; the next tick retries');
+        else if (walked.value !== null) return;
       }
     }
   }

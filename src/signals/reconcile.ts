@@ -6,6 +6,7 @@
 import type { RevokeCause } from '../allowlist/allowlist';
 import type { Removals } from '../allowlist/removals';
 import type { Clock, EpochMs, ReplayLedger, TenantStatus } from '../allowlist/types';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
 import { sha256Hex } from '../tokens/hash';
 import { tickedJob } from './ticked-job';
 
@@ -100,13 +101,15 @@ export interface ReconcilerDeps {
   batchSize?: number;
   observer?: ReconcileObserver;
   log?: SignalLog;
+  /** Hears each store rejection a run answered as `store_unavailable` (the core's report, which logs it). */
+  onStoreFailure: StoreFailureReport;
 }
 
 export interface Reconciler {
   /**
    * Runs every enabled tenant whose run for the current cycle no node has claimed yet, and that the host has not
    * paused; resolves when done. Nodes call it several times per cycle (see `tickMs`): the first call in a cycle
-   * does the work, the others find it claimed.
+   * does the work, the others find it claimed. A store failure is logged, not rejected: the next cycle retries.
    */
   tick(): Promise<void>;
   /** Stops between batches; resolves once a run in progress has stopped. */
@@ -150,12 +153,12 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     await leases.claimOnce(PAUSE, ledgerKey(clientKey), until, clock.now());
   }
 
-  async function reconcileTenant(clientKey: string, cycle: number): Promise<void> {
+  async function reconcileTenant(clientKey: string, cycle: number): Promise<Settled<void>> {
     const now = clock.now();
-    if (await leases.isClaimed(PAUSE, ledgerKey(clientKey), now)) return;
+    if (await leases.isClaimed(PAUSE, ledgerKey(clientKey), now)) return ok(undefined);
     const lease = ledgerKey(clientKey, cycle);
     // Kept past its cycle's end (sweeps drop it later): the key names the cycle, so it never blocks the next.
-    if (!(await leases.claimOnce(LEASE, lease, (cycle + 2) * intervalMs, now))) return;
+    if (!(await leases.claimOnce(LEASE, lease, (cycle + 2) * intervalMs, now))) return ok(undefined);
 
     const ended = { inactive: 0, gone: 0 };
     for await (const users of pages((after, limit) => store.listLiveUsers(clientKey, clock.now(), after, limit), batchSize, (id) => id)) {
@@ -163,7 +166,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       const askedAt = clock.now();
       const answer = await directory.usersActive(clientKey, users);
       if (!answer.ok) {
-        if (answer.code === 'not_connect') return;
+        if (answer.code === 'not_connect') return ok(undefined);
         if (answer.code === 'rate_limited') {
           // The rest of the cycle's work is done once the pause is over, by whichever node ticks then.
           await pause(clientKey, clock.now() + answer.retryAfterMs);
@@ -171,13 +174,13 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
           observe.hostError('users', 'rate_limited');
           observe.ran('rate_limited');
           log.warn({ clientKey, retryAfterMs: answer.retryAfterMs }, 'reconcile: the host is rate limiting; tenant paused');
-          return;
+          return ok(undefined);
         }
         // Fail safe: a host that cannot answer ends nothing. The next cycle asks again.
         observe.hostError('users', 'unavailable');
         observe.ran('host_error');
         log.warn({ clientKey }, 'reconcile: the host could not be asked; no session ended, the next cycle retries');
-        return;
+        return ok(undefined);
       }
       observe.checked(users.length);
       const eventAt = (answer.value.answeredAt ?? askedAt) - ANSWER_MARGIN_MS;
@@ -185,28 +188,33 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         // An account missing from the answer was not answered for: it is not taken as gone.
         const status = answer.value.statuses.get(accountId);
         if (status !== 'inactive' && status !== 'gone') continue;
-        await removals.removeUser(clientKey, accountId, eventAt, RECONCILED);
+        const removal = await removals.removeUser(clientKey, accountId, eventAt, RECONCILED);
+        // The lease stands: the next cycle asks again, and a removal that did stand is idempotent.
+        if (!removal.ok) return removal;
         observe.ended(status, 1);
         ended[status] += 1;
       }
     }
     observe.ran('completed');
     if (ended.inactive + ended.gone > 0) log.info({ clientKey, ...ended }, 'reconcile: ended the sessions of users the host no longer has');
+    return ok(undefined);
   }
 
-  async function run(): Promise<void> {
+  async function reconcileAll(): Promise<void> {
     const cycle = Math.floor(clock.now() / intervalMs);
     for await (const tenants of pages((after, limit) => store.listTenants('enabled', after, limit), TENANT_PAGE, (key) => key)) {
       for (const clientKey of tenants) {
         if (job.stopped()) return;
-        try {
-          await reconcileTenant(clientKey, cycle);
-        } catch (error) {
-          // The store, most likely: the lease (if taken) stands, and the next cycle tries again.
-          log.warn({ err: error, clientKey }, 'reconcile: run failed; the next cycle retries');
-        }
+        const done = await settleResult(deps.onStoreFailure, 'reconcile site', () => reconcileTenant(clientKey, cycle));
+        // The lease (if taken) stands, and the next cycle tries again; the other sites are still reconciled.
+        if (!done.ok) log.warn({ clientKey, code: done.code }, 'reconcile: run failed; the next cycle retries');
       }
     }
+  }
+
+  async function run(): Promise<void> {
+    const done = await settle(deps.onStoreFailure, 'list sites to reconcile', reconcileAll);
+    if (!done.ok) log.warn({ code: done.code }, 'reconcile: the sites could not be listed; the next tick retries');
   }
 
   return { tick: job.tick, stop: job.stop };

@@ -200,6 +200,22 @@ describe('HTTP: install, panel and guard', function () {
       expect(await panel.text()).not.to.include('page-token');
     });
 
+    it('answers 503 store_unavailable to a removal whose revocation could not be written, and finishes it on the host\'s retry', async () => {
+      const alice = await tokenFor(stack, ALICE);
+      const store = stack.app.store;
+      const revokeEntries = store.revokeEntries.bind(store);
+      store.revokeEntries = () => Promise.reject(new Error('store down'));
+      const removedAt = Date.now();
+      const failed = await stack.sim.sendWebhook('user_deleted', { timestamp: removedAt, user: { accountId: ALICE } });
+      store.revokeEntries = revokeEntries;
+      expect(failed.status).to.equal(503);
+      expect(((await failed.json()) as { error?: { code?: string } }).error?.code).to.equal('store_unavailable');
+      const retried = await stack.sim.sendWebhook('user_deleted', { timestamp: removedAt, user: { accountId: ALICE } });
+      expect(retried.status).to.equal(200);
+      expect(await retried.json()).to.deep.equal({ applied: false, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
+      expect((await stack.api(alice, 'GET', ISSUE.issueId)).body.error?.code).to.equal('token_revoked');
+    });
+
     it('lets a reactivated user back in with new tokens while old ones stay dead', async () => {
       const old = await tokenFor(stack, ALICE);
       await stack.sim.deactivateUser(ALICE, { timestamp: Date.now() - 1000 });

@@ -13,6 +13,7 @@ import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MemoryStore } from '../../src/store/memory-store';
 import { hashTokenId } from '../../src/tokens/hash';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
+import { valueOf } from '../support/results';
 
 const SITE = 'site-a';
 const OTHER_SITE = 'site-b';
@@ -258,7 +259,7 @@ describe('allowlist', () => {
       const bob = await w.mint(BOB);
       expect(await codeOf(w, alice.token)).to.equal('ok');
       const outcome = await w.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'test', reason: 'user_removed' });
-      expect(outcome).to.deep.equal({ applied: true, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
+      expect(valueOf(outcome)).to.deep.equal({ applied: true, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
       expect(await codeOf(w, alice.token)).to.equal('token_revoked');
       expect(await codeOf(w, bob.token)).to.equal('ok');
     });
@@ -277,7 +278,7 @@ describe('allowlist', () => {
       w.clock.advance(1000);
       await w.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'test', reason: 'user_removed' });
       w.clock.advance(1000);
-      expect(await w.removals.restoreUser(SITE, ALICE, w.clock.now())).to.deep.equal({ applied: true, revoked: 0, confirmation: null });
+      expect(valueOf(await w.removals.restoreUser(SITE, ALICE, w.clock.now()))).to.deep.equal({ applied: true, revoked: 0, confirmation: null });
       const stale = await w.allowlist.mint({ clientKey: SITE, accountId: ALICE, target: ISSUE, connectIssuedAt: pageRenderedAt, ip: null, userAgent: null });
       expect(stale).to.deep.equal({ ok: false, code: 'forbidden' });
       const fresh = await w.mint(ALICE);
@@ -289,7 +290,7 @@ describe('allowlist', () => {
       const w = await world();
       const removedAt = w.clock.now();
       await w.removals.removeUser(SITE, ALICE, removedAt, { actor: 'test', reason: 'user_removed' });
-      expect(await w.removals.restoreUser(SITE, ALICE, removedAt - 5000)).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
+      expect(valueOf(await w.removals.restoreUser(SITE, ALICE, removedAt - 5000))).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
       const result = await w.allowlist.mint({ clientKey: SITE, accountId: ALICE, target: ISSUE, connectIssuedAt: w.clock.now() + 10_000, ip: null, userAgent: null });
       expect(result.ok).to.equal(false);
     });
@@ -301,8 +302,8 @@ describe('allowlist', () => {
       await w.removals.restoreUser(SITE, ALICE, t0 + 2000);
       w.clock.advance(5000);
       const fresh = await w.mint(ALICE);
-      expect(await w.removals.removeUser(SITE, ALICE, t0 + 1000, { actor: 'test', reason: 'user_removed' })).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
-      expect(await w.removals.removeUser(SITE, ALICE, t0, { actor: 'test', reason: 'user_removed' })).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
+      expect(valueOf(await w.removals.removeUser(SITE, ALICE, t0 + 1000, { actor: 'test', reason: 'user_removed' }))).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
+      expect(valueOf(await w.removals.removeUser(SITE, ALICE, t0, { actor: 'test', reason: 'user_removed' }))).to.deep.equal({ applied: false, revoked: 0, confirmation: null });
       expect(await codeOf(w, fresh.token)).to.equal('ok');
     });
 
@@ -314,7 +315,7 @@ describe('allowlist', () => {
       const eventAt = w.clock.now();
       await w.store.putTombstone({ clientKey: SITE, kind: 'user', subject: ALICE, removedAt: eventAt, removedEventAt: eventAt, liftedAt: null, lastEventAt: eventAt });
       const retried = await w.removals.removeUser(SITE, ALICE, eventAt, { actor: 'test', reason: 'user_removed' });
-      expect(retried).to.deep.equal({ applied: false, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
+      expect(valueOf(retried)).to.deep.equal({ applied: false, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
       expect(await codeOf(w, token)).to.equal('token_revoked');
     });
 
@@ -339,7 +340,7 @@ describe('allowlist', () => {
       const minting = w.allowlist.mint({ clientKey: SITE, accountId: ALICE, target: ISSUE, connectIssuedAt: w.clock.now(), ip: null, userAgent: null });
       await store.reached('insertEntry');
       tombstoneWritten();
-      expect((await removal).applied).to.equal(true);
+      expect(valueOf(await removal).applied).to.equal(true);
       entryWritten();
       const minted = await minting;
       expect(minted).to.deep.equal({ ok: false, code: 'forbidden' });
@@ -364,7 +365,7 @@ describe('allowlist', () => {
       const b = await w.mint(BOB, OTHER_ISSUE);
       const elsewhere = await w.mint(BOB, issueResource('20001', '20000'));
       const outcome = await w.removals.removeResource(SITE, projectResource('10000').resource, w.clock.now(), { actor: 'test', reason: 'project_deleted' });
-      expect(outcome).to.deep.equal({ applied: true, revoked: 2, confirmation: { confirmed: 1, expected: 1 } });
+      expect(valueOf(outcome)).to.deep.equal({ applied: true, revoked: 2, confirmation: { confirmed: 1, expected: 1 } });
       expect(await codeOf(w, a.token)).to.equal('token_revoked');
       expect(await codeOf(w, b.token, OTHER_ISSUE.resource)).to.equal('token_revoked');
       expect(await codeOf(w, elsewhere.token, 'jira:issue:20001')).to.equal('ok');
@@ -374,7 +375,7 @@ describe('allowlist', () => {
       const w = await world();
       const mine = await w.mint(ALICE, ISSUE, SITE);
       const theirs = await w.mint(ALICE, ISSUE, OTHER_SITE);
-      expect((await w.tenants.uninstalled(SITE, 'https://a.example.net')).count).to.equal(1);
+      expect(valueOf(await w.tenants.uninstalled(SITE, 'https://a.example.net')).count).to.equal(1);
       expect(await codeOf(w, mine.token)).to.equal('token_revoked');
       expect(await codeOf(w, theirs.token)).to.equal('ok');
     });

@@ -17,6 +17,7 @@ import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
 import { tenantIn } from '../../src/allowlist/tenants';
+import { valueOf } from '../support/results';
 
 const HEARTBEAT_MS = 1000;
 const CONFIRM_MS = 500;
@@ -323,7 +324,7 @@ describe('cluster bus', () => {
       const revoking = second.allowlist.revoke({ kind: 'user', clientKey: SITE, accountId: 'alice' }, { actor: 'test', reason: 'user_removed' });
       await hub.settle();
       bound.pass();
-      expect((await revoking).confirmation).to.deep.equal({ confirmed: 1, expected: 2 });
+      expect(valueOf(await revoking).confirmation).to.deep.equal({ confirmed: 1, expected: 2 });
       expect(await check()).to.equal('token_revoked');
       expect(lookups.splice(0)).to.deep.equal(['bypass']);
 

@@ -11,6 +11,7 @@ import type { AllowlistEntry } from '../../src/allowlist/types';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';
 import { MAX_REPORT_CHARS, readReportItem, readReportLine, type LeakReport } from '../../src/signals/leak-reports';
+import { valueOf } from '../support/results';
 import { LEAK_BATCH, LEAK_REASON, startLeakRun, type LeakCounts, type LeakRun } from '../../src/signals/leaks';
 import { MemoryStore } from '../../src/store/memory-store';
 import { hashTokenId } from '../../src/tokens/hash';
@@ -130,11 +131,11 @@ async function world(store: MemoryStore = new MemoryStore()): Promise<World> {
       clock.advance(1);
       return minted.value;
     },
-    run: ({ source = 'breach-feed', site = null } = {}) => startLeakRun({ lookup: store, allowlist: core.allowlist, clock }, { source, site }),
+    run: ({ source = 'breach-feed', site = null } = {}) => startLeakRun({ lookup: store, allowlist: core.allowlist, clock, onStoreFailure: core.onStoreFailure }, { source, site }),
     async report(lines, { site = null, batch = LEAK_BATCH } = {}) {
       const run = w.run({ site });
       const reports = lines.map(readReportLine).filter((report): report is LeakReport => report !== null);
-      for (let start = 0; start < reports.length; start += batch) await run.apply(reports.slice(start, start + batch));
+      for (let start = 0; start < reports.length; start += batch) valueOf(await run.apply(reports.slice(start, start + batch)));
       return run.counts();
     },
     async isLive(entry) {
@@ -270,15 +271,14 @@ describe('a run of leak reports', () => {
     expect(await w.report([a.token, b.token])).to.deep.equal(counted({ matched: 2, users: 2 }));
   });
 
-  it('rejects when the store fails, keeping the counts of the batches before', async () => {
+  it('answers store_unavailable when the store fails, keeping the counts of the batches before', async () => {
     const store = new MemoryStore();
     const w = await world(store);
     const leaked = await w.mint(ALICE);
     const run = w.run();
-    await run.apply([readReportItem(leaked.token)]);
+    valueOf(await run.apply([readReportItem(leaked.token)]));
     await store.close();
-    const failed = await run.apply([readReportItem(sha256('x'))]).then(() => null, (error: unknown) => error);
-    expect(failed).to.be.instanceOf(Error);
+    expect(await run.apply([readReportItem(sha256('x'))])).to.deep.equal({ ok: false, code: 'store_unavailable' });
     expect(run.counts()).to.deep.equal(counted({ matched: 1, users: 1 }));
   });
 

@@ -73,7 +73,7 @@ async function world(): Promise<World> {
   const audit = storeAuditLog(store, { onError: () => undefined, denialWindowMs: 5_000 });
   const tokens = createPageTokenCodec({ secret: 'x'.repeat(40), appKey: 'panelguard', clock, isTenant: tenantIn(store) });
   const cache = new NodeEntryCache({ ttlSeconds: 60, maxEntries: 1000 });
-  const { allowlist, removals, tenants } = createCore({ store, ledger: store, cache, bus: new MemoryBus(), clock, tokens, audit, ttlSeconds: 3600 });
+  const { allowlist, removals, tenants, onStoreFailure } = createCore({ store, ledger: store, cache, bus: new MemoryBus(), clock, tokens, audit, ttlSeconds: 3600 });
   await tenants.installed(SITE, 'https://a.example.net', { sharedSecretChanged: false });
   const reports = new FakeReports();
   const seen: string[] = [];
@@ -85,7 +85,7 @@ async function world(): Promise<World> {
     reported: (count: number) => seen.push(`reported:${count}`),
     updated: (count: number) => seen.push(`updated:${count}`),
   };
-  const node = () => createPersonalDataReporter({ store, leases: store, reports, removals, clock, intervalMs: PERIOD, observer });
+  const node = () => createPersonalDataReporter({ store, leases: store, reports, removals, clock, intervalMs: PERIOD, observer, onStoreFailure });
   return {
     clock,
     store,

@@ -22,6 +22,7 @@ import { MemoryStore } from '../../src/store/memory-store';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
 import { tenantIn } from '../../src/allowlist/tenants';
 import { issueResource } from '../../src/allowlist/resource';
+import { valueOf } from '../support/results';
 
 const T0 = Date.UTC(2026, 10, 23, 12);
 const SITE = 'site-a';
@@ -499,7 +500,7 @@ describe('revocations told to receivers', () => {
     const w = await world();
     await w.mint(ALICE);
     const removed = await w.core.removals.removeResource(SITE, 'jira:issue:10001', T0, { actor: 'webhook:issue_deleted', reason: 'issue_deleted' });
-    expect(removed.revoked).to.equal(1);
+    expect(valueOf(removed).revoked).to.equal(1);
     expect(await w.store.countSets()).to.deep.equal({ pending: 0, failed: 0 });
     w.close();
   });

@@ -17,6 +17,7 @@ import type { SsfStream } from '../../src/signals/ssf-receiver/streams';
 import type { TransmitterKeys } from '../../src/signals/ssf-receiver/transmitters';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createPageTokenCodec } from '../../src/tokens/page-token';
+import { valueOf } from '../support/results';
 
 const SITE = 'site-a';
 const OTHER_SITE = 'site-b';
@@ -100,6 +101,7 @@ async function world(streams: Partial<SsfStream>[] = [{}]): Promise<World> {
     audit,
     clock,
     observer: { event: (event, outcome) => seen.events.push([event, outcome]), refused: (code) => seen.refused.push(code) },
+    onStoreFailure: core.onStoreFailure,
   });
   let jtis = 0;
   return {
@@ -221,7 +223,7 @@ describe('SSF receiver', () => {
       await w.receiver.receive(await w.set(`${RISC}account-enabled`, { events: { [`${RISC}account-enabled`]: { event_timestamp: inAYear } } }));
       w.clock.advance(1_000);
       const removal = await w.core.removals.removeUser(SITE, ALICE, w.clock.now(), { actor: 'webhook:user_deleted', reason: 'user_removed' });
-      expect(removal.applied).to.equal(true);
+      expect(valueOf(removal).applied).to.equal(true);
     });
 
     it('accepts an event type it does not act on, changes nothing and counts it as unknown', async () => {
@@ -431,5 +433,19 @@ describe('SSF receiver', () => {
       expect(refusal(await w.receiver.receive(set))).to.equal('accepted');
       expect(await w.codeOf(alice)).to.equal('token_revoked');
     });
+
+    for (const method of ['streamsOfIssuer', 'getTenant', 'claimOnce'] as const) {
+      it(`answers unavailable, without rejecting, when the store fails at ${method}, and takes the SET once it answers`, async () => {
+        const w = await world();
+        const alice = await w.sessionOf(ALICE);
+        const set = await w.set(`${CAEP}session-revoked`);
+        const real = (w.store[method] as (...args: unknown[]) => Promise<unknown>).bind(w.store);
+        Object.defineProperty(w.store, method, { value: () => Promise.reject(new Error('the store is down')), configurable: true });
+        expect(refusal(await w.receiver.receive(set))).to.equal('unavailable');
+        Object.defineProperty(w.store, method, { value: real, configurable: true });
+        expect(refusal(await w.receiver.receive(set))).to.equal('accepted');
+        expect(await w.codeOf(alice)).to.equal('token_revoked');
+      });
+    }
   });
 });

@@ -3,6 +3,10 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { ManualClock } from '../../src/shared/clock';
 import { createSweeper, nextBatchSize, SWEEP_GRACE_MS } from '../../src/allowlist/sweeper';
+import { valueOf } from '../support/results';
+
+/** Sweeps here never meet a failing store unless a test says so. */
+const NO_REPORT = () => undefined;
 import type { AllowlistEntry } from '../../src/allowlist/types';
 import { MemoryStore } from '../../src/store/memory-store';
 
@@ -42,8 +46,8 @@ describe('expiry sweep', () => {
 
   it('deletes every entry expired over an hour ago, in batches with a pause between them', async () => {
     let pauses = 0;
-    const sweeper = createSweeper({ store, clock, batchSize: 2, pause: async () => void (pauses += 1) });
-    expect((await sweeper.sweep()).entries).to.equal(5);
+    const sweeper = createSweeper({ store, clock, batchSize: 2, pause: async () => void (pauses += 1), onStoreFailure: NO_REPORT });
+    expect(valueOf(await sweeper.sweep()).entries).to.equal(5);
     // Batches of 2, 2 and 1: the short last batch ends the sweep without another pause.
     expect(pauses).to.equal(2);
     expect(await store.loadEntryState(entry('recently-expired', 0).idHash)).to.not.equal(null);
@@ -52,23 +56,23 @@ describe('expiry sweep', () => {
   });
 
   it('finds nothing more to do on a second sweep', async () => {
-    const sweeper = createSweeper({ store, clock, batchSize: 100 });
+    const sweeper = createSweeper({ store, clock, batchSize: 100, onStoreFailure: NO_REPORT });
     await sweeper.sweep();
-    expect((await sweeper.sweep()).entries).to.equal(0);
+    expect(valueOf(await sweeper.sweep()).entries).to.equal(0);
   });
 
   it('deletes audit records past their retention, and only those', async () => {
     const record = (at: number) => ({ at, kind: 'mint' as const, clientKey: 'site-a', accountId: 'alice', actor: null, reason: null, resource: null, count: 1, confirmation: null });
     await store.appendAudit([record(NOW - 10 * DAY), record(NOW - 10 * DAY + 1), record(NOW - DAY)]);
-    const sweeper = createSweeper({ store, clock, auditRetentionMs: 7 * DAY, batchSize: 1, pause: async () => undefined });
-    expect((await sweeper.sweep()).auditRecords).to.equal(2);
+    const sweeper = createSweeper({ store, clock, auditRetentionMs: 7 * DAY, batchSize: 1, pause: async () => undefined, onStoreFailure: NO_REPORT });
+    expect(valueOf(await sweeper.sweep()).auditRecords).to.equal(2);
     expect((await store.listAudit({ clientKey: 'site-a', limit: 10 })).records.map((r) => r.at)).to.deep.equal([NOW - DAY]);
   });
 
   it('deletes replay claims once they expire, and keeps live ones so a replay stays refused', async () => {
     await store.claimOnce('lifecycle_jwt', 'spent', NOW - 1, NOW - DAY);
     await store.claimOnce('lifecycle_jwt', 'live', NOW + 60_000, NOW);
-    expect((await createSweeper({ store, clock }).sweep()).replayClaims).to.equal(1);
+    expect(valueOf(await createSweeper({ store, clock, onStoreFailure: NO_REPORT }).sweep()).replayClaims).to.equal(1);
     expect(await store.isClaimed('lifecycle_jwt', 'live', NOW)).to.equal(true);
     expect(await store.claimOnce('lifecycle_jwt', 'live', NOW + 60_000, NOW)).to.equal(false);
   });
@@ -84,11 +88,11 @@ describe('expiry sweep', () => {
       deleteAuditBefore: (before: number, limit: number) => store.deleteAuditBefore(before, limit),
       sweepClaims: (before: number, limit: number) => store.sweepClaims(before, limit),
     };
-    const sweeper = createSweeper({ store: counting, clock, batchSize: 2, pause: () => held });
+    const sweeper = createSweeper({ store: counting, clock, batchSize: 2, pause: () => held, onStoreFailure: NO_REPORT });
     const first = sweeper.sweep();
     const second = sweeper.sweep();
     release();
-    expect((await Promise.all([first, second])).map((result) => result.entries)).to.deep.equal([5, 5]);
+    expect((await Promise.all([first, second])).map((result) => valueOf(result).entries)).to.deep.equal([5, 5]);
     expect(batches).to.equal(3);
   });
 
@@ -107,8 +111,8 @@ describe('expiry sweep', () => {
       deleteAuditBefore: async () => 0,
       sweepClaims: async () => 0,
     };
-    const sweeper = createSweeper({ store: slowStore, clock, batchSize: 1_000, pause: async () => undefined });
-    expect((await sweeper.sweep()).entries).to.equal(6_000);
+    const sweeper = createSweeper({ store: slowStore, clock, batchSize: 1_000, pause: async () => undefined, onStoreFailure: NO_REPORT });
+    expect(valueOf(await sweeper.sweep()).entries).to.equal(6_000);
     expect(sizes.slice(0, 3)).to.deep.equal([1_000, 100, 100]);
     expect(sizes.every((size) => size <= 1_000)).to.equal(true);
     expect(Math.max(...sizes.slice(-3))).to.equal(1_000);
@@ -119,5 +123,20 @@ describe('expiry sweep', () => {
     expect(nextBatchSize(1_000, 1, 1_000)).to.equal(1_000);
     expect(nextBatchSize(200, 0, 1_000)).to.equal(400);
     expect(nextBatchSize(10, 0, 10)).to.equal(10);
+  });
+});
+
+describe('a sweep on a failing store', () => {
+  it('answers store_unavailable, reported once, instead of rejecting', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 23, 12));
+    const reported: string[] = [];
+    const failing = {
+      sweepExpired: () => Promise.reject(new Error('store down')),
+      sweepClaims: async () => 0,
+      deleteAuditBefore: async () => 0,
+    };
+    const sweeper = createSweeper({ store: failing, clock, onStoreFailure: (verb) => reported.push(verb) });
+    expect(await sweeper.sweep()).to.deep.equal({ ok: false, code: 'store_unavailable' });
+    expect(reported).to.deep.equal(['sweep']);
   });
 });

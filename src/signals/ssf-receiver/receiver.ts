@@ -7,7 +7,8 @@ import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } 
 import type { Allowlist, RevokeCause } from '../../allowlist/allowlist';
 import type { AuditLog } from '../../allowlist/audit';
 import type { Removals } from '../../allowlist/removals';
-import type { Clock, EpochMs, ReplayLedger, Tenant, TenantStore } from '../../allowlist/types';
+import type { Clock, EpochMs, ReplayLedger, TenantStore } from '../../allowlist/types';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../../shared/result';
 import { sha256Hex } from '../../tokens/hash';
 import { eventTimestampOf, knownEvent, UNKNOWN_EVENT, type KnownEvent } from './events';
 import type { SsfStream, SsfStreamStore } from './streams';
@@ -80,6 +81,8 @@ export interface ReceiverDeps {
   audit: AuditLog;
   clock: Clock;
   observer?: SsfObserver;
+  /** Hears each store rejection, answered `unavailable` (the core's report, which logs it). */
+  onStoreFailure: StoreFailureReport;
 }
 
 export interface SsfReceiver {
@@ -192,12 +195,8 @@ export function createSsfReceiver(deps: ReceiverDeps): SsfReceiver {
   }
 
   async function receive(token: string): Promise<SetAnswer> {
-    let triaged: Awaited<ReturnType<typeof triage>>;
-    try {
-      triaged = await triage(token);
-    } catch (error) {
-      return refuse('unavailable', 'PanelGuard cannot read its streams just now; send the SET again later.', error);
-    }
+    const triaged = await settleResult(deps.onStoreFailure, 'find SET stream', () => triage(token));
+    if (!triaged.ok && triaged.code === 'store_unavailable') return refuse('unavailable', 'PanelGuard cannot read its streams just now; send the SET again later.');
     if (!triaged.ok) return triaged;
     const { stream, issuer } = triaged.value;
     const verified = await verify(token, stream);
@@ -215,39 +214,38 @@ export function createSsfReceiver(deps: ReceiverDeps): SsfReceiver {
     const read = subjectsOf(payload, events);
     if (!read.ok) return refuse('invalid_request', read.description);
 
-    let tenant: Tenant | null;
-    try {
-      tenant = await deps.tenants.getTenant(stream.clientKey);
-    } catch (error) {
-      return refuse('unavailable', 'PanelGuard cannot read the site just now; send the SET again later.', error);
-    }
+    const site = await settle(deps.onStoreFailure, 'read SET site', () => deps.tenants.getTenant(stream.clientKey));
+    if (!site.ok) return refuse('unavailable', 'PanelGuard cannot read the site just now; send the SET again later.');
+    const tenant = site.value;
     if (tenant === null || tenant.status === 'uninstalled') return refuse('access_denied', 'PanelGuard is not installed on the site this stream names.');
 
     // Once per SET: a copy sent again, by anyone, changes nothing. Remembered as long as the SET could be accepted.
     const key = sha256Hex(JSON.stringify([issuer, jti]));
-    try {
-      if (!(await deps.ledger.claimOnce(SET_LEDGER_KIND, key, Math.max(issuedAt, now) + MAX_SET_AGE_MS, now))) {
-        return refuse('invalid_request', 'This SET (its jti) was received before; each SET is accepted once.');
-      }
-    } catch (error) {
-      return refuse('unavailable', 'PanelGuard cannot record the SET just now; send it again later.', error);
-    }
+    // Not applied (or not all of it): the transmitter may send the same SET again, and it must then be taken.
+    // Whatever did apply is idempotent (revocations, tombstones of one event time), so the retry finishes the job.
+    const notApplied = async (error?: unknown): Promise<SetRefusal> => {
+      await deps.ledger.releaseClaim(SET_LEDGER_KIND, key).catch(() => undefined);
+      return refuse('unavailable', 'The SET could not be applied just now; send it again later.', error);
+    };
+    const claimed = await settle(deps.onStoreFailure, 'record SET', () => deps.ledger.claimOnce(SET_LEDGER_KIND, key, Math.max(issuedAt, now) + MAX_SET_AGE_MS, now));
+    if (!claimed.ok) return refuse('unavailable', 'PanelGuard cannot record the SET just now; send it again later.');
+    if (!claimed.value) return refuse('invalid_request', 'This SET (its jti) was received before; each SET is accepted once.');
     try {
       const context: EventContext = { stream, issuer, issuedAt, configuration, emails: new Map() };
       const outcomes: Receipt['events'] = [];
       for (const [type, eventPayload] of events) {
         const event = knownEvent(type);
-        const outcome = event === null ? 'ignored' : await apply(event, eventPayload, read.value.get(type) ?? null, context);
+        const applied = event === null ? ok<EventOutcome>('ignored') : await apply(event, eventPayload, read.value.get(type) ?? null, context);
+        // Reported where the store failed. Not applied: released, as below, for the transmitter's retry.
+        if (!applied.ok) return await notApplied();
+        const outcome = applied.value;
         const name = event?.name ?? UNKNOWN_EVENT;
         observer.event(name, outcome);
         outcomes.push({ event: name, outcome });
       }
       return { ok: true, value: { stream: stream.id, events: outcomes } };
     } catch (error) {
-      // Not applied (or not all of it): the transmitter may send the same SET again, and it must then be taken.
-      // Whatever did apply is idempotent (revocations, tombstones of one event time), so the retry finishes the job.
-      await deps.ledger.releaseClaim(SET_LEDGER_KIND, key).catch(() => undefined);
-      return refuse('unavailable', 'The SET could not be applied just now; send it again later.', error);
+      return notApplied(error);
     }
   }
 
@@ -260,7 +258,8 @@ export function createSsfReceiver(deps: ReceiverDeps): SsfReceiver {
     emails: Map<string, string | null>;
   }
 
-  async function apply(event: KnownEvent, payload: Readonly<Record<string, unknown>>, subject: Subject | null, context: EventContext): Promise<EventOutcome> {
+  /** Applies one event; `store_unavailable` when a revocation or removal could not be written (reported where it failed). */
+  async function apply(event: KnownEvent, payload: Readonly<Record<string, unknown>>, subject: Subject | null, context: EventContext): Promise<Settled<EventOutcome>> {
     const { stream, issuer } = context;
     const actor = `ssf:${issuer}`;
     const trace = async (reason: string, accountId: string | null, count: number | null) => {
@@ -271,18 +270,18 @@ export function createSsfReceiver(deps: ReceiverDeps): SsfReceiver {
       // PanelGuard never asks for verification, so there is no `state` to expect: the event proves the stream works.
       await deps.streams.markStreamVerified(stream.id, clock.now());
       await trace(event.reason, null, null);
-      return 'verified';
+      return ok('verified');
     }
     // Checked when the SET was read: every event PanelGuard acts on has a subject.
     if (subject === null) throw new Error('an event to act on came without a subject');
     if (unprocessedCritical(subject, context.configuration.criticalMembers).length > 0) {
       await trace(`${event.reason}:discarded`, null, null);
-      return 'discarded';
+      return ok('discarded');
     }
     const accountId = await accountOf(subject, context);
     if (accountId === null) {
       await trace(`${event.reason}:no_user`, null, null);
-      return 'no_user';
+      return ok('no_user');
     }
     const cause: RevokeCause = { actor, reason: event.reason };
     // When the event happened, by the transmitter's word, but never later than now: a time in the future would
@@ -292,20 +291,23 @@ export function createSsfReceiver(deps: ReceiverDeps): SsfReceiver {
     switch (event.effect) {
       case 'end_sessions': {
         const revocation = await deps.allowlist.revoke({ kind: 'user', clientKey: stream.clientKey, accountId }, cause);
-        await trace(event.reason, accountId, revocation.count);
-        return 'applied';
+        if (!revocation.ok) return revocation;
+        await trace(event.reason, accountId, revocation.value.count);
+        return ok('applied');
       }
       case 'remove_user': {
         const removal = await deps.removals.removeUser(stream.clientKey, accountId, eventAt, cause);
+        if (!removal.ok) return removal;
         // A removal already standing from this very event (a retry after a failure) is revoked again: applied.
-        const applied = removal.applied || removal.confirmation !== null;
-        await trace(applied ? event.reason : `${event.reason}:stale`, accountId, applied ? removal.revoked : null);
-        return applied ? 'applied' : 'stale';
+        const applied = removal.value.applied || removal.value.confirmation !== null;
+        await trace(applied ? event.reason : `${event.reason}:stale`, accountId, applied ? removal.value.revoked : null);
+        return ok(applied ? 'applied' : 'stale');
       }
       case 'restore_user': {
         const restored = await deps.removals.restoreUser(stream.clientKey, accountId, eventAt);
-        await trace(restored.applied ? event.reason : `${event.reason}:stale`, accountId, null);
-        return restored.applied ? 'applied' : 'stale';
+        if (!restored.ok) return restored;
+        await trace(restored.value.applied ? event.reason : `${event.reason}:stale`, accountId, null);
+        return ok(restored.value.applied ? 'applied' : 'stale');
       }
     }
   }

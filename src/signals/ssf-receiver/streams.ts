@@ -4,6 +4,7 @@
  */
 import type { AuditLog } from '../../allowlist/audit';
 import type { Clock, EpochMs } from '../../allowlist/types';
+import { settle, settleResult, type Settled, type StoreFailureReport } from '../../shared/result';
 import { randomId } from '../../tokens/random';
 import type { TransmitterKeys } from './transmitters';
 import type { SubjectMapping } from './subjects';
@@ -87,15 +88,16 @@ export type StreamProblem = 'invalid' | 'transmitter' | 'exists' | 'too_many';
 
 export type StreamCreation = { ok: true; value: SsfStream } | { ok: false; code: StreamProblem; problem: string };
 
+/** Each verb answers `store_unavailable` when the store fails, reported once through `onStoreFailure`. */
 export interface StreamAdmin {
-  list(clientKey: string): Promise<SsfStream[]>;
+  list(clientKey: string): Promise<Settled<SsfStream[]>>;
   /**
    * Adds a stream for the site, once the transmitter's configuration has been read and agrees with the issuer;
    * audited with `actor` (`admin:<accountId>`, `operator`) as who trusted the transmitter.
    */
-  create(clientKey: string, request: StreamRequest, actor: string): Promise<StreamCreation>;
+  create(clientKey: string, request: StreamRequest, actor: string): Promise<StreamCreation | { ok: false; code: 'store_unavailable' }>;
   /** Deletes the site's stream, audited; false when the site has none with that id. */
-  remove(clientKey: string, id: string, actor: string): Promise<boolean>;
+  remove(clientKey: string, id: string, actor: string): Promise<Settled<boolean>>;
 }
 
 export interface StreamAdminDeps {
@@ -106,6 +108,7 @@ export interface StreamAdminDeps {
   allowHttp: boolean;
   transmitters: Pick<TransmitterKeys, 'describe'>;
   audit: AuditLog;
+  onStoreFailure: StoreFailureReport;
 }
 
 export function createStreamAdmin(deps: StreamAdminDeps): StreamAdmin {
@@ -114,9 +117,9 @@ export function createStreamAdmin(deps: StreamAdminDeps): StreamAdmin {
   const trace = (clientKey: string, actor: string, reason: string, issuer: string) =>
     deps.audit.record({ at: deps.clock.now(), kind: 'ssf', clientKey, accountId: null, actor, reason, resource: `ssf:${issuer}`, count: null, confirmation: null });
   return {
-    list: (clientKey) => deps.store.listStreams(clientKey),
+    list: (clientKey) => settle(deps.onStoreFailure, 'list streams', () => deps.store.listStreams(clientKey)),
 
-    async create(clientKey, request, actor) {
+    create: (clientKey, request, actor) => settleResult(deps.onStoreFailure, 'add stream', async () => {
       const issuer = issuerProblem(request.issuer, deps.allowHttp);
       if (issuer !== null) return refuse('invalid', `issuer: ${issuer}`);
       if ((await deps.store.listStreams(clientKey)).length >= MAX_STREAMS_PER_SITE) return refuse('too_many', `A site holds at most ${MAX_STREAMS_PER_SITE} streams; delete one first.`);
@@ -137,13 +140,13 @@ export function createStreamAdmin(deps: StreamAdminDeps): StreamAdmin {
       if (!(await deps.store.insertStream(stream))) return refuse('exists', 'A stream with this issuer and audience exists already; choose another audience.');
       await trace(clientKey, actor, 'ssf_stream_added', stream.issuer);
       return { ok: true, value: stream };
-    },
+    }),
 
-    async remove(clientKey, id, actor) {
+    remove: (clientKey, id, actor) => settle(deps.onStoreFailure, 'delete stream', async () => {
       const stream = (await deps.store.listStreams(clientKey)).find((known) => known.id === id);
       if (stream === undefined || !(await deps.store.deleteStream(clientKey, id))) return false;
       await trace(clientKey, actor, 'ssf_stream_deleted', stream.issuer);
       return true;
-    },
+    }),
   };
 }

@@ -5,6 +5,7 @@
 import ipaddr from 'ipaddr.js';
 import type { AuditLog } from '../../allowlist/audit';
 import type { Clock } from '../../allowlist/types';
+import { settle, type Settled, type StoreFailureReport } from '../../shared/result';
 import { randomId } from '../../tokens/random';
 import type { QueuedSet, Receiver, SetState, SignalOutbox, SignalReceivers } from './outbox';
 
@@ -15,23 +16,25 @@ export interface ReceiverSettings {
   authorization: string | null;
 }
 
+/** Each verb answers `store_unavailable` when the store fails, reported once through `onStoreFailure`. */
 export interface ReceiverAdmin {
-  list(clientKey: string): Promise<Receiver[]>;
+  list(clientKey: string): Promise<Settled<Receiver[]>>;
   /** Adds a receiver, or changes the site's receiver at the same endpoint. */
-  put(clientKey: string, settings: ReceiverSettings, actor: string): Promise<{ receiver: Receiver; created: boolean }>;
+  put(clientKey: string, settings: ReceiverSettings, actor: string): Promise<Settled<{ receiver: Receiver; created: boolean }>>;
   /** Deletes the site's receiver and what is queued for it; false when the site has none by that id. */
-  remove(clientKey: string, id: string, actor: string): Promise<boolean>;
+  remove(clientKey: string, id: string, actor: string): Promise<Settled<boolean>>;
   /** The site's SETs, newest revocation first, and how many are pending and failed. */
-  outbox(clientKey: string, query: { state?: SetState; limit: number }): Promise<{ counts: Record<SetState, number>; sets: QueuedSet[] }>;
+  outbox(clientKey: string, query: { state?: SetState; limit: number }): Promise<Settled<{ counts: Record<SetState, number>; sets: QueuedSet[] }>>;
 }
 
 export interface ReceiverAdminDeps {
   store: SignalReceivers & Pick<SignalOutbox, 'listSets' | 'countSets'>;
   clock: Clock;
   audit: AuditLog;
+  onStoreFailure: StoreFailureReport;
 }
 
-export function createReceiverAdmin({ store, clock, audit }: ReceiverAdminDeps): ReceiverAdmin {
+export function createReceiverAdmin({ store, clock, audit, onStoreFailure }: ReceiverAdminDeps): ReceiverAdmin {
   // Written before the answer, as policy changes are: an admin who reads the audit next finds the change there.
   const record = (clientKey: string, actor: string, reason: string, receiver: string) =>
     audit.record({
@@ -47,25 +50,25 @@ export function createReceiverAdmin({ store, clock, audit }: ReceiverAdminDeps):
     });
 
   return {
-    list: (clientKey) => store.listReceivers(clientKey),
+    list: (clientKey) => settle(onStoreFailure, 'list receivers', () => store.listReceivers(clientKey)),
 
-    async put(clientKey, settings, actor) {
+    put: (clientKey, settings, actor) => settle(onStoreFailure, 'put receiver', async () => {
       const now = clock.now();
       const put = await store.putReceiver({ id: randomId(), clientKey, ...settings, createdAt: now, updatedAt: now });
       await record(clientKey, actor, put.created ? 'ssf_receiver_added' : 'ssf_receiver_changed', put.receiver.id);
       return put;
-    },
+    }),
 
-    async remove(clientKey, id, actor) {
+    remove: (clientKey, id, actor) => settle(onStoreFailure, 'remove receiver', async () => {
       const removed = await store.deleteReceiver(clientKey, id);
       if (removed) await record(clientKey, actor, 'ssf_receiver_removed', id);
       return removed;
-    },
+    }),
 
-    async outbox(clientKey, query) {
+    outbox: (clientKey, query) => settle(onStoreFailure, 'read outbox', async () => {
       const [counts, sets] = await Promise.all([store.countSets(clientKey), store.listSets({ clientKey, ...query })]);
       return { counts, sets };
-    },
+    }),
   };
 }
 

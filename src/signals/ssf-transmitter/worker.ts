@@ -5,6 +5,7 @@
  */
 import type { Clock, EpochMs } from '../../allowlist/types';
 import type { Logger } from '../../observability/logger';
+import { settle as settleStoreWork, type StoreFailureReport } from '../../shared/result';
 import { randomId } from '../../tokens/random';
 import { retryDelay, type RetryPolicy } from './backoff';
 import type { ClaimedSet, SignalOutbox } from './outbox';
@@ -100,18 +101,21 @@ export function createPushWorker(deps: PushWorkerDeps): PushWorker {
     });
   }
 
-  /** A round whose store failures are logged once per outage and tried again at the next poll. */
+  /** Hears a round's store failure: logged once per outage, not once per poll. */
+  const reportOutage: StoreFailureReport = (_verb, error) => {
+    if (!failing) log.warn({ err: error }, 'SET outbox round failed; the next poll retries');
+  };
+
+  /** A round whose store failure is a result, logged once per outage and tried again at the next poll. */
   async function guardedRound(): Promise<number> {
-    try {
-      const claimed = await round();
-      if (failing) log.info('SET outbox reachable again');
-      failing = false;
-      return claimed;
-    } catch (error) {
-      if (!failing) log.warn({ err: error }, 'SET outbox round failed; the next poll retries');
+    const claimed = await settleStoreWork(reportOutage, 'push SETs', round);
+    if (!claimed.ok) {
       failing = true;
       return 0;
     }
+    if (failing) log.info('SET outbox reachable again');
+    failing = false;
+    return claimed.value;
   }
 
   async function round(): Promise<number> {
