@@ -203,16 +203,17 @@ describe('HTTP: install, panel and guard', function () {
     it('answers 503 store_unavailable to a removal whose revocation could not be written, and finishes it on the host\'s retry', async () => {
       const alice = await tokenFor(stack, ALICE);
       const store = stack.app.store;
-      const revokeEntries = store.revokeEntries.bind(store);
-      store.revokeEntries = () => Promise.reject(new Error('store down'));
+      // The tombstone and the revocation are one write: neither happened.
+      const putTombstoneAndRevoke = store.putTombstoneAndRevoke.bind(store);
+      store.putTombstoneAndRevoke = () => Promise.reject(new Error('store down'));
       const removedAt = Date.now();
       const failed = await stack.sim.sendWebhook('user_deleted', { timestamp: removedAt, user: { accountId: ALICE } });
-      store.revokeEntries = revokeEntries;
+      store.putTombstoneAndRevoke = putTombstoneAndRevoke;
       expect(failed.status).to.equal(503);
       expect(((await failed.json()) as { error?: { code?: string } }).error?.code).to.equal('store_unavailable');
       const retried = await stack.sim.sendWebhook('user_deleted', { timestamp: removedAt, user: { accountId: ALICE } });
       expect(retried.status).to.equal(200);
-      expect(await retried.json()).to.deep.equal({ applied: false, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
+      expect(await retried.json()).to.deep.equal({ applied: true, revoked: 1, confirmation: { confirmed: 1, expected: 1 } });
       expect((await stack.api(alice, 'GET', ISSUE.issueId)).body.error?.code).to.equal('token_revoked');
     });
 

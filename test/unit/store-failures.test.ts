@@ -39,6 +39,7 @@ const FAILABLE = [
   'getTenant',
   'putTenant',
   'putTombstone',
+  'putTombstoneAndRevoke',
   'getTombstone',
   'claimOnce',
   'isClaimed',
@@ -156,9 +157,8 @@ const VERBS: { verb: string; fails: Failable; reports?: string; call: (w: World)
   { verb: 'read audit', fails: 'listAudit', call: (w) => w.core.auditTrail.list(SITE, { limit: 10 }) },
   { verb: 'look up site', fails: 'getTenant', call: (w) => w.core.tenantKnown(SITE) },
   { verb: 'revoke', fails: 'revokeEntries', reports: 'revoke: user_removed', call: (w) => w.core.allowlist.revoke({ kind: 'user', clientKey: SITE, accountId: ALICE }, CAUSE) },
-  { verb: 'remove user', fails: 'putTombstone', call: (w) => w.core.removals.removeUser(SITE, ALICE, w.clock.now(), CAUSE) },
-  { verb: 'remove user', fails: 'revokeEntries', reports: 'revoke: user_removed', call: (w) => w.core.removals.removeUser(SITE, ALICE, w.clock.now(), CAUSE) },
-  { verb: 'remove resource', fails: 'putTombstone', call: (w) => w.core.removals.removeResource(SITE, ISSUE.resource, w.clock.now(), { actor: 'webhook:jira:issue_deleted', reason: 'issue_deleted' }) },
+  { verb: 'remove user', fails: 'putTombstoneAndRevoke', call: (w) => w.core.removals.removeUser(SITE, ALICE, w.clock.now(), CAUSE) },
+  { verb: 'remove resource', fails: 'putTombstoneAndRevoke', call: (w) => w.core.removals.removeResource(SITE, ISSUE.resource, w.clock.now(), { actor: 'webhook:jira:issue_deleted', reason: 'issue_deleted' }) },
   { verb: 'restore user', fails: 'getTombstone', call: (w) => w.core.removals.restoreUser(SITE, ALICE, w.clock.now()) },
   { verb: 'restore user', fails: 'putTombstone', call: (w) => w.core.removals.restoreUser(SITE, ALICE, w.clock.now()) },
   { verb: 'install site', fails: 'getTenant', call: (w) => w.core.tenants.installed(SITE, 'https://a.example.net', { sharedSecretChanged: false }) },
@@ -255,7 +255,7 @@ describe('one failure style: the store failing under a core verb', () => {
   it('logs a reconcile run the store failed, resolving its tick: the next cycle retries', async () => {
     const w = await world();
     const reconciler = createReconciler({ store: w.store, leases: w.store, directory: ALICE_GONE, removals: w.core.removals, clock: w.clock, intervalMs: 60_000, log: signalLog(w), onStoreFailure: w.core.onStoreFailure });
-    w.store.failing.add('putTombstone');
+    w.store.failing.add('putTombstoneAndRevoke');
     await reconciler.tick();
     expect(w.reported).to.deep.equal(['remove user']);
     expect(w.warned).to.deep.equal(['reconcile: run failed; the next cycle retries']);
