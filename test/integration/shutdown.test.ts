@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EpochMs, RevokeScope } from '../../src/allowlist/types';
+import type { RemovalWritten, RevocationNotice, RevokeScope, Tombstone } from '../../src/allowlist/types';
 import { startApp } from '../../src/app/app';
 import { loadConfig } from '../../src/app/config';
 import { startHostSimulator } from '../../src/host-simulator';
@@ -11,7 +11,7 @@ import { createLogger } from '../../src/observability/logger';
 import { MemoryStore } from '../../src/store/memory-store';
 import { ALICE } from './harness';
 
-/** A store whose revocations wait until the test lets them go, so a request is surely in flight. */
+/** A store whose removals (tombstone and revocation, one write) wait until the test lets them go, so a request is surely in flight. */
 class HeldStore extends MemoryStore {
   release!: () => void;
   // Declared before the promises that set them: a field declared later would be reset to undefined.
@@ -22,10 +22,10 @@ class HeldStore extends MemoryStore {
   private readonly held = new Promise<void>((resolve) => {
     this.release = resolve;
   });
-  override async revokeEntries(scope: RevokeScope, at: EpochMs, reason: string): Promise<number> {
+  override async putTombstoneAndRevoke(tombstone: Tombstone, scope: RevokeScope, reason: string, notice?: RevocationNotice): Promise<RemovalWritten> {
     this.entered();
     await this.held;
-    return super.revokeEntries(scope, at, reason);
+    return super.putTombstoneAndRevoke(tombstone, scope, reason, notice);
   }
 }
 
