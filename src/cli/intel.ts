@@ -67,7 +67,7 @@ export async function ingestLeaks(config: Config, options: IngestOptions): Promi
       }
       if (failure === null && !storeFailed) return 0;
       // A store failure's detail was logged above, as the core reports it.
-      const why = storeFailed ? 'the store is unavailable' : isFileError(failure) ? `reading ${options.file} failed: ${codeOf(failure)}` : `failed: ${codeOf(failure)}`;
+      const why = storeFailed ? 'the store failed' : isFileError(failure) ? `reading ${options.file} failed: ${codeOf(failure)}` : `failed: ${codeOf(failure)}`;
       note(`stopped after ${counts.reports} reports: ${why}`);
       note('what was ended stays ended; run it again to finish: reports already acted on count as already revoked');
       return 1;
