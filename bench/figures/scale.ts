@@ -128,13 +128,16 @@ async function setUp(ctx: BenchContext, store: ScaleStore, plan: ScalePlan, tear
   const pageTokenSecret = randomBytes(32).toString('base64url');
   const key = appKey();
 
+  // Started first: the site it installs is seeded under the base URL its install will name.
+  const sim = await startHostSimulator({ clientKey: SIMULATED_TENANT });
+  teardown.add('closing the host simulator', () => sim.close());
   const seeder = startWorker(path.join(SCALE_DIR, 'seeder.ts'));
   teardown.add('stopping the seeder', async () => {
     await withTimeout(seeder.ask({ kind: 'close' } satisfies SeederRequest), STOP_TIMEOUT_MS, 'closing the seeder').catch(() => undefined);
     await seeder.close();
   });
   const ask = <T>(request: SeederRequest) => seeder.ask<T>(request);
-  let progress = await ask<SeedProgress>({ kind: 'open', store, databaseUrl, pageTokenSecret, appKey: key, plan, dir });
+  let progress = await ask<SeedProgress>({ kind: 'open', store, databaseUrl, pageTokenSecret, appKey: key, plan, simulatedBaseUrl: sim.baseUrl, dir });
   log(`seeding ${progress.total.toLocaleString('en-US')} entries over ${plan.tenants.toLocaleString('en-US')} tenants`);
   while (progress.seeded < progress.total) {
     progress = await ask<SeedProgress>({ kind: 'seed', rows: plan.seedChunk });
@@ -143,8 +146,6 @@ async function setUp(ctx: BenchContext, store: ScaleStore, plan: ScalePlan, tear
   const files = await ask<SeededFiles>({ kind: 'finish' });
   log(`seeded in ${files.seconds.toFixed(1)} s`);
 
-  const sim = await startHostSimulator({ clientKey: SIMULATED_TENANT });
-  teardown.add('closing the host simulator', () => sim.close());
   const app = startWorker(path.join(SCALE_DIR, 'app-node.ts'));
   teardown.add('stopping the app node', async () => {
     await withTimeout(app.ask({ kind: 'stop' } satisfies AppRequest), STOP_TIMEOUT_MS, 'stopping the app').catch(() => undefined);

@@ -31,6 +31,11 @@ export interface SeedOpen {
   pageTokenSecret: string;
   appKey: string;
   plan: ScalePlan;
+  /**
+   * The site the host simulator installs, as its install will name it: seeded so, since an install at another base
+   * URL ends every session of the site (tenant_base_url_changed), which would refuse its seeded tokens.
+   */
+  simulatedBaseUrl: string;
   /** Where the token files go. */
   dir: string;
 }

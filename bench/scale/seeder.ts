@@ -21,6 +21,7 @@ import {
   SEEDED_IP,
   SEEDED_USER_AGENT,
   SWEEP_CHECK_IP,
+  SIMULATED_TENANT,
   tenantKey,
   TOKEN_TTL_SECONDS,
   type ScalePlan,
@@ -46,7 +47,8 @@ interface SeedRow {
 
 /** The few statements seeding needs, on either database, through its plain driver. */
 interface RowWriter {
-  insertTenants(clientKeys: string[], at: number): Promise<void>;
+  /** Each tenant by its client key and base URL. */
+  insertTenants(tenants: Array<{ clientKey: string; baseUrl: string }>, at: number): Promise<void>;
   insertEntries(rows: SeedRow[]): Promise<void>;
   begin(): Promise<void>;
   commit(): Promise<void>;
@@ -80,11 +82,11 @@ async function openSqliteWriter(file: string): Promise<RowWriter> {
   // This connection only: the app's own connection keeps the store's settings. A crash mid-seed loses the bench run, nothing else.
   await exec('PRAGMA busy_timeout = 5000; PRAGMA synchronous = OFF');
   return {
-    async insertTenants(clientKeys, at) {
-      const values = clientKeys.map(() => "(?, ?, 'enabled', ?)").join(', ');
+    async insertTenants(tenants, at) {
+      const values = tenants.map(() => "(?, ?, 'enabled', ?)").join(', ');
       await run(
         `INSERT INTO tenants (client_key, base_url, status, updated_at) VALUES ${values}`,
-        clientKeys.flatMap((key) => [key, `https://${key}.atlassian.net`, at]),
+        tenants.flatMap(({ clientKey, baseUrl }) => [clientKey, baseUrl, at]),
       );
     },
     async insertEntries(rows) {
@@ -108,11 +110,11 @@ async function openPostgresWriter(url: string): Promise<RowWriter> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   return {
-    async insertTenants(clientKeys, at) {
+    async insertTenants(tenants, at) {
       await client.query(
         `INSERT INTO tenants (client_key, base_url, status, updated_at)
-         SELECT key, 'https://' || key || '.atlassian.net', 'enabled', $2 FROM unnest($1::text[]) AS t(key)`,
-        [clientKeys, at],
+         SELECT key, url, 'enabled', $3 FROM unnest($1::text[], $2::text[]) AS t(key, url)`,
+        [tenants.map((t) => t.clientKey), tenants.map((t) => t.baseUrl), at],
       );
     },
     async insertEntries(rows) {
@@ -221,7 +223,10 @@ async function open(request: SeedOpen): Promise<SeedProgress> {
     request.store === 'sqlite' ? await openSqliteWriter(request.databaseUrl.slice('sqlite:'.length)) : await openPostgresWriter(request.databaseUrl);
   const { plan } = request;
   await writer.insertTenants(
-    Array.from({ length: plan.tenants }, (_, index) => tenantKey(index)),
+    Array.from({ length: plan.tenants }, (_, index) => {
+      const clientKey = tenantKey(index);
+      return { clientKey, baseUrl: clientKey === SIMULATED_TENANT ? request.simulatedBaseUrl : `https://${clientKey}.atlassian.net` };
+    }),
     systemClock.now(),
   );
   seeding = {
