@@ -1,6 +1,6 @@
 /** The one place where a failure code becomes an HTTP answer: status, JSON body, WWW-Authenticate. */
 import type { Response } from 'express';
-import type { DenyCode } from '../src/shared/result';
+import type { DenyCode } from '../src/base/result';
 
 export type ErrorCode = DenyCode | 'keys_unavailable' | 'not_found' | 'conflict' | 'payload_too_large' | 'internal_error' | 'channels_full';
 

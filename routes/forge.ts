@@ -13,7 +13,7 @@ import type { SiteAddress, TenantLifecycle } from '../src/allowlist/tenants';
 import { pageOf, type ForgeInvocation } from '../src/forge/invocation';
 import type { ForgeSiteAdmins } from '../src/forge/site-admins';
 import type { Logger } from '../src/observability/logger';
-import type { Settled } from '../src/shared/result';
+import type { Settled } from '../src/base/result';
 import { sha256Hex } from '../src/tokens/hash';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';

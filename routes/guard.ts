@@ -5,7 +5,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Allowlist, Call, Grant } from '../src/allowlist/allowlist';
 import type { Origin } from '../src/allowlist/theft';
-import { fail, type Result } from '../src/shared/result';
+import { fail, type Result } from '../src/base/result';
 import { sendError, sendForgeError, type ErrorCode } from './errors';
 import { connectCredentials, type ForgeHolder, type PageCredentials, type Presented, type PresentedToken } from './page-credentials';
 

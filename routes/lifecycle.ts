@@ -15,7 +15,7 @@ import type { TenantLifecycle } from '../src/allowlist/tenants';
 import { INSTALLATION_ID, type Installations } from '../src/forge/installations';
 import type { AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/observability/logger';
-import type { Settled } from '../src/shared/result';
+import type { Settled } from '../src/base/result';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { connectAuthenticated, connectOf } from './connect-auth';

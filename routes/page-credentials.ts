@@ -5,7 +5,7 @@
  * checks the page token the same way whichever door it came through.
  */
 import type { Request } from 'express';
-import { fail, ok, type Result } from '../src/shared/result';
+import { fail, ok, type Result } from '../src/base/result';
 import type { FitVerifier } from '../src/forge/fit-verifier';
 import type { ForgeInvocation } from '../src/forge/invocation';
 import type { Installations } from '../src/forge/installations';

@@ -10,7 +10,7 @@ import type { RemovalOutcome, Removals } from '../src/allowlist/removals';
 import type { Replays } from '../src/allowlist/replays';
 import type { AddOn } from '../src/connect/addon';
 import type { Logger } from '../src/observability/logger';
-import type { Settled } from '../src/shared/result';
+import type { Settled } from '../src/base/result';
 import { jsonBody } from './body';
 import { sendConfirmation } from './confirmation';
 import { connectAuthenticated, connectOf } from './connect-auth';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Allowlist } from '../../src/allowlist/allowlist';
-import { systemClock } from '../../src/shared/clock';
+import { systemClock } from '../../src/base/clock';
 import { issueResource } from '../../src/allowlist/resource';
 import { openCore, type AppStore, type OpenedCore } from '../../src/app/app';
 import { loadConfig } from '../../src/app/config';

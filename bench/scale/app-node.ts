@@ -7,7 +7,7 @@ import '../lib/as-deployed';
 import { createReadStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { systemClock } from '../../src/shared/clock';
+import { systemClock } from '../../src/base/clock';
 import { createSweeper } from '../../src/allowlist/sweeper';
 import type { EntryStore, LastSeen } from '../../src/allowlist/types';
 import { startApp, type AppStore, type RunningApp } from '../../src/app/app';

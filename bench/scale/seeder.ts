@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import sqlite3 from 'sqlite3';
-import { systemClock } from '../../src/shared/clock';
+import { systemClock } from '../../src/base/clock';
 import { issueResource } from '../../src/allowlist/resource';
 import { SWEEP_GRACE_MS } from '../../src/allowlist/sweeper';
 import { openSequelizeStore } from '../../src/store/sequelize-store';

@@ -6,7 +6,7 @@ import type { CacheLookup, EntryStates, KnownState, Lookup } from './entry-state
 import type { LastSeenTracker } from './last-seen';
 import { absoluteDeadline, idleDeadline } from './policy-rules';
 import { covers, type ResourceRef } from './resource';
-import { fail, ok, settle, type DenyCode, type Result, type Settled, type StoreFailureReport } from '../shared/result';
+import { fail, ok, settle, type DenyCode, type Result, type Settled, type StoreFailureReport } from '../base/result';
 import { isDue, Offers, standingOf, type ChainLink, type ChainStanding, type RotationPolicy } from './rotation';
 import { createTheft, THEFT_CAUSE, type Origin, type TheftObserver } from './theft';
 import type { NetworkPrefixes } from './network';

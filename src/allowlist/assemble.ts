@@ -17,7 +17,7 @@ import { createPolicies, type Policies } from './policies';
 import { createSessions, type Sessions } from './sessions';
 import { createRemovals, type Removals } from './removals';
 import { createReplays, type Replays } from './replays';
-import type { Settled, StoreFailureReport } from '../shared/result';
+import type { Settled, StoreFailureReport } from '../base/result';
 import { createTenantLifecycle, tenantKnown, type TenantLifecycle } from './tenants';
 import type { AuditStore, Clock, EntryStore, Policy, ReplayLedger, SessionListing, TenantStore, TokenChains, TombstoneStore } from './types';
 

@@ -1,5 +1,5 @@
 /** Reading the audit trail: a site's records, newest first and paged, as admins and operators are shown them. */
-import { settle, type Settled, type StoreFailureReport } from '../shared/result';
+import { settle, type Settled, type StoreFailureReport } from '../base/result';
 import type { AuditPage, AuditQuery, AuditStore } from './types';
 
 /** Which of a site's records to read: everything an audit query says but the site. */

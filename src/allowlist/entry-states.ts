@@ -5,7 +5,7 @@
 import type { Bus } from '../bus/types';
 import type { EntryCache } from '../cache/entry-cache';
 import { dependencyKeys, Generations } from '../cache/generations';
-import { fail, ok, type Result } from '../shared/result';
+import { fail, ok, type Result } from '../base/result';
 import type { EntryState, EntryStore, RevokeScope } from './types';
 
 /** How a state was found: in the cache, in the store after a miss, or in the store because the cache is not trusted. */

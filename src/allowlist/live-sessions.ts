@@ -4,7 +4,7 @@
  */
 import { endedBy } from './allowlist';
 import type { Lookup } from './entry-states';
-import { fail, ok, type DenyCode, type Result } from '../shared/result';
+import { fail, ok, type DenyCode, type Result } from '../base/result';
 import type { Clock, EntryState, Policy, RevokeScope } from './types';
 
 /** One page session, as its grant names it. */

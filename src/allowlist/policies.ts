@@ -2,7 +2,7 @@
 import type { AuditLog } from './audit';
 import type { EntryStates } from './entry-states';
 import { describePolicy, describeProblem, policyProblems, type PolicyProblem } from './policy-rules';
-import { settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
+import { settle, settleResult, type Settled, type StoreFailureReport } from '../base/result';
 import type { Clock, Policy, TenantStore } from './types';
 
 export interface TenantPolicy {

@@ -8,7 +8,7 @@
  */
 import type { Allowlist, RevokeCause } from './allowlist';
 import { noticeOf } from './notices';
-import { ok, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
+import { ok, settleResult, type Settled, type StoreFailureReport } from '../base/result';
 import type { Clock, Confirmation, EpochMs, RevokeScope, Tombstone, TombstoneKind, TombstoneStore } from './types';
 
 export interface RemovalDeps {

@@ -3,7 +3,7 @@
  * and a webhook delivery the host retries is applied once. Recorded in the store, so every node agrees.
  */
 import { sha256Hex } from '../tokens/hash';
-import { fail, settle, settleResult, type Result, type Settled, type StoreFailureReport } from '../shared/result';
+import { fail, settle, settleResult, type Result, type Settled, type StoreFailureReport } from '../base/result';
 import type { Clock, EpochMs, ReplayLedger } from './types';
 
 /** The host's signature on one lifecycle call: the JWT's hash and its times. */

@@ -4,7 +4,7 @@
  * and reads what theft detection noticed about their sessions.
  */
 import type { Allowlist, Grant, Revocation } from './allowlist';
-import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../base/result';
 import type { AllowlistEntry, AuditStore, Clock, EntryPage, EpochMs, SessionListing, SignalDetail } from './types';
 
 export interface SessionFilter {

@@ -3,7 +3,7 @@
  * audit records past their retention, in bounded batches with a pause between them, so that no single
  * statement holds a table for long and checks keep flowing while millions of rows go.
  */
-import { settle, type Settled, type StoreFailureReport } from '../shared/result';
+import { settle, type Settled, type StoreFailureReport } from '../base/result';
 import type { AuditStore, Clock, EntryStore, ReplayLedger } from './types';
 
 /** What a sweep deletes from: one bounded, oldest-first delete of each role that keeps rows past their time, and nothing else of them. */

@@ -1,7 +1,7 @@
 /** Tenant lifecycle: installed, enabled, disabled, uninstalled, and what each does to page tokens. */
 import type { Allowlist, Revocation } from './allowlist';
 import type { AuditLog } from './audit';
-import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../base/result';
 import type { Clock, Tenant, TenantStatus, TenantStore } from './types';
 
 export interface TenantDeps {

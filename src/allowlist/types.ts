@@ -1,6 +1,6 @@
 /** The allowlist's vocabulary: entries, tombstones, tenants, and the narrow interfaces the core runs on. */
 
-import type { Clock, EpochMs } from '../shared/clock';
+import type { Clock, EpochMs } from '../base/clock';
 
 /** Time is shared vocabulary (the tokens and the bus speak it too); the core's modules name it from here. */
 export type { Clock, EpochMs };

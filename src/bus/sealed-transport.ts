@@ -5,7 +5,7 @@
  * acknowledgement, an invalidation or a heartbeat, nor replay a genuine one.
  */
 import { createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
-import type { Clock, EpochMs } from '../shared/clock';
+import type { Clock, EpochMs } from '../base/clock';
 import { randomSecret } from '../tokens/random';
 import type { Transport, TransportEvents } from './transport';
 

@@ -5,8 +5,8 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import { systemClock } from '../shared/clock';
-import { ok, type Settled } from '../shared/result';
+import { systemClock } from '../base/clock';
+import { ok, type Settled } from '../base/result';
 import type { Config } from '../app/config';
 import { MALFORMED_REPORT, MAX_REPORT_CHARS, readReportLine, type LeakReport } from '../signals/leak-reports';
 import { LEAK_BATCH, startLeakRun, type LeakCounts, type LeakRun } from '../signals/leaks';

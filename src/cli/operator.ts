@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { AppStore, OpenedCore } from '../app/app';
-import { systemClock } from '../shared/clock';
+import { systemClock } from '../base/clock';
 import type { Bus } from '../bus/types';
 import type { Config } from '../app/config';
 import { createLogger } from '../observability/logger';

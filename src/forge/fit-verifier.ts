@@ -4,7 +4,7 @@
  * and `exp`, `nbf` in range. Which JWKS is trusted comes from configuration only, never from a claim.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type KeyLike } from 'jose';
-import { fail, ok, type Result } from '../shared/result';
+import { fail, ok, type Result } from '../base/result';
 import type { Clock } from '../allowlist/types';
 import { FIT_ISSUER, invocationOf, type ForgeInvocation } from './invocation';
 

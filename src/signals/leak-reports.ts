@@ -4,7 +4,7 @@
  * further: nothing past this module ever holds one.
  */
 import { z } from 'zod';
-import { fail, ok, type Result } from '../shared/result';
+import { fail, ok, type Result } from '../base/result';
 import { hashTokenId } from '../tokens/hash';
 
 /** A report read: the hash of the leaked token's jti, or why it names none. */

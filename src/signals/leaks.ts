@@ -4,7 +4,7 @@
  * announced to every node, audited).
  */
 import type { Allowlist } from '../allowlist/allowlist';
-import { ok, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
+import { ok, settleResult, type Settled, type StoreFailureReport } from '../base/result';
 import type { AllowlistEntry, Clock, EpochMs } from '../allowlist/types';
 import type { LeakReport } from './leak-reports';
 

@@ -18,7 +18,7 @@ import {
   type ReconcileObserver,
   type SignalLog,
 } from './reconcile';
-import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../base/result';
 import { tickedJob } from './ticked-job';
 
 /** One account PanelGuard holds personal data for, and when it last wrote any of it. */

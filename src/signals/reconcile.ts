@@ -6,7 +6,7 @@
 import type { RevokeCause } from '../allowlist/allowlist';
 import type { Removals } from '../allowlist/removals';
 import type { Clock, EpochMs, ReplayLedger, TenantStatus } from '../allowlist/types';
-import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../shared/result';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../base/result';
 import { sha256Hex } from '../tokens/hash';
 import { tickedJob } from './ticked-job';
 

@@ -1,8 +1,8 @@
 /** Page tokens: signing and verifying the JWT that a rendered page carries, with per-tenant keys. */
 import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { Clock, EpochMs } from '../shared/clock';
-import { fail, ok, type Result } from '../shared/result';
+import type { Clock, EpochMs } from '../base/clock';
+import { fail, ok, type Result } from '../base/result';
 import { randomTokenId } from './random';
 
 /** The only algorithm a page token may use; anything else is refused before the signature is checked. */

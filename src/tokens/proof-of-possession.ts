@@ -1,8 +1,8 @@
 /** DPoP proofs (RFC 9449): whether a call's proof was signed by the key it names, for this very call, just now, and once. */
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWTHeaderParameters, type JWTPayload, type KeyLike } from 'jose';
-import { fail, ok, type Result } from '../shared/result';
-import type { Clock, EpochMs } from '../shared/clock';
+import { fail, ok, type Result } from '../base/result';
+import type { Clock, EpochMs } from '../base/clock';
 
 /** The call a proof is presented with. */
 export interface ProofRequest {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppStore } from '../../src/app/app';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
 import { MemoryStore } from '../../src/store/memory-store';
 import { hashTokenId } from '../../src/tokens/hash';

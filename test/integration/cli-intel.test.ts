@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Sequelize } from 'sequelize';
-import { systemClock } from '../../src/shared/clock';
+import { systemClock } from '../../src/base/clock';
 import type { AllowlistEntry } from '../../src/allowlist/types';
 import { openSequelizeStore, type SequelizeStore } from '../../src/store/sequelize-store';
 import { hashTokenId } from '../../src/tokens/hash';

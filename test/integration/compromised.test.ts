@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { hashTokenId } from '../../src/tokens/hash';
 import { ALICE, BOB, ISSUE, OTHER_ISSUE, OTHER_PROJECT_ISSUE, pageTokenOf, startStack, type Stack } from './harness';
 import { openPage, VICTIM } from './page-client';

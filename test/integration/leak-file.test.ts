@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { expect } from 'chai';
-import { systemClock } from '../../src/shared/clock';
+import { systemClock } from '../../src/base/clock';
 import type { AllowlistEntry } from '../../src/allowlist/types';
 import { openSequelizeStore } from '../../src/store/sequelize-store';
 import { hashTokenId } from '../../src/tokens/hash';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
 import { freePort } from '../support/ports';

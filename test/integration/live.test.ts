@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { ALICE, BOB, ISSUE, OTHER_ISSUE, startStack, type Stack } from './harness';
 import { openChannel, type Channel } from './live-client';
 

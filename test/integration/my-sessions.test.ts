@@ -1,6 +1,6 @@
 /** "My sessions" over real HTTP: a user sees and ends their own sessions, and reads what theft detection noticed about them; nobody else's. */
 import { expect } from 'chai';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { ALICE, BOB, ISSUE, OTHER_ISSUE, pageTokenOf, startStack, type Stack } from './harness';
 
 interface Session {

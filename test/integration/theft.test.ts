@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { generateKeyPair, generateProof } from 'dpop';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import type { Clock } from '../../src/allowlist/types';
 import { ALICE, ISSUE, startStack, type Stack } from './harness';
 import { alarms, metricSum, openPage, outcome, rotations, setPolicy, signals, THIEF, TRUST_LOOPBACK, VICTIM, PageClient, type Answer, type Device } from './page-client';

@@ -1,6 +1,6 @@
 /** Page sessions in core-level tests: a page rendered for a user (a mint) and a call with its token, as outcome codes. */
 import type { Allowlist } from '../../src/allowlist/allowlist';
-import type { ManualClock } from '../../src/shared/clock';
+import type { ManualClock } from '../../src/base/clock';
 import type { ResourceRef } from '../../src/allowlist/resource';
 
 export interface PageSessions {

@@ -4,7 +4,7 @@
  * The real transports (PostgreSQL, Redis) run in test/integration/cluster.test.ts.
  */
 import { expect } from 'chai';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createCore } from '../../src/allowlist/assemble';
 import { NO_OBSERVER } from '../../src/allowlist/allowlist';
 import { storeAuditLog } from '../../src/allowlist/audit';

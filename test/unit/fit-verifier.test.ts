@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createFitVerifier, type FitVerifier } from '../../src/forge/fit-verifier';
 import { invocationOf } from '../../src/forge/invocation';
 import { FitIssuer, fitClaims, forgeClaims, type FitClaims, type FitForgery } from '../../src/host-simulator/forge/fit';

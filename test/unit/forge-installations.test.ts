@@ -1,6 +1,6 @@
 /** Which tenant a Forge installation is: its linked Connect tenant, else itself; asked of the store sparingly. */
 import { expect } from 'chai';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createInstallations, UNLINKED_MEMORY_MS } from '../../src/forge/installations';
 import { MemoryStore } from '../../src/store/memory-store';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as dpop from 'dpop';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createProofVerifier } from '../../src/tokens/proof-of-possession';
 import { createProver } from '../../views/public/key-binding.js';
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Allowlist, MintedToken } from '../../src/allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createCore } from '../../src/allowlist/assemble';
 import { issueResource, type ResourceRef } from '../../src/allowlist/resource';
 import type { AllowlistEntry } from '../../src/allowlist/types';

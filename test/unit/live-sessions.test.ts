@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { defaultPolicyOf } from '../../src/allowlist/assemble';
 import type { Lookup } from '../../src/allowlist/entry-states';
 import { ANNOUNCEMENT_OVERLAP_MS, createLiveSessions, type LiveSessions, type WatchedSession } from '../../src/allowlist/live-sessions';
-import { ManualClock } from '../../src/shared/clock';
-import { fail, ok, type DenyCode } from '../../src/shared/result';
+import { ManualClock } from '../../src/base/clock';
+import { fail, ok, type DenyCode } from '../../src/base/result';
 
 const SESSION: WatchedSession = { idHash: 'a'.repeat(64), clientKey: 'site-a', accountId: 'alice', resource: 'jira:issue:10001', parent: null };
 

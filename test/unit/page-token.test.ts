@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createPageTokenCodec, UNKNOWN_TENANT_MS, type PageTokenClaims, type PageTokenCodec, type Verdict } from '../../src/tokens/page-token';
 
 const SECRET = 'y'.repeat(40);

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { generateKeyPair, generateProof, type KeyPair } from 'dpop';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair as generateJoseKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
 import { createHash } from 'node:crypto';
-import { ManualClock } from '../../src/shared/clock';
-import type { Result } from '../../src/shared/result';
+import { ManualClock } from '../../src/base/clock';
+import type { Result } from '../../src/base/result';
 import { createProofVerifier, MAX_PROOF_LENGTH, type ProofFailure, type ProofRequest, type VerifiedProof } from '../../src/tokens/proof-of-possession';
 
 const API = 'https://panelguard.example/api/issues/10001/notes';

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import type { Allowlist } from '../../src/allowlist/allowlist';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createCore } from '../../src/allowlist/assemble';
 import type { Removals } from '../../src/allowlist/removals';
 import { issueResource } from '../../src/allowlist/resource';

@@ -1,6 +1,6 @@
 /** The sealed bus: only messages from a node of the same deployment, fresh and seen once, get through. */
 import { expect } from 'chai';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { SEAL_WINDOW_MS, SealedTransport, type RejectedReason } from '../../src/bus/sealed-transport';
 import type { Transport, TransportEvents } from '../../src/bus/transport';
 

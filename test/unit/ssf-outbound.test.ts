@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { storeAuditLog } from '../../src/allowlist/audit';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createCore } from '../../src/allowlist/assemble';
 import { MemoryBus } from '../../src/bus/memory-bus';
 import { NodeEntryCache } from '../../src/cache/entry-cache';

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
 import { storeAuditLog, type AuditLog } from '../../src/allowlist/audit';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createCore, type Core } from '../../src/allowlist/assemble';
 import { issueResource } from '../../src/allowlist/resource';
 import { tenantIn } from '../../src/allowlist/tenants';

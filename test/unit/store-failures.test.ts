@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { Grant } from '../../src/allowlist/allowlist';
 import { storeAuditLog } from '../../src/allowlist/audit';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createCore, type Core } from '../../src/allowlist/assemble';
 import { issueResource, SELF_RESOURCE } from '../../src/allowlist/resource';
 import { tenantIn } from '../../src/allowlist/tenants';

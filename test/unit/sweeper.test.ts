@@ -1,7 +1,7 @@
 /** The expiry sweep: what it deletes, in what batches, and that it never runs twice at once on a node. */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createSweeper, nextBatchSize, SWEEP_GRACE_MS } from '../../src/allowlist/sweeper';
 import { valueOf } from '../support/results';
 

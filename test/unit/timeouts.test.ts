@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { Allowlist } from '../../src/allowlist/allowlist';
 import { storeAuditLog } from '../../src/allowlist/audit';
-import { ManualClock } from '../../src/shared/clock';
+import { ManualClock } from '../../src/base/clock';
 import { createCore, type Core } from '../../src/allowlist/assemble';
 import { issueResource } from '../../src/allowlist/resource';
 import type { LastSeen, Policy } from '../../src/allowlist/types';

@@ -8,7 +8,7 @@ import type { Allowlist, RevokeCause } from '../../allowlist/allowlist';
 import type { AuditLog } from '../../allowlist/audit';
 import type { Removals } from '../../allowlist/removals';
 import type { Clock, EpochMs, ReplayLedger, TenantStore } from '../../allowlist/types';
-import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../../shared/result';
+import { ok, settle, settleResult, type Settled, type StoreFailureReport } from '../../base/result';
 import { sha256Hex } from '../../tokens/hash';
 import { eventTimestampOf, knownEvent, UNKNOWN_EVENT, type KnownEvent } from './events';
 import type { SsfStream, SsfStreamStore } from './streams';

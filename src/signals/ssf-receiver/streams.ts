@@ -4,7 +4,7 @@
  */
 import type { AuditLog } from '../../allowlist/audit';
 import type { Clock, EpochMs } from '../../allowlist/types';
-import { settle, settleResult, type Settled, type StoreFailureReport } from '../../shared/result';
+import { settle, settleResult, type Settled, type StoreFailureReport } from '../../base/result';
 import { randomId } from '../../tokens/random';
 import type { TransmitterKeys } from './transmitters';
 import type { SubjectMapping } from './subjects';

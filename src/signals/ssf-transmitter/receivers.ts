@@ -5,7 +5,7 @@
 import ipaddr from 'ipaddr.js';
 import type { AuditLog } from '../../allowlist/audit';
 import type { Clock } from '../../allowlist/types';
-import { settle, type Settled, type StoreFailureReport } from '../../shared/result';
+import { settle, type Settled, type StoreFailureReport } from '../../base/result';
 import { randomId } from '../../tokens/random';
 import type { QueuedSet, Receiver, SetState, SignalOutbox, SignalReceivers } from './outbox';
 

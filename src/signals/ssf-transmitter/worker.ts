@@ -5,7 +5,7 @@
  */
 import type { Clock, EpochMs } from '../../allowlist/types';
 import type { Logger } from '../../observability/logger';
-import { settle as settleStoreWork, type StoreFailureReport } from '../../shared/result';
+import { settle as settleStoreWork, type StoreFailureReport } from '../../base/result';
 import { randomId } from '../../tokens/random';
 import { retryDelay, type RetryPolicy } from './backoff';
 import type { ClaimedSet, SignalOutbox } from './outbox';

@@ -1,7 +1,7 @@
 /** Reading leak reports, over tokens made from real page tokens, hash-like text and any JSON: what a report names, and nothing else. */
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { ManualClock } from '../../../src/shared/clock';
+import { ManualClock } from '../../../src/base/clock';
 import { MAX_REPORT_CHARS, readReportItem, readReportLine, type LeakReport } from '../../../src/signals/leak-reports';
 import { createPageTokenCodec } from '../../../src/tokens/page-token';
 import { presentedTokens } from '../forgeries';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { ManualClock } from '../../../src/shared/clock';
+import { ManualClock } from '../../../src/base/clock';
 import { createPageTokenCodec, type IssuedPageToken } from '../../../src/tokens/page-token';
 import { assertDerivation, presentedTokens } from '../forgeries';
 import { violated } from '../oracle';
