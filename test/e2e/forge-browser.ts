@@ -3,14 +3,12 @@
  * simulator's Forge frames, calling the running app as a Forge Remote with FITs the simulator signs. One Chromium,
  * app and simulated Forge per suite, a fresh context per test.
  */
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { buildForgeUi } from '../../forge/build';
 import type { IssueContext } from '../../src/host-simulator';
-import { startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
-import { startStack, type Stack } from '../integration/harness';
-import { freePort } from '../support/ports';
+import type { ForgeSimulator } from '../../src/host-simulator/forge';
+import { startForgeStack, type ForgeStack, type Stack } from '../integration/harness';
 import { chromiumOrSkip, launchChromium } from './chromium';
 import { WAIT, type HostPage } from './host-browser';
 
@@ -33,25 +31,22 @@ export interface ForgeBrowser {
 export function setUpForgeBrowser(viewport: { width: number; height: number }, env: Record<string, string> = {}): ForgeBrowser {
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
-  let stack: Stack | undefined;
+  let stack: ForgeStack | undefined;
   let forge: ForgeSimulator | undefined;
 
   before(async function () {
     const executablePath = chromiumOrSkip(this);
     await buildForgeUi();
-    // The app is configured with the simulated Forge's app id and JWKS before either starts.
-    const appId = `ari:cloud:ecosystem::app/${randomUUID()}`;
-    const cdnPort = await freePort();
-    const jwksUrl = `http://127.0.0.1:${cdnPort}/.well-known/jwks.json`;
-    [browser, stack] = await Promise.all([launchChromium(executablePath), startStack({ env: { FORGE_APP_ID: appId, FORGE_JWKS_URL: jwksUrl, ...env } })]);
-    forge = await startForgeSimulator(stack.sim, { appId, cdnPort });
-    expect(forge.jwksUrl).to.equal(jwksUrl);
-    const installed = await forge.install(stack.app.baseUrl);
+    // The simulated Forge listens first; the app starts with its app id and JWKS.
+    const [launched, forgeStack] = await Promise.all([launchChromium(executablePath), startForgeStack({ env })]);
+    browser = launched;
+    stack = forgeStack;
+    forge = forgeStack.forge;
+    const installed = await forge.install(forgeStack.app.baseUrl);
     expect(installed?.status).to.equal(204);
   });
   after(async () => {
     await browser?.close();
-    await forge?.close();
     await stack?.stop();
   });
   beforeEach(async () => {

@@ -3,10 +3,11 @@
  * one bus (postgres or redis), a round-robin balancer as the app's baseUrl, and the host
  * simulator installing through it.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { startBalancer, type Balancer } from '../../src/cluster/balancer';
 import { NodeProcess } from '../../src/cluster/node-process';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
+import { startForgeSimulator, type ForgeSimulator, type ForgeSimulatorOptions } from '../../src/host-simulator/forge';
 import { freePort } from '../support/ports';
 import { createTestDatabase, redisUrl } from '../support/services';
 import { ALICE, BOB, ISSUE, pageTokenOf, type ApiBody } from './harness';
@@ -18,6 +19,8 @@ export interface ClusterOptions {
   size?: number;
   /** Per-node overrides, e.g. a DATABASE_URL or REDIS_URL through a proxy the test can cut. */
   nodeEnv?: (index: number, defaults: Record<string, string>) => Record<string, string>;
+  /** The simulated Forge on the site (its own app id unless given), listening before the nodes start, which get its app id and JWKS. */
+  forge?: ForgeSimulatorOptions;
   /** The simulated site's clientKey (random by default): known before the nodes start, e.g. to bind an OPERATOR_TOKEN to it. */
   clientKey?: string;
   /** Where each node's log lines go (kept in memory, last lines only, when not given). */
@@ -32,6 +35,8 @@ export interface ClusterStack {
   sim: HostSimulator;
   balancer: Balancer;
   nodes: NodeProcess[];
+  /** The simulated Forge, when the options asked for it. */
+  forge?: ForgeSimulator;
   databaseUrl: string;
   /** The bus channel this cluster's nodes share. */
   busChannel: string;
@@ -64,6 +69,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
       { accountId: BOB, displayName: 'Bob', active: true, siteAdmin: false },
     ],
   });
+  const forge = options.forge === undefined ? undefined : await startForgeSimulator(sim, { appId: `ari:cloud:ecosystem::app/${randomUUID()}`, ...options.forge });
   const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
   const balancer = await startBalancer(0, ports.map((port) => `http://127.0.0.1:${port}`), { nameTarget: options.nameTarget });
   const shared: Record<string, string> = {
@@ -80,6 +86,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
     LOG_LEVEL: 'warn',
     SWEEP_INTERVAL_SECONDS: '0',
     ...(options.bus === 'redis' ? { REDIS_URL: redisUrl } : {}),
+    ...(forge === undefined ? {} : { FORGE_APP_ID: forge.appId, FORGE_JWKS_URL: forge.jwksUrl }),
   };
   const nodes = ports.map(
     (port, index) =>
@@ -90,6 +97,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
     sim,
     balancer,
     nodes,
+    forge,
     databaseUrl: database.url,
     busChannel: shared.BUS_CHANNEL as string,
     async mintOn(node, accountId, ctx = ISSUE) {
@@ -115,6 +123,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStac
     async close() {
       await Promise.all(nodes.map((node) => node.stop()));
       await balancer.close();
+      await forge?.close();
       await sim.close();
       await database.drop();
     },

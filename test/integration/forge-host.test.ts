@@ -6,10 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { IssueContext } from '../../src/host-simulator';
-import { startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
+import type { ForgeSimulator } from '../../src/host-simulator/forge';
 import type { FitForgery } from '../../src/host-simulator/forge/fit';
-import { freePort } from '../support/ports';
-import { ALICE, BOB, ISSUE, OTHER_ISSUE, OTHER_PROJECT_ISSUE, startStack, type Stack } from './harness';
+import { ALICE, BOB, ISSUE, OTHER_ISSUE, OTHER_PROJECT_ISSUE, startForgeStack, type ForgeStack } from './harness';
 
 const PANEL = 'panelguard-issue-panel';
 
@@ -19,21 +18,18 @@ interface Answer {
 }
 
 describe('HTTP: the Forge front door, played by the simulated Forge', () => {
-  let stack: Stack;
+  let stack: ForgeStack;
   let forge: ForgeSimulator;
 
   beforeEach(async () => {
-    const appId = `ari:cloud:ecosystem::app/${randomUUID()}`;
-    const cdnPort = await freePort();
-    stack = await startStack({ env: { FORGE_APP_ID: appId, FORGE_JWKS_URL: `http://127.0.0.1:${cdnPort}/.well-known/jwks.json` } });
     // Retries at once: the tests wait for no timer.
-    forge = await startForgeSimulator(stack.sim, { appId, cdnPort, eventPolicy: { retryDelayMs: 0 } });
+    stack = await startForgeStack({ forge: { eventPolicy: { retryDelayMs: 0 } } });
+    forge = stack.forge;
     const installed = await forge.install(stack.app.baseUrl);
     expect(installed?.status, 'the installed event creates the tenant').to.equal(204);
   });
 
   afterEach(async () => {
-    await forge.close();
     await stack.stop();
   });
 

@@ -1,4 +1,5 @@
 /** Test harness: the real app on a SQLite file and the host simulator, talking over real HTTP. */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import type { Clock } from '../../src/allowlist/types';
 import { startApp, type AppOverrides, type AppStore, type RunningApp } from '../../src/app/app';
 import { loadConfig } from '../../src/app/config';
 import { startHostSimulator, type HostSimulator, type IssueContext } from '../../src/host-simulator';
+import { startForgeSimulator, type ForgeSimulator, type ForgeSimulatorOptions } from '../../src/host-simulator/forge';
 import { createLogger } from '../../src/observability/logger';
 
 export const ISSUE: IssueContext = { issueId: '10001', issueKey: 'DEMO-1', projectId: '10000', projectKey: 'DEMO' };
@@ -39,6 +41,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** A stack whose site also plays Forge: the app knows the simulated Forge's app id and JWKS from its start. */
+export interface ForgeStack extends Stack {
+  forge: ForgeSimulator;
+}
+
 export interface ApiBody {
   error?: { code: string; message: string };
   notes?: { id: string; accountId: string; text: string; createdAt: number }[];
@@ -49,7 +56,6 @@ export function pageTokenOf(html: string): string | null {
   return /<meta name="page-token" content="([^"]+)">/.exec(html)?.[1] ?? null;
 }
 
-/** Starts simulator and app on fresh ports and a fresh SQLite file, and installs the app. */
 export interface StackOptions {
   install?: boolean;
   clock?: Clock;
@@ -69,7 +75,33 @@ export interface StackOptions {
   logLevel?: string;
 }
 
+/** Starts simulator and app on fresh ports and a fresh SQLite file, and installs the app. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  return launch(options);
+}
+
+/**
+ * startStack with the simulated Forge on the site (its own app id unless given): its CDN listens before the
+ * app starts, so the app's FORGE_JWKS_URL names a port already taken, never one picked free and then lost to
+ * another socket. Forge's install is left to the test; the Connect install is done unless `install` is false.
+ */
+export async function startForgeStack(options: StackOptions & { forge?: ForgeSimulatorOptions } = {}): Promise<ForgeStack> {
+  const { forge: forgeOptions, ...stackOptions } = options;
+  let forge: ForgeSimulator | undefined;
+  const stack = await launch(stackOptions, async (sim) => {
+    forge = await startForgeSimulator(sim, { appId: `ari:cloud:ecosystem::app/${randomUUID()}`, ...forgeOptions });
+    return { forge, env: { FORGE_APP_ID: forge.appId, FORGE_JWKS_URL: forge.jwksUrl } };
+  });
+  return Object.assign(stack, { forge: forge as ForgeSimulator });
+}
+
+/** What starts beside the site before the app: the simulated Forge, and the settings that name it. */
+interface Beside {
+  forge: ForgeSimulator;
+  env: Record<string, string>;
+}
+
+async function launch(options: StackOptions, beside?: (sim: HostSimulator) => Promise<Beside>): Promise<Stack> {
   const sim = await startHostSimulator({
     clientKey: options.clientKey,
     now: options.simNow,
@@ -78,6 +110,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { accountId: ALICE, displayName: 'Alice', active: true, siteAdmin: false },
       { accountId: BOB, displayName: 'Bob', active: true, siteAdmin: false },
     ],
+  });
+  const extra = await beside?.(sim).catch(async (error: unknown) => {
+    await sim.close();
+    throw error;
   });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'panelguard-test-'));
   const logs = new LogCapture();
@@ -89,6 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       DATA_DIR: dataDir,
       CONNECT_KEYS_CDN_URL: sim.keysUrl,
       LOG_LEVEL: 'info',
+      ...extra?.env,
       ...(typeof options.env === 'function' ? options.env(sim) : options.env),
     });
     const app = await startApp(config, {
@@ -126,6 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stack.app = await boot();
     },
     async stop() {
+      await extra?.forge.close();
       await stack.app.close();
       await sim.close();
       rmSync(dataDir, { recursive: true, force: true });

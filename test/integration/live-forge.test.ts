@@ -8,11 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ManualClock } from '../../src/base/clock';
 import type { NodeProcess } from '../../src/cluster/node-process';
-import { startForgeSimulator, type ForgeSimulator } from '../../src/host-simulator/forge';
-import { freePort } from '../support/ports';
+import type { ForgeSimulator } from '../../src/host-simulator/forge';
 import { servicesOrSkip } from '../support/services';
 import { metric, startCluster, type ClusterStack } from './cluster-harness';
-import { ALICE, BOB, ISSUE, startStack, type Stack } from './harness';
+import { ALICE, BOB, ISSUE, startForgeStack, type ForgeStack } from './harness';
 
 const PANEL = 'panelguard-issue-panel';
 const POLL = `/api/live/poll?resource=${encodeURIComponent(`jira:issue:${ISSUE.issueId}`)}`;
@@ -28,26 +27,24 @@ interface Answer {
 
 describe('live channel of a Forge page: the long poll through invokeRemote', function () {
   this.timeout(30_000);
-  let stack: Stack;
+  let stack: ForgeStack;
   let forge: ForgeSimulator;
   let clock: ManualClock;
 
   async function start(env: Record<string, string>): Promise<void> {
-    const appId = `ari:cloud:ecosystem::app/${randomUUID()}`;
-    const cdnPort = await freePort();
     clock = new ManualClock(Date.now());
     // The simulated Forge signs FITs on the app's clock, so that moving it on leaves them fresh.
-    stack = await startStack({
+    stack = await startForgeStack({
       clock,
       simNow: () => clock.now(),
-      env: { FORGE_APP_ID: appId, FORGE_JWKS_URL: `http://127.0.0.1:${cdnPort}/.well-known/jwks.json`, IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS), ...env },
+      env: { IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS), ...env },
+      forge: { eventPolicy: { retryDelayMs: 0 } },
     });
-    forge = await startForgeSimulator(stack.sim, { appId, cdnPort, eventPolicy: { retryDelayMs: 0 } });
+    forge = stack.forge;
     expect((await forge.install(stack.app.baseUrl))?.status).to.equal(204);
   }
 
   afterEach(async () => {
-    await forge?.close();
     await stack?.stop();
   });
 
@@ -188,17 +185,13 @@ describe('live channel of a Forge page on three nodes over the redis bus', funct
 
   before(async function () {
     await servicesOrSkip(this, 'postgres', 'redis');
-    const appId = `ari:cloud:ecosystem::app/${randomUUID()}`;
-    const cdnPort = await freePort();
-    const forgeEnv = { FORGE_APP_ID: appId, FORGE_JWKS_URL: `http://127.0.0.1:${cdnPort}/.well-known/jwks.json` };
     // Nodes compile the app as they start, which a busy machine can stretch past the harness's own bound.
-    cluster = await startCluster({ bus: 'redis', startTimeoutMs: 120_000, nodeEnv: (_i, env) => ({ ...env, ...forgeEnv }) });
+    cluster = await startCluster({ bus: 'redis', startTimeoutMs: 120_000, forge: { eventPolicy: { retryDelayMs: 0 } } });
     [nodeA, nodeB] = cluster.nodes as [NodeProcess, NodeProcess];
-    forge = await startForgeSimulator(cluster.sim, { appId, cdnPort, eventPolicy: { retryDelayMs: 0 } });
+    forge = cluster.forge!;
     expect((await forge.install(cluster.balancer.url))?.status).to.equal(204);
   });
   after(async () => {
-    await forge?.close();
     await cluster?.close();
   });
 
