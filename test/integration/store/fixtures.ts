@@ -1,6 +1,6 @@
-/** The records the store tests write (entries, tombstones, tenants, policies, audit records, signals) and two small helpers to read results. */
+/** The records the store tests write (entries, tombstones, tenants, policies, audit records, signals) and small helpers to read results. */
 import { createHash } from 'node:crypto';
-import type { AllowlistEntry, AuditRecord, Policy, SignalDetail, StoredAuditRecord, Tenant, TokenAdvance, Tombstone } from '../../../src/allowlist/types';
+import type { AllowlistEntry, AuditRecord, EntryStore, Policy, SignalDetail, StoredAuditRecord, Tenant, TokenAdvance, Tombstone } from '../../../src/allowlist/types';
 import type { Note } from '../../../src/notes/notes';
 import type { SsfStream } from '../../../src/signals/ssf-receiver/streams';
 
@@ -141,4 +141,11 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     },
     (err: unknown) => err,
   );
+}
+
+/** The revocation time of the entry `label` names, as `store` reads its state back; the entry must exist. */
+export async function revokedAtOf(store: Pick<EntryStore, 'loadEntryState'>, label: string): Promise<number | null> {
+  const state = await store.loadEntryState(idHash(label));
+  if (!state) throw new Error(`entry ${label} is missing`);
+  return state.entry.revokedAt;
 }

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { ChainPosition } from '../../../../src/allowlist/types';
 import type { AppStore } from '../../../../src/store/app-store';
 import { DuplicateKeyError } from '../../../../src/store/errors';
-import { T0, MINUTE, TENANT, OTHER_TENANT, ISSUE, PROJECT, idHash, anEntry, aTombstone, aTenant, aPolicy, thumbprint, rejectionOf } from '../fixtures';
+import { T0, MINUTE, TENANT, OTHER_TENANT, ISSUE, PROJECT, idHash, anEntry, aTombstone, aTenant, aPolicy, thumbprint, rejectionOf, revokedAtOf } from '../fixtures';
 import { describeStoreContract } from '../stores';
 
 describeStoreContract((current) => {
@@ -12,12 +12,6 @@ describeStoreContract((current) => {
   beforeEach(() => {
     store = current();
   });
-
-  async function revokedAtOf(label: string): Promise<number | null> {
-    const state = await store.loadEntryState(idHash(label));
-    if (!state) throw new Error(`entry ${label} is missing`);
-    return state.entry.revokedAt;
-  }
 
   describe('allowlist entries', () => {
     it('reads back an inserted entry field for field', async () => {
@@ -63,14 +57,14 @@ describeStoreContract((current) => {
       const entry = anEntry('t1');
       await store.insertEntry(entry);
       entry.revokedAt = T0;
-      expect(await revokedAtOf('t1')).to.equal(null);
+      expect(await revokedAtOf(store, 't1')).to.equal(null);
     });
 
     it('is not changed when the caller mutates an entry it read', async () => {
       await store.insertEntry(anEntry('t1'));
       const state = await store.loadEntryState(idHash('t1'));
       if (state) state.entry.revokedAt = T0;
-      expect(await revokedAtOf('t1')).to.equal(null);
+      expect(await revokedAtOf(store, 't1')).to.equal(null);
     });
 
     it('reads back the chain position and bound key it was given, by id and in a listing', async () => {
@@ -257,7 +251,7 @@ describeStoreContract((current) => {
       const state = await store.loadEntryState(idHash('t1'));
       expect(state?.entry.revokedAt).to.equal(T0 + MINUTE);
       expect(state?.entry.revokeReason).to.equal('user_ended');
-      expect(await revokedAtOf('t2')).to.equal(null);
+      expect(await revokedAtOf(store, 't2')).to.equal(null);
     });
 
     it("revokes every live entry of the user in the tenant and no one else's", async () => {
@@ -267,10 +261,10 @@ describeStoreContract((current) => {
       await store.insertEntry(anEntry('same-user-other-tenant', { clientKey: OTHER_TENANT }));
       const count = await store.revokeEntries({ kind: 'user', clientKey: TENANT, accountId: 'user-1' }, T0 + 1, 'user_deleted');
       expect(count).to.equal(2);
-      expect(await revokedAtOf('mine-1')).to.equal(T0 + 1);
-      expect(await revokedAtOf('mine-2')).to.equal(T0 + 1);
-      expect(await revokedAtOf('someone-else')).to.equal(null);
-      expect(await revokedAtOf('same-user-other-tenant')).to.equal(null);
+      expect(await revokedAtOf(store, 'mine-1')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'mine-2')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'someone-else')).to.equal(null);
+      expect(await revokedAtOf(store, 'same-user-other-tenant')).to.equal(null);
     });
 
     it('revokes every entry for the deleted issue itself', async () => {
@@ -279,9 +273,9 @@ describeStoreContract((current) => {
       await store.insertEntry(anEntry('sibling-issue', { resource: 'jira:issue:10002' }));
       const count = await store.revokeEntries({ kind: 'resource', clientKey: TENANT, resource: ISSUE }, T0 + 1, 'issue_deleted');
       expect(count).to.equal(2);
-      expect(await revokedAtOf('issue-user-1')).to.equal(T0 + 1);
-      expect(await revokedAtOf('issue-user-2')).to.equal(T0 + 1);
-      expect(await revokedAtOf('sibling-issue')).to.equal(null);
+      expect(await revokedAtOf(store, 'issue-user-1')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'issue-user-2')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'sibling-issue')).to.equal(null);
     });
 
     it('revokes every entry whose parent is the deleted project', async () => {
@@ -292,18 +286,18 @@ describeStoreContract((current) => {
       await store.insertEntry(anEntry('admin', { resource: 'app:admin', parent: null }));
       const count = await store.revokeEntries({ kind: 'resource', clientKey: TENANT, resource: PROJECT }, T0 + 1, 'project_deleted');
       expect(count).to.equal(3);
-      expect(await revokedAtOf('issue-a')).to.equal(T0 + 1);
-      expect(await revokedAtOf('issue-b')).to.equal(T0 + 1);
-      expect(await revokedAtOf('project-page')).to.equal(T0 + 1);
-      expect(await revokedAtOf('other-project')).to.equal(null);
-      expect(await revokedAtOf('admin')).to.equal(null);
+      expect(await revokedAtOf(store, 'issue-a')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'issue-b')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'project-page')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'other-project')).to.equal(null);
+      expect(await revokedAtOf(store, 'admin')).to.equal(null);
     });
 
     it("does not revoke another tenant's entries for a resource of the same name", async () => {
       await store.insertEntry(anEntry('theirs', { clientKey: OTHER_TENANT }));
       const count = await store.revokeEntries({ kind: 'resource', clientKey: TENANT, resource: PROJECT }, T0 + 1, 'project_deleted');
       expect(count).to.equal(0);
-      expect(await revokedAtOf('theirs')).to.equal(null);
+      expect(await revokedAtOf(store, 'theirs')).to.equal(null);
     });
 
     it('revokes every entry of the tenant and none of another tenant', async () => {
@@ -312,9 +306,9 @@ describeStoreContract((current) => {
       await store.insertEntry(anEntry('b-1', { clientKey: OTHER_TENANT }));
       const count = await store.revokeEntries({ kind: 'tenant', clientKey: TENANT }, T0 + 1, 'uninstalled');
       expect(count).to.equal(2);
-      expect(await revokedAtOf('a-1')).to.equal(T0 + 1);
-      expect(await revokedAtOf('a-2')).to.equal(T0 + 1);
-      expect(await revokedAtOf('b-1')).to.equal(null);
+      expect(await revokedAtOf(store, 'a-1')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'a-2')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'b-1')).to.equal(null);
     });
 
     it("ends one session of the user and none of the user's others", async () => {
@@ -322,22 +316,22 @@ describeStoreContract((current) => {
       await store.insertEntry(anEntry('another'));
       const scope = { kind: 'session', clientKey: TENANT, accountId: 'user-1', idHash: idHash('this-one') } as const;
       expect(await store.revokeEntries(scope, T0 + 1, 'user_ended')).to.equal(1);
-      expect(await revokedAtOf('this-one')).to.equal(T0 + 1);
-      expect(await revokedAtOf('another')).to.equal(null);
+      expect(await revokedAtOf(store, 'this-one')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'another')).to.equal(null);
     });
 
     it("does not end another user's session named by its id hash", async () => {
       await store.insertEntry(anEntry('theirs', { accountId: 'user-2' }));
       const scope = { kind: 'session', clientKey: TENANT, accountId: 'user-1', idHash: idHash('theirs') } as const;
       expect(await store.revokeEntries(scope, T0 + 1, 'user_ended')).to.equal(0);
-      expect(await revokedAtOf('theirs')).to.equal(null);
+      expect(await revokedAtOf(store, 'theirs')).to.equal(null);
     });
 
     it("does not end a session of the same user id in another tenant", async () => {
       await store.insertEntry(anEntry('other-tenant', { clientKey: OTHER_TENANT }));
       const scope = { kind: 'session', clientKey: TENANT, accountId: 'user-1', idHash: idHash('other-tenant') } as const;
       expect(await store.revokeEntries(scope, T0 + 1, 'user_ended')).to.equal(0);
-      expect(await revokedAtOf('other-tenant')).to.equal(null);
+      expect(await revokedAtOf(store, 'other-tenant')).to.equal(null);
     });
 
     it('ends every other session of the user and keeps exactly the one excepted', async () => {
@@ -347,10 +341,10 @@ describeStoreContract((current) => {
       await store.insertEntry(anEntry('someone-else', { accountId: 'user-2' }));
       const scope = { kind: 'user', clientKey: TENANT, accountId: 'user-1', except: idHash('kept') } as const;
       expect(await store.revokeEntries(scope, T0 + 1, 'user_ended_others')).to.equal(2);
-      expect(await revokedAtOf('kept')).to.equal(null);
-      expect(await revokedAtOf('other-1')).to.equal(T0 + 1);
-      expect(await revokedAtOf('other-2')).to.equal(T0 + 1);
-      expect(await revokedAtOf('someone-else')).to.equal(null);
+      expect(await revokedAtOf(store, 'kept')).to.equal(null);
+      expect(await revokedAtOf(store, 'other-1')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'other-2')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'someone-else')).to.equal(null);
     });
 
     it('leaves entries already revoked untouched, keeping their first time and reason, and does not count them', async () => {
@@ -367,7 +361,7 @@ describeStoreContract((current) => {
       await store.insertEntry(anEntry('t1'));
       expect(await store.revokeEntries({ kind: 'token', idHash: idHash('t1') }, T0 + 1, 'admin')).to.equal(1);
       expect(await store.revokeEntries({ kind: 'token', idHash: idHash('t1') }, T0 + 2, 'admin')).to.equal(0);
-      expect(await revokedAtOf('t1')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 't1')).to.equal(T0 + 1);
     });
 
     it('counts nothing when no entry is in scope', async () => {
@@ -443,7 +437,7 @@ describeStoreContract((current) => {
       await store.insertEntry(anEntry('revoked-live', { expiresAt: T0 + 1, revokedAt: T0 - 2, revokeReason: 'user_deleted' }));
       expect(await store.sweepExpired(T0, 100)).to.equal(1);
       expect(await store.loadEntryState(idHash('revoked-expired'))).to.equal(null);
-      expect(await revokedAtOf('revoked-live')).to.equal(T0 - 2);
+      expect(await revokedAtOf(store, 'revoked-live')).to.equal(T0 - 2);
     });
 
     it('deletes at most limit entries per call, oldest first, until none is left', async () => {

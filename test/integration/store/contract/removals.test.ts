@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { RevocationNotice } from '../../../../src/allowlist/types';
 import type { AppStore } from '../../../../src/store/app-store';
 import { StoreClosedError } from '../../../../src/store/errors';
-import { T0, MINUTE, TENANT, ISSUE, PROJECT, aTenant, aTombstone, anEntry, idHash, rejectionOf } from '../fixtures';
+import { T0, MINUTE, TENANT, ISSUE, PROJECT, aTenant, aTombstone, anEntry, idHash, rejectionOf, revokedAtOf } from '../fixtures';
 import { describeStoreContract } from '../stores';
 
 describeStoreContract((current) => {
@@ -12,12 +12,6 @@ describeStoreContract((current) => {
   beforeEach(() => {
     store = current();
   });
-
-  async function revokedAtOf(label: string): Promise<number | null> {
-    const state = await store.loadEntryState(idHash(label));
-    if (!state) throw new Error(`entry ${label} is missing`);
-    return state.entry.revokedAt;
-  }
 
   describe("a removal's tombstone and revocation, written together", () => {
     const USER = { kind: 'user', clientKey: TENANT, accountId: 'user-1' } as const;
@@ -32,10 +26,10 @@ describeStoreContract((current) => {
       const tombstone = aTombstone({ removedAt: REMOVED_AT });
       expect(await store.putTombstoneAndRevoke(tombstone, USER, 'user_removed')).to.deep.equal({ written: true, ended: 2 });
       expect(await store.getTombstone(TENANT, 'user', 'user-1')).to.deep.equal(tombstone);
-      for (const label of ['mine-1', 'mine-2']) expect(await revokedAtOf(label), label).to.equal(REMOVED_AT);
+      for (const label of ['mine-1', 'mine-2']) expect(await revokedAtOf(store, label), label).to.equal(REMOVED_AT);
       expect((await store.loadEntryState(idHash('mine-1')))?.entry.revokeReason).to.equal('user_removed');
-      expect(await revokedAtOf('early')).to.equal(T0 + 1);
-      expect(await revokedAtOf('someone-else')).to.equal(null);
+      expect(await revokedAtOf(store, 'early')).to.equal(T0 + 1);
+      expect(await revokedAtOf(store, 'someone-else')).to.equal(null);
     });
 
     it('is seen at once by every reader: the check, the listings, the counts', async () => {
@@ -61,9 +55,9 @@ describeStoreContract((current) => {
       const tombstone = aTombstone({ kind: 'resource', subject: PROJECT, removedAt: REMOVED_AT });
       const scope = { kind: 'resource', clientKey: TENANT, resource: PROJECT } as const;
       expect(await store.putTombstoneAndRevoke(tombstone, scope, 'project_deleted')).to.deep.equal({ written: true, ended: 2 });
-      expect(await revokedAtOf('issue-a')).to.equal(REMOVED_AT);
-      expect(await revokedAtOf('project-page')).to.equal(REMOVED_AT);
-      expect(await revokedAtOf('other-project')).to.equal(null);
+      expect(await revokedAtOf(store, 'issue-a')).to.equal(REMOVED_AT);
+      expect(await revokedAtOf(store, 'project-page')).to.equal(REMOVED_AT);
+      expect(await revokedAtOf(store, 'other-project')).to.equal(null);
     });
 
     it('writes and ends nothing for an event no newer than the one applied, and says so', async () => {
@@ -75,7 +69,7 @@ describeStoreContract((current) => {
         expect(await store.putTombstoneAndRevoke(stale, USER, 'user_removed', NOTICE)).to.deep.equal({ written: false, ended: 0 });
       }
       expect(await store.getTombstone(TENANT, 'user', 'user-1')).to.deep.equal(newer);
-      expect(await revokedAtOf('live')).to.equal(null);
+      expect(await revokedAtOf(store, 'live')).to.equal(null);
     });
 
     it('writes the tombstone of a user with no entries, ending nothing', async () => {
