@@ -156,13 +156,13 @@ const TOUCH_BATCH = 500;
 
 /**
  * The UPDATEs that raise each entry's last_seen_at to its newest time in `seen`. Each stands alone: raising a time
- * is idempotent, so a batch cut short is finished by the next touch.
+ * is idempotent, so a batch cut short is finished by the next touch. Made one at a time as they are asked for:
+ * building every statement of a large flush at once held the event loop for 10–36 ms (10,000–30,000 tokens),
+ * in the way of the checks the flush runs beside.
  */
-export function touchEntries(seen: LastSeen[]): Statement[] {
+export function* touchEntries(seen: LastSeen[]): Generator<Statement, void, undefined> {
   const newest = newestPerEntry(seen);
-  const statements: Statement[] = [];
-  for (let start = 0; start < newest.length; start += TOUCH_BATCH) statements.push(touchStatement(newest.slice(start, start + TOUCH_BATCH)));
-  return statements;
+  for (let start = 0; start < newest.length; start += TOUCH_BATCH) yield touchStatement(newest.slice(start, start + TOUCH_BATCH));
 }
 
 /**
