@@ -17,7 +17,7 @@ import { createPolicies, type Policies } from './policies';
 import { createSessions, type Sessions } from './sessions';
 import { createRemovals, type Removals } from './removals';
 import { createReplays, type Replays } from './replays';
-import type { Settled, StoreFailureReport } from '../base/result';
+import { settle, type Settled, type StoreFailureReport } from '../base/result';
 import { createTenantLifecycle, tenantKnown, type TenantLifecycle } from './tenants';
 import type { AuditStore, Clock, EntryStore, Policy, ReplayLedger, SessionListing, TenantStore, TokenChains, TombstoneStore } from './types';
 
@@ -73,8 +73,8 @@ export interface Core {
   live: LiveSessions;
   /** Uses noted by checks, written behind by `flushLastSeen`. */
   lastSeen: LastSeenTracker;
-  /** Writes every use noted since the last flush; returns how many tokens it wrote. */
-  flushLastSeen(): Promise<number>;
+  /** Writes every use noted since the last flush; resolves how many tokens it wrote, or `store_unavailable` (the uses stay noted for the next flush). */
+  flushLastSeen(): Promise<Settled<number>>;
   /** Stops listening to the bus. */
   detach(): void;
 }
@@ -119,7 +119,7 @@ export function createCore(deps: CoreDeps): Core {
     onStoreFailure,
     live,
     lastSeen,
-    flushLastSeen: () => lastSeen.flush(store, clock.now()),
+    flushLastSeen: () => settle(onStoreFailure, 'flush last seen', () => lastSeen.flush(store, clock.now())),
     detach() {
       unhear();
       states.detach();

@@ -167,11 +167,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   // Last-seen times are written behind: at most one write per token per interval, whatever its traffic.
   const flushTimer = every(config.lastSeenFlushSeconds, async () => {
-    try {
-      await core.flushLastSeen();
-    } catch (error) {
-      logger.warn({ err: error }, 'last-seen flush failed; the next one retries');
-    }
+    const flushed = await core.flushLastSeen();
+    if (!flushed.ok) logger.warn({ code: flushed.code }, 'last-seen flush failed; the next one retries');
   });
   // What the host never said: users removed while their webhook was lost, accounts closed (src/signals).
   const signals = startSignals(config, { store, clock, removals, addon, metrics, logger, onStoreFailure: core.onStoreFailure });
@@ -327,7 +324,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       server.closeAllConnections();
       await closed;
       // What the last interval noted is written before the store closes.
-      await core.flushLastSeen().catch((error: unknown) => logger.warn({ err: error }, 'final last-seen flush failed'));
+      const flushed = await core.flushLastSeen();
+      if (!flushed.ok) logger.warn({ code: flushed.code }, 'final last-seen flush failed');
       await signalsStopped;
       await opened.close();
       await store.close();

@@ -52,6 +52,7 @@ const FAILABLE = [
   'putReceiver',
   'deleteReceiver',
   'countSets',
+  'touchEntries',
 ] as const;
 type Failable = (typeof FAILABLE)[number];
 
@@ -181,6 +182,8 @@ const VERBS: { verb: string; fails: Failable; reports?: string; call: (w: World)
   { verb: 'put receiver', fails: 'putReceiver', call: (w) => receiverAdmin(w).put(SITE, RECEIVER, 'admin:ada') },
   { verb: 'remove receiver', fails: 'deleteReceiver', call: (w) => receiverAdmin(w).remove(SITE, 'receiver-1', 'admin:ada') },
   { verb: 'read outbox', fails: 'countSets', call: (w) => receiverAdmin(w).outbox(SITE, { limit: 10 }) },
+  // The world's own check noted a use, so the flush has something to write.
+  { verb: 'flush last seen', fails: 'touchEntries', call: (w) => w.core.flushLastSeen() },
 ];
 
 /** What a verb must answer on a failing store: `store_unavailable` as a value, reported once under `reports`. */
@@ -217,6 +220,15 @@ describe('one failure style: the store failing under a core verb', () => {
       expect(w.reported).to.deep.equal([]);
     });
   }
+
+  it('keeps the uses a failed last-seen flush could not write, and writes them with the next one', async () => {
+    const w = await world();
+    w.store.failing.add('touchEntries');
+    expect(await w.core.flushLastSeen()).to.deep.equal({ ok: false, code: 'store_unavailable' });
+    w.store.failing.delete('touchEntries');
+    expect(await w.core.flushLastSeen()).to.deep.equal({ ok: true, value: 1 });
+    expect(await w.core.flushLastSeen()).to.deep.equal({ ok: true, value: 0 });
+  });
 
   it('refuses a policy out of bounds as bad_request without asking the store', async () => {
     const w = await world();
