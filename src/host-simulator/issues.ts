@@ -22,6 +22,12 @@ export function issueContextValues(ctx: IssueContext): Record<string, string> {
   };
 }
 
+/** A project as the site's REST API shows it. */
+export interface SimulatedProject {
+  projectId: string;
+  projectKey: string;
+}
+
 export class IssueRegistry {
   private readonly byKey = new Map<string, IssueContext>();
 
@@ -46,6 +52,16 @@ export class IssueRegistry {
 
   removeProject(projectId: string): void {
     for (const [key, ctx] of this.byKey) if (ctx.projectId === projectId) this.byKey.delete(key);
+  }
+
+  /**
+   * The site's projects: a project exists here while one of its issues does, as deleting a project removes its
+   * issues (removeProject). In ascending id order.
+   */
+  projects(): SimulatedProject[] {
+    const byId = new Map<string, SimulatedProject>();
+    for (const ctx of this.byKey.values()) if (!byId.has(ctx.projectId)) byId.set(ctx.projectId, { projectId: ctx.projectId, projectKey: projectKeyOf(ctx) });
+    return [...byId.values()].sort((a, b) => Number(a.projectId) - Number(b.projectId));
   }
 
   list(): IssueContext[] {

@@ -22,15 +22,18 @@ export interface RestApiHost {
   readonly issues: IssueRegistry;
   /** What bulk issue fetch was asked (the ids or keys), and the faults tests queue on it. */
   readonly issueLookups: ApiLog<string[]>;
+  /** What project search was asked (the ids), and the faults tests queue on it. */
+  readonly projectLookups: ApiLog<string[]>;
 }
 
-/** What the bulk user API and bulk issue fetch read, whichever door asks (the site's own API, or Forge's product API). */
+/** What the bulk user API, bulk issue fetch and project search read, whichever door asks (the site's own API, or Forge's product API). */
 export interface LookupHost {
   readonly baseUrl: string;
   readonly directory: UserDirectory;
   readonly issues: IssueRegistry;
   readonly userLookups: ApiLog<string[]>;
   readonly issueLookups: ApiLog<string[]>;
+  readonly projectLookups: ApiLog<string[]>;
   /** Epoch milliseconds. */
   now(): number;
 }
@@ -192,7 +195,7 @@ export function bulkCheckAnswer(
  * asked, one page of them: `maxResults` (10 unless said, 200 at most) from `startAt`. Unknown accounts are left out;
  * removed and closed ones come back with `active: false`, a closed one as "Former user". The caller is authenticated.
  */
-export function bulkUsersAnswer(host: Omit<LookupHost, 'issues' | 'issueLookups'>, req: Request, res: Response): void {
+export function bulkUsersAnswer(host: Pick<LookupHost, 'baseUrl' | 'directory' | 'userLookups' | 'now'>, req: Request, res: Response): void {
   const asked = ([] as unknown[]).concat(req.query.accountId ?? []).filter((id): id is string => typeof id === 'string' && id !== '');
   const fault = host.userLookups.take(asked);
   if (fault !== undefined) return sendFault(res, fault);
@@ -259,6 +262,55 @@ export function bulkFetchAnswer(host: Pick<LookupHost, 'baseUrl' | 'issues' | 'i
     .sort((a, b) => Number(a.issueId) - Number(b.issueId))
     .map((issue) => ({ expand: '', id: issue.issueId, self: `${host.baseUrl}/rest/api/3/issue/${issue.issueId}`, key: issue.issueKey, fields: {} }));
   res.json({ expand: '', issues, issueErrors: [] });
+}
+
+/** Jira Cloud answers project search 50 projects a page at most, and takes at most 50 ids. */
+const PROJECT_SEARCH_MAX_PAGE = 50;
+const PROJECT_SEARCH_MAX_IDS = 50;
+
+/**
+ * Project search's answer (`GET /rest/api/3/project/search`): the site's projects, only those named by `id`
+ * (repeated) when any is, ordered by key as Jira orders them unless told otherwise, one page of them: `maxResults`
+ * (50 at most) from `startAt`. Ids the site has no project for are left out, as Jira leaves out projects the caller
+ * cannot see. The caller is authenticated.
+ */
+export function projectSearchAnswer(host: Pick<LookupHost, 'baseUrl' | 'issues' | 'projectLookups'>, req: Request, res: Response): void {
+  const asked = ([] as unknown[]).concat(req.query.id ?? []).filter((id): id is string => typeof id === 'string');
+  const fault = host.projectLookups.take(asked);
+  if (fault !== undefined) return sendFault(res, fault);
+  if (asked.some((id) => !/^[0-9]{1,18}$/.test(id))) return jiraError(res, 400, "The 'id' query parameter must be a project id.");
+  if (asked.length > PROJECT_SEARCH_MAX_IDS) return jiraError(res, 400, `At most ${PROJECT_SEARCH_MAX_IDS} project ids can be given.`);
+  const startAt = wholeNumber(req.query.startAt, 0);
+  const requested = wholeNumber(req.query.maxResults, PROJECT_SEARCH_MAX_PAGE);
+  if (startAt === null || requested === null || requested === 0) return jiraError(res, 400, 'Invalid startAt or maxResults.');
+  const maxResults = Math.min(requested, PROJECT_SEARCH_MAX_PAGE);
+  const wanted = new Set(asked);
+  const found = host.issues
+    .projects()
+    .filter((project) => wanted.size === 0 || wanted.has(project.projectId))
+    .sort((a, b) => a.projectKey.localeCompare(b.projectKey));
+  const values = found.slice(startAt, startAt + maxResults);
+  const isLast = startAt + values.length >= found.length;
+  const self = `${host.baseUrl}${req.originalUrl}`;
+  res.json({
+    self,
+    ...(isLast ? {} : { nextPage: pageUrl(self, startAt + values.length) }),
+    maxResults,
+    startAt,
+    total: found.length,
+    isLast,
+    values: values.map((project) => ({
+      self: `${host.baseUrl}/rest/api/3/project/${project.projectId}`,
+      id: project.projectId,
+      key: project.projectKey,
+      name: project.projectKey,
+      projectTypeKey: 'software',
+      simplified: false,
+      style: 'classic',
+      isPrivate: false,
+      properties: {},
+    })),
+  });
 }
 
 export function jiraError(res: Response, status: number, message: string): void {
@@ -386,6 +438,16 @@ export function restApiRouter(host: RestApiHost): Router {
     bulkFetchAnswer(host, req, res);
   };
 
+  // Project search as the app makes it: authenticated like bulk issue fetch, though Jira also answers anonymous
+  // callers (with the projects anyone may browse), since the app never asks anonymously.
+  const projectSearch = (req: Request, res: Response): void => {
+    const auth = authenticate(req);
+    if (!auth.ok) return jiraError(res, auth.status, auth.message);
+    if (auth.caller.kind === 'anonymous') return jiraError(res, 401, 'You are not authenticated.');
+    if (scopeDenied(auth.caller, res)) return;
+    projectSearchAnswer(host, req, res);
+  };
+
   // Find users (`GET /rest/api/3/user/search`): the query matches a prefix of a display-name word or of the email,
   // and an email the user's profile hides is neither matched nor shown, as on Jira Cloud.
   const userSearch = (req: Request, res: Response): void => {
@@ -440,6 +502,7 @@ export function restApiRouter(host: RestApiHost): Router {
   router.get(['/rest/api/3/user/bulk', '/rest/api/2/user/bulk'], bulkUsers);
   router.get(['/rest/api/3/user/search', '/rest/api/2/user/search'], userSearch);
   router.post(['/rest/api/3/issue/bulkfetch', '/rest/api/2/issue/bulkfetch'], express.json(), bulkFetch);
+  router.get(['/rest/api/3/project/search', '/rest/api/2/project/search'], projectSearch);
   router.post('/oauth2/token', express.urlencoded({ extended: false }), express.json(), tokenGrant);
   return router;
 }

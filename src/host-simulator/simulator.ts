@@ -107,6 +107,8 @@ export class HostSimulator implements HostPageHost, RestApiHost, PrivacyApiHost 
   readonly userLookups = new ApiLog<string[]>();
   /** Every question to bulk issue fetch (the ids or keys asked), and the faults queued on it (`issueLookups.fail`). */
   readonly issueLookups = new ApiLog<string[]>();
+  /** Every question to project search (the project ids asked), and the faults queued on it (`projectLookups.fail`). */
+  readonly projectLookups = new ApiLog<string[]>();
   /** Every personal data report received (the accounts reported), and the faults queued on the API. */
   readonly personalDataReports = new ApiLog<ReportedAccount[]>();
   /** Where the app reports personal data (api.atlassian.com's `/app/report-accounts/` in production). */

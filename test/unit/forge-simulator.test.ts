@@ -445,6 +445,19 @@ describe('host simulator, Forge mode', () => {
       expect((await check(forge.systemToken(), ADMIN)).body.globalPermissions).to.deep.equal([]);
     });
 
+    it("answers project search for the projects asked for by id, with the site's project log, and refuses a token it never issued", async () => {
+      site.issues.put(ISSUE);
+      const search = (token: string, query: string) =>
+        fetch(`${forge.apiBaseUrl}/rest/api/3/project/search?${query}`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      const answered = await search(forge.systemToken(), `id=${ISSUE.projectId}&id=99999&maxResults=2`);
+      expect(answered.status).to.equal(200);
+      const page = (await answered.json()) as { values: Array<{ id: string; key: string; self: string }>; isLast: boolean };
+      expect(page.values.map(({ id, key }) => ({ id, key }))).to.deep.equal([{ id: ISSUE.projectId, key: ISSUE.projectKey }]);
+      expect(page.isLast).to.equal(true);
+      expect(site.projectLookups.received.at(-1)).to.deep.equal([ISSUE.projectId, '99999']);
+      expect((await search('forge-system.made-up', `id=${ISSUE.projectId}`)).status).to.equal(401);
+    });
+
     it('refuses a token it never issued, another cloud, and an unknown user', async () => {
       expect((await check('forge-system.made-up', ADMIN)).status).to.equal(401);
       expect((await check(forge.systemToken(), ADMIN, `${site.baseUrl}/ex/jira/00000000-0000-4000-8000-000000000000`)).status).to.equal(404);

@@ -602,6 +602,56 @@ describe('host simulator', () => {
     });
   });
 
+  describe('project search', () => {
+    async function search(query: string, authorization?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+      const path = `/rest/api/3/project/search?${query}`;
+      const response = await fetch(`${sim.baseUrl}${path}`, { headers: { Authorization: authorization ?? `JWT ${appJwt(sim, app.sharedSecret() ?? '', 'GET', path)}` } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    }
+    const keysOf = (body: Record<string, unknown>) => (body.values as Array<{ id: string; key: string }>).map((project) => `${project.id}:${project.key}`);
+
+    // A project exists on the simulated site while one of its issues does.
+    before(() => {
+      sim.issues.put({ issueId: '71001', issueKey: 'ZED-1', projectId: '71000' });
+      sim.issues.put({ issueId: '72001', issueKey: 'ALF-1', projectId: '72000', projectKey: 'ALF' });
+      sim.issues.put({ issueId: '72002', issueKey: 'ALF-2', projectId: '72000', projectKey: 'ALF' });
+    });
+
+    it('answers the projects asked for by id, ordered by key, leaving out ids the site has no project for', async () => {
+      const answer = await search('id=71000&id=72000&id=79000&maxResults=3');
+      expect(answer.status).to.equal(200);
+      expect(keysOf(answer.body)).to.deep.equal(['72000:ALF', '71000:ZED']);
+      expect(answer.body).to.include({ startAt: 0, maxResults: 3, total: 2, isLast: true });
+      expect(sim.projectLookups.received.at(-1)).to.deep.equal(['71000', '72000', '79000']);
+    });
+
+    it('pages as Jira Cloud does: 50 projects at most, from startAt', async () => {
+      const first = await search('id=71000&id=72000&maxResults=1');
+      expect(keysOf(first.body)).to.deep.equal(['72000:ALF']);
+      expect(first.body).to.include({ isLast: false, total: 2 });
+      expect(first.body.nextPage).to.be.a('string');
+      expect(keysOf((await search('id=71000&id=72000&maxResults=1&startAt=1')).body)).to.deep.equal(['71000:ZED']);
+      expect((await search('id=71000&maxResults=500')).body).to.include({ maxResults: 50 });
+    });
+
+    it('no longer shows a deleted project', async () => {
+      sim.issues.put({ issueId: '73001', issueKey: 'GONE-1', projectId: '73000' });
+      expect(keysOf((await search('id=73000')).body)).to.deep.equal(['73000:GONE']);
+      sim.issues.removeProject('73000');
+      expect(keysOf((await search('id=73000')).body)).to.deep.equal([]);
+    });
+
+    it('refuses a request without an app JWT, ids that are not ids or more than 50, and answers a queued fault', async () => {
+      expect((await search('id=71000', 'JWT nonsense')).status).to.equal(401);
+      expect((await fetch(`${sim.baseUrl}/rest/api/3/project/search?id=71000`)).status).to.equal(401);
+      expect((await search('id=PG')).status).to.equal(400);
+      expect((await search(Array.from({ length: 51 }, (_, i) => `id=${80_000 + i}`).join('&'))).status).to.equal(400);
+      sim.projectLookups.fail({ status: 429, retryAfterSeconds: 3 });
+      expect((await search('id=71000')).status).to.equal(429);
+      expect((await search('id=71000')).status).to.equal(200);
+    });
+  });
+
   describe('personal data reporting API', () => {
     async function report(accounts: Array<{ accountId: string; updatedAt: string }>, secret = app.sharedSecret() ?? ''): Promise<Response> {
       const path = '/app/report-accounts/';

@@ -5,7 +5,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { UserDirectory } from '../directory';
 import type { IssueRegistry } from '../issues';
-import { bulkCheckAnswer, bulkCheckSchema, bulkFetchAnswer, bulkUsersAnswer, jiraError, userHolds, type ApiLog } from '../rest-api';
+import { bulkCheckAnswer, bulkCheckSchema, bulkFetchAnswer, bulkUsersAnswer, jiraError, projectSearchAnswer, userHolds, type ApiLog } from '../rest-api';
 import { randomSecret } from '../../tokens/random';
 
 /** Atlassian guarantees a system token at least two hours of life; the simulator gives four and renews under two. */
@@ -45,9 +45,10 @@ export interface ProductApiHost {
   readonly cloudId: string;
   readonly directory: UserDirectory;
   readonly issues: IssueRegistry;
-  /** The site's logs of the bulk user API and bulk issue fetch, shared with its Connect side. */
+  /** The site's logs of the bulk user API, bulk issue fetch and project search, shared with its Connect side. */
   readonly userLookups: ApiLog<string[]>;
   readonly issueLookups: ApiLog<string[]>;
+  readonly projectLookups: ApiLog<string[]>;
   /** The FIT's `app.apiBaseUrl`: where the product API is reached, whose origin its answers' `self` links name. */
   readonly apiBaseUrl: string;
   readonly systemTokens: SystemTokens;
@@ -87,6 +88,7 @@ export function productApiRouter(host: ProductApiHost): Router {
     issues: host.issues,
     userLookups: host.userLookups,
     issueLookups: host.issueLookups,
+    projectLookups: host.projectLookups,
     now: () => host.now(),
   };
 
@@ -109,6 +111,9 @@ export function productApiRouter(host: ProductApiHost): Router {
   });
   router.post(['/ex/jira/:cloudId/rest/api/3/issue/bulkfetch', '/ex/jira/:cloudId/rest/api/2/issue/bulkfetch'], express.json(), (req, res) => {
     if (authenticated(req, res)) bulkFetchAnswer(lookups, req, res);
+  });
+  router.get(['/ex/jira/:cloudId/rest/api/3/project/search', '/ex/jira/:cloudId/rest/api/2/project/search'], (req, res) => {
+    if (authenticated(req, res)) projectSearchAnswer(lookups, req, res);
   });
   return router;
 }

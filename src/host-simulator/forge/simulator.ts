@@ -202,6 +202,10 @@ export class ForgeSimulator implements ForgeHostPagesHost, CdnHost, ProductApiHo
     return this.site.issueLookups;
   }
 
+  get projectLookups() {
+    return this.site.projectLookups;
+  }
+
   get cloudId(): string {
     return this.site.cloudId;
   }
