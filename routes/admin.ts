@@ -108,7 +108,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   router.get('/api/admin/me', handle('name the caller', async (req, res) => {
     const { clientKey, actor } = adminOf(res);
     const self = actorAccountOf(actor);
-    const labels = await deps.names(req, res, clientKey, { accountIds: [self], issueIds: [] });
+    const labels = await deps.names(req, res, clientKey, { accountIds: [self], issueIds: [], projectIds: [] });
     res.json({ accountId: self, displayName: labels.displayName(self) });
   }));
 
@@ -192,6 +192,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     const labels = await deps.names(req, res, clientKey, {
       accountIds: page.records.flatMap((record) => [record.accountId, actorAccountOf(record.actor)]),
       issueIds: page.records.map((record) => issueIdOf(record.resource)),
+      projectIds: [],
     });
     res.json({
       records: page.records.map((record) => ({

@@ -24,7 +24,7 @@ export function apiRoutes(guard: Guard, notes: Notes, names: PageNames, log: Log
     const { claims } = grantOf(res);
     const list = await notes.list(claims.aud, req.params.issueId);
     // Each writer's display name beside their id; the id stands in where the host cannot say.
-    const labels = await names(req, res, claims.aud, { accountIds: list.map((note) => note.accountId), issueIds: [] });
+    const labels = await names(req, res, claims.aud, { accountIds: list.map((note) => note.accountId), issueIds: [], projectIds: [] });
     res.json({
       notes: list.map(({ id, accountId, text, createdAt }) => ({ id, accountId, displayName: labels.displayName(accountId), text, createdAt })),
     });
@@ -37,7 +37,7 @@ export function apiRoutes(guard: Guard, notes: Notes, names: PageNames, log: Log
     }
     const { claims } = grantOf(res);
     const note = await notes.add(claims.aud, req.params.issueId, claims.sub, body.data.text);
-    const labels = await names(req, res, claims.aud, { accountIds: [note.accountId], issueIds: [] });
+    const labels = await names(req, res, claims.aud, { accountIds: [note.accountId], issueIds: [], projectIds: [] });
     res.status(201).json({
       note: { id: note.id, accountId: note.accountId, displayName: labels.displayName(note.accountId), text: note.text, createdAt: note.createdAt },
     });

@@ -48,7 +48,7 @@ export function meRoutes(deps: MeDeps): Router {
     const own = await sessions.listOwn(grant);
     if (!own.ok) return sendError(res, own.code);
     // The user knows who they are: only the issues need naming.
-    const labels = await deps.names(req, res, grant.entry.clientKey, { accountIds: [], issueIds: namesOfSessions(own.value).issueIds });
+    const labels = await deps.names(req, res, grant.entry.clientKey, { ...namesOfSessions(own.value), accountIds: [] });
     res.json({
       sessions: own.value.map((entry) => {
         const { accountId: _self, displayName: _name, ...session } = sessionJson(entry, deps.lastSeen.newest(entry.idHash), labels, deps.prefixes);
@@ -62,7 +62,7 @@ export function meRoutes(deps: MeDeps): Router {
     const signals = await sessions.listOwnSignals(grant);
     if (!signals.ok) return sendError(res, signals.code);
     // The issue a signal's session was opened on, by its key, as the sessions list names it.
-    const labels = await deps.names(req, res, grant.entry.clientKey, { accountIds: [], issueIds: signals.value.map((signal) => issueIdOf(signal.resource)) });
+    const labels = await deps.names(req, res, grant.entry.clientKey, { accountIds: [], issueIds: signals.value.map((signal) => issueIdOf(signal.resource)), projectIds: [] });
     res.json({
       signals: signals.value.map((signal) => ({
         at: signal.at,

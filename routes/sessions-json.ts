@@ -2,7 +2,7 @@
 import Bowser from 'bowser';
 import { agentOf, networkOf, type NetworkPrefixes } from '../src/allowlist/network';
 import type { AllowlistEntry } from '../src/allowlist/types';
-import type { Labels } from '../src/names/names';
+import type { Labels, Wanted } from '../src/names/names';
 import { issueIdOf } from './names';
 
 export interface SessionJson {
@@ -34,8 +34,8 @@ export function describeDevice(userAgent: string | null): string | null {
 }
 
 /** What a page of sessions needs named: their users and their issues. */
-export function namesOfSessions(entries: readonly AllowlistEntry[]): { accountIds: string[]; issueIds: Array<string | null> } {
-  return { accountIds: entries.map((entry) => entry.accountId), issueIds: entries.map((entry) => issueIdOf(entry.resource)) };
+export function namesOfSessions(entries: readonly AllowlistEntry[]): Wanted {
+  return { accountIds: entries.map((entry) => entry.accountId), issueIds: entries.map((entry) => issueIdOf(entry.resource)), projectIds: [] };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Names of a Connect site's people and issues, asked as the app through ACE's HTTP client (JWT-signed with the
- * site's shared secret): the bulk user API and bulk issue fetch (src/names/jira-answers.ts).
+ * Names of a Connect site's people, issues and projects, asked as the app through ACE's HTTP client (JWT-signed
+ * with the site's shared secret): the bulk user API, bulk issue fetch and project search (src/names/jira-answers.ts).
  */
 import { NoWayToAsk, type HostNames } from '../names/names';
 import {
@@ -12,6 +12,9 @@ import {
   issueKeysFrom,
   ISSUES_PER_CALL,
   NamesUnavailable,
+  projectKeysFrom,
+  PROJECTS_PER_CALL,
+  projectSearchPath,
   USERS_PER_CALL,
 } from '../names/jira-answers';
 import type { AddOn } from './addon';
@@ -64,6 +67,12 @@ export function connectHostNames(addon: AddOn, clientKey: string, options: Conne
       askInBatches(issueIds, ISSUES_PER_CALL, async (batch) => {
         const answer = await ask({ method: 'post', url: BULK_FETCH_PATH, json: bulkFetchBody(batch) });
         return issueKeysFrom(answer.status, answer.body);
+      }),
+    ),
+    projectKeys: withCredentials((projectIds) =>
+      askInBatches(projectIds, PROJECTS_PER_CALL, async (batch) => {
+        const answer = await ask({ method: 'get', url: projectSearchPath(batch), json: true });
+        return projectKeysFrom(answer.status, answer.body);
       }),
     ),
   };

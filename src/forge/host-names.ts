@@ -1,5 +1,5 @@
 /**
- * Names of a Forge installation's people and issues: the same Jira calls the Connect side makes
+ * Names of a Forge installation's people, issues and projects: the same Jira calls the Connect side makes
  * (src/names/jira-answers.ts), sent to the FIT's `app.apiBaseUrl` with the app system token Forge put on the call.
  * The token serves this one request and is never logged or kept.
  */
@@ -13,6 +13,9 @@ import {
   issueKeysFrom,
   ISSUES_PER_CALL,
   NamesUnavailable,
+  projectKeysFrom,
+  PROJECTS_PER_CALL,
+  projectSearchPath,
   USERS_PER_CALL,
 } from '../names/jira-answers';
 
@@ -56,6 +59,11 @@ export function forgeHostNames(api: ForgeProductApi): HostNames {
       askInBatches(issueIds, ISSUES_PER_CALL, async (batch) => {
         const answer = await askJira(api, BULK_FETCH_PATH, bulkFetchBody(batch));
         return issueKeysFrom(answer.status, answer.body);
+      }),
+    projectKeys: (projectIds) =>
+      askInBatches(projectIds, PROJECTS_PER_CALL, async (batch) => {
+        const answer = await askJira(api, projectSearchPath(batch));
+        return projectKeysFrom(answer.status, answer.body);
       }),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * People's display names and issues' keys on one site, as the host says them: asked in one batch per page of rows,
+ * People's display names and issues' and projects' keys on one site, as the host says them: asked in one batch per page of rows,
  * kept briefly, and never in the way of the page: whatever the host cannot say in time stays an id.
  */
 import NodeCache from 'node-cache';
@@ -21,18 +21,22 @@ export interface HostNames {
   displayNames(accountIds: readonly string[]): Promise<Map<string, string>>;
   /** Issue keys (`DEMO-1`) by issue id; issues the host does not show (deleted, hidden) are left out. Rejects likewise. */
   issueKeys(issueIds: readonly string[]): Promise<Map<string, string>>;
+  /** Project keys (`DEMO`) by project id; projects the host does not show (deleted, archived, hidden) are left out. Rejects likewise. */
+  projectKeys(projectIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** What a page of rows names, by id. */
 export interface Wanted {
   accountIds: Iterable<string | null>;
   issueIds: Iterable<string | null>;
+  projectIds: Iterable<string | null>;
 }
 
 /** The names found, by id; an id missing here is shown as itself. */
 export interface Labels {
   displayName(accountId: string | null): string | null;
   issueKey(issueId: string | null): string | null;
+  projectKey(projectId: string | null): string | null;
 }
 
 export interface NameResolverOptions {
@@ -50,7 +54,7 @@ export interface NameResolverOptions {
 
 export interface LookupFailure {
   tenant: string;
-  what: 'people' | 'issues';
+  what: 'people' | 'issues' | 'projects';
   code: 'host_failed' | 'host_timeout';
   error?: unknown;
 }
@@ -58,7 +62,7 @@ export interface LookupFailure {
 /** A kept answer: the name, or null when the host answered without it (an unknown account, a deleted issue). */
 type Kept = string | null;
 
-const NO_LABELS: Labels = { displayName: () => null, issueKey: () => null };
+const NO_LABELS: Labels = { displayName: () => null, issueKey: () => null, projectKey: () => null };
 
 function realWait(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -87,14 +91,18 @@ export class NameResolver {
   async resolve(tenant: string, host: HostNames | null, wanted: Wanted): Promise<Labels> {
     const accountIds = distinct(wanted.accountIds);
     const issueIds = distinct(wanted.issueIds);
-    if (accountIds.length === 0 && issueIds.length === 0) return NO_LABELS;
-    const [people, issues] = await Promise.all([
+    const projectIds = distinct(wanted.projectIds);
+    if (accountIds.length === 0 && issueIds.length === 0 && projectIds.length === 0) return NO_LABELS;
+    // Each kind is its own question, asked side by side, each under its own timeout: a slow one leaves only its ids.
+    const [people, issues, projects] = await Promise.all([
       this.lookUp(tenant, 'people', accountIds, host === null ? null : (ids) => host.displayNames(ids)),
       this.lookUp(tenant, 'issues', issueIds, host === null ? null : (ids) => host.issueKeys(ids)),
+      this.lookUp(tenant, 'projects', projectIds, host === null ? null : (ids) => host.projectKeys(ids)),
     ]);
     return {
-      displayName: (accountId) => (accountId === null ? null : (people.get(accountId) ?? null)),
-      issueKey: (issueId) => (issueId === null ? null : (issues.get(issueId) ?? null)),
+      displayName: (accountId) => nameIn(people, accountId),
+      issueKey: (issueId) => nameIn(issues, issueId),
+      projectKey: (projectId) => nameIn(projects, projectId),
     };
   }
 
@@ -149,6 +157,10 @@ export class NameResolver {
       // node-cache throws ECACHEFULL at maxKeys: the answer serves this page and is asked again next time.
     }
   }
+}
+
+function nameIn(found: Map<string, string>, id: string | null): string | null {
+  return id === null ? null : (found.get(id) ?? null);
 }
 
 function keyOf(tenant: string, what: LookupFailure['what'], id: string): string {
