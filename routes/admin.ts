@@ -17,7 +17,7 @@ import { sendConfirmation } from './confirmation';
 import { sendError, sendFieldErrors, type FieldProblem } from './errors';
 import { storeWork } from './store-work';
 import type { NetworkPrefixes } from '../src/allowlist/network';
-import { actorAccountOf, issueIdOf, type PageNames } from './names';
+import { actorAccountOf, issueIdOf, projectIdOf, type PageNames } from './names';
 import { namesOfSessions, sessionJson } from './sessions-json';
 
 export interface AdminDeps {
@@ -192,7 +192,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     const labels = await deps.names(req, res, clientKey, {
       accountIds: page.records.flatMap((record) => [record.accountId, actorAccountOf(record.actor)]),
       issueIds: page.records.map((record) => issueIdOf(record.resource)),
-      projectIds: [],
+      projectIds: page.records.map((record) => projectIdOf(record.resource)),
     });
     res.json({
       records: page.records.map((record) => ({
@@ -204,6 +204,7 @@ export function adminRoutes(deps: AdminDeps): Router {
         actor: record.actor,
         actorDisplayName: labels.displayName(actorAccountOf(record.actor)),
         issueKey: labels.issueKey(issueIdOf(record.resource)),
+        projectKey: labels.projectKey(projectIdOf(record.resource)),
         reason: record.reason,
         resource: record.resource,
         count: record.count,

@@ -11,7 +11,7 @@ import { sendError } from './errors';
 import { storeWork } from './store-work';
 import { grantOf, type Guard } from './guard';
 import type { NetworkPrefixes } from '../src/allowlist/network';
-import { issueIdOf, type PageNames } from './names';
+import { issueIdOf, projectIdOf, type PageNames } from './names';
 import { namesOfSessions, sessionJson } from './sessions-json';
 
 const sessionId = z.string().regex(/^[0-9a-f]{64}$/);
@@ -47,7 +47,7 @@ export function meRoutes(deps: MeDeps): Router {
     const grant = grantOf(res);
     const own = await sessions.listOwn(grant);
     if (!own.ok) return sendError(res, own.code);
-    // The user knows who they are: only the issues need naming.
+    // The user knows who they are: only the issues and projects need naming.
     const labels = await deps.names(req, res, grant.entry.clientKey, { ...namesOfSessions(own.value), accountIds: [] });
     res.json({
       sessions: own.value.map((entry) => {
@@ -61,8 +61,12 @@ export function meRoutes(deps: MeDeps): Router {
     const grant = grantOf(res);
     const signals = await sessions.listOwnSignals(grant);
     if (!signals.ok) return sendError(res, signals.code);
-    // The issue a signal's session was opened on, by its key, as the sessions list names it.
-    const labels = await deps.names(req, res, grant.entry.clientKey, { accountIds: [], issueIds: signals.value.map((signal) => issueIdOf(signal.resource)), projectIds: [] });
+    // The issue or project a signal's session was opened on, by its key, as the sessions list names it.
+    const labels = await deps.names(req, res, grant.entry.clientKey, {
+      accountIds: [],
+      issueIds: signals.value.map((signal) => issueIdOf(signal.resource)),
+      projectIds: signals.value.map((signal) => projectIdOf(signal.resource)),
+    });
     res.json({
       signals: signals.value.map((signal) => ({
         at: signal.at,
@@ -70,6 +74,7 @@ export function meRoutes(deps: MeDeps): Router {
         action: signal.action,
         resource: signal.resource,
         issueKey: labels.issueKey(issueIdOf(signal.resource)),
+        projectKey: labels.projectKey(projectIdOf(signal.resource)),
         presented: sightingJson(signal.presented),
         holder: sightingJson(signal.holder),
       })),

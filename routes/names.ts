@@ -37,6 +37,12 @@ export function issueIdOf(resource: string | null): string | null {
   return match === null ? null : match[1];
 }
 
+/** The project id a resource names (`jira:project:10000`), or null for any other resource. */
+export function projectIdOf(resource: string | null): string | null {
+  const match = resource === null ? null : /^jira:project:([0-9]+)$/.exec(resource);
+  return match === null ? null : match[1];
+}
+
 /** The account id an audit actor names (`admin:<id>`, `user:<id>`), or null for `operator` and the system's own causes. */
 export function actorAccountOf(actor: string | null): string | null {
   const match = actor === null ? null : /^(?:admin|user):(.+)$/.exec(actor);

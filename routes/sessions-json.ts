@@ -3,7 +3,7 @@ import Bowser from 'bowser';
 import { agentOf, networkOf, type NetworkPrefixes } from '../src/allowlist/network';
 import type { AllowlistEntry } from '../src/allowlist/types';
 import type { Labels, Wanted } from '../src/names/names';
-import { issueIdOf } from './names';
+import { issueIdOf, projectIdOf } from './names';
 
 export interface SessionJson {
   id: string;
@@ -13,6 +13,8 @@ export interface SessionJson {
   resource: string;
   /** The issue's key (`DEMO-1`) for an issue's session; null for other resources and issues the host did not name. */
   issueKey: string | null;
+  /** The project's key (`DEMO`) for a project page's session; null for other resources and projects the host did not name. */
+  projectKey: string | null;
   device: string | null;
   ip: string | null;
   /** The device as sessions are grouped by it: browser family and OS without versions, and the IP's network prefix. */
@@ -33,9 +35,13 @@ export function describeDevice(userAgent: string | null): string | null {
   return browser !== '' && os !== '' ? `${browser} on ${os}` : browser || os;
 }
 
-/** What a page of sessions needs named: their users and their issues. */
+/** What a page of sessions needs named: their users, and the issues and projects they were opened on. */
 export function namesOfSessions(entries: readonly AllowlistEntry[]): Wanted {
-  return { accountIds: entries.map((entry) => entry.accountId), issueIds: entries.map((entry) => issueIdOf(entry.resource)), projectIds: [] };
+  return {
+    accountIds: entries.map((entry) => entry.accountId),
+    issueIds: entries.map((entry) => issueIdOf(entry.resource)),
+    projectIds: entries.map((entry) => projectIdOf(entry.resource)),
+  };
 }
 
 /**
@@ -51,6 +57,7 @@ export function sessionJson(entry: AllowlistEntry, newestUse: number | undefined
     displayName: labels.displayName(entry.accountId),
     resource: entry.resource,
     issueKey: labels.issueKey(issueIdOf(entry.resource)),
+    projectKey: labels.projectKey(projectIdOf(entry.resource)),
     device: describeDevice(holder.userAgent),
     ip: holder.ip,
     agent: agentOf(holder.userAgent),

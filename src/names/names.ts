@@ -1,6 +1,6 @@
 /**
- * People's display names and issues' and projects' keys on one site, as the host says them: asked in one batch per page of rows,
- * kept briefly, and never in the way of the page: whatever the host cannot say in time stays an id.
+ * People's display names and issues' and projects' keys on one site, as the host says them: asked in one batch per
+ * page of rows, kept briefly, and never in the way of the page: whatever the host cannot say in time stays an id.
  */
 import NodeCache from 'node-cache';
 

@@ -153,7 +153,7 @@ describe('admin API', function () {
       const sessions = all.body.sessions as Record<string, unknown>[];
       expect(sessions).to.have.length(3);
       expect(sessions[0]).to.have.all.keys(
-        'id', 'accountId', 'displayName', 'resource', 'issueKey', 'device', 'ip', 'agent', 'network', 'startedAt', 'lastSeenAt', 'expiresAt',
+        'id', 'accountId', 'displayName', 'resource', 'issueKey', 'projectKey', 'device', 'ip', 'agent', 'network', 'startedAt', 'lastSeenAt', 'expiresAt',
       );
       expect(sessions[0]).to.include({ resource: `jira:issue:${ISSUE.issueId}` });
       const bobs = await call('GET', `/api/admin/sessions?user=${encodeURIComponent(BOB)}`, OPERATOR_SECRET);

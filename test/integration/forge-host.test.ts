@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { projectResource } from '../../src/allowlist/resource';
 import type { IssueContext } from '../../src/host-simulator';
 import type { ForgeSimulator } from '../../src/host-simulator/forge';
 import type { FitForgery } from '../../src/host-simulator/forge/fit';
@@ -122,6 +123,26 @@ describe('HTTP: the Forge front door, played by the simulated Forge', () => {
     expect((await forge.deleteProject({ id: ISSUE.projectId, key: ISSUE.projectKey ?? 'DEMO' }))?.status).to.equal(200);
     expect((await notes(BOB, onSibling, { issue: OTHER_ISSUE })).body.error?.code).to.equal('token_revoked');
     expect((await notes(BOB, elsewhere, { issue: OTHER_PROJECT_ISSUE })).status).to.equal(200);
+  });
+
+  it("names a project page's session by its project's key through Forge's product API, with the admin page's system token", async () => {
+    stack.sim.issues.put(ISSUE);
+    const admin = stack.sim.directory.add({ accountId: '557058:forge-ada', displayName: 'Ada Admin', siteAdmin: true }).accountId;
+    const installationId = forge.installationId();
+    if (installationId === undefined) throw new Error('not installed');
+    // A project page of the vendor's own (PanelGuard's modules open on issues and app pages), minted on this
+    // Forge-only installation, whose tenant is the installation itself.
+    const minted = await stack.app.allowlist.mint({ clientKey: installationId, accountId: ALICE, target: projectResource(ISSUE.projectId), connectIssuedAt: Date.now(), ip: null, userAgent: null });
+    expect(minted.ok).to.equal(true);
+    const adminPage = { accountId: admin, moduleKey: 'panelguard-admin-page' };
+    const opened = await forge.invokeRemote(adminPage, { path: '/forge/sessions', method: 'POST' });
+    expect(opened.status, JSON.stringify(opened.body)).to.equal(200);
+    const pageToken = (opened.body as { pageToken: string }).pageToken;
+    const listed = await forge.invokeRemote(adminPage, { path: '/api/admin/sessions', method: 'GET', headers: { 'X-Page-Token': pageToken } });
+    expect(listed.status).to.equal(200);
+    const sessions = (listed.body as { sessions: Array<{ resource: string; displayName: string | null; projectKey: string | null }> }).sessions;
+    expect(sessions.find((s) => s.resource === `jira:project:${ISSUE.projectId}`)).to.include({ displayName: 'Alice', projectKey: ISSUE.projectKey });
+    expect(stack.sim.projectLookups.received).to.deep.equal([[ISSUE.projectId]]);
   });
 
   it('ends every token on uninstall; a reinstall is a new installation that brings none back', async () => {

@@ -122,6 +122,7 @@ describe('my sessions API', function () {
       action: string;
       resource: string | null;
       issueKey: string | null;
+      projectKey: string | null;
       presented: Sighting;
       holder: Sighting;
     }
@@ -150,7 +151,7 @@ describe('my sessions API', function () {
       await fork(clock, ALICE);
       const [signal, ...rest] = await signals(await myPage(ALICE));
       expect(rest).to.deep.equal([]);
-      expect(signal).to.deep.include({ kind: 'fork', action: 'revoked', resource: `jira:issue:${ISSUE.issueId}`, issueKey: ISSUE.issueKey, at: clock.now() });
+      expect(signal).to.deep.include({ kind: 'fork', action: 'revoked', resource: `jira:issue:${ISSUE.issueId}`, issueKey: ISSUE.issueKey, projectKey: null, at: clock.now() });
       expect(signal.presented).to.have.all.keys('network', 'agent', 'at');
       expect(signal.holder).to.have.all.keys('network', 'agent', 'at');
       expect(signal.presented.network).to.match(/\/\d+$/);

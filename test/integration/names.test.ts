@@ -1,10 +1,12 @@
 /**
- * Names, not ids, over real HTTP: notes, the admin's sessions and audit, and "my sessions" carry display names and
- * issue keys beside the ids, asked of the simulated Jira as the app; a host that fails leaves the ids, never the page.
+ * Names, not ids, over real HTTP: notes, the admin's sessions and audit, and "my sessions" carry display names,
+ * issue keys and project keys beside the ids, asked of the simulated Jira as the app; a host that fails leaves the
+ * ids, never the page.
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { ALICE, BOB, ISSUE, OTHER_ISSUE, pageTokenOf, startStack, type Stack } from './harness';
+import { projectResource } from '../../src/allowlist/resource';
+import { ALICE, BOB, ISSUE, OTHER_ISSUE, OTHER_PROJECT_ISSUE, pageTokenOf, startStack, type Stack } from './harness';
 
 const OPERATOR_SECRET = randomBytes(24).toString('base64url');
 
@@ -14,6 +16,7 @@ interface Session {
   displayName?: string | null;
   resource: string;
   issueKey: string | null;
+  projectKey: string | null;
   agent: string | null;
   network: string | null;
   current?: boolean;
@@ -22,9 +25,10 @@ interface Session {
 describe('names beside ids', function () {
   this.timeout(30_000);
   let stack: Stack;
+  let clientKey: string;
 
   beforeEach(async () => {
-    const clientKey = `site-${randomBytes(6).toString('hex')}`;
+    clientKey = `site-${randomBytes(6).toString('hex')}`;
     stack = await startStack({ env: { OPERATOR_TOKEN: `${clientKey}:${OPERATOR_SECRET}` }, clientKey });
     stack.sim.issues.put(ISSUE);
     stack.sim.issues.put(OTHER_ISSUE);
@@ -42,6 +46,16 @@ describe('names beside ids', function () {
     const panel = await stack.loadPanel(accountId, ctx);
     if (panel.token === null) throw new Error(`no panel token: ${panel.status}`);
     return panel.token;
+  }
+
+  /**
+   * A session of a project page (`jira:project:<id>`), as a vendor's own project page would mint it through
+   * mintPage: PanelGuard's own modules open on issues and app pages only, so there is no page to load for it.
+   */
+  async function projectPageSession(accountId: string, projectId: string): Promise<string> {
+    const minted = await stack.app.allowlist.mint({ clientKey, accountId, target: projectResource(projectId), connectIssuedAt: Date.now(), ip: null, userAgent: null });
+    if (!minted.ok) throw new Error(`no project page session: ${minted.code}`);
+    return minted.value.token;
   }
 
   it("names each note's writer, and the note just added", async () => {
@@ -73,6 +87,43 @@ describe('names beside ids', function () {
     // one page, one question for its issues
     expect(stack.sim.issueLookups.received).to.have.length(1);
     expect(stack.sim.issueLookups.received[0]).to.have.members([ISSUE.issueId, OTHER_ISSUE.issueId]);
+  });
+
+  it("names a project page's session by its project's key, the projects of a page in one question", async () => {
+    stack.sim.issues.put(OTHER_PROJECT_ISSUE);
+    await projectPageSession(ALICE, ISSUE.projectId);
+    await projectPageSession(BOB, OTHER_PROJECT_ISSUE.projectId);
+    await projectPageSession(BOB, '90000');
+    await panelToken(ALICE);
+    const listed = await get('/api/admin/sessions', OPERATOR_SECRET);
+    expect(listed.status).to.equal(200);
+    const sessions = listed.body.sessions as Session[];
+    expect(sessions.map(({ resource, issueKey, projectKey }) => ({ resource, issueKey, projectKey }))).to.have.deep.members([
+      { resource: `jira:project:${ISSUE.projectId}`, issueKey: null, projectKey: ISSUE.projectKey },
+      { resource: `jira:project:${OTHER_PROJECT_ISSUE.projectId}`, issueKey: null, projectKey: OTHER_PROJECT_ISSUE.projectKey },
+      // a project the site does not show (deleted, or never there) stays its id
+      { resource: 'jira:project:90000', issueKey: null, projectKey: null },
+      { resource: `jira:issue:${ISSUE.issueId}`, issueKey: ISSUE.issueKey, projectKey: null },
+    ]);
+    expect(stack.sim.projectLookups.received).to.have.length(1);
+    expect(stack.sim.projectLookups.received[0]).to.have.members([ISSUE.projectId, OTHER_PROJECT_ISSUE.projectId, '90000']);
+    // kept: the next page asks nothing, including about the project the site did not show
+    await get('/api/admin/sessions', OPERATOR_SECRET);
+    expect(stack.sim.projectLookups.received).to.have.length(1);
+  });
+
+  it("names the project of a project page's mint in the audit, and in the user's own sessions", async () => {
+    await projectPageSession(ALICE, ISSUE.projectId);
+    await stack.app.audit.drain();
+    const minted = await get('/api/admin/audit?kind=mint', OPERATOR_SECRET);
+    const mint = (minted.body.records as Array<Record<string, unknown>>).find((r) => r.resource === `jira:project:${ISSUE.projectId}`);
+    expect(mint).to.include({ accountId: ALICE, displayName: 'Alice', issueKey: null, projectKey: ISSUE.projectKey });
+    const page = await fetch(stack.sim.pageUrl('my-sessions', ALICE));
+    const token = pageTokenOf(await page.text());
+    if (token === null) throw new Error(`no my-sessions token: ${page.status}`);
+    const mine = (await get('/api/me/sessions', token)).body.sessions as Session[];
+    expect(mine.find((s) => s.resource === `jira:project:${ISSUE.projectId}`)).to.include({ issueKey: null, projectKey: ISSUE.projectKey });
+    expect(mine.find((s) => s.resource === 'app:self')).to.include({ projectKey: null });
   });
 
   it('names the audit\u2019s users, actors and issues', async () => {
@@ -134,6 +185,16 @@ describe('names beside ids', function () {
     // nothing failed was kept: the next page names them
     const again = await get('/api/admin/sessions', OPERATOR_SECRET);
     expect((again.body.sessions as Session[])[0]).to.include({ displayName: 'Alice', issueKey: ISSUE.issueKey });
+  });
+
+  it("answers a project page's session with its id alone when project search fails, and names it once it answers", async () => {
+    await projectPageSession(ALICE, ISSUE.projectId);
+    stack.sim.projectLookups.fail({ status: 503 });
+    const listed = await get('/api/admin/sessions', OPERATOR_SECRET);
+    expect(listed.status).to.equal(200);
+    expect((listed.body.sessions as Session[])[0]).to.include({ displayName: 'Alice', resource: `jira:project:${ISSUE.projectId}`, projectKey: null });
+    const again = await get('/api/admin/sessions', OPERATOR_SECRET);
+    expect((again.body.sessions as Session[])[0]).to.include({ projectKey: ISSUE.projectKey });
   });
 });
 
