@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { projectResource } from '../../src/allowlist/resource';
 import type { IssueContext } from '../../src/host-simulator';
 import { saveScreenshot, setUpHostBrowser, statusOf, WAIT, type HostPage } from './host-browser';
 
@@ -66,6 +67,28 @@ describe('browser: the admin page inside the host page', function () {
     expect(await bobsIssue.frame.locator('#status').innerText()).to.match(/access revoked/i);
 
     await saveScreenshot(adminPage.page, 'admin-revoked-user.png', { fullPage: true });
+  });
+
+  it("shows a project page's session and its mint by the project's key, the resource as the tooltip", async () => {
+    // PanelGuard's own modules open on issues and app pages; a vendor's project page mints through the allowlist so.
+    // The project is on the simulated site while one of its issues is.
+    const { stack } = browser;
+    stack.sim.issues.put(issue);
+    const project = projectResource(issue.projectId).resource;
+    const minted = await stack.app.allowlist.mint({ clientKey: stack.sim.clientKey, accountId: bob, target: projectResource(issue.projectId), connectIssuedAt: Date.now(), ip: null, userAgent: null });
+    expect(minted.ok).to.equal(true);
+    const adminPage = await openAdminPage(admin);
+
+    const place = adminPage.frame.locator(`#sessions tr[data-account-id="${bob}"] .places .place[data-resource="${project}"]`);
+    expect(await place.innerText()).to.equal(issue.projectKey);
+    expect(await place.getAttribute('title')).to.equal(project);
+
+    await adminPage.frame.locator('#audit-kind').selectOption('mint');
+    await refreshAudit(adminPage);
+    const record = adminPage.frame.locator(`#audit tr[data-kind="mint"][data-account-id="${bob}"]`);
+    await record.first().waitFor(WAIT);
+    expect(await record.locator('.resource').innerText()).to.equal(issue.projectKey);
+    expect(await record.locator('.resource').getAttribute('title')).to.equal(project);
   });
 
   it('says who is signed in by display name, the account id as the tooltip', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { projectResource } from '../../src/allowlist/resource';
 import type { IssueContext } from '../../src/host-simulator';
 import { saveScreenshot, setUpHostBrowser, WAIT, type HostPage } from './host-browser';
 
@@ -80,6 +81,20 @@ describe('browser: the "my sessions" page inside the host page', function () {
 
     await expectRevoked(tabThere);
     expect((await tabHere.frame.locator('#status').getAttribute('class')) ?? '').not.to.include('denied');
+  });
+
+  it("shows a project page by its project's key, the resource as the tooltip", async () => {
+    // PanelGuard's own modules open on issues and app pages; a vendor's project page mints through the allowlist so.
+    // The project is on the simulated site while one of its issues is.
+    const { stack } = browser;
+    stack.sim.issues.put(issue);
+    const minted = await stack.app.allowlist.mint({ clientKey: stack.sim.clientKey, accountId: alice, target: projectResource(issue.projectId), connectIssuedAt: Date.now(), ip: null, userAgent: null });
+    expect(minted.ok).to.equal(true);
+    const mine = await openMySessions();
+
+    const place = mine.frame.locator(`#sessions .places .place[data-resource="jira:project:${issue.projectId}"]`);
+    expect(await place.innerText()).to.equal(issue.projectKey);
+    expect(await place.getAttribute('title')).to.equal(`jira:project:${issue.projectId}`);
   });
 
   it('ends every other session at once and keeps this page working', async () => {

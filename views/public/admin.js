@@ -10,12 +10,13 @@ import { asFailure, byDevice, byId, cell, DENIED, during, namedCell, placeOf, pl
 /** @typedef {import('./page.js').Failure} Failure */
 /** @typedef {{ confirmed: number, expected: number }} Confirmation */
 /**
- * A session as the API lists it; `displayName` and `issueKey` are null where the host could not name them in time.
- * @typedef {{ id: string, accountId: string, displayName: string | null, resource: string, issueKey: string | null, device: string | null, ip: string | null, agent: string | null, network: string | null, startedAt: number, lastSeenAt: number }} Session
+ * A session as the API lists it; `displayName`, `issueKey` and `projectKey` are null where the host could not name
+ * them in time, and the keys for resources that are not an issue or a project.
+ * @typedef {{ id: string, accountId: string, displayName: string | null, resource: string, issueKey: string | null, projectKey: string | null, device: string | null, ip: string | null, agent: string | null, network: string | null, startedAt: number, lastSeenAt: number }} Session
  */
 /** One side of a theft signal: where a session was used from, and when. @typedef {{ ip: string | null, userAgent: string | null, network: string | null, agent: string | null, at: number }} Sighting */
 /** @typedef {{ kind: 'fork' | 'network_changed' | 'agent_changed', session: string, action: 'revoked' | 'reported', presented: Sighting, holder: Sighting }} SignalDetail */
-/** @typedef {{ id: number, at: number, kind: string, accountId: string | null, displayName: string | null, actor: string | null, actorDisplayName: string | null, reason: string | null, resource: string | null, issueKey: string | null, count: number | null, confirmation: Confirmation | null, detail: SignalDetail | null }} AuditRecord */
+/** @typedef {{ id: number, at: number, kind: string, accountId: string | null, displayName: string | null, actor: string | null, actorDisplayName: string | null, reason: string | null, resource: string | null, issueKey: string | null, projectKey: string | null, count: number | null, confirmation: Confirmation | null, detail: SignalDetail | null }} AuditRecord */
 /** @typedef {'revoke' | 'report'} TheftResponse */
 /** @typedef {{ idleTimeoutSeconds: number, absoluteLifetimeSeconds: number, theftResponse: TheftResponse, agentChangeResponse: TheftResponse, keyBinding: boolean }} Policy */
 /** @typedef {{ sessions: Session[], next: string | null }} SessionPage */
@@ -80,9 +81,15 @@ function sightingCell(row, sighting, className) {
   return td;
 }
 
-/** An audit record's resource by its issue key where it has one, the resource as the tooltip. @param {HTMLTableRowElement} row @param {AuditRecord} record */
+/**
+ * An audit record's resource by its issue's or project's key where the server named one, else as the audit has it;
+ * the resource as the tooltip.
+ * @param {HTMLTableRowElement} row @param {AuditRecord} record
+ */
 function resourceCell(row, record) {
-  return namedCell(row, record.resource && record.issueKey ? placeOf(record.resource, record.issueKey) : record.resource, record.resource, 'resource');
+  const { resource } = record;
+  const label = resource !== null && (record.issueKey || record.projectKey) ? placeOf(resource, record) : resource;
+  return namedCell(row, label, resource, 'resource');
 }
 
 /** Who acted, by name where the actor is a person (`admin: Ada`), the actor as the audit has it as the tooltip. @param {AuditRecord} record */

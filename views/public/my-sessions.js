@@ -7,17 +7,18 @@ import { asFailure, byDevice, byId, cell, DENIED, during, placeOf, placesCell, s
 
 /** @typedef {import('./page.js').Api} Api */
 /**
- * One of the user's sessions; `issueKey` is null where the host could not name the issue in time. `agent` and
- * `network` are the device it is grouped by.
- * @typedef {{ id: string, resource: string, issueKey: string | null, current: boolean, device: string | null, ip: string | null, agent: string | null, network: string | null, startedAt: number, lastSeenAt: number }} Session
+ * One of the user's sessions; `issueKey` and `projectKey` are null where the host could not name the issue or project
+ * in time, and for other resources. `agent` and `network` are the device it is grouped by.
+ * @typedef {{ id: string, resource: string, issueKey: string | null, projectKey: string | null, current: boolean, device: string | null, ip: string | null, agent: string | null, network: string | null, startedAt: number, lastSeenAt: number }} Session
  */
 /** @typedef {{ key: string, sessions: Session[], lastSeenAt: number }} Device */
 /** @typedef {{ revoked: number, confirmation: { confirmed: number, expected: number } | null }} Ended */
 /** The outcome of an action, shown instead of the count. @typedef {{ className: string, code?: string, text: string }} Notice */
 /** One side of a signal: the network (by prefix) and browser a session was used from, and when. @typedef {{ network: string | null, agent: string | null, at: number }} Sighting */
 /**
- * `issueKey` is null where the host could not name the signal's issue in time, and for other resources.
- * @typedef {{ at: number, kind: 'fork' | 'network_changed' | 'agent_changed', action: 'revoked' | 'reported', resource: string | null, issueKey: string | null, presented: Sighting, holder: Sighting }} Signal
+ * `issueKey` and `projectKey` are null where the host could not name the signal's issue or project in time, and for
+ * other resources.
+ * @typedef {{ at: number, kind: 'fork' | 'network_changed' | 'agent_changed', action: 'revoked' | 'reported', resource: string | null, issueKey: string | null, projectKey: string | null, presented: Sighting, holder: Sighting }} Signal
  */
 
 // Denials end this page's use of its token: nothing shown, nothing more to click. Under the headline, what to do next.
@@ -40,7 +41,7 @@ function place(sighting) {
  * @param {Signal} signal @returns {{ className: string, text: string }}
  */
 function describeSignal(signal) {
-  const session = signal.resource ? `one of your sessions (${placeOf(signal.resource, signal.issueKey)})` : 'one of your sessions';
+  const session = signal.resource ? `one of your sessions (${placeOf(signal.resource, signal)})` : 'one of your sessions';
   const ended = signal.action === 'revoked' ? '; it was ended.' : '.';
   switch (signal.kind) {
     case 'fork': {

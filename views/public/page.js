@@ -143,14 +143,21 @@ export function namedCell(row, label, id, className) {
 }
 
 /**
- * What a session was opened on, in the product's words: the issue's key when the server named it, else the id.
- * @param {string} resource @param {string | null | undefined} [issueKey]
+ * The keys the server named beside a resource (a session, a signal, an audit record); null or absent where the host
+ * could not name it in time.
+ * @typedef {{ issueKey?: string | null, projectKey?: string | null }} Keys
  */
-export function placeOf(resource, issueKey) {
+
+/**
+ * What a session was opened on, in the product's words: the issue's or project's key when the server named it (in
+ * `keys`, usually the row that lists the resource), else the id.
+ * @param {string} resource @param {Keys} [keys]
+ */
+export function placeOf(resource, keys = {}) {
   let match = /^jira:issue:(.+)$/.exec(resource);
-  if (match) return issueKey || `Issue ${match[1]}`;
+  if (match) return keys.issueKey || `Issue ${match[1]}`;
   match = /^jira:project:(.+)$/.exec(resource);
-  if (match) return `Project ${match[1]}`;
+  if (match) return keys.projectKey || `Project ${match[1]}`;
   if (resource === 'app:admin') return 'Admin page';
   if (resource === 'app:self') return 'My sessions page';
   return resource;
@@ -179,7 +186,7 @@ export function byDevice(sessions) {
 /**
  * Appends a cell listing the places a device's sessions are open on, each once with how many (`Admin page ×5`), each
  * with its resource as the tooltip.
- * @param {HTMLTableRowElement} row @param {{ resource: string, issueKey?: string | null }[]} sessions @param {string} className
+ * @param {HTMLTableRowElement} row @param {({ resource: string } & Keys)[]} sessions @param {string} className
  */
 export function placesCell(row, sessions, className) {
   /** @type {Map<string, { text: string, count: number }>} */
@@ -187,7 +194,7 @@ export function placesCell(row, sessions, className) {
   for (const session of sessions) {
     const place = places.get(session.resource);
     if (place) place.count += 1;
-    else places.set(session.resource, { text: placeOf(session.resource, session.issueKey), count: 1 });
+    else places.set(session.resource, { text: placeOf(session.resource, session), count: 1 });
   }
   const td = document.createElement('td');
   td.className = className;
